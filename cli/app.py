@@ -1,0 +1,361 @@
+"""The ``syndtrace`` command line: parse options, call the library, print.
+
+Results go to stdout (a rich table or tree, or JSON with ``--json``); diagnostics go to stderr. Library
+errors become a one-line message and exit code 1 (3 when another run holds the lock); usage errors
+exit 2 (Typer's own).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from cli import render
+from dedupe.errors import SyndtraceError, UserInputError
+
+app = typer.Typer(
+    name="syndtrace",
+    help="Trace where a news story spread, who copied whom, and whether each copy credits the original.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+DbOption = Annotated[Path, typer.Option("--db", envvar="SYNDTRACE_DB", help="SQLite database file.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+DEFAULT_DB = Path("syndtrace.db")
+
+
+def handles_errors(fn):
+    """Turn library errors into a one-line message and an exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except SyndtraceError as exc:
+            err.print(f"Error: {exc}", markup=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("Interrupted; what was stored so far is kept.")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _store(db: Path, create: bool = False):
+    from dedupe.storage import Store
+
+    return Store(db, create=create)
+
+
+def _print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _setup_logging(quiet: bool) -> None:
+    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING, format="%(message)s", stream=sys.stderr)
+
+
+# -- crawling and importing ----------------------------------------------------------------------------
+@app.command()
+@handles_errors
+def demo(db: DbOption = DEFAULT_DB, as_json: JsonOption = False, quiet: QuietOption = False) -> None:
+    """Run the offline demo: serve the bundled mini-web on 127.0.0.1, crawl it, and trace the Common Dreams story.
+
+    Example: syndtrace demo --db demo.db
+    """
+    from crawler.demo import run_demo
+    from dedupe.report import export_object, story_tree
+
+    _setup_logging(quiet)
+    if not quiet and not as_json:
+        err.print("Serving the demo web on 127.0.0.1 and crawling it…")
+    result = run_demo(str(db))
+    store = _store(db)
+    if as_json:
+        _print_json(export_object(store))
+        return
+    out.print(render.crawl_summary(result.crawl, result.grouping))
+    if result.story_id is None:
+        raise UserInputError("the demo found no story with copies; see the log above")
+    out.print(render.lineage_tree(story_tree(store, result.story_id)))
+
+
+@app.command()
+@handles_errors
+def crawl(
+    urls: Annotated[Optional[list[str]], typer.Argument(help="Start URLs: site home pages or any pages.")] = None,
+    seeds_file: Annotated[Optional[Path], typer.Option(help="File with one start URL a line.")] = None,
+    proxy: Annotated[Optional[str], typer.Option(help="HTTP proxy, e.g. http://127.0.0.1:8080.")] = None,
+    delay: Annotated[float, typer.Option(help="Seconds between requests to one site.", min=0)] = 1.0,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight, all sites together.", min=1)] = 8,
+    per_site: Annotated[int, typer.Option(help="Requests in flight per site.", min=1)] = 2,
+    max_pages: Annotated[int, typer.Option(help="Stop after this many pages (0: no limit).", min=0)] = 0,
+    offsite: Annotated[bool, typer.Option(help="Also follow links to other sites.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Scrapy's log.")] = False,
+    db: DbOption = DEFAULT_DB,
+    quiet: QuietOption = False,
+) -> None:
+    """Crawl sites, extract articles, store them, and update stories, lineage and audit.
+
+    Example: syndtrace crawl https://www.commondreams.org/ https://www.globalresearch.ca/ --max-pages 500
+    """
+    from crawler.options import CrawlOptions
+    from crawler.run import run_crawl
+    from crawler.urls import is_fetchable
+    from dedupe.pipeline import update_stories
+
+    _setup_logging(quiet)
+    seeds = list(urls or [])
+    if seeds_file:
+        try:
+            seeds += [line.strip() for line in seeds_file.read_text().splitlines()
+                      if line.strip() and not line.startswith("#")]
+        except OSError as exc:
+            raise UserInputError(f"cannot read {seeds_file}: {exc.strerror}") from None
+    bad = [u for u in seeds if not is_fetchable(u)]
+    if bad:
+        raise UserInputError(f"not an http(s) URL: {bad[0]}")
+    if proxy and not is_fetchable(proxy):
+        raise UserInputError(f"--proxy must be an http:// URL, got {proxy!r}")
+    options = CrawlOptions(seeds=tuple(seeds), proxy=proxy, delay=delay, concurrency=concurrency,
+                           per_site=per_site, max_pages=max_pages, offsite=offsite,
+                           log_level="INFO" if verbose else ("ERROR" if quiet else "WARNING"))
+    report = run_crawl(str(db), options)
+    store = _store(db)
+    grouping = update_stories(store, run_id=report.run_id, progress=render.progress(err, quiet))
+    store.finish_run(report.run_id, "finished", stories_new=grouping.stories_updated)
+    if not quiet:
+        out.print(render.crawl_summary(report, grouping))
+
+
+@app.command()
+@handles_errors
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="WARC or WARC.gz files.")],
+    db: DbOption = DEFAULT_DB,
+    quiet: QuietOption = False,
+) -> None:
+    """Import the HTTP responses of WARC files (URL and capture time from the WARC headers) as pages.
+
+    Example: syndtrace ingest CC-MAIN-20240101-00001.warc.gz
+    """
+    from crawler.warc import ingest_files
+    from dedupe.pipeline import update_stories
+
+    _setup_logging(quiet)
+    store = _store(db, create=True)
+    run_id = store.start_run("ingest", {"files": [str(f) for f in files]})
+    try:
+        report = ingest_files(store, [str(f) for f in files], run_id, progress=render.progress(err, quiet))
+    except SyndtraceError:
+        store.finish_run(run_id, "failed")
+        raise
+    grouping = update_stories(store, run_id=run_id, progress=render.progress(err, quiet))
+    store.finish_run(run_id, "finished", pages_fetched=report.stored, new=report.stored,
+                     errors=report.skipped + len(report.problems), stories_new=grouping.stories_updated)
+    if not quiet:
+        out.print(f"{report.records} records from {report.files} file(s): {report.stored} stored, "
+                  f"{report.skipped} skipped, {len(report.problems)} problem(s); "
+                  f"{grouping.stories} stories ({grouping.stories_with_copies} with copies)")
+
+
+@app.command()
+@handles_errors
+def rebuild(
+    extract: Annotated[bool, typer.Option(help="Also re-extract every stored page first.")] = False,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Recompute signatures, stories, lineage and audit from the stored pages, and time each stage.
+
+    Example: syndtrace rebuild --extract
+    """
+    from dedupe.pipeline import reextract_all, update_stories
+
+    _setup_logging(quiet)
+    store = _store(db)
+    if extract:
+        reextract_all(store, progress=render.progress(err, quiet))
+    report = update_stories(store, full=True, progress=render.progress(err, quiet))
+    if as_json:
+        _print_json(report.__dict__)
+        return
+    out.print(render.group_report(report))
+
+
+# -- reports ------------------------------------------------------------------------------------------
+@app.command()
+@handles_errors
+def stories(
+    since: Annotated[Optional[str], typer.Option(help="Only stories first published on or after this date.")] = None,
+    site: Annotated[Optional[str], typer.Option(help="Only stories with a page on this host.")] = None,
+    min_copies: Annotated[int, typer.Option(help="Only stories with at least this many copies.", min=0)] = 0,
+    sort: Annotated[str, typer.Option(help="spread or recent.")] = "spread",
+    new: Annotated[bool, typer.Option("--new", help="Only stories with pages that appeared in the last run.")] = False,
+    limit: Annotated[int, typer.Option(help="Rows at most (0: all).", min=0)] = 50,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """List stories: origin, copies, sites, first and last dates, uncredited copies.
+
+    Example: syndtrace stories --min-copies 2 --sort spread
+    """
+    from dedupe.report import stories_table
+
+    store = _store(db)
+    run = None
+    if new:
+        last = store.last_finished_run()
+        run = last["id"] if last else -1
+    rows = stories_table(store, since=since, site=site, min_copies=min_copies, sort=sort, new_in_run=run)
+    rows = rows[:limit] if limit else rows
+    if as_json:
+        _print_json(rows)
+    else:
+        out.print(render.stories_table(rows))
+
+
+@app.command()
+@handles_errors
+def lineage(
+    ref: Annotated[str, typer.Argument(help="A URL of any copy, or a story id.")],
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a story's lineage as a tree: origin, every chain of copies, and each copy's credit verdict.
+
+    Example: syndtrace lineage http://globalresearch.ca/bombshell-iraqi-officials/5690015
+    """
+    from dedupe.report import story_tree
+
+    tree = story_tree(_store(db), ref)
+    if as_json:
+        _print_json(tree)
+    else:
+        out.print(render.lineage_tree(tree))
+
+
+@app.command()
+@handles_errors
+def audit(
+    origin_site: Annotated[Optional[str], typer.Option(help="Only copies of this publisher's originals (host).")] = None,
+    verdict: Annotated[Optional[str], typer.Option(help="Comma-separated verdicts, e.g. uncredited,misattributed.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Audit every copy's attribution: credits, links, byline, copyright line, licence and conflicts.
+
+    Example: syndtrace audit --origin-site commondreams.org --verdict uncredited,misattributed
+    """
+    from dedupe.report import audit_table
+
+    verdicts = [v.strip() for v in verdict.split(",")] if verdict else None
+    known = {"credited", "partial", "uncredited", "misattributed"}
+    if verdicts and not set(verdicts) <= known:
+        raise UserInputError(f"unknown verdict {sorted(set(verdicts) - known)[0]!r}: use {', '.join(sorted(known))}")
+    if fmt not in ("table", "csv", "json"):
+        raise UserInputError(f"unknown format {fmt!r}: use table, csv or json")
+    rows = audit_table(_store(db), origin_site=origin_site, verdicts=verdicts)
+    if fmt == "json":
+        _print_json(rows)
+    elif fmt == "csv":
+        render.write_csv(sys.stdout, rows)
+    else:
+        out.print(render.audit_table(rows))
+
+
+@app.command()
+@handles_errors
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="json, csv, graphml, html or warc.")] = "json",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    story: Annotated[Optional[str], typer.Option(help="With --format warc: the story (id or URL) to export.")] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Export the results: json (the result format), csv, graphml (copy graph), html (report) or warc (evidence).
+
+    Example: syndtrace export --format json -o result.json
+    """
+    from dedupe import export as exporter
+
+    store = _store(db)
+    written = exporter.export(store, fmt, str(output) if output else None, story=story)
+    if output:
+        err.print(f"wrote {written} to {output}")
+
+
+@app.command()
+@handles_errors
+def status(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """What the database holds, and the last runs with their figures.
+
+    Example: syndtrace status --db syndtrace.db
+    """
+    store = _store(db)
+    info = {"db": str(db), "schema_version": store.schema_version(), "counts": store.counts(), "runs": store.runs(10)}
+    if as_json:
+        _print_json(info)
+    else:
+        out.print(render.status(info))
+
+
+@app.command()
+@handles_errors
+def search(
+    text: Annotated[str, typer.Argument(help="Words to find in titles and bodies (SQLite FTS syntax).")],
+    limit: Annotated[int, typer.Option(min=1, help="Rows at most.")] = 20,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Full-text search over stored article titles and bodies.
+
+    Example: syndtrace search "Soleimani rocket"
+    """
+    from dedupe.report import search_articles
+
+    rows = search_articles(_store(db), text, limit)
+    if as_json:
+        _print_json(rows)
+    else:
+        out.print(render.search_table(rows))
+
+
+@app.command()
+@handles_errors
+def diff(
+    url_a: Annotated[str, typer.Argument(help="The earlier page (e.g. the origin).")],
+    url_b: Annotated[str, typer.Argument(help="The copy.")],
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """What a copy added and removed relative to another page, passage by passage.
+
+    Example: syndtrace diff http://commondreams.org/news/x http://globalresearch.ca/x/5690015
+    """
+    from dedupe.report import passage_diff
+
+    result = passage_diff(_store(db), url_a, url_b)
+    if as_json:
+        _print_json(result)
+    else:
+        out.print(render.diff(result))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,98 @@
+"""Downloader middlewares and the extension that gives the crawl its database.
+
+- StoreExtension opens the :class:`dedupe.storage.Store` when the spider opens and closes it after.
+- SchemeGuardMiddleware refuses every scheme but http and https, redirects included.
+- ConditionalRequestMiddleware sends If-None-Match / If-Modified-Since for pages already stored and turns
+  a 304 into the stored page, so links are still followed but nothing unchanged is downloaded again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse
+
+from dedupe.storage import Store
+
+logger = logging.getLogger(__name__)
+
+
+class StoreExtension:
+    """Owns the crawl's Store: opened on spider_opened, closed on spider_closed."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def spider_opened(self, spider):
+        store = Store(self.crawler.settings.get("SYNDTRACE_DB"))
+        self.crawler.syndtrace_store = store
+        self.crawler.syndtrace_validators = {
+            url: (etag, last_modified)
+            for url, etag, last_modified in store.db.execute(
+                "select url, etag, last_modified from fetches where status between 200 and 299")
+        }
+
+    def spider_closed(self, spider):
+        store = getattr(self.crawler, "syndtrace_store", None)
+        if store is not None:
+            store.close()
+
+
+class SchemeGuardMiddleware:
+    """Only http and https leave this crawler: never file:, ftp:, data: or others, even via redirects."""
+
+    def process_request(self, request):
+        if not request.url.lower().startswith(("http://", "https://")):
+            logger.warning("refused non-http(s) URL %s", request.url[:200])
+            raise IgnoreRequest(f"scheme not allowed: {request.url[:80]}")
+        return None
+
+
+class ConditionalRequestMiddleware:
+    """Re-crawls ask 'has this changed?' and reuse the stored copy when it has not."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request):
+        from crawler.urls import url_key
+
+        validators = getattr(self.crawler, "syndtrace_validators", {})
+        known = validators.get(url_key(request.url))
+        if known and not request.meta.get("dont_obey_robotstxt"):
+            etag, last_modified = known
+            if etag:
+                request.headers.setdefault(b"If-None-Match", etag)
+            if last_modified:
+                request.headers.setdefault(b"If-Modified-Since", last_modified)
+            request.meta["syndtrace_conditional"] = True
+        return None
+
+    def process_response(self, request, response):
+        if response.status != 304 or not request.meta.get("syndtrace_conditional"):
+            return response
+        from crawler.urls import url_key
+
+        store: Store = self.crawler.syndtrace_store
+        key = url_key(response.url)
+        body = store.fetch_body(key)
+        if body is None:
+            return response
+        row = store.db.execute("select headers from fetches where url = ?", [key]).fetchone()
+        headers = json.loads(row[0]) if row and row[0] else {}
+        return HtmlResponse(url=response.url, status=200, body=body, request=request,
+                            headers={k: v for k, v in headers.items() if k in ("content-type", "etag", "last-modified")},
+                            flags=["cached"])

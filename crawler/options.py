@@ -1,0 +1,42 @@
+"""Crawl settings as data: one object, each field with its default and help text."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from dedupe.options import setting
+
+USER_AGENT = "syndtrace/0.1 (+https://pypi.org/project/syndtrace/; syndication tracer)"
+
+
+@dataclass(frozen=True)
+class CrawlOptions:
+    """How a crawl behaves. Polite defaults for real sites; ``delay=0`` and more concurrency for local webs."""
+
+    seeds: tuple[str, ...] = setting((), "Start URLs (site home pages or any pages).")
+    delay: float = setting(1.0, "Seconds between requests to one site (robots.txt Crawl-delay wins if larger).")
+    concurrency: int = setting(8, "Requests in flight at once, all sites together.")
+    per_site: int = setting(2, "Requests in flight per site.")
+    max_pages: int = setting(0, "Stop after this many pages (0: no limit).")
+    proxy: str | None = setting(None, "HTTP proxy URL, e.g. http://127.0.0.1:8080 (default: the *_proxy environment).")
+    user_agent: str = setting(USER_AGENT, "User-Agent sent with every request.")
+    timeout: float = setting(30.0, "Seconds before a request is given up.")
+    retries: int = setting(2, "Retries of a request that failed with a 5xx status or a reset.")
+    max_bytes: int = setting(10 * 1024 * 1024, "Largest response accepted, after decompression.")
+    autothrottle: bool = setting(True, "Adapt the delay to each site's response times.")
+    offsite: bool = setting(False, "Also follow links to sites not in the seeds.")
+    log_level: str = setting("WARNING", "Scrapy log level.")
+    extract_workers: int = setting(0, "Processes that extract pages (0: one per CPU).")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "CrawlOptions":
+        data = json.loads(text)
+        data["seeds"] = tuple(data.get("seeds", ()))
+        return cls(**data)
+
+
+__all__ = ["CrawlOptions", "USER_AGENT", "field"]

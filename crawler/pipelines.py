@@ -1,0 +1,70 @@
+"""The crawl's only pipeline: hands each capture to the library (crawler.process) and counts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+from crawler.options import CrawlOptions
+from crawler.process import extract_capture, needs_extraction, store_capture, store_extracted
+from dedupe.storage import FetchRecord
+
+logger = logging.getLogger(__name__)
+
+
+class StorePipeline:
+    """Raw capture stored at once; extraction in a process pool; the article row written after."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.run_id = crawler.settings.getint("SYNDTRACE_RUN_ID") or None
+        raw = crawler.settings.get("SYNDTRACE_OPTIONS")
+        self.options = CrawlOptions.from_json(raw) if raw else CrawlOptions()
+        self.counts = {"pages_fetched": 0, "new": 0, "changed": 0, "unchanged": 0, "errors": 0}
+        self.pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def open_spider(self):
+        self.store = self.crawler.syndtrace_store
+        workers = self.options.extract_workers or max(1, (os.cpu_count() or 1))
+        self.pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+
+    def close_spider(self):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        if self.run_id:
+            self.store.finish_run(self.run_id, "crawled", **self.counts)
+
+    async def process_item(self, item):
+        rec = FetchRecord(
+            url=item["url"], requested_url=item["requested_url"], final_url=item["final_url"],
+            status=item["status"], headers=item["headers"], body=item["body"], fetched_at=item["fetched_at"],
+            content_type=item["headers"].get("content-type", ""), error=item.get("error"),
+        )
+        if item.get("cached"):
+            self.counts["unchanged"] += 1
+            state = "unchanged"
+        else:
+            state = store_capture(self.store, rec, self.run_id)
+            if state == "failed":
+                self.counts["errors"] += 1
+                return item
+            self.counts["pages_fetched"] += 1
+            self.counts[state] += 1
+        if needs_extraction(self.store, rec, state):
+            try:
+                if self.pool is not None:
+                    loop = asyncio.get_running_loop()
+                    row = await loop.run_in_executor(self.pool, extract_capture, rec.body, rec.url, rec.headers)
+                else:
+                    row = extract_capture(rec.body, rec.url, rec.headers)
+                store_extracted(self.store, row)
+            except Exception as exc:
+                self.counts["errors"] += 1
+                logger.warning("could not extract %s: %s", rec.url, exc)
+        return item

@@ -1,0 +1,90 @@
+"""From one capture to stored rows: the library step shared by the crawl pipeline and WARC ingest.
+
+``extract_capture`` is pure and picklable, so the crawl runs it in worker processes; ``store_capture``
+and ``store_extracted`` do the writing in the process that owns the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from dedupe.storage import FetchRecord, Store
+
+logger = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def is_html(content_type: str, body: bytes) -> bool:
+    """HTML by declared type, or by sniffing when the type is missing or generic."""
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if ctype in HTML_TYPES:
+        return b"\x00" not in body[:1024]
+    if ctype in ("", "application/octet-stream", "text/plain"):
+        head = body[:512].lstrip().lower()
+        return head.startswith((b"<!doctype html", b"<html")) and b"\x00" not in body[:1024]
+    return False
+
+
+def why_not_html(content_type: str, body: bytes) -> str:
+    if not body.strip():
+        return "empty page"
+    if b"\x00" in body[:1024]:
+        return "binary content"
+    return f"not HTML ({(content_type or 'no content type').split(';')[0]})"
+
+
+def extract_capture(body: bytes, url: str, headers: dict) -> dict:
+    """The articles-table row for one HTML capture (runs in a worker process)."""
+    from crawler.extract import extract_page
+    from crawler.urls import site_of
+
+    page = extract_page(body, url, headers)
+    text = page.text or ""
+    return {
+        "url": url, "site": site_of(url), "page_type": page.page_type, "title": page.title, "author": page.author,
+        "published": page.published, "modified": page.modified, "site_name": page.site_name,
+        "canonical": page.canonical, "language": page.language, "text": text, "paragraphs": page.paragraphs,
+        "words": len(text.split()), "attribution": page.attribution or {},
+        "content_hash": hashlib.sha1(body).hexdigest(),
+    }
+
+
+def store_capture(store: Store, rec: FetchRecord, run_id: int | None = None) -> str:
+    """Save the raw capture; returns 'new', 'changed', 'unchanged' or 'failed'."""
+    if rec.status >= 400 or rec.status == 0:
+        store.save_failure(rec.url, rec.status, rec.error or f"HTTP {rec.status}", run_id)
+        return "failed"
+    return store.save_fetch(rec, run_id)
+
+
+def needs_extraction(store: Store, rec: FetchRecord, state: str) -> bool:
+    if not (200 <= rec.status < 300):
+        return False
+    if not is_html(rec.content_type or rec.headers.get("content-type", ""), rec.body):
+        logger.warning("skipped %s: %s", rec.url, why_not_html(rec.content_type, rec.body))
+        return False
+    if state == "unchanged":
+        row = store.db.execute("select content_hash from articles where url = ?", [rec.url]).fetchone()
+        return row is None or row[0] != rec.content_hash
+    return True
+
+
+def store_extracted(store: Store, row: dict) -> None:
+    """Save an extracted page and learn its outlet name."""
+    store.save_article(row)
+    if row.get("site_name") and row.get("page_type") in ("home", "article", "section"):
+        store.save_outlet(row["site"], row["site_name"])
+
+
+def process_capture(store: Store, rec: FetchRecord, run_id: int | None = None) -> str:
+    """Store and extract in one go (ingest and tests; the crawl splits this across processes)."""
+    state = store_capture(store, rec, run_id)
+    if state != "failed" and needs_extraction(store, rec, state):
+        try:
+            store_extracted(store, extract_capture(rec.body, rec.url, rec.headers))
+        except Exception as exc:  # a page that breaks the extractor must not stop the run
+            logger.warning("could not extract %s: %s", rec.url, exc)
+            return "error"
+    return state

@@ -1,0 +1,117 @@
+"""Run a crawl: the Scrapy process in a child, so a crawl can run many times in one program.
+
+Twisted's reactor cannot be restarted inside one process; tests, ``syndtrace demo`` and ``watch`` all
+crawl more than once, so each crawl runs ``python -m crawler.run`` and reports through the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+from crawler.options import CrawlOptions
+from dedupe.errors import SyndtraceError, UserInputError
+from dedupe.storage import Store
+
+
+class CrawlError(SyndtraceError):
+    """The crawl process failed."""
+
+
+@dataclass
+class CrawlReport:
+    run_id: int
+    status: str
+    pages_fetched: int
+    new: int
+    changed: int
+    unchanged: int
+    errors: int
+    seconds: float
+
+
+def scrapy_settings(db_path: str, options: CrawlOptions, run_id: int | None) -> dict:
+    """Scrapy setting overrides for one crawl."""
+    settings = {
+        "SYNDTRACE_DB": db_path,
+        "SYNDTRACE_OPTIONS": options.to_json(),
+        "SYNDTRACE_RUN_ID": run_id,
+        "CONCURRENT_REQUESTS": options.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": options.per_site,
+        "DOWNLOAD_DELAY": options.delay,
+        "AUTOTHROTTLE_ENABLED": options.autothrottle and options.delay > 0,
+        "AUTOTHROTTLE_START_DELAY": max(options.delay, 0.1),
+        "USER_AGENT": options.user_agent,
+        "DOWNLOAD_TIMEOUT": options.timeout,
+        "RETRY_TIMES": options.retries,
+        "DOWNLOAD_MAXSIZE": options.max_bytes,
+        "DOWNLOAD_WARNSIZE": min(options.max_bytes, 2 * 1024 * 1024),
+        "LOG_LEVEL": options.log_level,
+    }
+    if options.max_pages:
+        settings["CLOSESPIDER_PAGECOUNT"] = options.max_pages
+    return settings
+
+
+def crawl_here(db_path: str, options: CrawlOptions, run_id: int | None) -> None:
+    """Run the spider in this process (the child side of run_crawl)."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    settings = get_project_settings()
+    settings.setdict(scrapy_settings(db_path, options, run_id), priority="cmdline")
+    process = CrawlerProcess(settings)
+    process.crawl("news", options_json=options.to_json())
+    process.start()
+
+
+def run_crawl(db_path: str, options: CrawlOptions, kind: str = "crawl") -> CrawlReport:
+    """Crawl the seeds into the database at ``db_path``; returns the run's figures."""
+    if not options.seeds:
+        raise UserInputError("nothing to crawl: give URLs, --seeds-file, or add sites to the watch list")
+    store = Store(db_path)
+    run_id = store.start_run(kind, {"seeds": list(options.seeds), "delay": options.delay,
+                                    "concurrency": options.concurrency, "max_pages": options.max_pages})
+    store.close()
+    env = os.environ.copy()
+    if options.proxy:
+        env["http_proxy"] = env["HTTP_PROXY"] = options.proxy
+        env["https_proxy"] = env["HTTPS_PROXY"] = options.proxy
+    project_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = project_root + os.pathsep + env.get("PYTHONPATH", "")
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "crawler.run", "--db", os.path.abspath(db_path), "--run-id", str(run_id),
+         "--options", options.to_json()],
+        env=env, stdin=subprocess.DEVNULL,
+    )
+    store = Store(db_path)
+    try:
+        row = store.db["runs"].get(run_id)
+        status = "crawled" if proc.returncode == 0 else "failed"
+        store.finish_run(run_id, status)
+        if proc.returncode != 0:
+            raise CrawlError(f"the crawl process failed (exit {proc.returncode}); pages stored so far are kept")
+        return CrawlReport(run_id, status, row["pages_fetched"] or 0, row["new"] or 0, row["changed"] or 0,
+                           row["unchanged"] or 0, row["errors"] or 0, round(time.monotonic() - started, 2))
+    finally:
+        store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Run one syndtrace crawl in this process (used by run_crawl).")
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--run-id", type=int, default=None)
+    ap.add_argument("--options", required=True, help="CrawlOptions as JSON")
+    args = ap.parse_args(argv)
+    crawl_here(args.db, CrawlOptions.from_json(args.options), args.run_id)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

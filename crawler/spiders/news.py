@@ -1,0 +1,114 @@
+"""The news spider: chooses URLs and yields captures. Parsing and decisions live in crawler.urls."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from crawler.items import PageItem
+from crawler.options import CrawlOptions
+from crawler.robots import robots_crawl_delay, robots_sitemaps
+from crawler.urls import canonicalize_url, fast_links, is_fetchable, parse_feed, parse_sitemap, site_of, url_key
+
+FEEDISH = (".xml", ".rss", ".atom", "/feed", "/rss", "/feed/", "/rss/", "/atom.xml", ".xml.gz")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class NewsSpider(scrapy.Spider):
+    """Crawls the seed sites through links, sitemaps and feeds; yields one PageItem per page."""
+
+    name = "news"
+
+    def __init__(self, options_json: str | None = None, seeds: str | None = None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = CrawlOptions.from_json(options_json) if options_json else CrawlOptions(
+            seeds=tuple((seeds or "").split(",")) if seeds else ())
+        self.seed_urls = [canonicalize_url(s) for s in self.options.seeds if is_fetchable(s)]
+        self.sites = {site_of(u) for u in self.seed_urls}
+        if not self.options.offsite:
+            self.allowed_domains = sorted(self.sites)
+
+    def _allowed(self, url: str) -> bool:
+        return is_fetchable(url) and (self.options.offsite or site_of(url) in self.sites)
+
+    def _request(self, url: str, callback, **kwargs) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.failed,
+                              meta={"requested_url": url_key(url)}, **kwargs)
+
+    async def start(self):
+        for base in dict.fromkeys(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in self.seed_urls):
+            yield scrapy.Request(f"{base}/robots.txt", callback=self.parse_robots, errback=self.ignore,
+                                 meta={"dont_obey_robotstxt": True}, priority=100, dont_filter=True)
+        for url in self.seed_urls:
+            yield self._request(url, self.parse_page, priority=10)
+
+    def parse_robots(self, response):
+        base = f"{urlsplit(response.url).scheme}://{urlsplit(response.url).netloc}"
+        text = response.text if response.status == 200 and hasattr(response, "text") else ""
+        delay = robots_crawl_delay(text, self.options.user_agent)
+        if delay and delay > self.options.delay:
+            for slot in self.crawler.engine.downloader.slots.values():
+                slot.delay = max(slot.delay, delay)
+            self.logger.info("Crawl-delay %s s for %s", delay, base)
+        sitemaps = robots_sitemaps(text) or [f"{base}/sitemap.xml"]
+        for url in sitemaps:
+            if self._allowed(url):
+                yield self._request(url, self.parse_listing_file, priority=5)
+
+    def parse_listing_file(self, response):
+        """A sitemap, sitemap index or feed: its page URLs are scheduled."""
+        if response.status != 200:
+            return
+        pages, nested = parse_sitemap(response.body)
+        if not pages and not nested:
+            pages = parse_feed(response.body)
+        for url in nested:
+            if self._allowed(url):
+                yield self._request(url, self.parse_listing_file, priority=5)
+        for url in pages:
+            if self._allowed(url):
+                yield self._request(url, self.parse_page)
+
+    def parse_page(self, response):
+        headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")
+                   for k, v in response.headers.items()}
+        yield PageItem(
+            url=url_key(response.url), requested_url=response.meta.get("requested_url", url_key(response.url)),
+            final_url=response.url, status=response.status, headers=headers, body=response.body,
+            fetched_at=_now(), cached="cached" in response.flags,
+        )
+        if response.status != 200 or not isinstance(response, scrapy.http.TextResponse):
+            return
+        for url in fast_links(response.body, response.url):
+            if not self._allowed(url):
+                continue
+            path = urlsplit(url).path.lower()
+            if path.endswith(FEEDISH):
+                yield self._request(url, self.parse_listing_file, priority=5)
+            else:
+                yield self._request(url, self.parse_page)
+
+    def failed(self, failure):
+        request = failure.request
+        if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            self.logger.debug("robots.txt forbids %s", request.url)
+            return
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            reason = f"HTTP {status}"
+        else:
+            status = 0
+            reason = failure.getErrorMessage()[:200] or type(failure.value).__name__
+        self.logger.warning("failed %s: %s", request.url, reason)
+        yield PageItem(url=url_key(request.url), requested_url=url_key(request.url), final_url=request.url,
+                       status=status, headers={}, body=b"", fetched_at=_now(), cached=False, error=reason)
+
+    def ignore(self, failure):
+        return None

@@ -1,0 +1,25 @@
+"""Library exceptions. The CLI turns each into an exit code and a one-line message."""
+
+
+class SyndtraceError(Exception):
+    """Base class: a user-facing error with a one-line message."""
+
+    exit_code = 1
+
+
+class UserInputError(SyndtraceError):
+    """Bad input from the user: unknown URL, unreadable file, bad option value."""
+
+
+class StorageError(SyndtraceError):
+    """The database cannot be opened or written (read-only, full disk, corrupt, newer schema)."""
+
+
+class SignatureMismatch(SyndtraceError):
+    """Two signatures built with different parameters were compared."""
+
+
+class LockedError(SyndtraceError):
+    """Another run holds the database lock."""
+
+    exit_code = 3

@@ -1,0 +1,315 @@
+"""Stored articles → stories, lineage and audit, as named, timed stages.
+
+normalise → shingle → signature → candidates → verify → group → lineage → audit
+
+``update_stories`` is incremental: only articles without a current signature are signed and queried,
+verified edges are kept in the database, and only the connected components that new edges touch are
+regrouped. ``full=True`` recomputes everything from stored articles. Because grouping depends only on
+the set of verified edges of a component, both give the same stories.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter, defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+import xxhash
+
+from dedupe.audit import audit_story
+from dedupe.group import Edge, cluster, connected_components, verify
+from dedupe.index import CandidateIndex
+from dedupe.lineage import decide, member_from_article
+from dedupe.normalise import paragraph_key
+from dedupe.options import GroupingOptions
+from dedupe.signature import Signature, SignatureParams, shingle_hashes, sign
+from dedupe.storage import Store, utc_now
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class GroupReport:
+    """What a grouping pass did, with the seconds each stage took."""
+
+    articles: int = 0
+    signed: int = 0
+    candidate_pairs: int = 0
+    edges_new: int = 0
+    stories: int = 0
+    stories_with_copies: int = 0
+    stories_updated: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 4)
+
+
+def _key_hash(key: str) -> int:
+    return xxhash.xxh64_intdigest(key.encode())
+
+
+def story_id(urls: list[str]) -> str:
+    """A stable id from the story's members: the same partition always gets the same ids."""
+    return "st-" + hashlib.sha1(min(urls).encode()).hexdigest()[:10]
+
+
+class _Texts:
+    """Per-article fingerprint words and shingles, computed once per pass."""
+
+    def __init__(self, furniture: dict[str, set[int]], options: GroupingOptions):
+        self.furniture = furniture
+        self.options = options
+        self.shingles: dict[str, np.ndarray] = {}
+
+    def words(self, site: str, paragraphs: list[str]) -> list[str]:
+        banned = self.furniture.get(site, set())
+        out: list[str] = []
+        for p in paragraphs:
+            key = paragraph_key(p)
+            if key and _key_hash(key) not in banned:
+                out.extend(key.split(" "))
+        return out
+
+
+def _furniture(store: Store, options: GroupingOptions) -> dict[str, set[int]]:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for site, paragraphs in store.db.execute("select site, paragraphs from articles where page_type = 'article'"):
+        counts[site].update({_key_hash(k) for k in (paragraph_key(p) for p in json.loads(paragraphs or "[]")) if k})
+    return {site: {h for h, n in c.items() if n >= options.furniture_min_pages} for site, c in counts.items()}
+
+
+def update_stories(store: Store, options: GroupingOptions | None = None, *, full: bool = False,
+                   run_id: int | None = None, progress: Progress | None = None) -> GroupReport:
+    """Bring signatures, edges, stories, lineage and audit up to date with the stored articles."""
+    options = options or GroupingOptions()
+    params = SignatureParams(**options.signature_params())
+    report = GroupReport()
+    say = progress or (lambda stage, done, total: None)
+
+    with report.stage("normalise"):
+        furniture = _furniture(store, options)
+        texts = _Texts(furniture, options)
+        stored = {r["url"]: r for r in store.db.query(
+            "select url, num_perm, seed, scheme, shingle_size, content_hash from signatures")}
+        rows = list(store.db.execute(
+            "select url, site, paragraphs from articles where page_type = 'article' order by url"))
+        report.articles = len(rows)
+        current: dict[str, str] = {}
+        pending: list[tuple[str, list[str]]] = []
+        for url, site, paragraphs in rows:
+            word_list = texts.words(site, json.loads(paragraphs or "[]"))
+            digest = hashlib.sha1(" ".join(word_list).encode()).hexdigest()
+            current[url] = digest
+            old = stored.get(url)
+            same_params = old is not None and SignatureParams.from_row(old) == params
+            if full or not same_params or old["content_hash"] != digest:
+                pending.append((url, word_list))
+        gone = set(stored) - set(current)
+        del rows
+
+    with report.stage("signature"):
+        sig_rows = []
+        for i, (url, word_list) in enumerate(pending):
+            sh = shingle_hashes(word_list, options.shingle_size)
+            texts.shingles[url] = sh
+            lead = word_list[: options.lead_words] if len(word_list) > options.lead_words else None
+            sig_rows.append({"url": url, **options.signature_params(), "n_shingles": int(len(sh)),
+                             "hashvalues": sign(sh, params).to_bytes(),
+                             "lead_hashvalues": sign(shingle_hashes(lead, options.shingle_size), params).to_bytes()
+                             if lead else None,
+                             "content_hash": current[url]})
+            say("signature", i + 1, len(pending))
+        changed = [u for u, _ in pending]
+        if full:
+            store.save_edges([], replace_all=True)
+        store.delete_signatures(changed + sorted(gone))
+        store.save_signatures(sig_rows)
+        report.signed = len(pending)
+        del sig_rows
+
+    with report.stage("candidates"):
+        index = CandidateIndex(params, options.lsh_threshold)
+        entries = []
+        new_set = set(changed)
+        queries = []
+        for row in store.db.query("select url, hashvalues, lead_hashvalues, n_shingles from signatures"):
+            if row["n_shingles"] == 0:
+                continue
+            full_sig = Signature.from_bytes(params, row["hashvalues"])
+            lead_sig = Signature.from_bytes(params, row["lead_hashvalues"]) if row["lead_hashvalues"] else None
+            entries.append((row["url"], full_sig, lead_sig))
+            if row["url"] in new_set:
+                queries.append((row["url"], full_sig, lead_sig))
+        index.add_many(entries)
+        pairs: set[tuple[str, str]] = set()
+        for url, full_sig, lead_sig in queries:
+            for other in index.candidates(url, full_sig, lead_sig):
+                pairs.add((url, other) if url < other else (other, url))
+        report.candidate_pairs = len(pairs)
+        del entries, index
+
+    with report.stage("verify"):
+        need = {u for p in pairs for u in p if u not in texts.shingles}
+        if need:
+            for url, site, paragraphs in store.db.execute(
+                    "select url, site, paragraphs from articles where page_type = 'article'"):
+                if url in need:
+                    texts.shingles[url] = shingle_hashes(texts.words(site, json.loads(paragraphs or "[]")),
+                                                         options.shingle_size)
+        new_edges = []
+        for a, b in sorted(pairs):
+            edge = verify(a, b, texts.shingles[a], texts.shingles[b], options.min_containment)
+            if edge:
+                new_edges.append({"a": edge.a, "b": edge.b, "containment": edge.containment, "jaccard": edge.jaccard})
+        store.save_edges(new_edges)
+        report.edges_new = len(new_edges)
+        texts.shingles.clear()
+
+    with report.stage("group"):
+        all_nodes = sorted(current)
+        edges = [Edge(r["a"], r["b"], r["containment"], r["jaccard"]) for r in store.edges()]
+        components = connected_components(all_nodes, edges)
+        if full:
+            touched = components
+        else:
+            assigned = {u for (u,) in store.db.execute("select url from members")}
+            dirty = set(changed) | (set(current) - assigned) | gone
+            for e in new_edges:
+                dirty.update((e["a"], e["b"]))
+            old_story = {u: s for u, s in store.db.execute("select url, story_id from members")}
+            dirty_stories = {old_story[u] for u in dirty if u in old_story}
+            dirty.update(u for u, s in old_story.items() if s in dirty_stories)
+            touched = [c for c in components if dirty.intersection(c)]
+        edges_by_node: dict[str, list[Edge]] = defaultdict(list)
+        for e in edges:
+            edges_by_node[e.a].append(e)
+        groups: list[list[str]] = []
+        for comp in touched:
+            comp_edges = [e for u in comp for e in edges_by_node[u]]
+            groups.extend(cluster(comp, comp_edges))
+
+    with report.stage("lineage"):
+        from crawler.attribution import OutletDirectory
+        from crawler.urls import site_of, url_key
+
+        outlets = OutletDirectory()
+        for host, name in store.outlets().items():
+            outlets.add(host, name)
+
+        def resolve(url: str) -> str:
+            return store.resolve_alias(url_key(url))
+
+        captured = {u: t for u, t in store.db.execute("select url, fetched_at from fetches")}
+        stories, members, lineage_rows, audit_rows = [], [], [], []
+        for gi, group in enumerate(groups):
+            arts = store.articles(urls=group) if len(group) > 1 else [store.article(group[0])]
+            ms = [member_from_article(a, site_of, resolve, outlets.resolve_name, captured.get(a["url"])) for a in arts]
+            decisions = decide(ms)
+            sid = story_id(group)
+            origin = decisions[ms[0].url].origin
+            by_url = {m.url: m for m in ms}
+            for m in ms:
+                d = decisions[m.url]
+                members.append({"url": m.url, "story_id": sid, "is_origin": int(m.url == origin),
+                                "parent_url": d.parent, "similarity": None, "containment": None,
+                                "first_run": run_id})
+                lineage_rows.append({"url": m.url, "story_id": sid, "parent_url": d.parent, "origin_url": origin,
+                                     "signal": d.signal, "evidence": json.dumps(d.evidence)})
+            with report.stage("audit"):
+                results = audit_story(ms, decisions)
+            uncredited = 0
+            for r in results:
+                row = r.to_row()
+                uncredited += row["verdict"] in ("uncredited", "misattributed")
+                for key in ("reasons", "conflicts", "added", "removed"):
+                    row[key] = json.dumps(row[key])
+                audit_rows.append({**row, "story_id": sid})
+            dated = sorted(m.published.isoformat() for m in ms if m.published)
+            stories.append({"id": sid, "origin_url": origin, "size": len(ms), "sites": len({m.site for m in ms}),
+                            "first_published": dated[0] if dated else None,
+                            "last_published": dated[-1] if dated else None,
+                            "title": next((a["title"] for a in arts if a["url"] == origin), None),
+                            "uncredited": uncredited, "first_run": run_id, "updated_at": utc_now()})
+            say("lineage", gi + 1, len(groups))
+        _fill_similarity(members, edges, {m["url"]: m["parent_url"] for m in members})
+        _keep_first_run(store, stories, members)
+        store.replace_results(stories, members, lineage_rows, audit_rows,
+                              story_ids=None if full else _old_ids(store, groups) | _old_ids(store, [sorted(gone)]))
+        report.stories_updated = len(stories)
+    report.stories = store.db["stories"].count
+    report.stories_with_copies = store.db.execute("select count(*) from stories where size > 1").fetchone()[0]
+    return report
+
+
+def _old_ids(store: Store, groups: list[list[str]]) -> set[str]:
+    urls = [u for g in groups for u in g]
+    out: set[str] = set()
+    for i in range(0, len(urls), 500):
+        chunk = urls[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        out.update(s for (s,) in store.db.execute(f"select story_id from members where url in ({marks})", chunk))
+    return out
+
+
+def _fill_similarity(members: list[dict], edges: list[Edge], parents: dict[str, str | None]) -> None:
+    by_pair = {(e.a, e.b): e for e in edges}
+    for m in members:
+        parent = parents.get(m["url"])
+        if not parent:
+            continue
+        e = by_pair.get((m["url"], parent) if m["url"] < parent else (parent, m["url"]))
+        if e:
+            m["similarity"], m["containment"] = e.jaccard, e.containment
+
+
+def _keep_first_run(store: Store, stories: list[dict], members: list[dict]) -> None:
+    """A story or member seen in an earlier run keeps the run it first appeared in."""
+    first_story = {s: r for s, r in store.db.execute("select id, first_run from stories")}
+    first_member = {u: r for u, r in store.db.execute("select url, first_run from members")}
+    for s in stories:
+        if s["id"] in first_story:
+            s["first_run"] = first_story[s["id"]]
+    for m in members:
+        if m["url"] in first_member:
+            m["first_run"] = first_member[m["url"]]
+
+
+def reextract_all(store: Store, progress: Progress | None = None, workers: int = 0) -> int:
+    """Re-run extraction on every stored HTML capture (after an extractor upgrade); returns pages done."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from crawler.process import extract_capture, is_html, store_extracted
+
+    jobs = [(r["body"], r["url"], r["headers"]) for r in store.iter_fetches()
+            if is_html(r["headers"].get("content-type", ""), r["body"])]
+    workers = workers or os.cpu_count() or 1
+    done = 0
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for row in pool.map(_extract_safely, jobs, chunksize=16):
+            done += 1
+            if row is not None:
+                store_extracted(store, row)
+            if progress:
+                progress("extract", done, len(jobs))
+    return done
+
+
+def _extract_safely(job: tuple) -> dict | None:
+    from crawler.process import extract_capture
+
+    try:
+        return extract_capture(*job)
+    except Exception:
+        return None

@@ -1,0 +1,179 @@
+"""Read-side of the database: the export object, lineage trees, story and audit tables.
+
+Everything a command prints or writes comes from these functions, so the terminal, JSON, CSV and HTML
+views of one question always agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dedupe.errors import UserInputError
+from dedupe.lineage import parse_when
+from dedupe.storage import Store
+
+
+def export_object(store: Store) -> dict:
+    """``{"articles": [...]}`` in the result format: every stored page, articles with their story."""
+    members = {m["url"]: m for m in store.members()}
+    out = []
+    for row in store.db.query(
+            "select url, site, page_type, title, author, published, modified, canonical from articles order by url"):
+        m = members.get(row["url"])
+        if row["page_type"] != "article" or m is None:
+            out.append({"url": row["url"], "story": None, "page_type": row["page_type"]})
+            continue
+        out.append({
+            "url": row["url"], "story": m["story_id"], "is_origin": bool(m["is_origin"]), "parent": m["parent_url"],
+            "published": row["published"], "author": row["author"],
+            "attribution": {
+                "credits_origin": bool(m["credits_origin"]), "links_to_origin": bool(m["links_to_origin"]),
+                "author_kept": bool(m["author_kept"]), "license": m["license"],
+                "verdict": m["verdict"] or ("origin" if m["is_origin"] else "uncredited"),
+            },
+            "title": row["title"], "site": row["site"], "modified": row["modified"], "canonical": row["canonical"],
+            "similarity": m["similarity"], "containment": m["containment"], "signal": m["signal"],
+            "evidence": m["evidence"], "reasons": m["reasons"], "copyright": m["copyright"],
+            "licence_conflicts": m["conflicts"], "credits_parent": bool(m["credits_parent"]),
+        })
+    return {"articles": out}
+
+
+def find_story(store: Store, ref: str) -> str:
+    """A story id from a story id or any URL of one of its pages (redirects followed)."""
+    if store.story(ref):
+        return ref
+    from crawler.urls import url_key
+
+    try:
+        key = store.resolve_alias(url_key(ref))
+    except ValueError:
+        key = ref
+    sid = store.story_of(key)
+    if sid is None:
+        raise UserInputError(f"unknown URL or story: {ref}")
+    return sid
+
+
+def _lag(origin: datetime | None, when: datetime | None) -> str | None:
+    if not origin or not when:
+        return None
+    hours = (when - origin).total_seconds() / 3600
+    return f"+{hours / 24:.1f} d" if abs(hours) >= 48 else f"+{hours:.0f} h"
+
+
+def story_tree(store: Store, ref: str) -> dict:
+    """The lineage of one story as nested nodes, from the origin through every chain."""
+    sid = find_story(store, ref)
+    rows = store.members(sid)
+    by_url = {r["url"]: r for r in rows}
+    origin = next((r for r in rows if r["is_origin"]), rows[0])
+    origin_when = parse_when(origin["published"])
+    children: dict[str, list[str]] = {}
+    for r in rows:
+        if r["url"] != origin["url"]:
+            parent = r["parent_url"] if r["parent_url"] in by_url else origin["url"]
+            children.setdefault(parent, []).append(r["url"])
+
+    def node(url: str, seen: frozenset) -> dict:
+        r = by_url[url]
+        kids = sorted(children.get(url, []), key=lambda u: (by_url[u]["published"] or "", u))
+        return {
+            "url": url, "site": r["site"], "title": r["title"], "author": r["author"], "published": r["published"],
+            "lag": _lag(origin_when, parse_when(r["published"])) if url != origin["url"] else None,
+            "similarity": r["similarity"], "verdict": r["verdict"], "reasons": r["reasons"],
+            "copyright": r["copyright"], "license": r["license"], "signal": r["signal"], "evidence": r["evidence"],
+            "conflicts": r["conflicts"], "added": r["added"], "removed": r["removed"],
+            "children": [node(k, seen | {url}) for k in kids if k not in seen],
+        }
+
+    story = store.story(sid) or {}
+    return {"story": sid, "title": story.get("title"), "size": len(rows), "origin": node(origin["url"], frozenset())}
+
+
+def stories_table(store: Store, since: str | None = None, site: str | None = None, min_copies: int = 0,
+                  sort: str = "spread", new_in_run: int | None = None) -> list[dict]:
+    """One row per story: origin, copies, sites, first and last dates, uncredited count."""
+    sql = "select s.*, a.site as origin_site from stories s left join articles a on a.url = s.origin_url where 1=1"
+    params: list = []
+    if since:
+        sql += " and s.first_published >= ?"
+        params.append(since)
+    if site:
+        sql += " and s.id in (select m.story_id from members m join articles x on x.url = m.url where x.site = ?)"
+        params.append(site)
+    if min_copies:
+        sql += " and s.size - 1 >= ?"
+        params.append(min_copies)
+    if new_in_run is not None:
+        sql += " and s.id in (select story_id from members where first_run = ?)"
+        params.append(new_in_run)
+    order = {"spread": "s.size desc, s.sites desc, s.id", "recent": "s.last_published desc, s.id"}.get(sort)
+    if order is None:
+        raise UserInputError(f"unknown sort {sort!r}: use spread or recent")
+    rows = []
+    for r in store.db.query(sql + " order by " + order, params):
+        rows.append({"story": r["id"], "title": r["title"], "origin": r["origin_url"], "origin_site": r["origin_site"],
+                     "copies": r["size"] - 1, "sites": r["sites"], "first": r["first_published"],
+                     "last": r["last_published"], "uncredited": r["uncredited"]})
+    return rows
+
+
+def audit_table(store: Store, origin_site: str | None = None, verdicts: list[str] | None = None) -> list[dict]:
+    """Every copy with its attribution status and evidence, optionally for one publisher's originals."""
+    rows = []
+    for m in store.members():
+        if m["is_origin"]:
+            continue
+        rows.append(m)
+    origins = {r["url"]: r for r in store.db.query(
+        "select m.url, m.story_id, a.site from members m join articles a on a.url = m.url where m.is_origin = 1")}
+    origin_by_story = {r["story_id"]: r for r in origins.values()}
+    out = []
+    for m in rows:
+        origin = origin_by_story.get(m["story_id"])
+        if origin_site and (origin is None or origin["site"] != origin_site):
+            continue
+        if verdicts and m["verdict"] not in verdicts:
+            continue
+        out.append({"url": m["url"], "site": m["site"], "story": m["story_id"],
+                    "origin": origin["url"] if origin else None, "parent": m["parent_url"],
+                    "verdict": m["verdict"], "credits_origin": bool(m["credits_origin"]),
+                    "links_to_origin": bool(m["links_to_origin"]), "author_kept": bool(m["author_kept"]),
+                    "license": m["license"], "copyright": m["copyright"], "reasons": m["reasons"],
+                    "conflicts": m["conflicts"], "published": m["published"]})
+    return out
+
+
+def search_articles(store: Store, text: str, limit: int = 20) -> list[dict]:
+    """Full-text search (SQLite FTS5 through sqlite-utils) over titles and bodies."""
+    import sqlite3
+
+    try:
+        rows = list(store.db["articles"].search(text, columns=["url", "site", "title", "published"], limit=limit))
+    except sqlite3.OperationalError as exc:
+        raise UserInputError(f"bad search expression {text!r}: {exc}") from None
+    for r in rows:
+        r["story"] = store.story_of(r["url"])
+    return rows
+
+
+def passage_diff(store: Store, url_a: str, url_b: str) -> dict:
+    """Paragraphs of B that A lacks (added) and of A that B lacks (removed), in each page's order."""
+    from crawler.urls import url_key
+    from dedupe.normalise import paragraph_key
+
+    pages = []
+    for ref in (url_a, url_b):
+        key = store.resolve_alias(url_key(ref)) if ref.startswith(("http://", "https://")) else ref
+        art = store.article(key)
+        if art is None:
+            raise UserInputError(f"unknown URL: {ref}")
+        pages.append(art)
+    a, b = pages
+    keys_a = {paragraph_key(p) for p in a["paragraphs"]}
+    keys_b = {paragraph_key(p) for p in b["paragraphs"]}
+    return {"a": a["url"], "b": b["url"],
+            "added": [p for p in b["paragraphs"] if paragraph_key(p) not in keys_a],
+            "removed": [p for p in a["paragraphs"] if paragraph_key(p) not in keys_b],
+            "kept": sum(1 for p in b["paragraphs"] if paragraph_key(p) in keys_a)}

@@ -1,0 +1,138 @@
+"""Tables for the origin, parent and verdict decisions."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from dedupe.audit import audit_story, verdict_of
+from dedupe.lineage import Member, ancestors, decide, parse_when
+from dedupe.normalise import paragraph_key
+
+BODY = [f"Paragraph number {i} of the original report with enough words to count." for i in range(8)]
+NOTE = "Note to readers: please click the share buttons above or below. Forward this article."
+CREDIT = "The original source of this article is Common Dreams Copyright Jake Johnson, Common Dreams, 2020"
+
+
+def d(day, hour=12):
+    return datetime(2020, 2, day, hour, tzinfo=timezone.utc)
+
+
+def member(url, site, day=None, paragraphs=BODY, author="Jake Johnson", hosts=(), links=(), names=(),
+           canonical=None, license=None, excerpt=False, captured=None):
+    return Member(url=url, site=site, published=d(day) if day else None, captured=captured, author=author,
+                  paragraph_keys=[paragraph_key(p) for p in paragraphs], credited_hosts=set(hosts),
+                  credited_names=set(names), linked_urls=set(links),
+                  linked_hosts={u.split("/")[2] for u in links}, canonical=canonical, license=license,
+                  excerpt=excerpt)
+
+
+O = "http://cd.example/news/bombshell"
+G = "http://gr.example/bombshell/5690015"
+W = "http://wad.example/2020/02/12/bombshell"
+S = "http://scraper.example/bombshell"
+E = "http://agg.example/bombshell-excerpt"
+
+
+def seed_story():
+    return [
+        member(O, "cd.example", 7, license="CC BY-NC-ND 3.0"),
+        member(G, "gr.example", 10, BODY + [NOTE, CREDIT], hosts={"cd.example"}, links={O}),
+        member(W, "wad.example", 12, BODY + [NOTE, CREDIT], hosts={"cd.example"}),
+        member(S, "scraper.example", 8, BODY[:6] + ["Earn passive income from crypto now!"] + BODY[6:], author="admin"),
+        member(E, "agg.example", 8, BODY[:3] + ["Read the full article at Common Dreams"], hosts={"cd.example"},
+               links={"http://cd.example/"}, excerpt=True),
+    ]
+
+
+def test_origin_is_the_credited_page_even_when_a_scrape_claims_an_earlier_date():
+    ms = seed_story()
+    ms[3].published = d(6)   # the scraper back-dates its copy
+    decisions = decide(ms)
+    assert decisions[O].parent is None and decisions[O].signal == "credited-by-copies"
+    assert all(dec.origin == O for dec in decisions.values())
+
+
+@pytest.mark.parametrize("url,parent,signal", [
+    (G, O, "credits-origin"),
+    (W, G, "carries-additions"),      # carries Global Research's note: a chain A→B→C
+    (S, O, "default-origin"),
+    (E, O, "credits-origin"),
+])
+def test_parents(url, parent, signal):
+    decisions = decide(seed_story())
+    assert (decisions[url].parent, decisions[url].signal) == (parent, signal)
+
+
+def test_chain_ancestors():
+    decisions = decide(seed_story())
+    assert ancestors(W, decisions) == [G, O]
+
+
+@pytest.mark.parametrize("url,verdict", [
+    (O, "origin"), (G, "credited"), (W, "partial"), (S, "uncredited"), (E, "credited"),
+])
+def test_verdicts(url, verdict):
+    ms = seed_story()
+    results = {r.url: r for r in audit_story(ms, decide(ms))}
+    assert results[url].verdict == verdict
+
+
+def test_excerpt_without_the_byline_is_partial():
+    ms = seed_story()
+    ms[4].author = None
+    results = {r.url: r for r in audit_story(ms, decide(ms))}
+    assert results[E].verdict == "partial" and results[E].links_to_origin
+
+
+def test_misattributed_names_an_outlet_outside_the_chain():
+    ms = [member(O, "cd.example", 7), member("http://sloppy.example/x", "sloppy.example", 9, hosts={"reuters.example"})]
+    results = {r.url: r for r in audit_story(ms, decide(ms))}
+    assert results["http://sloppy.example/x"].verdict == "misattributed"
+
+
+def test_origin_without_credit_is_the_earliest_published():
+    ms = [member("http://b.example/1", "b.example", 9), member("http://a.example/1", "a.example", 7),
+          member("http://c.example/1", "c.example", None, captured=d(1))]
+    assert decide(ms)["http://a.example/1"].signal == "earliest-published"
+
+
+def test_canonical_pointing_at_another_copy_excludes_the_page():
+    ms = [member("http://b.example/1", "b.example", 5, canonical="http://a.example/1"),
+          member("http://a.example/1", "a.example", 7)]
+    decisions = decide(ms)
+    assert decisions["http://a.example/1"].parent is None
+
+
+def test_updated_origin_stays_the_origin():
+    update = "Update (Feb 20): This article has been updated to include a response from the agency."
+    ms = [member(O, "cd.example", 7, BODY + [update]), member(S, "scraper.example", 9)]
+    assert decide(ms)[O].parent is None
+
+
+@pytest.mark.parametrize("co,cp,links,author,other,expected", [
+    (True, True, True, True, False, "credited"),
+    (True, True, True, False, False, "partial"),
+    (True, False, False, True, False, "partial"),
+    (False, True, False, True, False, "partial"),
+    (False, False, True, True, False, "partial"),
+    (False, False, False, True, False, "uncredited"),
+    (False, False, False, False, True, "misattributed"),
+    (True, False, True, True, True, "credited"),
+    (False, True, False, False, True, "partial"),
+])
+def test_verdict_rules(co, cp, links, author, other, expected):
+    assert verdict_of(co, cp, links, author, other) == expected
+
+
+def test_licence_conflict_for_edited_copy_of_no_derivatives_original():
+    ms = [member(O, "cd.example", 7, license="CC BY-ND 4.0"),
+          member(G, "gr.example", 9, BODY[:5] + BODY[6:], hosts={"cd.example"}, links={O})]
+    results = {r.url: r for r in audit_story(ms, decide(ms))}
+    assert any("no derivatives" in c for c in results[G].conflicts)
+    assert results[G].removed == [paragraph_key(BODY[5])]
+
+
+def test_parse_when():
+    assert parse_when("2020-02-10") == datetime(2020, 2, 10, tzinfo=timezone.utc)
+    assert parse_when("2020-02-10T09:12:00-05:00").utcoffset().total_seconds() == -5 * 3600
+    assert parse_when("not a date") is None and parse_when(None) is None

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedupe.errors import SignatureMismatch
+from dedupe.normalise import normalise_text, paragraph_key, site_furniture, words
+from dedupe.signature import Signature, SignatureParams, shingle_hashes, sign
+
+P = SignatureParams(128, 1, "affine32", 5)
+
+
+def test_normalisation_folds_quotes_dashes_case_space():
+    assert normalise_text("“Smart” quotes — and\u00a0DASHES") == '"smart" quotes - and dashes'
+    assert words("Don’t  STOP—now!") == ["don't", "stop", "now"]
+    assert paragraph_key("Hello,   World") == paragraph_key("hello world")
+
+
+def test_signature_equals_datasketch_update_batch():
+    hashes = shingle_hashes(("the quick brown fox jumps over the lazy dog " * 5).split(), 5)
+    mine = sign(hashes, P)
+    ref = MinHash(num_perm=128, seed=1, scheme="affine32", hashfunc=lambda v: v)
+    ref.update_batch([int(h) for h in hashes])
+    assert np.array_equal(mine.hashvalues, ref.hashvalues)
+    assert mine.minhash().jaccard(ref) == 1.0
+
+
+def test_similar_texts_estimate_close_to_exact_jaccard():
+    base = [f"w{i}" for i in range(600)]
+    other = base[:450] + [f"x{i}" for i in range(150)]
+    a, b = shingle_hashes(base, 5), shingle_hashes(other, 5)
+    exact = len(np.intersect1d(a, b)) / len(np.union1d(a, b))
+    assert abs(sign(a, P).jaccard(sign(b, P)) - exact) < 0.12
+
+
+def test_mixing_parameters_is_refused():
+    h = shingle_hashes("one two three four five six".split(), 5)
+    a = sign(h, P)
+    b = sign(h, SignatureParams(64, 1, "affine32", 5))
+    with pytest.raises(SignatureMismatch):
+        a.jaccard(b)
+    with pytest.raises(SignatureMismatch):
+        a.jaccard(sign(h, SignatureParams(128, 2, "affine32", 5)))
+
+
+def test_bytes_round_trip():
+    s = sign(shingle_hashes("a b c d e f g".split(), 5), P)
+    assert np.array_equal(Signature.from_bytes(P, s.to_bytes()).hashvalues, s.hashvalues)
+
+
+def test_short_text_is_one_shingle_and_empty_is_empty():
+    assert len(shingle_hashes(["only", "two"], 5)) == 1
+    assert len(shingle_hashes([], 5)) == 0
+
+
+def test_site_furniture_needs_repetition_on_one_site():
+    pages = [("gr.example", ["Note to readers: share this.", f"body {i}"]) for i in range(3)]
+    pages.append(("other.example", ["Note to readers: share this.", "x"]))
+    furniture = site_furniture(pages, min_pages=3)
+    assert paragraph_key("Note to readers: share this.") in furniture["gr.example"]
+    assert not furniture["other.example"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=12), min_size=0, max_size=80))
+def test_identical_texts_give_identical_signatures(tokens):
+    text = " ".join(tokens)
+    a = sign(shingle_hashes(words(text), 5), P)
+    b = sign(shingle_hashes(words(text.upper() if text.isascii() else text), 5), P)
+    assert np.array_equal(a.hashvalues, sign(shingle_hashes(words(text), 5), P).hashvalues)
+    if text.isascii():
+        assert np.array_equal(a.hashvalues, b.hashvalues)
