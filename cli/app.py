@@ -115,9 +115,8 @@ def crawl(
     Example: syndtrace crawl https://www.commondreams.org/ https://www.globalresearch.ca/ --max-pages 500
     """
     from crawler.options import CrawlOptions
-    from crawler.run import run_crawl
+    from crawler.run import crawl_and_trace
     from crawler.urls import is_fetchable
-    from dedupe.pipeline import update_stories
 
     _setup_logging(quiet)
     seeds = list(urls or [])
@@ -135,10 +134,7 @@ def crawl(
     options = CrawlOptions(seeds=tuple(seeds), proxy=proxy, delay=delay, concurrency=concurrency,
                            per_site=per_site, max_pages=max_pages, offsite=offsite,
                            log_level="INFO" if verbose else ("ERROR" if quiet else "WARNING"))
-    report = run_crawl(str(db), options)
-    store = _store(db)
-    grouping = update_stories(store, run_id=report.run_id, progress=render.progress(err, quiet))
-    store.finish_run(report.run_id, "finished", stories_new=grouping.stories_updated)
+    report, grouping = crawl_and_trace(str(db), options, progress=render.progress(err, quiet))
     if not quiet:
         out.print(render.crawl_summary(report, grouping))
 

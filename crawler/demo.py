@@ -8,8 +8,8 @@ from importlib import resources
 
 from crawler.localserver import LocalWeb
 from crawler.options import CrawlOptions
-from crawler.run import CrawlReport, run_crawl
-from dedupe.pipeline import GroupReport, update_stories
+from crawler.run import CrawlReport, crawl_and_trace
+from dedupe.pipeline import GroupReport
 from dedupe.storage import Store
 
 DEMO_ORIGIN_HOST = "commondreams.example"
@@ -34,10 +34,9 @@ def run_demo(db_path: str) -> DemoResult:
         seeds = [f"http://{host}/" for host in web.hosts()]
         options = CrawlOptions(seeds=tuple(seeds), proxy=web.proxy, delay=0, concurrency=8, per_site=4,
                                autothrottle=False, extract_workers=1)
-        crawl = run_crawl(db_path, options, kind="demo")
+        crawl, grouping = crawl_and_trace(db_path, options, kind="demo")
     store = Store(db_path)
     try:
-        grouping = update_stories(store, run_id=crawl.run_id)
         row = store.db.execute(
             "select m.story_id from members m join articles a on a.url = m.url "
             "where a.site = ? and m.story_id in (select id from stories where size > 1) limit 1",

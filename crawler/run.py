@@ -115,3 +115,31 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def crawl_and_trace(db_path: str, options: CrawlOptions, kind: str = "crawl", progress=None):
+    """Crawl, then bring stories, lineage and audit up to date; holds the database's run lock throughout.
+
+    Returns:
+        (CrawlReport, GroupReport)
+
+    Raises:
+        LockedError: another run holds the lock (nothing is touched).
+    """
+    from dedupe.pipeline import update_stories
+
+    guard = Store(db_path)
+    try:
+        with guard.run_lock():
+            report = run_crawl(db_path, options, kind=kind)
+            store = Store(db_path)
+            try:
+                grouping = update_stories(store, run_id=report.run_id, progress=progress)
+                new_members = store.db.execute("select count(*) from members where first_run = ?",
+                                               [report.run_id]).fetchone()[0]
+                store.finish_run(report.run_id, "finished", stories_new=new_members)
+            finally:
+                store.close()
+            return report, grouping
+    finally:
+        guard.close()

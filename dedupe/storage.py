@@ -8,6 +8,7 @@ newer syndtrace is refused rather than damaged.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -20,7 +21,7 @@ from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
-from dedupe.errors import StorageError
+from dedupe.errors import LockedError, StorageError
 
 SCHEMA_VERSION = 1
 
@@ -44,6 +45,8 @@ def _schema_v1(db: sqlite_utils.Database) -> None:
     )
     db["aliases"].create({"source_url": str, "target_url": str, "status": int}, pk="source_url", if_not_exists=True)
     db["outlets"].create({"host": str, "name": str}, pk="host", if_not_exists=True)
+    db["sites"].create({"url": str, "feed": str, "max_pages": int, "delay": float, "added": str},
+                       pk="url", if_not_exists=True)
     db["articles"].create(
         {"url": str, "site": str, "page_type": str, "title": str, "author": str, "published": str, "modified": str,
          "site_name": str, "canonical": str, "language": str, "text": str, "paragraphs": str, "words": int,
@@ -168,6 +171,52 @@ class Store:
 
     def close(self) -> None:
         self.db.conn.close()
+
+    @contextmanager
+    def run_lock(self) -> Iterator[None]:
+        """One writing run at a time per database (cron and systemd timers may overlap).
+
+        Raises:
+            LockedError: at once, without waiting, when another run holds the lock.
+        """
+        if self.path == ":memory:":
+            yield
+            return
+        lock_path = self.path + ".lock"
+        fh = open(lock_path, "a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip()
+            fh.close()
+            raise LockedError(f"another syndtrace run is using {self.path} ({holder or 'pid unknown'}); try later") from None
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()} since {utc_now()}")
+            fh.flush()
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+
+    # -- watch list -----------------------------------------------------------------------------
+    def add_site(self, url: str, feed: str | None = None, max_pages: int | None = None,
+                 delay: float | None = None) -> None:
+        with self.transaction():
+            self.db["sites"].upsert({"url": url, "feed": feed, "max_pages": max_pages, "delay": delay,
+                                     "added": utc_now()}, pk="url")
+
+    def remove_site(self, url: str) -> bool:
+        with self.transaction():
+            cur = self.db.execute("delete from sites where url = ?", [url])
+        return cur.rowcount > 0
+
+    def watch_list(self) -> list[dict]:
+        return list(self.db.query("select * from sites order by url"))
 
     # -- meta -----------------------------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
