@@ -100,6 +100,7 @@ def demo(db: DbOption = DEFAULT_DB, as_json: JsonOption = False, quiet: QuietOpt
 def crawl(
     urls: Annotated[Optional[list[str]], typer.Argument(help="Start URLs: site home pages or any pages.")] = None,
     seeds_file: Annotated[Optional[Path], typer.Option(help="File with one start URL a line.")] = None,
+    sites_file: Annotated[Optional[Path], typer.Option(help="TOML watch list ([[site]] url, feed, max_pages, delay).")] = None,
     proxy: Annotated[Optional[str], typer.Option(help="HTTP proxy, e.g. http://127.0.0.1:8080.")] = None,
     delay: Annotated[float, typer.Option(help="Seconds between requests to one site.", min=0)] = 1.0,
     concurrency: Annotated[int, typer.Option(help="Requests in flight, all sites together.", min=1)] = 8,
@@ -134,9 +135,113 @@ def crawl(
     options = CrawlOptions(seeds=tuple(seeds), proxy=proxy, delay=delay, concurrency=concurrency,
                            per_site=per_site, max_pages=max_pages, offsite=offsite,
                            log_level="INFO" if verbose else ("ERROR" if quiet else "WARNING"))
+    if sites_file or not seeds:
+        options = _watch_list_options(db, sites_file, options)
     report, grouping = crawl_and_trace(str(db), options, progress=render.progress(err, quiet))
     if not quiet:
         out.print(render.crawl_summary(report, grouping))
+
+
+def _watch_list_options(db: Path, sites_file: Optional[Path], options):
+    from crawler.watchlist import WatchedSite, load_sites_file, options_for
+
+    if sites_file:
+        sites = load_sites_file(str(sites_file))
+    else:
+        rows = _store(db, create=True).watch_list()
+        sites = [WatchedSite(r["url"], r["feed"], r["max_pages"], r["delay"]) for r in rows]
+        if not sites:
+            raise UserInputError("nothing to crawl: give URLs, --seeds-file, --sites-file, or 'syndtrace sites add URL'")
+    merged = options_for(sites, options)
+    return merged if not options.seeds else type(options)(**{**merged.__dict__,
+                                                             "seeds": options.seeds + merged.seeds})
+
+
+@app.command()
+@handles_errors
+def watch(
+    every: Annotated[str, typer.Option(help="How often: 6h, 30m, 1d…")] = "6h",
+    runs: Annotated[int, typer.Option(help="Stop after this many runs (0: until interrupted).", min=0)] = 0,
+    sites_file: Annotated[Optional[Path], typer.Option(help="TOML watch list instead of the database's.")] = None,
+    delay: Annotated[float, typer.Option(help="Seconds between requests to one site.", min=0)] = 1.0,
+    proxy: Annotated[Optional[str], typer.Option(help="HTTP proxy URL.")] = None,
+    db: DbOption = DEFAULT_DB,
+    quiet: QuietOption = False,
+) -> None:
+    """Crawl the watch list again and again, for people without cron; each run reports what is new.
+
+    Example: syndtrace watch --every 6h
+    """
+    from crawler.options import CrawlOptions
+    from crawler.run import crawl_and_trace
+    from crawler.watchlist import parse_every, watch as repeat
+
+    _setup_logging(quiet)
+    seconds = parse_every(every)
+    options = _watch_list_options(db, sites_file, CrawlOptions(delay=delay, proxy=proxy,
+                                                               log_level="ERROR" if quiet else "WARNING"))
+
+    def once():
+        report, grouping = crawl_and_trace(str(db), options)
+        if not quiet:
+            out.print(render.crawl_summary(report, grouping))
+
+    repeat(once, seconds, runs)
+
+
+sites_app = typer.Typer(help="The watch list: sites that 'syndtrace crawl' with no URLs (and 'watch') crawl.",
+                        no_args_is_help=True)
+app.add_typer(sites_app, name="sites")
+
+
+@sites_app.command("add")
+@handles_errors
+def sites_add(
+    url: Annotated[str, typer.Argument(help="The site's home page.")],
+    feed: Annotated[Optional[str], typer.Option(help="Its RSS or Atom feed.")] = None,
+    max_pages: Annotated[Optional[int], typer.Option(help="Pages per run at most.", min=1)] = None,
+    delay: Annotated[Optional[float], typer.Option(help="Seconds between its requests.", min=0)] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Add a site to the watch list (or update its settings).
+
+    Example: syndtrace sites add https://www.commondreams.org/ --feed https://www.commondreams.org/rss.xml
+    """
+    from crawler.urls import canonicalize_url, is_fetchable
+
+    for value in (url, feed):
+        if value and not is_fetchable(value):
+            raise UserInputError(f"not an http(s) URL: {value}")
+    _store(db, create=True).add_site(canonicalize_url(url), canonicalize_url(feed) if feed else None, max_pages, delay)
+    out.print(f"watching {url}")
+
+
+@sites_app.command("list")
+@handles_errors
+def sites_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """List the watch list.
+
+    Example: syndtrace sites list --json
+    """
+    rows = _store(db, create=True).watch_list()
+    if as_json:
+        _print_json(rows)
+    else:
+        out.print(render.sites_table(rows))
+
+
+@sites_app.command("remove")
+@handles_errors
+def sites_remove(url: Annotated[str, typer.Argument(help="The site's URL as added.")], db: DbOption = DEFAULT_DB) -> None:
+    """Remove a site from the watch list.
+
+    Example: syndtrace sites remove https://www.commondreams.org/
+    """
+    from crawler.urls import canonicalize_url
+
+    if not _store(db, create=True).remove_site(canonicalize_url(url)):
+        raise UserInputError(f"not on the watch list: {url}")
+    out.print(f"removed {url}")
 
 
 @app.command()
@@ -150,20 +255,10 @@ def ingest(
 
     Example: syndtrace ingest CC-MAIN-20240101-00001.warc.gz
     """
-    from crawler.warc import ingest_files
-    from dedupe.pipeline import update_stories
+    from crawler.warc import ingest_and_trace
 
     _setup_logging(quiet)
-    store = _store(db, create=True)
-    run_id = store.start_run("ingest", {"files": [str(f) for f in files]})
-    try:
-        report = ingest_files(store, [str(f) for f in files], run_id, progress=render.progress(err, quiet))
-    except SyndtraceError:
-        store.finish_run(run_id, "failed")
-        raise
-    grouping = update_stories(store, run_id=run_id, progress=render.progress(err, quiet))
-    store.finish_run(run_id, "finished", pages_fetched=report.stored, new=report.stored,
-                     errors=report.skipped + len(report.problems), stories_new=grouping.stories_updated)
+    report, grouping = ingest_and_trace(str(db), [str(f) for f in files], progress=render.progress(err, quiet))
     if not quiet:
         out.print(f"{report.records} records from {report.files} file(s): {report.stored} stored, "
                   f"{report.skipped} skipped, {len(report.problems)} problem(s); "
@@ -182,13 +277,10 @@ def rebuild(
 
     Example: syndtrace rebuild --extract
     """
-    from dedupe.pipeline import reextract_all, update_stories
+    from dedupe.pipeline import rebuild as rebuild_all
 
     _setup_logging(quiet)
-    store = _store(db)
-    if extract:
-        reextract_all(store, progress=render.progress(err, quiet))
-    report = update_stories(store, full=True, progress=render.progress(err, quiet))
+    report = rebuild_all(_store(db), extract=extract, progress=render.progress(err, quiet))
     if as_json:
         _print_json(report.__dict__)
         return

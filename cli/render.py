@@ -154,3 +154,13 @@ def progress(console: Console, quiet: bool):
             p.stop()
 
     return update
+
+
+def sites_table(rows: list[dict]) -> Table:
+    t = Table(title=f"{len(rows)} watched sites")
+    for col in ("url", "feed", "max pages", "delay", "added"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(r["url"], r["feed"] or "", str(r["max_pages"] or ""), "" if r["delay"] is None else str(r["delay"]),
+                  r["added"] or "")
+    return t

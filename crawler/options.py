@@ -28,6 +28,8 @@ class CrawlOptions:
     offsite: bool = setting(False, "Also follow links to sites not in the seeds.")
     log_level: str = setting("WARNING", "Scrapy log level.")
     extract_workers: int = setting(0, "Processes that extract pages (0: one per CPU).")
+    site_limits: tuple = setting((), "Per-site (host, max_pages, delay) overrides from the watch list.")
+    redis_url: str | None = setting(None, "redis://HOST:PORT/DB: share the frontier and duplicate filter in Redis.")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -36,6 +38,7 @@ class CrawlOptions:
     def from_json(cls, text: str) -> "CrawlOptions":
         data = json.loads(text)
         data["seeds"] = tuple(data.get("seeds", ()))
+        data["site_limits"] = tuple(tuple(x) for x in data.get("site_limits", ()))
         return cls(**data)
 
 

@@ -54,6 +54,9 @@ def scrapy_settings(db_path: str, options: CrawlOptions, run_id: int | None) -> 
     }
     if options.max_pages:
         settings["CLOSESPIDER_PAGECOUNT"] = options.max_pages
+    slots = {host: {"delay": delay} for host, _limit, delay in options.site_limits if delay is not None and delay >= 0}
+    if slots:
+        settings["DOWNLOAD_SLOTS"] = slots
     return settings
 
 

@@ -127,3 +127,30 @@ def _warc_date(iso: str) -> str:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ingest_and_trace(db_path: str, paths: list[str], progress=None):
+    """Ingest WARC files and update stories, under the database's run lock.
+
+    Returns:
+        (IngestReport, GroupReport)
+    """
+    from dedupe.errors import SyndtraceError
+    from dedupe.pipeline import update_stories
+
+    store = Store(db_path)
+    try:
+        with store.run_lock():
+            run_id = store.start_run("ingest", {"files": paths})
+            try:
+                report = ingest_files(store, paths, run_id, progress=progress)
+            except SyndtraceError:
+                store.finish_run(run_id, "failed")
+                raise
+            grouping = update_stories(store, run_id=run_id, progress=progress)
+            new_members = store.db.execute("select count(*) from members where first_run = ?", [run_id]).fetchone()[0]
+            store.finish_run(run_id, "finished", pages_fetched=report.stored, new=report.stored,
+                             errors=report.skipped + len(report.problems), stories_new=new_members)
+            return report, grouping
+    finally:
+        store.close()

@@ -313,3 +313,16 @@ def _extract_safely(job: tuple) -> dict | None:
         return extract_capture(*job)
     except Exception:
         return None
+
+
+def rebuild(store: Store, *, extract: bool = False, options: GroupingOptions | None = None,
+            progress: Progress | None = None) -> GroupReport:
+    """Recompute everything from stored pages under the run lock (optionally re-extracting them first)."""
+    with store.run_lock():
+        report = GroupReport()
+        if extract:
+            with report.stage("extract"):
+                reextract_all(store, progress=progress)
+        result = update_stories(store, options, full=True, progress=progress)
+        result.timings = {**report.timings, **result.timings}
+        return result

@@ -34,9 +34,17 @@ class NewsSpider(scrapy.Spider):
         self.sites = {site_of(u) for u in self.seed_urls}
         if not self.options.offsite:
             self.allowed_domains = sorted(self.sites)
+        self.page_limits = {host: int(limit) for host, limit, _delay in self.options.site_limits if limit}
+        self.pages_seen: dict[str, int] = {}
 
     def _allowed(self, url: str) -> bool:
-        return is_fetchable(url) and (self.options.offsite or site_of(url) in self.sites)
+        if not is_fetchable(url):
+            return False
+        site = site_of(url)
+        if not (self.options.offsite or site in self.sites):
+            return False
+        limit = self.page_limits.get(site)
+        return not limit or self.pages_seen.get(site, 0) < limit
 
     def _request(self, url: str, callback, **kwargs) -> scrapy.Request:
         return scrapy.Request(url, callback=callback, errback=self.failed,
@@ -77,6 +85,8 @@ class NewsSpider(scrapy.Spider):
                 yield self._request(url, self.parse_page)
 
     def parse_page(self, response):
+        site = site_of(response.url)
+        self.pages_seen[site] = self.pages_seen.get(site, 0) + 1
         headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")
                    for k, v in response.headers.items()}
         yield PageItem(
