@@ -107,6 +107,9 @@ def crawl(
     per_site: Annotated[int, typer.Option(help="Requests in flight per site.", min=1)] = 2,
     max_pages: Annotated[int, typer.Option(help="Stop after this many pages (0: no limit).", min=0)] = 0,
     offsite: Annotated[bool, typer.Option(help="Also follow links to other sites.")] = False,
+    redis: Annotated[Optional[str], typer.Option(help="redis://HOST:PORT/DB: coordinate a distributed crawl; "
+                                                      "start more workers with 'syndtrace worker'.")] = None,
+    crawl_name: Annotated[str, typer.Option(help="Name of the distributed crawl in Redis.")] = "default",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Scrapy's log.")] = False,
     db: DbOption = DEFAULT_DB,
     quiet: QuietOption = False,
@@ -137,9 +140,35 @@ def crawl(
                            log_level="INFO" if verbose else ("ERROR" if quiet else "WARNING"))
     if sites_file or not seeds:
         options = _watch_list_options(db, sites_file, options)
-    report, grouping = crawl_and_trace(str(db), options, progress=render.progress(err, quiet))
+    if redis:
+        from dataclasses import replace
+
+        from crawler.run import crawl_distributed
+
+        report, grouping = crawl_distributed(str(db), replace(options, redis_url=redis), crawl_name,
+                                             progress=render.progress(err, quiet))
+    else:
+        report, grouping = crawl_and_trace(str(db), options, progress=render.progress(err, quiet))
     if not quiet:
         out.print(render.crawl_summary(report, grouping))
+
+
+@app.command()
+@handles_errors
+def worker(
+    redis: Annotated[str, typer.Option(help="redis://HOST:PORT/DB of the coordinating 'syndtrace crawl --redis'.")],
+    crawl_name: Annotated[str, typer.Option(help="Name of the distributed crawl to join.")] = "default",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the crawl to be published.", min=0)] = 60.0,
+) -> None:
+    """Join a distributed crawl: share its frontier in Redis, fetch and extract, send results to the coordinator.
+
+    Example: syndtrace worker --redis redis://crawlhub:6379/0
+    """
+    from crawler.run import run_worker
+
+    code = run_worker(redis, crawl_name, timeout=wait)
+    if code:
+        raise typer.Exit(code)
 
 
 def _watch_list_options(db: Path, sites_file: Optional[Path], options):

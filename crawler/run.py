@@ -60,7 +60,7 @@ def scrapy_settings(db_path: str, options: CrawlOptions, run_id: int | None) -> 
     return settings
 
 
-def crawl_here(db_path: str, options: CrawlOptions, run_id: int | None) -> None:
+def crawl_here(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl: str | None = None) -> None:
     """Run the spider in this process (the child side of run_crawl)."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
@@ -68,9 +68,31 @@ def crawl_here(db_path: str, options: CrawlOptions, run_id: int | None) -> None:
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     settings = get_project_settings()
     settings.setdict(scrapy_settings(db_path, options, run_id), priority="cmdline")
+    if options.redis_url and redis_crawl:
+        from crawler import distributed
+
+        settings.setdict(distributed.scrapy_settings(options.redis_url, redis_crawl), priority="cmdline")
     process = CrawlerProcess(settings)
     process.crawl("news", options_json=options.to_json())
     process.start()
+
+
+def _child(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl: str | None = None,
+           wait: bool = True):
+    env = os.environ.copy()
+    if options.proxy:
+        env["http_proxy"] = env["HTTP_PROXY"] = options.proxy
+        env["https_proxy"] = env["HTTPS_PROXY"] = options.proxy
+    project_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = project_root + os.pathsep + env.get("PYTHONPATH", "")
+    cmd = [sys.executable, "-m", "crawler.run", "--db", os.path.abspath(db_path), "--options", options.to_json()]
+    if run_id is not None:
+        cmd += ["--run-id", str(run_id)]
+    if redis_crawl:
+        cmd += ["--redis-crawl", redis_crawl]
+    if wait:
+        return subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
 
 
 def run_crawl(db_path: str, options: CrawlOptions, kind: str = "crawl") -> CrawlReport:
@@ -81,18 +103,8 @@ def run_crawl(db_path: str, options: CrawlOptions, kind: str = "crawl") -> Crawl
     run_id = store.start_run(kind, {"seeds": list(options.seeds), "delay": options.delay,
                                     "concurrency": options.concurrency, "max_pages": options.max_pages})
     store.close()
-    env = os.environ.copy()
-    if options.proxy:
-        env["http_proxy"] = env["HTTP_PROXY"] = options.proxy
-        env["https_proxy"] = env["HTTPS_PROXY"] = options.proxy
-    project_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = project_root + os.pathsep + env.get("PYTHONPATH", "")
     started = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "crawler.run", "--db", os.path.abspath(db_path), "--run-id", str(run_id),
-         "--options", options.to_json()],
-        env=env, stdin=subprocess.DEVNULL,
-    )
+    proc = _child(db_path, options, run_id)
     store = Store(db_path)
     try:
         row = store.db["runs"].get(run_id)
@@ -111,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", required=True)
     ap.add_argument("--run-id", type=int, default=None)
     ap.add_argument("--options", required=True, help="CrawlOptions as JSON")
+    ap.add_argument("--redis-crawl", default=None, help="name of the distributed crawl to join")
     args = ap.parse_args(argv)
-    crawl_here(args.db, CrawlOptions.from_json(args.options), args.run_id)
+    crawl_here(args.db, CrawlOptions.from_json(args.options), args.run_id, args.redis_crawl)
     return 0
 
 
@@ -146,3 +159,67 @@ def crawl_and_trace(db_path: str, options: CrawlOptions, kind: str = "crawl", pr
             return report, grouping
     finally:
         guard.close()
+
+
+def run_worker(redis_url: str, crawl: str = "default", timeout: float = 60.0) -> int:
+    """Join a distributed crawl as a worker: fetch and extract, results go to Redis. Returns the exit code."""
+    from dataclasses import replace
+
+    from crawler import distributed
+
+    client = distributed.connect(redis_url)
+    options = CrawlOptions.from_json(distributed.wait_for_options(client, crawl, timeout))
+    options = replace(options, redis_url=redis_url)
+    return _child(os.devnull, options, None, redis_crawl=crawl).returncode
+
+
+def crawl_distributed(db_path: str, options: CrawlOptions, crawl: str = "default", progress=None,
+                      wait_for_workers: float = 30.0):
+    """Coordinate a distributed crawl: publish it, crawl as one worker, drain every worker's results into
+    the database (the only writer), then group. Holds the database's run lock throughout.
+
+    Returns:
+        (CrawlReport, GroupReport)
+    """
+    from crawler import distributed
+    from dedupe.pipeline import update_stories
+
+    if not options.seeds:
+        raise UserInputError("nothing to crawl: give URLs, --seeds-file, or add sites to the watch list")
+    client = distributed.connect(options.redis_url)
+    store = Store(db_path)
+    try:
+        with store.run_lock():
+            run_id = store.start_run("crawl", {"seeds": list(options.seeds), "redis": distributed.safe_redis_url(
+                options.redis_url), "crawl": crawl})
+            distributed.publish_options(client, crawl, options.to_json())
+            started = time.monotonic()
+            child = _child(db_path, options, None, redis_crawl=crawl, wait=False)
+            totals = {"new": 0, "changed": 0, "unchanged": 0, "failed": 0}
+
+            def drain():
+                for k, v in distributed.drain_results(client, crawl, store, run_id).items():
+                    totals[k] = totals.get(k, 0) + v
+
+            while child.poll() is None:
+                drain()
+                time.sleep(0.5)
+            deadline = time.monotonic() + wait_for_workers
+            while not distributed.workers_done(client, crawl) and time.monotonic() < deadline:
+                drain()
+                time.sleep(0.5)
+            drain()
+            fetched = totals["new"] + totals["changed"] + totals["unchanged"]
+            store.finish_run(run_id, "crawled", pages_fetched=fetched, new=totals["new"], changed=totals["changed"],
+                             unchanged=totals["unchanged"], errors=totals["failed"])
+            if child.returncode != 0:
+                store.finish_run(run_id, "failed")
+                raise CrawlError(f"the crawl process failed (exit {child.returncode}); pages stored so far are kept")
+            grouping = update_stories(store, run_id=run_id, progress=progress)
+            new_members = store.db.execute("select count(*) from members where first_run = ?", [run_id]).fetchone()[0]
+            store.finish_run(run_id, "finished", stories_new=new_members)
+            report = CrawlReport(run_id, "finished", fetched, totals["new"], totals["changed"], totals["unchanged"],
+                                 totals["failed"], round(time.monotonic() - started, 2))
+            return report, grouping
+    finally:
+        store.close()
