@@ -27,7 +27,7 @@ from dedupe.index import CandidateIndex
 from dedupe.lineage import decide, member_from_article
 from dedupe.normalise import paragraph_key
 from dedupe.options import GroupingOptions
-from dedupe.signature import Signature, SignatureParams, shingle_hashes, sign
+from dedupe.signature import Signature, SignatureParams, shingle_hashes, sign, word_hashes
 from dedupe.storage import Store, utc_now
 
 Progress = Callable[[str, int, int], None]
@@ -121,13 +121,14 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
     with report.stage("signature"):
         sig_rows = []
         for i, (url, word_list) in enumerate(pending):
-            sh = shingle_hashes(word_list, options.shingle_size)
+            wh = word_hashes(word_list)
+            sh = shingle_hashes(wh, options.shingle_size)
             texts.shingles[url] = sh
-            lead = word_list[: options.lead_words] if len(word_list) > options.lead_words else None
+            lead = wh[: options.lead_words] if len(wh) > options.lead_words else None
             sig_rows.append({"url": url, **options.signature_params(), "n_shingles": int(len(sh)),
                              "hashvalues": sign(sh, params).to_bytes(),
                              "lead_hashvalues": sign(shingle_hashes(lead, options.shingle_size), params).to_bytes()
-                             if lead else None,
+                             if lead is not None else None,
                              "content_hash": current[url]})
             say("signature", i + 1, len(pending))
         changed = [u for u, _ in pending]
@@ -326,3 +327,31 @@ def rebuild(store: Store, *, extract: bool = False, options: GroupingOptions | N
         result = update_stories(store, options, full=True, progress=progress)
         result.timings = {**report.timings, **result.timings}
         return result
+
+
+def group_texts(texts: dict[str, list[str]], options: GroupingOptions | None = None) -> list[list[str]]:
+    """Stories of in-memory texts (url → paragraphs), through the same stages without a database.
+
+    Used by the benchmarks and the order-independence tests; ``update_stories`` is the stored variant.
+    """
+    from dedupe.normalise import words as words_of
+
+    options = options or GroupingOptions()
+    params = SignatureParams(**options.signature_params())
+    shingles, entries = {}, []
+    for url, paragraphs in texts.items():
+        wh = word_hashes([w for p in paragraphs for w in words_of(p)])
+        sh = shingle_hashes(wh, options.shingle_size)
+        shingles[url] = sh
+        lead = wh[: options.lead_words] if len(wh) > options.lead_words else None
+        entries.append((url, sign(sh, params),
+                        sign(shingle_hashes(lead, options.shingle_size), params) if lead is not None else None))
+    index = CandidateIndex(params, options.lsh_threshold)
+    index.add_many(entries)
+    pairs = set()
+    for url, full_sig, lead_sig in entries:
+        for other in index.candidates(url, full_sig, lead_sig):
+            pairs.add((url, other) if url < other else (other, url))
+    edges = [e for a, b in sorted(pairs)
+             if (e := verify(a, b, shingles[a], shingles[b], options.min_containment)) is not None]
+    return cluster(sorted(texts), edges)

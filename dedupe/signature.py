@@ -17,13 +17,32 @@ from datasketch import MinHash
 from dedupe.errors import SignatureMismatch
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_WORD_HASHES: dict[str, int] = {}
+_WORD_CACHE_LIMIT = 2_000_000
 
 
-def shingle_hashes(word_list: list[str], size: int) -> np.ndarray:
-    """Distinct 32-bit hashes of the text's ``size``-word shingles (a short text is one shingle)."""
-    if not word_list:
+def _word_hash(word: str) -> int:
+    h = _WORD_HASHES.get(word)
+    if h is None:
+        if len(_WORD_HASHES) >= _WORD_CACHE_LIMIT:
+            _WORD_HASHES.clear()
+        h = _WORD_HASHES[word] = xxhash.xxh64_intdigest(word.encode())
+    return h
+
+
+def word_hashes(word_list: list[str]) -> np.ndarray:
+    """64-bit hashes of the words, in order (computed once, shared by full and lead shingles)."""
+    return np.fromiter(map(_word_hash, word_list), dtype=np.uint64, count=len(word_list))
+
+
+def shingle_hashes(word_list: list[str] | np.ndarray, size: int) -> np.ndarray:
+    """Distinct 32-bit hashes of the text's ``size``-word shingles (a short text is one shingle).
+
+    Takes the words, or their :func:`word_hashes`.
+    """
+    if len(word_list) == 0:
         return np.empty(0, dtype=np.uint32)
-    h = np.fromiter((xxhash.xxh64_intdigest(w.encode()) for w in word_list), dtype=np.uint64, count=len(word_list))
+    h = word_list if isinstance(word_list, np.ndarray) else word_hashes(word_list)
     if len(h) < size:
         size = len(h)
     n = len(h) - size + 1
@@ -90,9 +109,35 @@ def check_compatible(a: SignatureParams, b: SignatureParams) -> None:
         raise SignatureMismatch(f"signatures built with different parameters cannot be compared: {a} vs {b}")
 
 
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    s1, m1, s2, m2, s3 = _FMIX32
+    h = h ^ (h >> s1)
+    h = h * m1
+    h = h ^ (h >> s2)
+    h = h * m2
+    return h ^ (h >> s3)
+
+
 def sign(hashes: np.ndarray, params: SignatureParams) -> Signature:
-    """MinHash signature of a shingle-hash array, built with one vectorised ``update_batch``."""
+    """MinHash signature of a shingle-hash array, in one vectorised pass.
+
+    For the affine32 scheme this is datasketch's documented construction (MurmurHash3 finalizer, then
+    ``a * h + b mod 2^32``, column minimum) on the whole array at once, with the permutations of
+    datasketch's own MinHash for these parameters; ``tests/test_signature.py`` checks it equals
+    ``MinHash.update_batch`` bit for bit. Other schemes go through ``update_batch`` itself.
+    """
     t = _template(params.num_perm, params.seed, params.scheme)
+    if params.scheme == "affine32":
+        values = np.full(params.num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
+        if len(hashes):
+            a, b = t.permutations
+            with np.errstate(over="ignore"):
+                mixed = _fmix32(hashes.astype(np.uint32))
+                values = (mixed[:, None] * a.astype(np.uint32) + b.astype(np.uint32)).min(axis=0)
+        return Signature(params, values.astype(np.uint32))
     m = MinHash(num_perm=params.num_perm, seed=params.seed, scheme=params.scheme, permutations=t.permutations,
                 hashfunc=_identity)
     if len(hashes):
