@@ -46,7 +46,7 @@ def extract_capture(body: bytes, url: str, headers: dict) -> dict:
         "url": url, "site": site_of(url), "page_type": page.page_type, "title": page.title, "author": page.author,
         "published": page.published, "modified": page.modified, "site_name": page.site_name,
         "canonical": page.canonical, "language": page.language, "text": text, "paragraphs": page.paragraphs,
-        "words": len(text.split()), "attribution": page.attribution or {},
+        "words": len(text.split()), "attribution": page.attribution or {}, "evidence": page.evidence or {},
         "content_hash": hashlib.sha1(body).hexdigest(),
     }
 

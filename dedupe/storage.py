@@ -50,7 +50,7 @@ def _schema_v1(db: sqlite_utils.Database) -> None:
     db["articles"].create(
         {"url": str, "site": str, "page_type": str, "title": str, "author": str, "published": str, "modified": str,
          "site_name": str, "canonical": str, "language": str, "text": str, "paragraphs": str, "words": int,
-         "attribution": str, "content_hash": str, "extracted_at": str},
+         "attribution": str, "evidence": str, "content_hash": str, "extracted_at": str},
         pk="url", foreign_keys=[("url", "fetches", "url")], if_not_exists=True,
     )
     db["signatures"].create(
@@ -341,7 +341,7 @@ class Store:
     # -- articles -------------------------------------------------------------------------------
     def save_article(self, row: dict) -> None:
         row = dict(row)
-        for key in ("paragraphs", "attribution"):
+        for key in ("paragraphs", "attribution", "evidence"):
             if not isinstance(row.get(key), str):
                 row[key] = json.dumps(row.get(key) or ([] if key == "paragraphs" else {}))
         row.setdefault("extracted_at", utc_now())
@@ -375,6 +375,7 @@ class Store:
         row = dict(row)
         row["paragraphs"] = json.loads(row.get("paragraphs") or "[]")
         row["attribution"] = json.loads(row.get("attribution") or "{}")
+        row["evidence"] = json.loads(row.get("evidence") or "{}")
         return row
 
     def counts(self) -> dict[str, int]:

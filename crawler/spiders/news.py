@@ -47,6 +47,7 @@ class NewsSpider(scrapy.Spider):
         return not limit or self.pages_seen.get(site, 0) < limit
 
     def _request(self, url: str, callback, **kwargs) -> scrapy.Request:
+        url = canonicalize_url(url)
         return scrapy.Request(url, callback=callback, errback=self.failed,
                               meta={"requested_url": url_key(url)}, **kwargs)
 

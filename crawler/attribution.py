@@ -1,0 +1,368 @@
+"""Who an article credits as its source: attribution lines, copyright notes, licences, credit links.
+
+Pure functions over HTML. Only the article's own content counts: the body, notes, credit lines, byline
+and header date line. Navigation, sidebars, blogrolls, related boxes, footers, share bars and reader
+comments are cut away first (:func:`content_region`), by structure, not by one site's class names.
+
+Statements are recognised by role patterns rather than a list of phrasings: a *source verb* (originally
+appeared, first published, republished, reprinted, reproduced, syndicated, source, via, courtesy…)
+followed by a preposition and an outlet; an *excerpt* cue (read the full/rest, continue reading, read
+more, full story … at/from/on an outlet); a *copyright* line; a *licence* (Creative Commons links, text
+or meta). The outlet is the linked text when the statement links it, or the capitalised name after the
+preposition; it is resolved to a host through the statement's link or the :class:`OutletDirectory`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import lxml.etree
+import lxml.html
+
+# -- outlets -------------------------------------------------------------------------------------------
+
+_NAME_NORM = re.compile(r"[^a-z0-9]+")
+
+
+def _norm_name(text: str) -> str:
+    text = text.lower().strip()
+    text = re.sub(r"^(the|www)\W+", "", text)
+    text = re.sub(r"\.(com|org|net|co\.uk|ca|test|example|info|news)$", "", text)
+    return _NAME_NORM.sub("", text)
+
+
+def _host(url: str) -> str | None:
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return None
+    return (host[4:] if host.startswith("www.") else host) or None
+
+
+class OutletDirectory:
+    """Known outlets: host ↔ display names, learned from crawled pages (og:site_name) or added by callers."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, str] = {}
+        self._names: dict[str, str] = {}
+
+    def add(self, host: str, name: str | None) -> None:
+        host = host[4:] if host.startswith("www.") else host
+        stem = host.split(".")[0]
+        for key in {_norm_name(stem), _norm_name(host)} | ({_norm_name(name)} if name else set()):
+            if key:
+                self._by_name.setdefault(key, host)
+        if name:
+            self._names.setdefault(host, name)
+
+    def resolve_name(self, text: str) -> str | None:
+        if not text:
+            return None
+        if "." in text and " " not in text.strip():
+            host = _host("http://" + text.strip().strip("/"))
+            if host and _norm_name(host) in self._by_name:
+                return self._by_name[_norm_name(host)]
+        return self._by_name.get(_norm_name(text))
+
+    def resolve_url(self, url: str) -> str | None:
+        return _host(url)
+
+    def name_of(self, host: str) -> str | None:
+        return self._names.get(host)
+
+
+# -- results -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Credit:
+    outlet: str
+    host: str | None
+    url: str | None
+    role: str
+    text: str
+
+
+@dataclass
+class Attribution:
+    credits: list[Credit] = field(default_factory=list)
+    content_links: list[str] = field(default_factory=list)
+    copyright: str | None = None
+    license: str | None = None
+    license_url: str | None = None
+    permission: bool = False
+    statements: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Attribution":
+        d = dict(d or {})
+        d["credits"] = [Credit(**c) for c in d.get("credits", [])]
+        return cls(**d)
+
+
+# -- content region ------------------------------------------------------------------------------------
+
+_NOISE = re.compile(
+    r"(^|[\s_-])(comments?|comment-list|respond|reply|replies|discussion|disqus|related|recommended|more-stories|"
+    r"read-next|popular|trending|most-read|sidebar|side-bar|aside|widget|blogroll|links|partners|footer|"
+    r"site-footer|nav|navbar|navigation|menu|breadcrumbs?|share|sharing|social|newsletter|subscribe|signup|"
+    r"cookie|consent|banner|advert|ads?|sponsor|promo|membership|masthead|header|site-header|tags?|toolbar)"
+    r"($|[\s_-])", re.I)
+_NOISE_TAGS = {"nav", "aside", "footer", "header", "form", "script", "style", "noscript", "template", "iframe",
+               "button", "select", "svg"}
+
+
+def _is_noise(el) -> bool:
+    if not isinstance(el.tag, str):
+        return True
+    if el.tag in ("html", "body", "main", "article"):
+        return False
+    if el.tag in _NOISE_TAGS:
+        return el.tag != "header" or el.getparent() is None or el.getparent().tag not in ("article",)
+    tokens = f"{el.get('class', '')} {el.get('id', '')} {el.get('role', '')}"
+    return bool(tokens.strip()) and bool(_NOISE.search(tokens)) and not re.search(
+        r"(article|story|entry|post)[-_]?(body|content|text)|byline|credit|source|note", tokens, re.I)
+
+
+def _text_len(el) -> int:
+    return sum(len(p.text_content()) for p in el.iter("p") if not _inside_noise(p, el))
+
+
+def _inside_noise(el, stop=None) -> bool:
+    node = el
+    while node is not None and node is not stop:
+        if _is_noise(node):
+            return True
+        node = node.getparent()
+    return False
+
+
+def content_region(tree):
+    """The element holding the article itself: semantic containers first, else the densest text block."""
+    for xp in ("//*[@itemprop='articleBody']", "//article", "//main", "//*[@role='main']"):
+        found = [el for el in tree.xpath(xp) if _text_len(el) > 200]
+        if found:
+            best = max(found, key=_text_len)
+            if xp == "//article" or xp == "//*[@itemprop='articleBody']":
+                parent = best.getparent()
+                return parent if parent is not None and parent.tag in ("main",) else best
+            return best
+    best, best_len = tree, 0
+    for el in tree.iter("div", "td", "section", "article", "main"):
+        if _is_noise(el):
+            continue
+        direct = sum(len(p.text_content()) for p in el if isinstance(p.tag, str) and p.tag in ("p", "blockquote", "h2", "h3"))
+        if direct > best_len:
+            best, best_len = el, direct
+    return best
+
+
+def content_blocks(region) -> list:
+    """Paragraph-level elements of the region, noise subtrees excluded, in document order."""
+    out = []
+    skip: set = set()
+    for el in region.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if any(a in skip for a in el.iterancestors()):
+            continue
+        if el is not region and _is_noise(el):
+            skip.add(el)
+            continue
+        if el.tag in ("p", "li", "blockquote", "h1", "h2", "h3", "h4", "figcaption", "address", "small", "em", "i",
+                      "span", "div", "td", "font"):
+            if el.tag in ("div", "td", "span", "em", "i", "font", "small") and el.xpath("./p|./div|./table|./li"):
+                continue
+            if any(isinstance(a.tag, str) and a.tag in ("p", "li", "blockquote", "h1", "h2", "h3", "h4") for a in el.iterancestors()):
+                continue
+            if el.tag in ("span", "em", "i", "small", "font") and el.getparent() is not None and \
+                    el.getparent().tag in ("div", "td") and (el.getparent().text or "").strip():
+                continue
+            out.append(el)
+    return out
+
+
+# -- statements ----------------------------------------------------------------------------------------
+
+_OUTLET = r"(?P<outlet>(?:the\s+)?[A-Z0-9][\w&'’.\-]*(?:\s+(?:&|and|of|for|the|de|du|la|[A-Z0-9][\w&'’.\-]*)){0,6})"
+_SOURCE_PATTERNS = [
+    ("source", re.compile(r"\boriginal(?:ly)?\s+source\s+of\s+this\s+(?:article|story|piece|post)\s+is\s+" + _OUTLET)),
+    ("source", re.compile(r"\b(?:originally|first)\s+(?:appeared|published|ran|posted|printed|written|reported)"
+                          r"(?:\s+\w+){0,3}?\s+(?:on|in|at|by|for|with)\s+" + _OUTLET, re.I)),
+    ("source", re.compile(r"\b(?:was|were|is)\s+(?:first|originally)\s+(?:published|posted|printed)\s+(?:on|in|at|by)\s+"
+                          + _OUTLET, re.I)),
+    ("permission", re.compile(r"\b(?:reprinted|reproduced|republished|reposted|used|shared)\s+(?:here\s+)?with\s+"
+                              r"(?:the\s+)?(?:kind\s+)?permission\s+(?:of|from)\s+" + _OUTLET, re.I)),
+    ("source", re.compile(r"\b(?:republished|reprinted|reposted|reproduced|syndicated|adapted|excerpted|cross-?posted)"
+                          r"\s+(?:here\s+)?(?:from|via|courtesy\s+of)\s+" + _OUTLET, re.I)),
+    ("source", re.compile(r"\b(?:courtesy\s+of|h/t|hat\s+tip(?:\s+to)?)\s+" + _OUTLET, re.I)),
+    ("author", re.compile(r"\bwrote\s+(?:this|the)\s+(?:article|story|piece|post)\s+for\s+" + _OUTLET, re.I)),
+    ("excerpt", re.compile(r"\b(?:read|see|continue\s+reading|keep\s+reading|read\s+more)(?:\s+(?:the|this))?"
+                           r"(?:\s+(?:full|rest|complete|entire|original))?(?:\s+of\s+the)?(?:\s+(?:article|story|piece|report|post))?"
+                           r"\s+(?:at|on|in|from|via)\s+" + _OUTLET, re.I)),
+    ("excerpt", re.compile(r"\b(?:full|complete|original)\s+(?:article|story|piece|report)(?:,\s*by\s+[^,]+,)?\s+"
+                           r"(?:is\s+)?(?:available|published)?\s*(?:at|on|from|in)\s+" + _OUTLET, re.I)),
+    ("source", re.compile(r"^\s*(?:source|sources|via|from|credit|originally\s+from)\s*[:\-–—]\s*" + _OUTLET, re.I)),
+    ("via", re.compile(r"^\s*via\s+" + _OUTLET + r"\s*\.?\s*$", re.I)),
+]
+_PERMISSION = re.compile(r"\bwith\s+(?:the\s+)?(?:kind\s+)?permission\b", re.I)
+_COPYRIGHT = re.compile(r"(?:copyright|©|\(c\))\s*(?:©\s*)?(?:\d{4}\s*)?[^\n]{2,160}", re.I)
+_CC_URL = re.compile(r"creativecommons\.org/(?:licenses|publicdomain)/([a-z\-]+)/(\d\.\d)", re.I)
+_CC_TEXT = re.compile(r"\b(?:CC|Creative\s+Commons)[\s\-]*(?:licen[cs]e\s*)?\(?\s*(BY(?:[\s\-](?:NC|ND|SA)){0,3}|0)"
+                      r"(?:\s*(\d\.\d))?", re.I)
+_AGENCY = re.compile(r"(?:^|\s|\()(AP|Associated Press|Reuters|AFP|Agence France-Presse|dpa|EFE|ANSA|UPI|PA Media|"
+                     r"Bloomberg|Xinhua|Kyodo)(?:\)|\s*[—–-]|,|\s*$)")
+_CUE_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_STOP_WORDS = {"on", "in", "at", "by", "and", "under", "with", "is", "was", "the", "a", "an", "for", "to", "from"}
+
+
+def _clean_outlet(raw: str) -> str:
+    raw = raw.strip().strip(".,;:!?\"'’”)(")
+    words = raw.split()
+    while words and words[-1].lower() in _STOP_WORDS | {"copyright", "under", "on", "and"}:
+        words.pop()
+    # stop at a month or year (dates after outlet names) and at "Copyright"
+    out = []
+    for w in words:
+        if re.fullmatch(r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+                        r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?|\d{1,4},?|Copyright|©", w):
+            break
+        out.append(w)
+    return " ".join(out).strip(" .,;:")
+
+
+def _licence_name(kind: str, version: str | None) -> str:
+    kind = kind.upper().replace(" ", "-")
+    if kind in ("ZERO", "0", "CC0"):
+        return "CC0 1.0"
+    return f"CC {kind}" + (f" {version}" if version else "")
+
+
+def _links_in(el, base: str) -> list[tuple[str, str]]:
+    out = []
+    for a in el.iter("a"):
+        href = (a.get("href") or "").strip()
+        if href and not href.startswith(("#", "mailto:", "javascript:")):
+            out.append((a.text_content().strip(), urljoin(base, href)))
+    return out
+
+
+def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None,
+                     own_host: str | None = None, region=None) -> Attribution:
+    """Source credits, content links, copyright line and licence of one article page.
+
+    Args:
+        html: the page (bytes, str or a parsed lxml element).
+        page_url: the page's URL, for relative links and its own host.
+        outlets: known outlets, to resolve names like "Common Dreams" to hosts.
+        own_host: the page's site (default: the host of ``page_url``); credits to it are ignored.
+        region: the content element, when the caller already found it.
+    """
+    from crawler.urls import canonicalize_url, is_fetchable
+
+    outlets = outlets or OutletDirectory()
+    own = own_host or _host(page_url) or ""
+    result = Attribution()
+    if region is None:
+        tree = html if isinstance(html, lxml.html.HtmlElement) else _parse(html)
+        if tree is None:
+            return result
+        region = content_region(tree)
+        root = tree
+    else:
+        root = region.getroottree().getroot()
+    blocks = content_blocks(region)
+
+    links: dict[str, None] = {}
+    for el in blocks:
+        for _text, href in _links_in(el, page_url):
+            url = canonicalize_url(href)
+            if is_fetchable(url) and _host(url) != own:
+                links.setdefault(url, None)
+    result.content_links = list(links)
+
+    seen_hosts: set[str] = set()
+    for el in blocks:
+        text = " ".join(el.text_content().split())
+        if not text or len(text) > 600:
+            continue
+        anchors = [(t, h) for t, h in _links_in(el, page_url)]
+        found_here = False
+        for sentence in _CUE_SENTENCE.split(text):
+            for role, pattern in _SOURCE_PATTERNS:
+                m = pattern.search(sentence)
+                if not m:
+                    continue
+                outlet = _clean_outlet(m.group("outlet"))
+                link = next(((t, h) for t, h in anchors if t and t.strip(" .") and
+                             (t.strip() in m.group(0) or outlet[:12] in t)), None)
+                url = link[1] if link else None
+                if link and link[0]:
+                    outlet = link[0].strip(" .") if len(link[0]) < 80 else outlet
+                if not outlet or len(outlet) < 2:
+                    continue
+                host = (_host(url) if url and is_fetchable(url) else None) or outlets.resolve_name(outlet)
+                if host == own or (host is None and _norm_name(outlet) in (_norm_name(own), _norm_name(own.split(".")[0]))):
+                    continue
+                key = host or _norm_name(outlet)
+                if key in seen_hosts:
+                    found_here = True
+                    break
+                seen_hosts.add(key)
+                result.credits.append(Credit(outlet, host, url, role, sentence[:300]))
+                result.statements.append(sentence[:300])
+                found_here = True
+                break
+        if _PERMISSION.search(text):
+            result.permission = True
+        if not result.copyright:
+            m = _COPYRIGHT.search(text)
+            if m and len(text) < 300 and not re.search(r"all rights reserved", text, re.I) or \
+                    (m and found_here):
+                result.copyright = m.group(0).strip()[:200]
+                if text not in result.statements:
+                    result.statements.append(text[:300])
+        agency = _AGENCY.search(text[:80]) if el is blocks[0] or el.tag in ("address",) else None
+        if agency and not found_here:
+            name = agency.group(1)
+            if _norm_name(name) not in seen_hosts:
+                seen_hosts.add(_norm_name(name))
+                result.credits.append(Credit(name, outlets.resolve_name(name), None, "agency", text[:300]))
+
+    # licence: links and text inside the article, then page metadata
+    for el in blocks:
+        for _t, href in _links_in(el, page_url):
+            m = _CC_URL.search(href)
+            if m:
+                result.license, result.license_url = _licence_name(m.group(1), m.group(2)), href
+                break
+        if result.license:
+            break
+        m = _CC_TEXT.search(el.text_content())
+        if m:
+            result.license = _licence_name(m.group(1), m.group(2))
+            break
+    if not result.license:
+        for href in root.xpath("//link[@rel='license']/@href|//a[@rel='license']/@href|//meta[@name='license']/@content"):
+            m = _CC_URL.search(href) or _CC_TEXT.search(href)
+            if m:
+                result.license = _licence_name(m.group(1), m.group(2))
+                result.license_url = href if href.startswith("http") else None
+                break
+    return result
+
+
+def _parse(html):
+    if isinstance(html, str):
+        html = html.encode("utf-8", "replace")
+    if not html or not html.strip():
+        return None
+    try:
+        return lxml.html.fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return None

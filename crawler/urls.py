@@ -1,0 +1,183 @@
+"""URL canonicalisation and fast link, sitemap and feed parsing (pure functions).
+
+``canonicalize_url`` is what the crawler requests: tracking parameters, fragments and default ports
+dropped, so ``?utm_source=…`` duplicates collapse before they are fetched. ``url_key`` is the identity of
+a page in the database: the canonical form with ``https`` counted as ``http`` and the trailing slash
+dropped, because the same article is served under both and must never make two rows.
+"""
+
+from __future__ import annotations
+
+import gzip
+import posixpath
+import re
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
+
+import lxml.etree
+import lxml.html
+
+TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid",
+                   "yclid", "_ga", "_gl", "ref_src", "ref_url", "s_cid", "cmpid", "ocid", "spm", "twclid",
+                   "ttclid", "li_fat_id", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id"}
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
+SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "sms:", "whatsapp:", "fax:", "ftp:", "file:")
+
+
+def _is_tracking(name: str) -> bool:
+    low = name.lower()
+    return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
+
+
+def canonicalize_url(url: str, base: str | None = None) -> str:
+    """The URL to request: absolute, lower-case scheme and host, no default port, no fragment, no tracking
+    parameters (the others sorted), ``.``/``..`` resolved. Idempotent; never raises (junk comes back stripped).
+
+    Example:
+        >>> canonicalize_url("HTTP://Example.COM:80/a/./b/../c?utm_source=x&b=2&a=1#top")
+        'http://example.com/a/c?a=1&b=2'
+    """
+    url = (url or "").strip()
+    try:
+        if base:
+            url = urljoin(base, url)
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not parts.hostname:
+            return url
+        host = parts.hostname.lower().rstrip(".")
+        try:
+            host = host.encode("idna").decode("ascii") if not host.isascii() else host
+        except UnicodeError:
+            pass
+        port = parts.port
+        netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
+        path = parts.path or "/"
+        path = re.sub(r"/{2,}", "/", path)
+        trailing = path.endswith("/")
+        path = posixpath.normpath(path)
+        if path in (".", "//"):
+            path = "/"
+        if trailing and not path.endswith("/"):
+            path += "/"
+        path = quote(unquote(path), safe="/%:@!$&'()*+,;=-._~")
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+        return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
+    except ValueError:
+        return url
+
+
+def is_fetchable(url: str) -> bool:
+    """Only http and https URLs with a host are ever fetched."""
+    try:
+        parts = urlsplit((url or "").strip())
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
+def site_of(url: str) -> str:
+    """The site a URL belongs to: its host without ``www.``."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+    return host[4:] if host.startswith("www.") else host
+
+
+def url_key(url: str) -> str:
+    """A page's identity in the database: canonical, ``https`` as ``http``, no trailing slash (root keeps ``/``)."""
+    canon = canonicalize_url(url)
+    if canon.startswith("https://"):
+        canon = "http://" + canon[len("https://"):]
+    parts = urlsplit(canon)
+    if parts.scheme not in ("http", "https"):
+        return canon
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def _parse_html(html: bytes | str):
+    if isinstance(html, str):
+        html = html.encode("utf-8", "replace")
+    if not html.strip():
+        return None
+    try:
+        return lxml.html.fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return None
+
+
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/xml", "text/xml")
+
+
+def fast_links(html: bytes | str, base_url: str, tree=None) -> list[str]:
+    """Every link target of a page (anchors and advertised feeds), absolute and canonical, in order, once.
+
+    One lxml parse and an XPath pass: about ten times faster than Scrapy's LinkExtractor.
+    """
+    tree = tree if tree is not None else _parse_html(html)
+    if tree is None:
+        return []
+    base = base_url
+    base_href = tree.xpath("//base/@href")
+    if base_href:
+        base = urljoin(base_url, base_href[0].strip())
+    hrefs = tree.xpath("//a/@href|//area/@href")
+    hrefs += [link.get("href") for link in tree.xpath("//link[@rel='alternate'][@href]")
+              if (link.get("type") or "").lower() in _FEED_TYPES]
+    seen: dict[str, None] = {}
+    for href in hrefs:
+        href = (href or "").strip()
+        if not href or href.startswith("#") or href.lower().startswith(SKIP_SCHEMES):
+            continue
+        url = canonicalize_url(href, base)
+        if is_fetchable(url):
+            seen.setdefault(url, None)
+    return list(seen)
+
+
+def _xml_root(body: bytes):
+    if body[:2] == b"\x1f\x8b":
+        try:
+            body = gzip.decompress(body)[: 50 * 1024 * 1024]
+        except (OSError, EOFError):
+            return None
+    try:
+        parser = lxml.etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+        return lxml.etree.fromstring(body.strip(), parser)
+    except (lxml.etree.XMLSyntaxError, ValueError):
+        return None
+
+
+def _local(tag) -> str:
+    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
+
+
+def parse_sitemap(body: bytes) -> tuple[list[str], list[str]]:
+    """(page URLs, nested sitemap URLs) of a sitemap or sitemap index; gzip tolerated."""
+    root = _xml_root(body)
+    if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
+        return [], []
+    locs = [(el.text or "").strip() for el in root.iter() if _local(el.tag) == "loc"]
+    locs = [u for u in locs if is_fetchable(u)]
+    return ([], locs) if _local(root.tag) == "sitemapindex" else (locs, [])
+
+
+def parse_feed(body: bytes) -> list[str]:
+    """Item links of an RSS 2.0, RSS 1.0 or Atom feed."""
+    root = _xml_root(body)
+    if root is None:
+        return []
+    out: list[str] = []
+    kind = _local(root.tag)
+    for el in root.iter():
+        name = _local(el.tag)
+        if kind == "feed" and name == "link" and el.get("href") and el.get("rel", "alternate") == "alternate":
+            parent = el.getparent()
+            if parent is not None and _local(parent.tag) == "entry":
+                out.append(el.get("href").strip())
+        elif kind != "feed" and name == "link" and (el.text or "").strip():
+            parent = el.getparent()
+            if parent is not None and _local(parent.tag) == "item":
+                out.append(el.text.strip())
+    return [u for u in dict.fromkeys(out) if is_fetchable(u)]
