@@ -20,8 +20,21 @@ from dedupe.storage import Store
 logger = logging.getLogger(__name__)
 
 
+def crawl_store(crawler) -> Store:
+    """The crawl's Store, opened on first use by whichever component asks first (pipeline or middleware)."""
+    store = getattr(crawler, "syndtrace_store", None)
+    if store is None:
+        store = crawler.syndtrace_store = Store(crawler.settings.get("SYNDTRACE_DB"))
+        crawler.syndtrace_validators = {
+            url: (etag, last_modified)
+            for url, etag, last_modified in store.db.execute(
+                "select url, etag, last_modified from fetches where status between 200 and 299")
+        }
+    return store
+
+
 class StoreExtension:
-    """Owns the crawl's Store: opened on spider_opened, closed on spider_closed."""
+    """Owns the crawl's Store: opened when the spider opens, closed when it closes."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -33,13 +46,7 @@ class StoreExtension:
         return cls(crawler)
 
     def spider_opened(self, spider):
-        store = Store(self.crawler.settings.get("SYNDTRACE_DB"))
-        self.crawler.syndtrace_store = store
-        self.crawler.syndtrace_validators = {
-            url: (etag, last_modified)
-            for url, etag, last_modified in store.db.execute(
-                "select url, etag, last_modified from fetches where status between 200 and 299")
-        }
+        crawl_store(self.crawler)
 
     def spider_closed(self, spider):
         store = getattr(self.crawler, "syndtrace_store", None)
@@ -86,7 +93,7 @@ class ConditionalRequestMiddleware:
             return response
         from crawler.urls import url_key
 
-        store: Store = self.crawler.syndtrace_store
+        store = crawl_store(self.crawler)
         key = url_key(response.url)
         body = store.fetch_body(key)
         if body is None:

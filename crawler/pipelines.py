@@ -30,7 +30,9 @@ class StorePipeline:
         return cls(crawler)
 
     def open_spider(self):
-        self.store = self.crawler.syndtrace_store
+        from crawler.middlewares import crawl_store
+
+        self.store = crawl_store(self.crawler)
         workers = self.options.extract_workers or max(1, (os.cpu_count() or 1))
         self.pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
 
@@ -55,7 +57,7 @@ class StorePipeline:
                 self.counts["errors"] += 1
                 return item
             self.counts["pages_fetched"] += 1
-            self.counts[state] += 1
+            self.counts[state if state != "duplicate" else "unchanged"] += 1
         if needs_extraction(self.store, rec, state):
             try:
                 if self.pool is not None:

@@ -56,11 +56,15 @@ def store_capture(store: Store, rec: FetchRecord, run_id: int | None = None) -> 
     if rec.status >= 400 or rec.status == 0:
         store.save_failure(rec.url, rec.status, rec.error or f"HTTP {rec.status}", run_id)
         return "failed"
+    twin = store.same_page_elsewhere(rec)
+    if twin:
+        store.save_alias(rec.url, twin)
+        return "duplicate"
     return store.save_fetch(rec, run_id)
 
 
 def needs_extraction(store: Store, rec: FetchRecord, state: str) -> bool:
-    if not (200 <= rec.status < 300):
+    if not (200 <= rec.status < 300) or state == "duplicate":
         return False
     if not is_html(rec.content_type or rec.headers.get("content-type", ""), rec.body):
         logger.warning("skipped %s: %s", rec.url, why_not_html(rec.content_type, rec.body))
@@ -81,7 +85,7 @@ def store_extracted(store: Store, row: dict) -> None:
 def process_capture(store: Store, rec: FetchRecord, run_id: int | None = None) -> str:
     """Store and extract in one go (ingest and tests; the crawl splits this across processes)."""
     state = store_capture(store, rec, run_id)
-    if state != "failed" and needs_extraction(store, rec, state):
+    if state not in ("failed", "duplicate") and needs_extraction(store, rec, state):
         try:
             store_extracted(store, extract_capture(rec.body, rec.url, rec.headers))
         except Exception as exc:  # a page that breaks the extractor must not stop the run

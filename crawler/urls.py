@@ -18,7 +18,9 @@ import lxml.html
 
 TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid",
                    "yclid", "_ga", "_gl", "ref_src", "ref_url", "s_cid", "cmpid", "ocid", "spm", "twclid",
-                   "ttclid", "li_fat_id", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id"}
+                   "ttclid", "li_fat_id", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id",
+                   "ref", "referer", "referrer", "share", "trk", "trkid", "cmp", "at_medium", "at_campaign",
+                   "__twitter_impression", "guccounter", "ito", "ncid", "sr_share", "smid", "soc_src", "soc_trk"}
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
 SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "sms:", "whatsapp:", "fax:", "ftp:", "file:")
 

@@ -71,8 +71,8 @@ def audit_copy(copy: Member, members: dict[str, Member], decisions: dict[str, De
                            reasons=["the original"])
     parent = members[decision.parent] if decision.parent else origin
     chain_sites = {members[u].site for u in ancestors(copy.url, decisions)} | {origin.site}
-    credits_origin = origin.site in copy.credited_hosts or origin.site in copy.linked_hosts
     links_to_origin = origin.url in copy.linked_urls or home_page(origin.site) in copy.linked_urls
+    credits_origin = origin.site in copy.credited_hosts or links_to_origin
     author_kept = _same_author(copy.author, origin.author)
     credits_parent = parent.site in copy.credited_hosts or parent.url in copy.linked_urls
     outside = sorted(h for h in copy.credited_hosts if h not in chain_sites and h != copy.site)
@@ -108,7 +108,8 @@ def licence_conflicts(copy: Member, origin: Member, added: list[str], removed: l
         if edited:
             out.append(f"edited copy of a {origin.license} (no derivatives) original")
     if lic.startswith("CC"):
-        if not (origin.site in copy.credited_hosts or origin.site in copy.linked_hosts):
+        if not (origin.site in copy.credited_hosts or origin.url in copy.linked_urls
+                or home_page(origin.site) in copy.linked_urls):
             out.append(f"{origin.license} requires attribution, none given")
     elif not copy.permission and not copy.excerpt:
         out.append("copy of an all-rights-reserved original without 'reprinted with permission'")

@@ -82,6 +82,33 @@ class _Texts:
         return out
 
 
+def resolve_numeric_dates(store: Store) -> int:
+    """Read each site's ambiguous numeric dates (03/04/2020) the way its unambiguous ones read."""
+    from crawler.extract import parse_visible_date
+    from dedupe.normalise import numeric_date_order
+
+    by_site: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)
+    for url, site, evidence, published in store.db.execute(
+            "select url, site, evidence, published from articles where evidence like '%numeric_date%'"):
+        raw = json.loads(evidence or "{}").get("numeric_date")
+        if raw:
+            by_site[site].append((url, raw, published))
+    changed = 0
+    for site, rows in by_site.items():
+        order = numeric_date_order(raw for _, raw, _ in rows)
+        if order is None:
+            continue
+        for url, raw, published in rows:
+            when = parse_visible_date(raw, day_first=order == "dmy")
+            value = when.date().isoformat() if when else None
+            if value and not (published or "").startswith(value):
+                store.db.execute("update articles set published = ? where url = ?", [value, url])
+                changed += 1
+    if changed:
+        store.db.conn.commit()
+    return changed
+
+
 def _furniture(store: Store, options: GroupingOptions) -> dict[str, set[int]]:
     counts: dict[str, Counter] = defaultdict(Counter)
     for site, paragraphs in store.db.execute("select site, paragraphs from articles where page_type = 'article'"):
@@ -98,6 +125,7 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
     say = progress or (lambda stage, done, total: None)
 
     with report.stage("normalise"):
+        resolve_numeric_dates(store)
         furniture = _furniture(store, options)
         texts = _Texts(furniture, options)
         stored = {r["url"]: r for r in store.db.query(

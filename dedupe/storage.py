@@ -297,6 +297,18 @@ class Store:
                 pk="url",
             )
 
+    def same_page_elsewhere(self, rec: FetchRecord) -> str | None:
+        """Another URL of the same site already stored with byte-identical content (``?ref=`` twins)."""
+        host = rec.url.split("/", 3)[2] if rec.url.count("/") >= 2 else ""
+        row = self.db.execute(
+            "select url from fetches where content_hash = ? and url != ? and (url like ? or url = ?) limit 1",
+            [rec.content_hash, rec.url, f"http://{host}/%", f"http://{host}"]).fetchone()
+        return row[0] if row else None
+
+    def save_alias(self, source: str, target: str, status: int = 200) -> None:
+        with self.transaction():
+            self.db["aliases"].upsert({"source_url": source, "target_url": target, "status": status}, pk="source_url")
+
     def touch_fetch(self, url: str, run_id: int | None) -> None:
         """A conditional request said the page is unchanged (304)."""
         with self.transaction():
