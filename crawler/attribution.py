@@ -94,6 +94,7 @@ class Attribution:
     license_url: str | None = None
     permission: bool = False
     statements: list[str] = field(default_factory=list)
+    credited_author: str | None = None   # a person named by a credit or copyright line
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -189,7 +190,7 @@ def content_blocks(region) -> list:
 
 # -- statements ----------------------------------------------------------------------------------------
 
-_OUTLET = r"(?P<outlet>(?:the\s+)?[A-Z0-9][\w&'’.\-]*(?:\s+(?:&|and|of|for|the|de|du|la|[A-Z0-9][\w&'’.\-]*)){0,6})"
+_OUTLET = (r"(?P<outlet>(?:[Tt]he\s+)?(?-i:[A-Z0-9][\w&'’.\-]*(?:\s+(?:&|and|of|for|the|de|du|la|[A-Z0-9][\w&'’.\-]*)){0,6}))")
 _SOURCE_PATTERNS = [
     ("source", re.compile(r"\boriginal(?:ly)?\s+source\s+of\s+this\s+(?:article|story|piece|post)\s+is\s+" + _OUTLET)),
     ("source", re.compile(r"\b(?:originally|first)\s+(?:appeared|published|ran|posted|printed|written|reported)"
@@ -209,6 +210,12 @@ _SOURCE_PATTERNS = [
                            r"(?:is\s+)?(?:available|published)?\s*(?:at|on|from|in)\s+" + _OUTLET, re.I)),
     ("source", re.compile(r"^\s*(?:source|sources|via|from|credit|originally\s+from)\s*[:\-–—]\s*" + _OUTLET, re.I)),
     ("via", re.compile(r"^\s*via\s+" + _OUTLET + r"\s*\.?\s*$", re.I)),
+]
+_PERSON = r"([A-Z][\w'’\-]+(?:\s+(?:[A-Z][\w'’.\-]+|de|van|von|der|la|del|da|bin|al-\w+)){1,3})"
+_AUTHOR_IN_CREDIT = [
+    re.compile(r"(?:copyright|©|\(c\))\s*(?:©\s*)?(?:\d{4}\s+)?" + _PERSON + r"\s*,", re.I),
+    re.compile(r"\b(?:story|article|piece|report),?\s+by\s+" + _PERSON + r"\s*,"),
+    re.compile(r"^\s*" + _PERSON + r"\s+wrote\s+this\s+(?:article|story|piece)"),
 ]
 _PERMISSION = re.compile(r"\bwith\s+(?:the\s+)?(?:kind\s+)?permission\b", re.I)
 _COPYRIGHT = re.compile(r"(?:copyright|©|\(c\))\s*(?:©\s*)?(?:\d{4}\s*)?[^\n]{2,160}", re.I)
@@ -299,8 +306,9 @@ def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None
                 if not m:
                     continue
                 outlet = _clean_outlet(m.group("outlet"))
-                link = next(((t, h) for t, h in anchors if t and t.strip(" .") and
-                             (t.strip() in m.group(0) or outlet[:12] in t)), None)
+                at = m.start("outlet")
+                link = next(((t, h) for t, h in anchors if t and t.strip(" .") and not _CC_URL.search(h)
+                             and abs(sentence.find(t.strip(), max(0, at - 4)) - at) <= 4), None)
                 url = link[1] if link else None
                 if link and link[0]:
                     outlet = link[0].strip(" .") if len(link[0]) < 80 else outlet
@@ -327,6 +335,11 @@ def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None
                 result.copyright = m.group(0).strip()[:200]
                 if text not in result.statements:
                     result.statements.append(text[:300])
+        if found_here or result.copyright and text.startswith(result.copyright[:20]):
+            for pattern in _AUTHOR_IN_CREDIT:
+                m = pattern.search(text)
+                if m and not result.credited_author and not outlets.resolve_name(m.group(1)):
+                    result.credited_author = m.group(1)
         agency = _AGENCY.search(text[:80]) if el is blocks[0] or el.tag in ("address",) else None
         if agency and not found_here:
             name = agency.group(1)

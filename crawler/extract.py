@@ -335,6 +335,8 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None, outle
     zone = _header_zone(region if title_el is None or title_el in region.iter() else tree, title_el)
     day_first = _day_first(tree, url)
 
+    # credits first: trafilatura cleans the tree it is given
+    page.attribution = read_attribution(tree, url, outlets, region=region).to_dict()
     # dates: the page's own statements first
     published = _iso(article_ld.get("datePublished")) or _iso(_meta(tree, "article:published_time", "datePublished",
                                                                        "date", "dc.date", "DC.date.issued"))
@@ -393,8 +395,6 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None, outle
                 break
     page.author = _clean_person(author) if author else None
 
-    # credits first: trafilatura cleans the tree it is given
-    page.attribution = read_attribution(tree, url, outlets, region=region).to_dict()
     doc = trafilatura.bare_extraction(tree, url=url, fast=True, include_comments=False, include_tables=False,
                                       with_metadata=False)
     body_text = (doc.text if doc is not None and not isinstance(doc, dict) else (doc or {}).get("text")) or ""

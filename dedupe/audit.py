@@ -73,7 +73,7 @@ def audit_copy(copy: Member, members: dict[str, Member], decisions: dict[str, De
     chain_sites = {members[u].site for u in ancestors(copy.url, decisions)} | {origin.site}
     links_to_origin = origin.url in copy.linked_urls or home_page(origin.site) in copy.linked_urls
     credits_origin = origin.site in copy.credited_hosts or links_to_origin
-    author_kept = _same_author(copy.author, origin.author)
+    author_kept = _same_author(copy.author, origin.author) or _same_author(copy.credited_author, origin.author)
     credits_parent = parent.site in copy.credited_hosts or parent.url in copy.linked_urls
     outside = sorted(h for h in copy.credited_hosts if h not in chain_sites and h != copy.site)
     outside += sorted(copy.credited_names)
@@ -86,8 +86,8 @@ def audit_copy(copy: Member, members: dict[str, Member], decisions: dict[str, De
         reasons.append("links the original" if origin.url in copy.linked_urls else f"links {origin.site}'s home page")
     if credits_parent and parent is not origin:
         reasons.append(f"credits its source {parent.site}")
-    reasons.append("keeps the byline" if author_kept else
-                   (f"byline changed to {copy.author!r}" if copy.author else "drops the byline"))
+    reasons.append(("keeps the byline" if _same_author(copy.author, origin.author) else "credits the author")
+                   if author_kept else (f"byline changed to {copy.author!r}" if copy.author else "drops the byline"))
     if outside:
         reasons.append("names " + ", ".join(outside) + " as the source")
     if not (credits_origin or credits_parent or links_to_origin or outside):

@@ -55,6 +55,7 @@ class Member:
     copyright: str | None = None
     permission: bool = False
     excerpt: bool = False
+    credited_author: str | None = None     # named in a credit or copyright line, not in the byline
 
     @property
     def when(self) -> tuple:
@@ -103,7 +104,7 @@ def member_from_article(article: dict, site_of: Callable[[str], str], resolve_ur
         paragraph_keys=[k for k in (paragraph_key(p) for p in article.get("paragraphs", [])) if k],
         credited_hosts=hosts, credited_names=names, linked_urls=links, linked_hosts={site_of(u) for u in links},
         canonical=canonical, license=attr.get("license"), copyright=attr.get("copyright"),
-        permission=bool(attr.get("permission")), excerpt=excerpt,
+        permission=bool(attr.get("permission")), excerpt=excerpt, credited_author=attr.get("credited_author"),
     )
 
 
