@@ -395,12 +395,13 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None, outle
                 break
     page.author = _clean_person(author) if author else None
 
+    # a paragraph that is nothing but a link's text is navigation (related lists, tags), not prose
+    link_texts = {" ".join(a.text_content().split()) for a in tree.iter("a")}
     doc = trafilatura.bare_extraction(tree, url=url, fast=True, include_comments=False, include_tables=False,
                                       with_metadata=False)
     body_text = (doc.text if doc is not None and not isinstance(doc, dict) else (doc or {}).get("text")) or ""
     paragraphs = [" ".join(p.split()) for p in body_text.split("\n") if p.strip()]
-    if page.title and paragraphs and paragraphs[0] == page.title:
-        paragraphs = paragraphs[1:]
+    paragraphs = [p for p in paragraphs if p not in link_texts and p != page.title]
     page.paragraphs = paragraphs
     page.text = "\n\n".join(paragraphs)
     return page

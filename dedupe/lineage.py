@@ -22,7 +22,7 @@ from typing import Callable
 from dedupe.normalise import paragraph_key
 
 SOURCE_ROLES = {"source", "excerpt", "permission", "license", "via", "agency"}
-MIN_ADDITION_WORDS = 4
+MIN_ADDITION_WORDS = 2
 
 
 def parse_when(value: str | None) -> datetime | None:
@@ -56,6 +56,7 @@ class Member:
     permission: bool = False
     excerpt: bool = False
     credited_author: str | None = None     # named in a credit or copyright line, not in the byline
+    credit_keys: dict[str, str | None] = field(default_factory=dict)  # credit statement key -> host it credits
 
     @property
     def when(self) -> tuple:
@@ -105,6 +106,7 @@ def member_from_article(article: dict, site_of: Callable[[str], str], resolve_ur
         credited_hosts=hosts, credited_names=names, linked_urls=links, linked_hosts={site_of(u) for u in links},
         canonical=canonical, license=attr.get("license"), copyright=attr.get("copyright"),
         permission=bool(attr.get("permission")), excerpt=excerpt, credited_author=attr.get("credited_author"),
+        credit_keys={paragraph_key(c.get("text") or ""): c.get("host") for c in attr.get("credits", [])},
     )
 
 
@@ -141,12 +143,31 @@ def choose_origin(members: list[Member]) -> tuple[Member, str, dict]:
     return best, signal, evidence
 
 
-def choose_parents(members: list[Member], origin: Member) -> dict[str, Decision]:
-    """Parent of every copy, with the evidence for it."""
+def _own_additions(m: Member, origin: Member, origin_keys: set[str], generic: Callable[[str, str], bool]) -> set[str]:
+    """Paragraphs a copy added to the original that could only have come from it: not a credit line to the
+    origin (two copies may credit the origin in the same words), not boilerplate many sites use."""
+    out = set()
+    for k in m.paragraph_keys:
+        if k in origin_keys or k.count(" ") + 1 < MIN_ADDITION_WORDS:
+            continue
+        if any(host == origin.site and (k == key or key in k) for key, host in m.credit_keys.items() if key):
+            continue
+        if generic(k, m.site):
+            continue
+        out.add(k)
+    return out
+
+
+def choose_parents(members: list[Member], origin: Member,
+                   generic: Callable[[str, str], bool] = lambda key, site: False) -> dict[str, Decision]:
+    """Parent of every copy, with the evidence for it.
+
+    Args:
+        generic: tells whether a paragraph is boilerplate used across sites (spam, ads), seen from a site.
+    """
     decisions = {origin.url: Decision(origin.url, None, origin.url, "origin", {})}
     origin_keys = set(origin.paragraph_keys)
-    additions = {m.url: {k for k in m.paragraph_keys if k not in origin_keys and k.count(" ") + 1 >= MIN_ADDITION_WORDS}
-                 for m in members}
+    additions = {m.url: _own_additions(m, origin, origin_keys, generic) for m in members}
     keysets = {m.url: set(m.paragraph_keys) for m in members}
     ordered = [origin] + sorted((m for m in members if m is not origin), key=lambda m: m.when)
     for i, copy in enumerate(ordered[1:], start=1):
@@ -168,25 +189,26 @@ def choose_parents(members: list[Member], origin: Member) -> dict[str, Decision]
             decisions[copy.url] = Decision(copy.url, best.url, origin.url, "carries-additions",
                                            {"shared_additions": best_shared[:5], "score": round(best_score, 3)})
             continue
+        # a copy that credits an intermediate copy got the origin's credit line through it
         referenced = [(cand, copy.references(cand)) for cand in earlier[1:]]
         linked = [c for c, how in referenced if how in ("link", "canonical")]
         credited = [c for c, how in referenced if how == "credit"]
-        if copy.references(origin):
-            decisions[copy.url] = Decision(copy.url, origin.url, origin.url, "credits-origin",
-                                           {"how": copy.references(origin)})
-        elif linked or credited:
+        if linked or credited:
             chosen = (linked or credited)[0]
             decisions[copy.url] = Decision(copy.url, chosen.url, origin.url, "credits-copy",
                                            {"how": copy.references(chosen)})
+        elif copy.references(origin):
+            decisions[copy.url] = Decision(copy.url, origin.url, origin.url, "credits-origin",
+                                           {"how": copy.references(origin)})
         else:
             decisions[copy.url] = Decision(copy.url, origin.url, origin.url, "default-origin", {})
     return decisions
 
 
-def decide(members: list[Member]) -> dict[str, Decision]:
+def decide(members: list[Member], generic: Callable[[str, str], bool] = lambda key, site: False) -> dict[str, Decision]:
     """Origin and parents of one story."""
     origin, signal, evidence = choose_origin(members)
-    decisions = choose_parents(members, origin)
+    decisions = choose_parents(members, origin, generic)
     decisions[origin.url] = Decision(origin.url, None, origin.url, signal, evidence)
     return decisions
 

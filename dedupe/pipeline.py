@@ -240,11 +240,19 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
             return store.resolve_alias(url_key(url))
 
         captured = {u: t for u, t in store.db.execute("select url, fetched_at from fetches")}
+        furniture_sites: dict[int, set[str]] = defaultdict(set)
+        for site, hashes in furniture.items():
+            for h in hashes:
+                furniture_sites[h].add(site)
+
+        def generic(key: str, site: str) -> bool:
+            """Boilerplate several other sites also repeat (spam, ads): no evidence of who copied whom."""
+            return len(furniture_sites.get(_key_hash(key), set()) - {site}) >= 2
         stories, members, lineage_rows, audit_rows = [], [], [], []
         for gi, group in enumerate(groups):
             arts = store.articles(urls=group) if len(group) > 1 else [store.article(group[0])]
             ms = [member_from_article(a, site_of, resolve, outlets.resolve_name, captured.get(a["url"])) for a in arts]
-            decisions = decide(ms)
+            decisions = decide(ms, generic)
             sid = story_id(group)
             origin = decisions[ms[0].url].origin
             by_url = {m.url: m for m in ms}
