@@ -353,12 +353,14 @@ def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None
             m = _CC_URL.search(href)
             if m:
                 result.license, result.license_url = _licence_name(m.group(1), m.group(2)), href
+                result.statements.append(" ".join(el.text_content().split())[:300])
                 break
         if result.license:
             break
         m = _CC_TEXT.search(el.text_content())
         if m:
             result.license = _licence_name(m.group(1), m.group(2))
+            result.statements.append(" ".join(el.text_content().split())[:300])
             break
     if not result.license:
         for href in root.xpath("//link[@rel='license']/@href|//a[@rel='license']/@href|//meta[@name='license']/@content"):

@@ -103,7 +103,7 @@ def licence_conflicts(copy: Member, origin: Member, added: list[str], removed: l
     """Ways a copy breaks the original's licence, in words."""
     out = []
     lic = (origin.license or "").upper()
-    edited = bool(removed) and not copy.excerpt
+    edited = any(k not in origin.notice_keys for k in removed) and not copy.excerpt
     if "ND" in lic.split("-") or "-ND" in lic:
         if edited:
             out.append(f"edited copy of a {origin.license} (no derivatives) original")

@@ -21,7 +21,8 @@ from typing import Callable
 
 from dedupe.normalise import paragraph_key
 
-SOURCE_ROLES = {"source", "excerpt", "permission", "license", "via", "agency"}
+SOURCE_ROLES = {"source", "excerpt", "permission", "license", "via", "agency", "author"}
+CREDIT_LINE_WEIGHT = 0.5   # two copies may credit the origin in the same words by chance
 MIN_ADDITION_WORDS = 2
 
 
@@ -57,6 +58,7 @@ class Member:
     excerpt: bool = False
     credited_author: str | None = None     # named in a credit or copyright line, not in the byline
     credit_keys: dict[str, str | None] = field(default_factory=dict)  # credit statement key -> host it credits
+    notice_keys: set[str] = field(default_factory=set)  # credit, copyright and licence statements
 
     @property
     def when(self) -> tuple:
@@ -107,6 +109,7 @@ def member_from_article(article: dict, site_of: Callable[[str], str], resolve_ur
         canonical=canonical, license=attr.get("license"), copyright=attr.get("copyright"),
         permission=bool(attr.get("permission")), excerpt=excerpt, credited_author=attr.get("credited_author"),
         credit_keys={paragraph_key(c.get("text") or ""): c.get("host") for c in attr.get("credits", [])},
+        notice_keys={paragraph_key(s) for s in attr.get("statements", [])},
     )
 
 
@@ -150,12 +153,14 @@ def _own_additions(m: Member, origin: Member, origin_keys: set[str], generic: Ca
     for k in m.paragraph_keys:
         if k in origin_keys or k.count(" ") + 1 < MIN_ADDITION_WORDS:
             continue
-        if any(host == origin.site and (k == key or key in k) for key, host in m.credit_keys.items() if key):
-            continue
         if generic(k, m.site):
             continue
         out.add(k)
     return out
+
+
+def _is_origin_credit(m: Member, key: str, origin: Member) -> bool:
+    return any(host == origin.site and (key == k or k in key) for k, host in m.credit_keys.items() if k)
 
 
 def choose_parents(members: list[Member], origin: Member,
@@ -180,7 +185,8 @@ def choose_parents(members: list[Member], origin: Member,
             score = 0.0
             for key in shared:
                 holders = sum(1 for m in members if m is not copy and key in keysets[m.url])
-                score += 1.0 / max(holders, 1)
+                weight = CREDIT_LINE_WEIGHT if _is_origin_credit(cand, key, origin) else 1.0
+                score += weight / max(holders, 1)
             if cand.site == copy.site:
                 score *= 0.5
             if score > best_score:
