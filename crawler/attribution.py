@@ -373,11 +373,16 @@ def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None
 
 
 def _parse(html):
-    if isinstance(html, str):
-        html = html.encode("utf-8", "replace")
+    if isinstance(html, bytes):
+        from crawler.extract import decode_html
+
+        html = decode_html(html)
     if not html or not html.strip():
         return None
     try:
-        return lxml.html.fromstring(html)
+        return lxml.html.fromstring(html.encode("utf-8"), parser=_UTF8)
     except (lxml.etree.ParserError, ValueError):
         return None
+
+
+_UTF8 = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)

@@ -104,7 +104,7 @@ def _parse_html(html: bytes | str):
     if not html.strip():
         return None
     try:
-        return lxml.html.fromstring(html)
+        return lxml.html.fromstring(html, parser=lxml.html.HTMLParser(remove_comments=True))
     except (lxml.etree.ParserError, ValueError):
         return None
 

@@ -1,0 +1,168 @@
+"""Table tests for the attribution reader: credits, copyright lines, licences, and what is not credit."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crawler.attribution import OutletDirectory, read_attribution
+
+BODY = "<p>" + "The council met on Tuesday to discuss the new transit budget and its consequences. " * 4 + "</p>"
+PAGE = "http://copy.example/2020/02/10/story"
+
+
+def directory():
+    d = OutletDirectory()
+    for host, name in [("commondreams.example", "Common Dreams"), ("meridianledger.example", "The Meridian Ledger"),
+                       ("atlasobserver.example", "Atlas Observer"), ("civicwire.example", "Civic Wire"),
+                       ("peoplesvoice.example", "People's Voice Network"), ("signalnoise.example", "Signal & Noise"),
+                       ("globalresearch.example", "Global Research"), ("copy.example", "The Copy")]:
+        d.add(host, name)
+    return d
+
+
+def page(content: str, extra: str = "") -> str:
+    return (f"<html><head>{extra}</head><body><nav><a href='/'>Home</a></nav><article><h1>Headline</h1>"
+            f"{BODY}{content}</article><aside class='sidebar'><a href='http://commondreams.example/'>Common Dreams</a>"
+            f"</aside><footer>Copyright © The Copy. All rights reserved.</footer></body></html>")
+
+
+def credits(content, extra=""):
+    a = read_attribution(page(content, extra), PAGE, directory())
+    return [(c.host, c.role) for c in a.credits], a
+
+
+CREDITED = [
+    # the seed's own credit line, as Global Research prints it
+    ('<p><em>The original source of this article is <a href="http://commondreams.example">Common Dreams</a> Copyright © '
+     '<a href="/author/jake-johnson/">Jake Johnson</a>, <a href="http://commondreams.example">Common Dreams</a>, 2020</em></p>',
+     "commondreams.example", "source"),
+    ("<p>The original source of this article is Common Dreams</p>", "commondreams.example", "source"),
+    ("<p>This article originally appeared on Common Dreams.</p>", "commondreams.example", "source"),
+    ("<p>This article originally appeared in The Meridian Ledger.</p>", "meridianledger.example", "source"),
+    ("<p>This story was originally published by Civic Wire and is republished here.</p>", "civicwire.example", "source"),
+    ('<p>Republished from <a href="http://civicwire.example">Civic Wire</a> under a '
+     '<a href="https://creativecommons.org/licenses/by-nd/4.0/">Creative Commons licence</a>.</p>', "civicwire.example", "source"),
+    ("<p>This article is republished from Civic Wire under the Creative Commons licence CC BY-ND 4.0. "
+     "Read the original article.</p>", "civicwire.example", "source"),
+    ("<p>Reprinted with permission from Atlas Observer.</p>", "atlasobserver.example", "permission"),
+    ("<p>Reproduced with the kind permission of The Meridian Ledger.</p>", "meridianledger.example", "permission"),
+    ("<p>First published by Atlas Observer.</p>", "atlasobserver.example", "source"),
+    ("<p><em>First published by <a href='http://atlasobserver.example'>Atlas Observer</a>.</em></p>", "atlasobserver.example", "source"),
+    ("<p>Source: Common Dreams</p>", "commondreams.example", "source"),
+    ("<p>SOURCE: The Meridian Ledger</p>", "meridianledger.example", "source"),
+    ("<p>Via Civic Wire</p>", "civicwire.example", "via"),
+    ("<p>This piece was first published at Atlas Observer and is reproduced here with permission.</p>",
+     "atlasobserver.example", "source"),
+    ("<p>Originally published at The Meridian Ledger on February 7, 2020.</p>", "meridianledger.example", "source"),
+    ("<p>Jake Johnson wrote this article for Common Dreams.</p>", "commondreams.example", "author"),
+    ("<p>Thomas Delgado wrote this article for People's Voice Network.</p>", "peoplesvoice.example", "author"),
+    ('<p>Read the full article at <a href="http://commondreams.example/">Common Dreams</a></p>', "commondreams.example", "excerpt"),
+    ("<p>Continue reading at Signal & Noise</p>", "signalnoise.example", "excerpt"),
+    ("<p>Read more at Civic Wire</p>", "civicwire.example", "excerpt"),
+    ("<p>This is an excerpt. The full story, by Jake Johnson, is available from Common Dreams.</p>",
+     "commondreams.example", "excerpt"),
+    ("<p>Courtesy of Global Research.</p>", "globalresearch.example", "source"),
+    ("<p>Cross-posted from Civic Wire.</p>", "civicwire.example", "source"),
+    ('<p>This story first ran on <a href="https://www.propublica.example/article/x">ProPublica</a>.</p>',
+     "propublica.example", "source"),
+    ("<p>Adapted from Signal & Noise.</p>", "signalnoise.example", "source"),
+    ("<p>Syndicated from The Meridian Ledger</p>", "meridianledger.example", "source"),
+]
+
+
+@pytest.mark.parametrize("content,host,role", CREDITED)
+def test_credit_statements(content, host, role):
+    found, _ = credits(content)
+    assert (host, role) in found
+
+
+NOT_CREDIT = [
+    # quoting an outlet is reporting, not crediting it as the source
+    "<p>Iraqi intelligence officials told the New York Times that they believe ISIS was responsible.</p>",
+    "<p>The Times reported Thursday that officials had raised doubts.</p>",
+    # the republisher's own furniture from the seed
+    "<p>Note to readers: please click the share buttons above or below. Forward this article to your email lists.</p>",
+    "<div class='disclaimer'><p>Disclaimer: The contents of this article are of sole responsibility of the author(s). "
+    "The Centre for Research on Globalization grants permission to cross-post Global Research articles on community "
+    "internet sites as long the source and copyright are acknowledged.</p></div>",
+    "<p>Comment on Global Research Articles on our Facebook page</p>",
+    "<p>Become a Member of Global Research</p>",
+    # comments, blogrolls, related boxes are never credit
+    "<div id='comments'><div class='comment'><p>This originally appeared on Common Dreams, I think.</p></div></div>",
+    "<div class='widget blogroll'><ul><li><a href='http://civicwire.example/'>Civic Wire</a></li></ul></div>",
+    "<aside class='related'><h3>Related</h3><a href='http://atlasobserver.example/x'>Source: Atlas Observer</a></aside>",
+    # photo credits and the page's own name
+    "<figure><figcaption>Photo: Common Dreams</figcaption></figure>" if False else "<p>Photo by Jane Smith.</p>",
+    "<p>Source: The Copy</p>",
+    "<p>A joint press release from Patients for Fair Prices and local officials read in part: it is time.</p>",
+]
+
+
+@pytest.mark.parametrize("content", NOT_CREDIT)
+def test_not_credit(content):
+    found, _ = credits(content)
+    assert found == []
+
+
+def test_outlet_names_stop_at_dates_and_clauses():
+    found, a = credits("<p>Originally published at The Meridian Ledger on April 13, 2020.</p>")
+    assert a.credits[0].outlet == "The Meridian Ledger"
+    _, a = credits("<p>This piece was first published at Atlas Observer and is reproduced here with permission.</p>")
+    assert a.credits[0].outlet == "Atlas Observer" and a.permission
+
+
+def test_one_credit_per_outlet():
+    found, _ = credits('<p>The original source of this article is <a href="http://commondreams.example">Common Dreams</a> '
+                       'Copyright © Jake Johnson, <a href="http://commondreams.example">Common Dreams</a>, 2020</p>')
+    assert found == [("commondreams.example", "source")]
+
+
+@pytest.mark.parametrize("content,copyright,author", [
+    ("<p>The original source of this article is Common Dreams Copyright © Jake Johnson, Common Dreams, 2020</p>",
+     "Copyright © Jake Johnson, Common Dreams, 2020", "Jake Johnson"),
+    ("<p>Copyright © Raul Soto, Civic Wire, 2021</p>", "Copyright © Raul Soto, Civic Wire, 2021", "Raul Soto"),
+    ("<p>This is an excerpt. The full story, by Hector Sato, is available from Global Research.</p>", None, "Hector Sato"),
+])
+def test_copyright_lines_and_credited_authors(content, copyright, author):
+    _, a = credits(content)
+    assert a.copyright == copyright and a.credited_author == author
+
+
+def test_site_footer_copyright_is_not_the_articles():
+    _, a = credits("")
+    assert a.copyright is None
+
+
+@pytest.mark.parametrize("content,extra,licence", [
+    ('<p>Licensed <a rel="license" href="https://creativecommons.org/licenses/by-nd/4.0/">CC BY-ND 4.0</a></p>', "", "CC BY-ND 4.0"),
+    ('<p>Our work is licensed under Creative Commons <a href="https://creativecommons.org/licenses/by-nc-nd/3.0/">'
+     '(CC BY-NC-ND 3.0)</a>.</p>', "", "CC BY-NC-ND 3.0"),
+    ("<p>This article is republished under the Creative Commons licence CC BY-SA 4.0.</p>", "", "CC BY-SA 4.0"),
+    ("<p>Text under CC BY 4.0</p>", "", "CC BY 4.0"),
+    ("", '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">', "CC BY 4.0"),
+    ("", "", None),
+])
+def test_licences(content, extra, licence):
+    _, a = credits(content, extra)
+    assert a.license == licence
+
+
+def test_content_links_exclude_navigation_sidebars_and_own_site():
+    _, a = credits('<p>See <a href="http://commondreams.example/news/1">the report</a> and '
+                   '<a href="/about/">our page</a>.</p>')
+    assert a.content_links == ["http://commondreams.example/news/1"]
+
+
+def test_round_trip_dict():
+    from crawler.attribution import Attribution
+
+    _, a = credits("<p>Source: Common Dreams</p>")
+    assert Attribution.from_dict(a.to_dict()) == a
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=300))
+def test_never_raises_and_never_credits_itself(text):
+    for html in (text, page(f"<p>{text}</p>"), page(f"<p>Source: {text}</p>")):
+        a = read_attribution(html, PAGE, directory())
+        assert all(c.host != "copy.example" for c in a.credits)
