@@ -4,7 +4,8 @@ Used by ``syndtrace demo`` and by the tests: ``root/<host>/<path>`` is the page 
 A path ending in ``/`` (or naming a folder) serves its ``index.html``; a path without a suffix also
 tries ``<path>.html``. Requests name the site by the Host header or by the absolute URL of a proxy
 request. Unknown hosts answer 502, like a proxy whose DNS lookup failed. ETag and Last-Modified are
-sent, and conditional requests answer 304.
+sent, and conditional requests answer 304. A ``.charset`` file in a site's folder names the charset its
+pages are declared in.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ class _Handler(BaseHTTPRequestHandler):
         if file.endswith("robots.txt"):
             ctype = "text/plain"
         if ctype.startswith("text/") or ctype.endswith("xml"):
-            ctype += "; charset=utf-8"
+            charset_file = os.path.join(self.server.root, host, ".charset")
+            charset = open(charset_file).read().strip() if os.path.isfile(charset_file) else "utf-8"
+            ctype += f"; charset={charset}"
         headers = {"Content-Type": ctype, "ETag": etag, "Last-Modified": formatdate(mtime, usegmt=True)}
         if self.headers.get("If-None-Match") == etag:
             return self._send(304, headers, b"", head)

@@ -103,3 +103,28 @@ class ConditionalRequestMiddleware:
         return HtmlResponse(url=response.url, status=200, body=body, request=request,
                             headers={k: v for k, v in headers.items() if k in ("content-type", "etag", "last-modified")},
                             flags=["cached"])
+
+
+class RedirectRecorderMiddleware:
+    """Records every redirect (source → target) as an alias, even when the target was already fetched and
+    the redirected request is filtered as a duplicate: reports resolve shortened and moved URLs."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response):
+        location = response.headers.get(b"Location")
+        if response.status in (301, 302, 303, 307, 308) and location and \
+                not request.meta.get("dont_obey_robotstxt"):
+            from urllib.parse import urljoin
+
+            from crawler.urls import is_fetchable, url_key
+
+            target = urljoin(request.url, location.decode("latin-1"))
+            if is_fetchable(target) and url_key(target) != url_key(request.url):
+                crawl_store(self.crawler).save_alias(url_key(request.url), url_key(target), response.status)
+        return response

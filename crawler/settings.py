@@ -34,6 +34,7 @@ DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SchemeGuardMiddleware": 50,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
+    "crawler.middlewares.RedirectRecorderMiddleware": 650,
 }
 EXTENSIONS = {"crawler.middlewares.StoreExtension": 0}
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}

@@ -1,0 +1,157 @@
+"""Real Scrapy crawls of a small local web on 127.0.0.1: manners, hygiene, incremental re-crawls, resume."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from crawler.localserver import LocalWeb
+from crawler.options import CrawlOptions
+from crawler.run import crawl_and_trace
+from dedupe.report import export_object
+from dedupe.storage import Store
+
+WORDS = ("council vote bus line residents protest budget school clinic transit mayor report agency court ruling "
+         "housing rent water river storm farm price market union strike teacher nurse doctor police budget deficit "
+         "election ballot senator bill law tax road bridge rail port harbor airport energy power wind solar").split()
+
+
+def prose(title: str, i: int) -> str:
+    import random
+
+    rnd = random.Random(f"{title}-{i}")
+    return " ".join(rnd.choice(WORDS) for _ in range(45)).capitalize() + "."
+
+
+def article(title, n=8, extra="", charset="utf-8", author="Ana Ruiz", date="2021-03-04"):
+    paras = "\n".join(f"<p>{prose(title, i)}</p>" for i in range(n))
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="{charset}"><title>{title}</title>'
+            f'<meta property="og:type" content="article"><meta property="og:site_name" content="Site">'
+            f'<meta property="article:published_time" content="{date}T10:00:00+00:00"></head><body>'
+            f'<article><h1>{title}</h1><p class="byline">By {author}</p>{paras}{extra}</article></body></html>')
+
+
+def write(root, host, path, text, encoding="utf-8"):
+    full = os.path.join(root, host, path.lstrip("/"))
+    if path.endswith("/"):
+        full = os.path.join(full, "index.html")
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, "wb") as fh:
+        fh.write(text.encode(encoding))
+
+
+@pytest.fixture
+def web(tmp_path):
+    root = str(tmp_path / "sites")
+    links = "".join(f'<a href="/news/story-{i}.html?utm_source=home">s{i}</a>' for i in range(6))
+    write(root, "alpha.example", "/", f'<html><body>{links}<a href="/private/secret.html">x</a>'
+                                      f'<a href="/old-story">moved</a><a href="/loop">loop</a><a href="/missing.html">404</a>'
+                                      f'<a href="ftp://alpha.example/file">ftp</a><a href="http://beta.example/">beta</a></body></html>')
+    for i in range(6):
+        write(root, "alpha.example", f"/news/story-{i}.html", article(f"Alpha story {i}"))
+    write(root, "alpha.example", "/private/secret.html", article("Secret"))
+    write(root, "alpha.example", "/robots.txt", "User-agent: *\nDisallow: /private/\n")
+    # beta republishes alpha's story 0, credits it, and serves windows-1252
+    write(root, "beta.example", "/", '<html><body><a href="/copy.html">c</a></body></html>')
+    write(root, "beta.example", "/copy.html",
+          article("Alpha story 0", extra='<p>Originally published at <a href="http://alpha.example/news/story-0.html">Alpha</a>'
+                  ' \u2014 \u201cquoted\u201d caf\u00e9.</p>', charset="windows-1252", date="2021-03-06"),
+          encoding="cp1252")
+    with open(os.path.join(root, "beta.example", ".charset"), "w") as fh:
+        fh.write("windows-1252")
+    write(root, "beta.example", "/robots.txt", "User-agent: *\nAllow: /\n")
+    redirects = {("alpha.example", "/old-story"): "http://alpha.example/news/story-1.html",
+                 ("alpha.example", "/loop"): "http://alpha.example/loop2",
+                 ("alpha.example", "/loop2"): "http://alpha.example/loop"}
+    with LocalWeb(root, redirects=redirects) as server:
+        yield server
+
+
+def options(server, **kw):
+    return CrawlOptions(seeds=("http://alpha.example/", "http://beta.example/"), proxy=server.proxy, delay=0,
+                        concurrency=8, per_site=4, autothrottle=False, extract_workers=1, **kw)
+
+
+def test_crawl_obeys_robots_follows_redirects_and_reads_charsets(web, tmp_path):
+    db = str(tmp_path / "c.db")
+    report, grouping = crawl_and_trace(db, options(web))
+    first = {}
+    for host, path, agent in web.requests:
+        first.setdefault(host, path)
+        assert agent.startswith("syndtrace/")
+    assert first == {"alpha.example": "/robots.txt", "beta.example": "/robots.txt"}
+    paths = [(h, p) for h, p, _ in web.requests]
+    assert ("alpha.example", "/private/secret.html") not in paths
+    pages = [p for h, p in paths if p.startswith("/news/")]
+    assert len(pages) == len(set(pages)) == 6          # tracking parameters and the redirect did not refetch
+    store = Store(db)
+    assert store.resolve_alias("http://alpha.example/old-story") == "http://alpha.example/news/story-1.html"
+    status = dict(store.db.execute("select url, status from fetches where url like '%missing%'").fetchall())
+    assert status == {"http://alpha.example/missing.html": 404}
+    copy = store.article("http://beta.example/copy.html")
+    assert "\u2014 \u201cquoted\u201d caf\u00e9" in copy["text"]
+    result = {a["url"]: a for a in export_object(store)["articles"] if a["story"]}
+    assert result["http://beta.example/copy.html"]["parent"] == "http://alpha.example/news/story-0.html"
+    assert result["http://beta.example/copy.html"]["attribution"]["verdict"] == "credited"
+    assert grouping.stories == 6 and grouping.stories_with_copies == 1
+
+
+def test_recrawl_is_conditional_and_reports_nothing_new(web, tmp_path):
+    db = str(tmp_path / "c.db")
+    crawl_and_trace(db, options(web))
+    before = len(web.requests)
+    report, _ = crawl_and_trace(db, options(web))
+    second = web.requests[before:]
+    assert report.pages_fetched == 0 and report.unchanged >= 8
+    store = Store(db)
+    assert store.db.execute("select count(*) from members where first_run = ?", [report.run_id]).fetchone()[0] == 0
+    assert len(second) > 0   # it asked, and the server said 304
+
+
+def test_new_pages_are_reported_after_the_next_run(web, tmp_path):
+    db = str(tmp_path / "c.db")
+    crawl_and_trace(db, options(web))
+    root = web.httpd.root
+    write(root, "beta.example", "/copy2.html", article("Alpha story 3", extra="<p>Source: Alpha</p>", date="2021-03-08"))
+    write(root, "beta.example", "/", '<html><body><a href="/copy.html">c</a><a href="/copy2.html">d</a></body></html>')
+    report, _ = crawl_and_trace(db, options(web))
+    store = Store(db)
+    new = [u for (u,) in store.db.execute("select url from members where first_run = ?", [report.run_id])]
+    assert new == ["http://beta.example/copy2.html"]
+
+
+def test_overlapping_run_exits_at_once_without_touching_the_db(web, tmp_path):
+    from dedupe.errors import LockedError
+
+    db = str(tmp_path / "c.db")
+    holder = Store(db)
+    with holder.run_lock():
+        with pytest.raises(LockedError):
+            crawl_and_trace(db, options(web))
+    assert Store(db).db["runs"].count == 0
+
+
+def test_killed_crawl_resumes_without_loss_or_duplicates(web, tmp_path):
+    db = str(tmp_path / "k.db")
+    opts = options(web, max_pages=0)
+    Store(db).close()
+    cmd = [sys.executable, "-m", "crawler.run", "--db", db, "--options", opts.to_json()]
+    env = dict(os.environ, http_proxy=web.proxy)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if os.path.exists(db) and Store(db).db["fetches"].count >= 3:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    report, grouping = crawl_and_trace(db, options(web))
+    store = Store(db)
+    assert store.db.execute("pragma integrity_check").fetchone()[0] == "ok"
+    urls = [u for (u,) in store.db.execute("select url from articles where page_type = 'article'")]
+    assert len(urls) == len(set(urls)) == 7
+    assert grouping.stories == 6
