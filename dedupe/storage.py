@@ -88,6 +88,9 @@ def _schema_v1(db: sqlite_utils.Database) -> None:
         db[table].create_index(cols, if_not_exists=True)
     if not db["articles_fts"].exists():
         db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+    from dedupe.views import create_views
+
+    create_views(db)
 
 
 MIGRATIONS = {1: _schema_v1}
