@@ -61,13 +61,13 @@ def crawl_summary(crawl, grouping) -> Text:
 
 
 def group_report(report) -> Group:
-    t = Table(title=f"rebuild: {report.articles} articles, {report.stories} stories "
-                    f"({report.stories_with_copies} with copies), {report.edges_new} copy edges")
+    t = Table(title="seconds per stage")
     t.add_column("stage")
     t.add_column("seconds", justify="right")
     for stage, secs in report.timings.items():
         t.add_row(stage, f"{secs:.3f}")
-    return Group(t)
+    return Group(Text(f"rebuild: {report.articles} articles, {report.stories} stories "
+                      f"({report.stories_with_copies} with copies), {report.edges_new} copy edges"), t)
 
 
 def stories_table(rows: list[dict]) -> Table:

@@ -70,4 +70,18 @@ def classify_page(url: str, tree, meta: dict | None = None) -> str:
         return "article"
     if long_paras >= 1 and prose >= 350 and links < 60 and tree.xpath("//h1"):
         return "article"
+    # short pieces (excerpts, briefs): a headline, a byline or date line, a little prose, few links
+    if prose >= 120 and links < 45 and tree.xpath("//h1|//h2") and (has_byline(tree) or looks_like_article_url(url)):
+        return "article"
     return "section" if links >= 15 else "other"
+
+
+_BYLINE = re.compile(r"^\s*(by|written by|words:|author:|posted by)\s+[A-Z]", re.I)
+
+
+def has_byline(tree) -> bool:
+    """A short 'By Name' line, an author element or a <time> element: the marks of a single piece."""
+    if tree.xpath("//time|//*[@rel='author']|//*[@itemprop='author']"):
+        return True
+    return any(_BYLINE.match(el.text_content() or "") and len(el.text_content()) < 80
+               for el in tree.xpath("//p|//span|//div[not(*)]|//td"))

@@ -274,6 +274,9 @@ def _header_zone(region, title_el) -> list[str]:
     return [line for line in lines if line][:40]
 
 
+_SOURCE_DATE = re.compile(r"^\W*(?:originally|first)\s+(?:published|appeared|posted|ran)\b|^\W*(?:source|via)\b", re.I)
+
+
 def _title_element(tree, title: str | None):
     """The headline element: the first h1/h2 whose text is the page's title (or the first h1)."""
     key = re.sub(r"\W+", "", (title or "").lower())[:40]
@@ -342,13 +345,21 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None, outle
                                                                        "date", "dc.date", "DC.date.issued"))
     modified = _iso(article_ld.get("dateModified")) or _iso(_meta(tree, "article:modified_time", "dateModified"))
     if not published:
-        times = [t for t in region.xpath(".//time[@datetime]") if "modif" not in (t.get("class") or "") + (t.get("itemprop") or "")]
+        times = [t for t in region.xpath(".//time[@datetime]")
+                 if not re.search(r"modif|updat", " ".join([t.get("class") or "", t.get("itemprop") or "",
+                                                           t.getparent().get("class") or ""]), re.I)]
         if not times:
             times = tree.xpath("//time[@datetime]")
         if times:
             published = _iso(times[0].get("datetime"))
+    if not modified:
+        updated = tree.xpath("//time[@datetime][contains(@class,'modif') or contains(@class,'updat') or "
+                             "contains(@itemprop,'dateModified') or contains(../@class,'updat')]")
+        modified = _iso(updated[0].get("datetime")) if updated else None
     if not published:
         for line in zone:
+            if _SOURCE_DATE.match(line):
+                continue   # "Originally published by X on <date>": the source's date, not this page's
             when = parse_visible_date(line, day_first)
             if when:
                 published = when.isoformat() if (when.hour or when.minute) else when.date().isoformat()

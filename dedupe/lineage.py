@@ -2,8 +2,11 @@
 
 Origin, by evidence in this order:
   1. explicit credit: a copy that credits or links another copy, or whose rel=canonical points at one,
-     says it is not the original; the member others credit most is the original;
-  2. the earliest publication date the pages show;
+     says it is not the original;
+  2. the earliest publication date the pages show: a page published surely later than another candidate
+     (beyond what date-only values and time zones leave open) is not the original, unless copies on two
+     or more other sites credit it (one credit may only be a chain copy naming the page it took, and
+     a scraper can back-date); among the rest, the one the copies credit most, then the earliest;
   3. the earliest capture.
 A later update (an "Update:" paragraph, a modified date) does not change the origin, because only the
 publication date is compared.
@@ -16,7 +19,7 @@ earlier copy it credits by link or name; otherwise the origin. Every decision ke
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from dedupe.normalise import paragraph_key
@@ -24,6 +27,7 @@ from dedupe.normalise import paragraph_key
 SOURCE_ROLES = {"source", "excerpt", "permission", "license", "via", "agency", "author"}
 CREDIT_LINE_WEIGHT = 0.5   # two copies may credit the origin in the same words by chance
 MIN_ADDITION_WORDS = 2
+DATE_ONLY_SLACK = timedelta(hours=14)   # a bare calendar date may be that day in any time zone
 
 
 def parse_when(value: str | None) -> datetime | None:
@@ -59,12 +63,29 @@ class Member:
     credited_author: str | None = None     # named in a credit or copyright line, not in the byline
     credit_keys: dict[str, str | None] = field(default_factory=dict)  # credit statement key -> host it credits
     notice_keys: set[str] = field(default_factory=set)  # credit, copyright and licence statements
+    date_only: bool = False                 # the page gave a calendar date without a time
+
+    def published_span(self) -> tuple[datetime, datetime] | None:
+        """Earliest and latest instant the shown publication date can mean."""
+        if self.published is None:
+            return None
+        if self.date_only:
+            return self.published - DATE_ONLY_SLACK, self.published + timedelta(days=1) + DATE_ONLY_SLACK
+        return self.published, self.published
+
+    def surely_before(self, other: "Member") -> bool:
+        mine, theirs = self.published_span(), other.published_span()
+        return bool(mine and theirs and mine[1] < theirs[0])
 
     @property
     def when(self) -> tuple:
-        """Sort key: publication date first, then capture, then URL (undated pages last)."""
+        """Sort key: publication date first, then capture, then URL (undated pages last).
+
+        A bare calendar date counts as its midday, the best guess of an hour it does not give.
+        """
         far = datetime.max.replace(tzinfo=timezone.utc)
-        return (self.published or far, self.captured or far, self.url)
+        published = self.published + timedelta(hours=12) if self.published and self.date_only else self.published
+        return (published or far, self.captured or far, self.url)
 
     def references(self, other: "Member") -> str | None:
         """How this page points at ``other`` as its source, if it does: 'link', 'canonical' or 'credit'."""
@@ -110,6 +131,7 @@ def member_from_article(article: dict, site_of: Callable[[str], str], resolve_ur
         permission=bool(attr.get("permission")), excerpt=excerpt, credited_author=attr.get("credited_author"),
         credit_keys={paragraph_key(c.get("text") or ""): c.get("host") for c in attr.get("credits", [])},
         notice_keys={paragraph_key(s) for s in attr.get("statements", [])},
+        date_only=len((article.get("published") or "").strip()) == 10,
     )
 
 
@@ -129,10 +151,12 @@ def choose_origin(members: list[Member]) -> tuple[Member, str, dict]:
     votes = {m.url: [o.url for o in members if o is not m and o.references(m)] for m in members}
     candidates = [m for m in members if not m.claims_copy() and not any(m.references(o) for o in members if o is not m)]
     pool = candidates or members
+    independent = {m.url: len({by.site for by in members if by.url in votes[m.url]}) >= 2 for m in members}
+    pool = [m for m in pool if independent[m.url] or not any(o.surely_before(m) for o in pool)]
     best = min(pool, key=lambda m: (-len(votes[m.url]), m.when))
-    if votes[best.url]:
+    if votes[best.url] and len(pool) > 1:
         signal = "credited-by-copies"
-    elif best.published and any(m.published for m in pool if m is not best):
+    elif best.published and any(m.published for m in members if m is not best):
         signal = "earliest-published"
     elif best.published:
         signal = "only-dated"

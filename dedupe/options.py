@@ -22,10 +22,10 @@ class GroupingOptions:
     scheme: str = setting("affine32", "datasketch MinHash permutation scheme.")
     shingle_size: int = setting(5, "Words per shingle.")
     lsh_threshold: float = setting(0.3, "Jaccard threshold of the candidate LSH (low, so excerpts are found).")
-    lead_words: int = setting(150, "Words of an article's lead indexed separately, so excerpts of long articles are found.")
+    lead_words: tuple[int, ...] = setting((50, 150), "Lengths (words) of an article's leads, each indexed separately "
+                                          "so that short and long excerpts of long articles are both found.")
     min_containment: float = setting(0.5, "Share of the smaller text's shingles found in the larger one for a verified copy.")
     furniture_min_pages: int = setting(3, "A paragraph seen on this many pages of one site is site furniture.")
-    min_words: int = setting(40, "Articles with fewer body words are not grouped.")
 
     def signature_params(self) -> dict:
         """The parameters stored next to every signature; mixing them is refused."""

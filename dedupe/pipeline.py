@@ -27,7 +27,8 @@ from dedupe.index import CandidateIndex
 from dedupe.lineage import decide, member_from_article
 from dedupe.normalise import paragraph_key
 from dedupe.options import GroupingOptions
-from dedupe.signature import Signature, SignatureParams, shingle_hashes, sign, word_hashes
+from dedupe.signature import (Signature, SignatureParams, lead_signatures, leads_from_bytes, leads_to_bytes,
+                              shingle_hashes, sign, word_hashes)
 from dedupe.storage import Store, utc_now
 
 Progress = Callable[[str, int, int], None]
@@ -129,7 +130,8 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
         furniture = _furniture(store, options)
         texts = _Texts(furniture, options)
         stored = {r["url"]: r for r in store.db.query(
-            "select url, num_perm, seed, scheme, shingle_size, content_hash from signatures")}
+            "select url, num_perm, seed, scheme, shingle_size, lead_words, content_hash from signatures")}
+        lead_sizes = ",".join(map(str, sorted(options.lead_words)))
         rows = list(store.db.execute(
             "select url, site, paragraphs from articles where page_type = 'article' order by url"))
         report.articles = len(rows)
@@ -140,7 +142,8 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
             digest = hashlib.sha1(" ".join(word_list).encode()).hexdigest()
             current[url] = digest
             old = stored.get(url)
-            same_params = old is not None and SignatureParams.from_row(old) == params
+            same_params = (old is not None and SignatureParams.from_row(old) == params
+                           and old["lead_words"] == lead_sizes)
             if full or not same_params or old["content_hash"] != digest:
                 pending.append((url, word_list))
         gone = set(stored) - set(current)
@@ -152,12 +155,10 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
             wh = word_hashes(word_list)
             sh = shingle_hashes(wh, options.shingle_size)
             texts.shingles[url] = sh
-            lead = wh[: options.lead_words] if len(wh) > options.lead_words else None
+            leads = lead_signatures(wh, options.lead_words, options.shingle_size, params)
             sig_rows.append({"url": url, **options.signature_params(), "n_shingles": int(len(sh)),
-                             "hashvalues": sign(sh, params).to_bytes(),
-                             "lead_hashvalues": sign(shingle_hashes(lead, options.shingle_size), params).to_bytes()
-                             if lead is not None else None,
-                             "content_hash": current[url]})
+                             "hashvalues": sign(sh, params).to_bytes(), "lead_words": lead_sizes,
+                             "lead_hashvalues": leads_to_bytes(leads), "content_hash": current[url]})
             say("signature", i + 1, len(pending))
         changed = [u for u, _ in pending]
         if full:
@@ -176,14 +177,14 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
             if row["n_shingles"] == 0:
                 continue
             full_sig = Signature.from_bytes(params, row["hashvalues"])
-            lead_sig = Signature.from_bytes(params, row["lead_hashvalues"]) if row["lead_hashvalues"] else None
-            entries.append((row["url"], full_sig, lead_sig))
+            leads = leads_from_bytes(params, row["lead_hashvalues"])
+            entries.append((row["url"], full_sig, leads))
             if row["url"] in new_set:
-                queries.append((row["url"], full_sig, lead_sig))
+                queries.append((row["url"], full_sig, leads))
         index.add_many(entries)
         pairs: set[tuple[str, str]] = set()
-        for url, full_sig, lead_sig in queries:
-            for other in index.candidates(url, full_sig, lead_sig):
+        for url, full_sig, leads in queries:
+            for other in index.candidates(url, full_sig, leads):
                 pairs.add((url, other) if url < other else (other, url))
         report.candidate_pairs = len(pairs)
         del entries, index
@@ -379,14 +380,12 @@ def group_texts(texts: dict[str, list[str]], options: GroupingOptions | None = N
         wh = word_hashes([w for p in paragraphs for w in words_of(p)])
         sh = shingle_hashes(wh, options.shingle_size)
         shingles[url] = sh
-        lead = wh[: options.lead_words] if len(wh) > options.lead_words else None
-        entries.append((url, sign(sh, params),
-                        sign(shingle_hashes(lead, options.shingle_size), params) if lead is not None else None))
+        entries.append((url, sign(sh, params), lead_signatures(wh, options.lead_words, options.shingle_size, params)))
     index = CandidateIndex(params, options.lsh_threshold)
     index.add_many(entries)
     pairs = set()
-    for url, full_sig, lead_sig in entries:
-        for other in index.candidates(url, full_sig, lead_sig):
+    for url, full_sig, leads in entries:
+        for other in index.candidates(url, full_sig, leads):
             pairs.add((url, other) if url < other else (other, url))
     edges = [e for a, b in sorted(pairs)
              if (e := verify(a, b, shingles[a], shingles[b], options.min_containment)) is not None]

@@ -104,6 +104,21 @@ class Signature:
         return cls(params, np.frombuffer(blob, dtype=np.uint32))
 
 
+def lead_signatures(hashes: np.ndarray, sizes: tuple[int, ...], shingle_size: int,
+                    params: SignatureParams) -> list[Signature]:
+    """Signatures of the text's leads, one per size shorter than the text, smallest first."""
+    return [sign(shingle_hashes(hashes[:size], shingle_size), params) for size in sorted(sizes) if len(hashes) > size]
+
+
+def leads_to_bytes(leads: list[Signature]) -> bytes | None:
+    return b"".join(s.to_bytes() for s in leads) or None
+
+
+def leads_from_bytes(params: SignatureParams, blob: bytes | None) -> list[Signature]:
+    step = params.num_perm * 4
+    return [Signature.from_bytes(params, blob[i:i + step]) for i in range(0, len(blob or b""), step)]
+
+
 def check_compatible(a: SignatureParams, b: SignatureParams) -> None:
     if a != b:
         raise SignatureMismatch(f"signatures built with different parameters cannot be compared: {a} vs {b}")

@@ -23,7 +23,7 @@ import sqlite_utils
 
 from dedupe.errors import LockedError, StorageError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def utc_now() -> str:
@@ -93,7 +93,13 @@ def _schema_v1(db: sqlite_utils.Database) -> None:
     create_views(db)
 
 
-MIGRATIONS = {1: _schema_v1}
+def _schema_v2(db: sqlite_utils.Database) -> None:
+    """Several leads per signature: record their sizes, so signatures made with other sizes are redone."""
+    if "lead_words" not in db["signatures"].columns_dict:
+        db["signatures"].add_column("lead_words", str)
+
+
+MIGRATIONS = {1: _schema_v1, 2: _schema_v2}
 
 
 @dataclass
@@ -370,15 +376,18 @@ class Store:
             self.db.execute("delete from articles where url = ?", [url])
 
     def articles(self, page_type: str | None = "article", urls: Iterable[str] | None = None) -> list[dict]:
-        sql = "select * from articles"
-        params: list[Any] = []
-        if page_type:
-            sql += " where page_type = ?"
-            params.append(page_type)
-        rows = [self._decode_article(r) for r in self.db.query(sql + " order by url", params)]
-        if urls is not None:
-            wanted = set(urls)
-            rows = [r for r in rows if r["url"] in wanted]
+        """Decoded article rows in URL order: all of one page type, or only those of ``urls``."""
+        where = ["page_type = ?"] if page_type else []
+        base: list[Any] = [page_type] if page_type else []
+        if urls is None:
+            chunks: Iterable[list[str]] = [[]]
+        else:
+            chunks = _chunks(sorted(set(urls)), 500)
+        rows = []
+        for chunk in chunks:
+            clauses = where + ([f"url in ({','.join('?' * len(chunk))})"] if urls is not None else [])
+            sql = "select * from articles" + (" where " + " and ".join(clauses) if clauses else "")
+            rows.extend(self._decode_article(r) for r in self.db.query(sql + " order by url", base + chunk))
         return rows
 
     def article(self, url: str) -> dict | None:

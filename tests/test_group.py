@@ -61,3 +61,23 @@ def test_arrival_order_does_not_change_stories(rnd):
     rnd.shuffle(shuffled_edges)
     assert cluster(shuffled_nodes, shuffled_edges) == first
     assert sorted(u for c in first for u in c) == sorted(nodes)
+
+
+def _text(rnd, n_paragraphs, words=40):
+    vocab = [f"w{i}" for i in range(3000)]
+    return [" ".join(rnd.choice(vocab) for _ in range(words)) for _ in range(n_paragraphs)]
+
+
+def test_short_and_long_excerpts_of_a_long_article_join_its_story():
+    from dedupe.pipeline import group_texts
+
+    rnd = random.Random(7)
+    origin = _text(rnd, 25, 40)                             # ~1000 words
+    texts = {
+        "origin": origin,
+        "excerpt-short": origin[:1] + ["Read the full article at the origin."],   # ~45 words: J with the whole < 0.05
+        "excerpt-long": origin[:5] + ["Read the full article at the origin."],    # ~200 words
+        "other": _text(rnd, 20, 40),
+    }
+    stories = group_texts(texts)
+    assert ["excerpt-long", "excerpt-short", "origin"] in stories and ["other"] in stories

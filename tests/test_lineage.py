@@ -1,6 +1,6 @@
 """Tables for the origin, parent and verdict decisions."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -50,6 +50,27 @@ def test_origin_is_the_credited_page_even_when_a_scrape_claims_an_earlier_date()
     decisions = decide(ms)
     assert decisions[O].parent is None and decisions[O].signal == "credited-by-copies"
     assert all(dec.origin == O for dec in decisions.values())
+
+
+def test_one_chain_credit_does_not_outweigh_an_earlier_date():
+    """A scrape credited only by the chain copy that took it is later than the uncredited original."""
+    origin = member(O, "cd.example", 7, author="Jake Johnson")
+    scrape = member(S, "scraper.example", 8, BODY + ["Earn passive income from crypto now!"], author=None)
+    chain = member(W, "wad.example", 9, BODY + ["Earn passive income from crypto now!"], hosts={"scraper.example"})
+    decisions = decide([scrape, chain, origin])
+    assert decisions[O].signal == "earliest-published" and decisions[O].parent is None
+    assert decisions[S].parent == O and decisions[W].parent == S
+
+
+def test_date_only_values_are_not_compared_beyond_their_precision():
+    origin = member(O, "cd.example", 7, author="Jake Johnson")
+    origin.published = datetime(2020, 2, 7, 20, tzinfo=timezone(timedelta(hours=-5)))   # 8 Feb 01:00 UTC
+    scrape = member(S, "scraper.example", None, BODY)
+    scrape.published, scrape.date_only = datetime(2020, 2, 7, tzinfo=timezone.utc), True
+    excerpt = member(E, "agg.example", 9, BODY[:3], hosts={"cd.example"}, excerpt=True)
+    assert decide([scrape, origin, excerpt])[O].parent is None      # same day, maybe: the credit settles it
+    scrape.date_only = False                                         # 7 Feb 00:00 UTC, surely earlier
+    assert decide([scrape, origin, excerpt])[S].parent is None
 
 
 @pytest.mark.parametrize("url,parent,signal", [

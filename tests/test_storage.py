@@ -87,3 +87,14 @@ def test_runs_are_recorded(store):
     store.finish_run(run, "finished", pages_fetched=3, new=2, changed=1)
     last = store.last_finished_run()
     assert last["id"] == run and last["pages_fetched"] == 3
+
+
+def test_version_1_file_is_migrated(db_path):
+    s = Store(db_path)
+    s.db.execute("alter table signatures drop column lead_words")
+    s.set_meta("schema_version", "1")
+    s.close()
+    s = Store(db_path)
+    assert s.schema_version() == SCHEMA_VERSION
+    assert "lead_words" in s.db["signatures"].columns_dict
+    s.close()

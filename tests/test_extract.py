@@ -1,0 +1,141 @@
+"""Extraction on realistic fixture pages (tests/fixtures/pages): metadata, encodings, credits, page kinds."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crawler.extract import decode_html, extract_page, parse_visible_date
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+ORIGIN = "https://www.commondreams.org/news/2020/02/07/documents-show-agency-changed-guidance"
+
+
+def extract(name: str, url: str, content_type: str = "text/html"):
+    return extract_page((PAGES / name).read_bytes(), url, {"content-type": content_type})
+
+
+def test_origin_keeps_published_and_modified_dates_and_licence():
+    page = extract("origin_jsonld.html", ORIGIN)
+    assert page.page_type == "article"
+    assert page.title == "Documents Show Agency Changed Guidance"
+    assert page.author == "Jake Johnson"
+    assert page.published.startswith("2020-02-07")      # the original date, not the update
+    assert page.modified.startswith("2020-02-09")
+    assert page.site_name == "Common Dreams"
+    assert page.canonical == ORIGIN                      # tracking parameter dropped, recorded as evidence
+    assert page.attribution["license"] == "CC BY-ND 3.0"
+    assert page.attribution["credits"] == []             # a blogroll link in the sidebar is not a credit
+    assert any(p.startswith("Update:") for p in page.paragraphs)
+    assert not any("Related" in p or "Another story" in p for p in page.paragraphs)
+
+
+def test_windows_1252_republisher_reads_credit_copyright_and_smart_quotes():
+    page = extract("republisher_cp1252.html", "https://www.globalresearch.ca/documents-show-agency/5690015")
+    assert page.page_type == "article"
+    assert page.author == "Jake Johnson"
+    assert page.published == "2020-02-10"
+    text = page.text
+    assert "agency’s “review” — announced" in text and "\ufffd" not in text
+    credit = page.attribution["credits"][0]
+    assert (credit["outlet"], credit["role"]) == ("Common Dreams", "source")
+    assert credit["url"] == ORIGIN
+    assert page.attribution["copyright"] == "Copyright © Jake Johnson, Common Dreams, 2020"
+    assert "Great piece" not in text                      # reader comments are not the article
+
+
+def test_iso_8859_1_page_with_day_first_numeric_date():
+    page = extract("latin1_uk.html", "https://www.valleytribune.co.uk/2020/02/10/cafe-owners-protest",
+                   "text/html; charset=ISO-8859-1")
+    assert page.title == "Café owners protest new rules"
+    assert page.author == "Zoë Müller"
+    assert page.published == "2020-02-10"                # 10/02/2020 on an en-GB page is 10 February
+    assert "cafés and brasseries" in page.text
+
+
+def test_republisher_showing_the_source_date_gets_its_own_date():
+    page = extract("source_date_first.html",
+                   "https://blog.example.net/2020/02/11/documents-show-agency-changed-guidance/")
+    assert page.published.startswith("2020-02-11T14:03")
+    assert page.author == "Jake Johnson"
+    assert {c["outlet"] for c in page.attribution["credits"]} == {"Common Dreams"}
+
+
+def test_time_elements_give_published_and_modified():
+    page = extract("time_element.html", "https://harborgazette.example/news/2021/06/03/port-strike")
+    assert page.published.startswith("2021-06-03T09:30")
+    assert page.modified.startswith("2021-06-05")
+    assert page.author == "Maria Lopez"                   # ", Staff Writer" is a role, not a name
+
+
+def test_listing_page_is_not_an_article():
+    page = extract("tag_listing.html", "https://news.example.com/budget-news")
+    assert page.page_type == "section"
+    assert page.paragraphs == [] and page.attribution == {}
+
+
+def test_short_excerpt_is_an_article_with_a_read_more_credit():
+    page = extract("excerpt.html", "https://headlinehub.example/agency-changed-guidance-documents-show-4411")
+    assert page.page_type == "article"
+    assert page.published == "2020-02-10T14:03:00"
+    credit = page.attribution["credits"][0]
+    assert (credit["outlet"], credit["role"], credit["url"]) == ("Common Dreams", "excerpt", ORIGIN)
+
+
+@pytest.mark.parametrize("body,headers,expected", [
+    ("naïve café".encode("cp1252"), {"content-type": "text/html; charset=windows-1252"}, "naïve café"),
+    ("naïve café".encode("latin-1"), {"content-type": "text/html; charset=iso-8859-1"}, "naïve café"),
+    (b'<meta charset="windows-1252">' + "“quoted”".encode("cp1252"), {}, '<meta charset="windows-1252">“quoted”'),
+    ("naïve".encode("utf-8"), {"content-type": "text/html; charset=iso-8859-1"}, "naÃ¯ve"),   # the label wins
+    ("naïve".encode("utf-8"), {}, "naïve"),
+    ("naïve".encode("cp1252"), {}, "naïve"),                        # undeclared, not UTF-8: windows-1252
+    (b"\xef\xbb\xbfBOM", {"content-type": "text/html; charset=cp1252"}, "BOM"),
+    ("x".encode(), {"content-type": "text/html; charset=no-such-codec"}, "x"),
+])
+def test_decode_html(body, headers, expected):
+    assert decode_html(body, headers) == expected
+
+
+@pytest.mark.parametrize("text,day_first,expected", [
+    ("February 10, 2020", None, (2020, 2, 10, 0, 0)),
+    ("Feb. 10, 2020 at 2:03 p.m.", None, (2020, 2, 10, 14, 3)),
+    ("Mon 10 Feb 2020 14.03 GMT", None, (2020, 2, 10, 14, 3)),
+    ("2020-02-10 14:03", None, (2020, 2, 10, 14, 3)),
+    ("10/02/2020", True, (2020, 2, 10, 0, 0)),
+    ("02/10/2020", False, (2020, 2, 10, 0, 0)),
+    ("25/12/2020", None, (2020, 12, 25, 0, 0)),                    # impossible month: day first
+    ("Posted 12 noon, June 3, 2021 by staff", None, (2021, 6, 3, 0, 0)),
+])
+def test_parse_visible_date(text, day_first, expected):
+    when = parse_visible_date(text, day_first)
+    assert (when.year, when.month, when.day, when.hour, when.minute) == expected
+
+
+@pytest.mark.parametrize("text", ["", "no date here", "February 30, 2020", "31/31/2020", "2020-13-45"])
+def test_parse_visible_date_rejects_non_dates(text):
+    assert parse_visible_date(text) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200), st.sampled_from([None, True, False]))
+def test_parse_visible_date_never_raises(text, day_first):
+    when = parse_visible_date(text, day_first)
+    assert when is None or 1 <= when.month <= 12
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)), st.sampled_from(["%B %d, %Y", "%d %b %Y", "%Y-%m-%d", "%a %d %b %Y %H.%M GMT"]))
+def test_parse_visible_date_round_trips_written_dates(day, fmt):
+    when = parse_visible_date(f"Published {day.strftime(fmt)} in the morning")
+    assert when is not None and when.date() == day
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=2000))
+def test_extract_page_never_raises_on_garbage(body):
+    page = extract_page(body, "https://example.com/2020/01/01/some-story")
+    assert page.page_type in {"article", "home", "section", "tag", "author", "about", "static", "search", "feed", "other"}
