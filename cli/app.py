@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -31,7 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DbOption = Annotated[Path, typer.Option("--db", envvar="SYNDTRACE_DB", help="SQLite database file.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -47,8 +48,15 @@ def handles_errors(fn):
         try:
             return fn(*args, **kwargs)
         except SyndtraceError as exc:
-            err.print(f"Error: {exc}", markup=False)
+            err.print(f"Error: {exc}", markup=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
+        except sqlite3.Error as exc:   # a full disk, a read-only file: the open transaction was rolled back
+            err.print(f"Error: the database could not be written or read ({exc}); "
+                      "check free disk space and file permissions. Nothing half-written was kept.", markup=False)
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            err.print(f"Error: {exc.strerror or exc} ({exc.filename or 'file'})", markup=False)
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("Interrupted; what was stored so far is kept.")
             raise typer.Exit(130) from None
@@ -166,9 +174,7 @@ def worker(
     """
     from crawler.run import run_worker
 
-    code = run_worker(redis, crawl_name, timeout=wait)
-    if code:
-        raise typer.Exit(code)
+    run_worker(redis, crawl_name, timeout=wait)
 
 
 def _watch_list_options(db: Path, sites_file: Optional[Path], options):
@@ -476,3 +482,7 @@ def diff(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -14,6 +14,7 @@ time of the default (which adds fallback extractors that change nothing on artic
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -22,6 +23,8 @@ import lxml.etree
 import lxml.html
 
 from crawler.classify import classify_page
+
+logger = logging.getLogger(__name__)
 
 MAX_HTML_BYTES = 5 * 1024 * 1024
 
@@ -307,10 +310,14 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None, outle
     from crawler.attribution import content_region, read_attribution
 
     text = decode_html(body[:MAX_HTML_BYTES] if isinstance(body, bytes) else body[:MAX_HTML_BYTES], headers)
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
     try:
-        tree = lxml.html.fromstring(text.encode("utf-8", "replace"),
-                                    parser=lxml.html.HTMLParser(encoding="utf-8", remove_comments=True))
+        tree = lxml.html.fromstring(text.encode("utf-8", "replace"), parser=parser)
     except (lxml.etree.ParserError, ValueError):
+        logger.warning("skipped %s: no HTML could be parsed", url)
+        return ExtractedPage(url=url, page_type="other")
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        logger.warning("skipped %s: nested too deeply to parse (more than 256 levels)", url)
         return ExtractedPage(url=url, page_type="other")
     page = ExtractedPage(url=url, page_type="other")
     ld = _jsonld(tree)

@@ -33,6 +33,8 @@ DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SchemeGuardMiddleware": 50,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.retry.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
     "crawler.middlewares.RedirectRecorderMiddleware": 650,
 }

@@ -1,7 +1,8 @@
 """WARC in and out: archives become captures like crawled pages; a story's captures become evidence.
 
 Reading uses warcio. Each file is read whole before anything is written, so a file that cannot be read
-leaves the database as it was; a truncated file keeps the records before the damage and says so.
+leaves the database as it was (when no file can be read, not even a run is recorded); a truncated file
+keeps the records before the damage and says so.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class IngestReport:
     stored: int = 0
     skipped: int = 0
     problems: list[str] = field(default_factory=list)
+    run_id: int | None = None
 
 
 def read_warc(path: str, max_bytes: int = MAX_RECORD_BYTES) -> tuple[list[FetchRecord], list[str]]:
@@ -60,7 +62,8 @@ def read_warc(path: str, max_bytes: int = MAX_RECORD_BYTES) -> tuple[list[FetchR
     except FileNotFoundError:
         raise UserInputError(f"no such file: {path}") from None
     except (ArchiveLoadFailed, OSError, EOFError, ValueError, Exception) as exc:  # warcio raises many kinds
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = "".join(c if c.isprintable() and ord(c) < 128 else "?" for c in reason)[:120]
         if records:
             problems.append(f"{path}: truncated or corrupt after {len(records)} records ({reason})")
         else:
@@ -68,8 +71,11 @@ def read_warc(path: str, max_bytes: int = MAX_RECORD_BYTES) -> tuple[list[FetchR
     return records, problems
 
 
-def ingest_files(store: Store, paths: list[str], run_id: int | None = None, progress=None) -> IngestReport:
-    """Import the response records of WARC files, processed like crawled pages."""
+def ingest_files(store: Store, paths: list[str], progress=None) -> IngestReport:
+    """Import the response records of WARC files, processed like crawled pages.
+
+    The ingest run is recorded when the first readable file is found, so rejected input writes nothing.
+    """
     from crawler.process import process_capture
 
     report = IngestReport()
@@ -84,9 +90,11 @@ def ingest_files(store: Store, paths: list[str], run_id: int | None = None, prog
         report.problems.extend(problems)
         if records:
             report.files += 1
+            if report.run_id is None:
+                report.run_id = store.start_run("ingest", {"files": paths})
         for i, rec in enumerate(records):
             report.records += 1
-            state = process_capture(store, rec, run_id)
+            state = process_capture(store, rec, report.run_id)
             if state in ("failed", "error"):
                 report.skipped += 1
             else:
@@ -135,18 +143,13 @@ def ingest_and_trace(db_path: str, paths: list[str], progress=None):
     Returns:
         (IngestReport, GroupReport)
     """
-    from dedupe.errors import SyndtraceError
     from dedupe.pipeline import update_stories
 
     store = Store(db_path)
     try:
         with store.run_lock():
-            run_id = store.start_run("ingest", {"files": paths})
-            try:
-                report = ingest_files(store, paths, run_id, progress=progress)
-            except SyndtraceError:
-                store.finish_run(run_id, "failed")
-                raise
+            report = ingest_files(store, paths, progress=progress)
+            run_id = report.run_id
             grouping = update_stories(store, run_id=run_id, progress=progress)
             new_members = store.db.execute("select count(*) from members where first_run = ?", [run_id]).fetchone()[0]
             store.finish_run(run_id, "finished", pages_fetched=report.stored, new=report.stored,
