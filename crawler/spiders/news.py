@@ -35,7 +35,7 @@ class NewsSpider(scrapy.Spider):
         if not self.options.offsite:
             self.allowed_domains = sorted(self.sites)
         self.page_limits = {host: int(limit) for host, limit, _delay in self.options.site_limits if limit}
-        self.pages_seen: dict[str, int] = {}
+        self.queued: dict[str, set[str]] = {}   # per limited site, the pages asked for so far
 
     def _allowed(self, url: str) -> bool:
         if not is_fetchable(url):
@@ -44,7 +44,14 @@ class NewsSpider(scrapy.Spider):
         if not (self.options.offsite or site in self.sites):
             return False
         limit = self.page_limits.get(site)
-        return not limit or self.pages_seen.get(site, 0) < limit
+        if not limit:
+            return True
+        queued = self.queued.setdefault(site, set())
+        key = url_key(url)
+        if key not in queued and len(queued) >= limit:
+            return False
+        queued.add(key)
+        return True
 
     def _request(self, url: str, callback, **kwargs) -> scrapy.Request:
         url = canonicalize_url(url)
@@ -86,8 +93,6 @@ class NewsSpider(scrapy.Spider):
                 yield self._request(url, self.parse_page)
 
     def parse_page(self, response):
-        site = site_of(response.url)
-        self.pages_seen[site] = self.pages_seen.get(site, 0) + 1
         headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")
                    for k, v in response.headers.items()}
         yield PageItem(

@@ -1,0 +1,119 @@
+"""The watch list and scheduled runs, through the CLI over a real local web."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
+from crawler.localserver import LocalWeb
+from crawler.watchlist import parse_every, watch
+from dedupe.errors import UserInputError
+from tests.test_crawl import article, write
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def little_web(tmp_path):
+    root = str(tmp_path / "sites")
+    links = "".join(f'<a href="/news/item-{i}.html">i{i}</a>' for i in range(5))
+    write(root, "gamma.example", "/", f"<html><body>{links}</body></html>")
+    for i in range(5):
+        write(root, "gamma.example", f"/news/item-{i}.html", article(f"Gamma item {i}"))
+    write(root, "delta.example", "/", '<html><body><a href="/reprint.html">r</a></body></html>')
+    write(root, "delta.example", "/reprint.html",
+          article("Gamma item 0", extra='<p>Source: <a href="http://gamma.example/news/item-0.html">Gamma</a></p>',
+                  date="2021-03-05"))
+    with LocalWeb(root) as server:
+        yield server
+
+
+def cli(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    return result
+
+
+def test_sites_add_list_remove(tmp_path):
+    db = tmp_path / "w.db"
+    assert cli("sites", "add", "https://www.commondreams.org/", "--feed", "https://www.commondreams.org/rss.xml",
+               "--max-pages", 50, "--delay", 2, "--db", db).exit_code == 0
+    assert cli("sites", "add", "https://www.globalresearch.ca/", "--db", db).exit_code == 0
+    rows = json.loads(cli("sites", "list", "--json", "--db", db).stdout)
+    assert [(r["url"], r["feed"], r["max_pages"], r["delay"]) for r in rows] == [
+        ("https://www.commondreams.org/", "https://www.commondreams.org/rss.xml", 50, 2.0),
+        ("https://www.globalresearch.ca/", None, None, None)]
+    assert cli("sites", "remove", "https://www.globalresearch.ca/", "--db", db).exit_code == 0
+    assert len(json.loads(cli("sites", "list", "--json", "--db", db).stdout)) == 1
+    bad = cli("sites", "add", "ftp://files.example/", "--db", db)
+    assert bad.exit_code == 1 and "not an http(s) URL" in bad.output
+    missing = cli("sites", "remove", "https://never.example/", "--db", db)
+    assert missing.exit_code == 1 and len(missing.output.strip().splitlines()) == 1
+
+
+def test_crawl_without_urls_crawls_the_watch_list_and_reports_what_is_new(little_web, tmp_path):
+    db = tmp_path / "w.db"
+    common = ["--proxy", little_web.proxy, "--delay", 0, "--db", db, "--quiet"]
+    assert cli("crawl", *common).exit_code == 1                      # empty watch list: a clear error
+    for site in ("http://gamma.example/", "http://delta.example/"):
+        assert cli("sites", "add", site, "--db", db).exit_code == 0
+    first = cli("crawl", *common)
+    assert first.exit_code == 0, first.output
+    new = json.loads(cli("stories", "--new", "--json", "--db", db).stdout)
+    assert len(new) == 5 and sum(s["copies"] for s in new) == 1
+
+    second = cli("crawl", *common)                                 # nothing changed
+    assert second.exit_code == 0
+    assert json.loads(cli("stories", "--new", "--json", "--db", db).stdout) == []
+
+    root = little_web.httpd.root
+    write(root, "delta.example", "/reprint-2.html",
+          article("Gamma item 3", extra="<p>This article first appeared in Gamma.</p>", date="2021-03-07"))
+    write(root, "delta.example", "/", '<html><body><a href="/reprint.html">r</a><a href="/reprint-2.html">s</a></body></html>')
+    assert cli("crawl", *common).exit_code == 0
+    new = json.loads(cli("stories", "--new", "--json", "--db", db).stdout)
+    assert len(new) == 1 and new[0]["origin"] == "http://gamma.example/news/item-3.html" and new[0]["copies"] == 1
+    runs = json.loads(cli("status", "--json", "--db", db).stdout)["runs"]
+    assert len(runs) >= 3 and all(r["ended"] and r["status"] == "finished" for r in runs[:3])
+
+
+def test_sites_file_limits_pages_per_site(little_web, tmp_path):
+    db = tmp_path / "w.db"
+    sites = tmp_path / "sites.toml"
+    sites.write_text('[[site]]\nurl = "http://gamma.example/"\nmax_pages = 3\n\n[[site]]\nurl = "http://delta.example/"\n')
+    result = cli("crawl", "--sites-file", sites, "--proxy", little_web.proxy, "--delay", 0, "--db", db, "--quiet")
+    assert result.exit_code == 0, result.output
+    fetched = {p for h, p, _ in little_web.requests if h == "gamma.example" and p.startswith("/news/")}
+    assert 1 <= len(fetched) <= 3
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[site]\nurl = ")
+    result = cli("crawl", "--sites-file", broken, "--db", db)
+    assert result.exit_code == 1 and "not valid TOML" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_watch_runs_again_and_reports_each_run(little_web, tmp_path):
+    db = tmp_path / "w.db"
+    cli("sites", "add", "http://gamma.example/", "--db", db)
+    result = cli("watch", "--every", "1s", "--runs", 2, "--delay", 0, "--proxy", little_web.proxy, "--db", db)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.startswith("crawl run")]
+    assert len(lines) == 2 and "0 pages fetched" in lines[1]
+
+
+@pytest.mark.parametrize("text,seconds", [("6h", 21600), ("30m", 1800), ("1d", 86400), ("90", 90), ("1.5h", 5400)])
+def test_parse_every(text, seconds):
+    assert parse_every(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "0h", "-1h", "6 hours", "h"])
+def test_parse_every_rejects(text):
+    with pytest.raises(UserInputError):
+        parse_every(text)
+
+
+def test_watch_loop_waits_out_the_interval():
+    calls, sleeps = [], []
+    assert watch(lambda: calls.append(1), every=10, runs=3, sleep=sleeps.append) == 3
+    assert len(calls) == 3 and len(sleeps) == 2 and all(9 <= s <= 10 for s in sleeps)
