@@ -216,7 +216,7 @@ _BYLINE_SELECTORS = (
     "//*[@rel='author']", "//*[contains(concat(' ', normalize-space(@class), ' '), ' byline ')]",
     "//*[contains(@class,'byline') or contains(@class,'author') or contains(@class,'writer') or @itemprop='author']",
 )
-_NOT_A_NAME = {"the", "a", "an", "our", "staff", "email", "share", "continue", "in", "on", "at"}
+_NOT_A_NAME = {"the", "a", "an", "our", "email", "share", "continue", "in", "on", "at"}
 
 
 def _clean_person(name: str | None) -> str | None:

@@ -139,3 +139,13 @@ def test_parse_visible_date_round_trips_written_dates(day, fmt):
 def test_extract_page_never_raises_on_garbage(body):
     page = extract_page(body, "https://example.com/2020/01/01/some-story")
     assert page.page_type in {"article", "home", "section", "tag", "author", "about", "static", "search", "feed", "other"}
+
+
+def test_a_placeholder_byline_is_what_the_page_shows():
+    html = ('<html><body><h1 class="post-title">Groups urge halt to pension cuts plan</h1><div class="post-info">'
+            '<p class="post-meta">Posted by <span class="author">Staff</span></p></div>'
+            + "<p>" + "The council met on Tuesday to discuss the pension plan and the budget for next year. " * 6 + "</p>" * 1
+            + "<p>" + "Residents said the cuts would hurt retired teachers and nurses across the county. " * 6 + "</p>"
+            + "<p>" + "A spokesperson said the plan would be reviewed before the vote next month again. " * 6 + "</p>"
+            + "</body></html>")
+    assert extract_page(html, "http://scraper.example/groups-urge-halt-to-pension-cuts-plan.html").author == "Staff"
