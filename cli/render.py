@@ -55,9 +55,13 @@ def lineage_tree(tree: dict) -> Tree:
 
 
 def crawl_summary(crawl, grouping) -> Text:
-    return Text(f"crawl run {crawl.run_id}: {crawl.pages_fetched} pages fetched ({crawl.new} new, {crawl.changed} changed, "
-                f"{crawl.unchanged} unchanged, {crawl.errors} errors) in {crawl.seconds:.1f} s; "
-                f"{grouping.stories} stories, {grouping.stories_with_copies} with copies")
+    text = (f"crawl run {crawl.run_id}: {crawl.pages_fetched} pages fetched ({crawl.new} new, {crawl.changed} changed, "
+            f"{crawl.unchanged} unchanged, {crawl.errors} errors) in {crawl.seconds:.1f} s; "
+            f"{grouping.stories} stories, {grouping.stories_with_copies} with copies")
+    if crawl.by_worker:
+        text += "\npages by worker: " + ", ".join(f"{w} {n} ({n / max(crawl.pages_fetched, 1):.0%})"
+                                                 for w, n in crawl.by_worker.items())
+    return Text(text)
 
 
 def group_report(report) -> Group:

@@ -5,9 +5,22 @@ Design (see README, "Distributed crawls"):
   with the pinned Scrapy. Its ``RedisSpider`` is not used (it relies on ``start_requests``, replaced by
   ``async def start()``); the glue here is what it would have provided: the crawl's options published
   in Redis for workers, and an idle rule so a worker does not quit while others still add links.
-- Results: workers never open the SQLite file. Each capture, with its extracted article, is pushed to a
-  Redis list; the coordinator (``syndtrace crawl --redis``), the only writer, drains it into the DB,
-  then groups. This works across machines and keeps SQLite single-writer.
+- Roles: the coordinator (``syndtrace crawl --redis``) publishes the crawl and its own crawl process seeds
+  the frontier; workers (``syndtrace worker``) only take from it, so one that comes late fetches nothing twice.
+- Results: workers never open the SQLite file. Each capture with its extracted article, and each redirect,
+  is pushed to a Redis list; the coordinator, the only writer, drains it into the DB, then groups. This
+  works across machines and keeps SQLite single-writer.
+- Ending: a process closes when the frontier is empty, no live process has a download in flight, and
+  nothing happened for ``SETTLE_MS`` (the last pages' links may still be on their way). The
+  coordinator waits for every live worker, then withdraws the crawl. A worker silent for ``STALE_AFTER``
+  seconds counts as gone (its in-flight pages are lost); a coordinator gone for ``OPTIONS_TTL`` seconds
+  lets the crawl expire, and its workers stop. All of these are Redis key expiries, so the machines'
+  clocks need not agree.
+- Politeness and limits are per process: each worker keeps its own delay, per-site concurrency and the
+  watch list's per-site page limits, and applies a robots.txt Crawl-delay only if it read that robots.txt
+  itself. Only --max-pages counts across workers.
+- The Redis URL, which may carry a password, reaches crawl processes through the environment: never a
+  command line (``ps`` shows those), never Redis, never a message (``safe_redis_url``).
 - Nothing is home-made that Redis already does: the queue is a Redis sorted set, the filter a Redis set,
   the results a Redis list.
 """
@@ -21,25 +34,54 @@ import os
 import socket
 import time
 import zlib
-from urllib.parse import urlsplit, urlunsplit
+from collections import Counter
+from dataclasses import replace
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import CloseSpider, DontCloseSpider
+from scrapy.utils.defer import deferred_from_coro
 
+from crawler.middlewares import RedirectRecorderMiddleware
+from crawler.options import CrawlOptions
+from crawler.pipelines import Extractor
 from dedupe.errors import UserInputError
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "syndtrace"
+URL_ENV = "SYNDTRACE_REDIS_URL"
+HEARTBEAT = 1.0       # seconds between a crawl process's signs of life
+STALE_AFTER = 15      # seconds: a process silent this long is gone
+SETTLE_MS = 2000      # quiet milliseconds before an idle process may close
+POLL = 0.25           # an idle process looks at the frontier this often (Scrapy alone: every 5 s)
+OPTIONS_TTL = 30      # seconds a crawl outlives its coordinator's last refresh
 
 
 def safe_redis_url(url: str) -> str:
-    """The URL with any password replaced, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return url
+    """The URL with any password (user part or ``password=`` parameter) replaced, for messages and logs."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if parts.password is not None:
+            userinfo, _, hostport = netloc.rpartition("@")
+            netloc = f"{userinfo.split(':')[0]}:***@{hostport}"
+        query = urlencode([(k, "***" if k.lower() == "password" else v)
+                           for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        return "(an unreadable Redis URL)"
+
+
+def _scrub(text: str, url: str) -> str:
+    """``text`` without the URL's password, should a library have echoed it."""
+    try:
+        secrets = [urlsplit(url).password] + [v for k, v in parse_qsl(urlsplit(url).query) if k.lower() == "password"]
+    except ValueError:
+        secrets = []
+    for secret in filter(None, secrets):
+        text = text.replace(secret, "***")
+    return text
 
 
 def connect(url: str):
@@ -49,10 +91,11 @@ def connect(url: str):
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise UserInputError(f"--redis takes redis://HOST:PORT/DB, got {safe_redis_url(url)!r}")
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=5)
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
         client.ping()
-    except redis.RedisError as exc:
-        raise UserInputError(f"cannot reach Redis at {safe_redis_url(url)}: {str(exc).splitlines()[0]}") from None
+    except (redis.RedisError, ValueError) as exc:
+        reason = _scrub((str(exc).splitlines() or [type(exc).__name__])[0], url)
+        raise UserInputError(f"cannot reach Redis at {safe_redis_url(url)}: {reason}") from None
     return client
 
 
@@ -61,29 +104,48 @@ class Keys:
 
     def __init__(self, crawl: str):
         base = f"{PREFIX}:{crawl}"
-        self.options = f"{base}:options"
-        self.results = f"{base}:results"
-        self.workers = f"{base}:workers"
-        self.activity = f"{base}:activity"
+        self.options = f"{base}:options"        # the crawl's CrawlOptions; gone once the crawl is withdrawn
+        self.seeded = f"{base}:seeded"          # the frontier has been seeded: empty now means done
         self.queue = f"{base}:requests"
         self.dupefilter = f"{base}:dupefilter"
+        self.results = f"{base}:results"
+        self.workers = f"{base}:workers"        # worker id -> running | done | gone
+        self.inflight = f"{base}:inflight"      # worker id -> downloads in flight
+        self.activity = f"{base}:activity"      # exists for SETTLE_MS after any download starts or ends
+        self.pages = f"{base}:pages"            # responses so far, for --max-pages
+        self.base = base
+
+    def alive(self, worker: str) -> str:
+        """Exists while ``worker`` beats."""
+        return f"{self.base}:alive:{worker}"
+
+    def shared(self) -> list[str]:
+        return [v for k, v in vars(self).items() if k != "base"]
 
 
-def scrapy_settings(redis_url: str, crawl: str) -> dict:
+def scrapy_settings(redis_url: str, crawl: str, seed: bool) -> dict:
+    """Setting overrides that make one crawl process part of the distributed crawl ``crawl``."""
     keys = Keys(crawl)
     return {
         "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
-        "SCHEDULER_PERSIST": True,
+        "SCHEDULER_PERSIST": True,          # a closing worker must not clear the others' frontier
         "SCHEDULER_QUEUE_KEY": keys.queue,
         "SCHEDULER_DUPEFILTER_KEY": keys.dupefilter,
         "REDIS_URL": redis_url,
         "SYNDTRACE_REDIS_CRAWL": crawl,
+        "SYNDTRACE_SEED_FRONTIER": seed,
+        "CLOSESPIDER_PAGECOUNT": 0,         # --max-pages counts every worker's pages (SharedFrontierExtension)
+        # component dicts are merged into the project's: only the parts that would open SQLite are swapped
         "EXTENSIONS": {"crawler.middlewares.StoreExtension": None,
                        "crawler.distributed.SharedFrontierExtension": 0},
-        "ITEM_PIPELINES": {"crawler.distributed.RedisResultsPipeline": 300},
-        "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.SchemeGuardMiddleware": 50},
+        "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": None,
+                           "crawler.distributed.RedisResultsPipeline": 300},
+        # no conditional requests: after a 304 a worker has no stored copy whose links it could follow
+        "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.ConditionalRequestMiddleware": None,
+                                   "crawler.middlewares.RedirectRecorderMiddleware": None,
+                                   "crawler.distributed.RedisRedirectRecorder": 650},
     }
 
 
@@ -91,127 +153,248 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class SharedFrontierExtension:
-    """Keeps a worker alive while the shared frontier may still grow, and registers it with the crawl."""
+def encode_result(result: dict) -> bytes:
+    """A worker's result (a capture with its article, or a redirect) as one compressed JSON blob."""
+    if "capture" in result:
+        capture = result["capture"]
+        result = {**result, "capture": {**capture, "body": base64.b64encode(capture["body"]).decode()}}
+    return zlib.compress(json.dumps(result, default=str).encode())
 
-    def __init__(self, crawler, idle_grace: float = 6.0):
+
+def decode_result(blob: bytes) -> dict:
+    result = json.loads(zlib.decompress(blob))
+    if "capture" in result:
+        result["capture"]["body"] = base64.b64decode(result["capture"]["body"])
+    return result
+
+
+class SharedFrontierExtension:
+    """One crawl process's part in the shared crawl: registers and beats, counts its downloads in flight,
+    and closes only when the whole crawl has run dry, the crawl is withdrawn, or --max-pages is reached."""
+
+    def __init__(self, crawler):
+        from twisted.internet.task import LoopingCall
+
         self.crawler = crawler
-        self.keys = Keys(crawler.settings.get("SYNDTRACE_REDIS_CRAWL"))
-        self.client = connect(crawler.settings.get("REDIS_URL"))
-        self.idle_grace = idle_grace
+        settings = crawler.settings
+        self.keys = Keys(settings.get("SYNDTRACE_REDIS_CRAWL"))
+        self.client = connect(settings.get("REDIS_URL"))
+        self.seeds = settings.getbool("SYNDTRACE_SEED_FRONTIER")
+        raw = settings.get("SYNDTRACE_OPTIONS")
+        self.max_pages = CrawlOptions.from_json(raw).max_pages if raw else 0
         self.me = worker_id()
+        self.beat = LoopingCall(self.heartbeat)
+        self.closing = False
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
         crawler.signals.connect(self.idle, signal=signals.spider_idle)
-        crawler.signals.connect(self.active, signal=signals.response_received)
+        crawler.signals.connect(self.reached, signal=signals.request_reached_downloader)
+        crawler.signals.connect(self.left, signal=signals.request_left_downloader)
+        crawler.signals.connect(self.received, signal=signals.response_received)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
     def opened(self, spider):
-        self.client.hset(self.keys.workers, self.me, "running")
-        self.active()
+        pipe = self.client.pipeline()
+        pipe.hset(self.keys.workers, self.me, "running").set(self.keys.alive(self.me), 1, ex=STALE_AFTER)
+        pipe.exists(self.keys.options)
+        if self.seeds:
+            pipe.set(self.keys.seeded, 1).set(self.keys.activity, 1, px=SETTLE_MS)
+        if not pipe.execute()[2]:
+            self.closing = True
+            raise CloseSpider("crawl withdrawn")   # it ended between this worker reading it and joining
+        self.beat.start(HEARTBEAT, now=False)
 
-    def active(self, *args, **kwargs):
-        self.client.set(self.keys.activity, time.time())
+    def heartbeat(self):
+        pipe = self.client.pipeline(transaction=False)
+        live, pages = pipe.set(self.keys.alive(self.me), 1, ex=STALE_AFTER).exists(self.keys.options) \
+            .get(self.keys.pages).execute()[1:]
+        if not live:
+            self.close("crawl withdrawn")
+        elif self.max_pages and int(pages or 0) >= self.max_pages:
+            self.close("closespider_pagecount")
+
+    def _inflight(self, step: int) -> None:
+        self.client.pipeline(transaction=False).hincrby(self.keys.inflight, self.me, step) \
+            .set(self.keys.activity, 1, px=SETTLE_MS).execute()
+
+    def reached(self, request, spider):
+        self._inflight(1)
+
+    def left(self, request, spider):
+        self._inflight(-1)
+
+    def received(self, response, request, spider):
+        if self.max_pages and self.client.incr(self.keys.pages) >= self.max_pages:
+            self.close("closespider_pagecount")
 
     def idle(self, spider):
-        queued = self.client.zcard(self.keys.queue)
-        last = float(self.client.get(self.keys.activity) or 0)
-        if queued or time.time() - last < self.idle_grace:
+        if self.closing:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        seeded, queued, recent, inflight = pipe.exists(self.keys.seeded).zcard(self.keys.queue) \
+            .exists(self.keys.activity).hgetall(self.keys.inflight).execute()
+        others = [w.decode() for w, n in inflight.items() if int(n) > 0 and w.decode() != self.me]
+        busy = bool(others) and bool(self.client.exists(*(self.keys.alive(w) for w in others)))
+        if not seeded or queued or busy or recent:
+            # Scrapy asks an idle scheduler again only on its 5 s heartbeat; others' links come sooner
+            self.crawler.engine._slot.nextcall.schedule(POLL)
             raise DontCloseSpider
 
-    def closed(self, spider):
-        self.client.hset(self.keys.workers, self.me, "done")
+    def close(self, reason: str) -> None:
+        if not self.closing:
+            self.closing = True
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
-
-def encode_result(capture: dict, article: dict | None) -> bytes:
-    payload = dict(capture)
-    payload["body"] = base64.b64encode(capture["body"]).decode()
-    return zlib.compress(json.dumps({"capture": payload, "article": article}, default=str).encode())
-
-
-def decode_result(blob: bytes) -> tuple[dict, dict | None]:
-    data = json.loads(zlib.decompress(blob))
-    data["capture"]["body"] = base64.b64decode(data["capture"]["body"])
-    return data["capture"], data["article"]
+    def closed(self, spider, reason):
+        self.closing = True
+        if self.beat.running:
+            self.beat.stop()
+        self.client.pipeline().hset(self.keys.workers, self.me, "done").hdel(self.keys.inflight, self.me) \
+            .delete(self.keys.alive(self.me)).execute()
 
 
 class RedisResultsPipeline:
     """Workers' pipeline: extract the page here, push capture and article to the crawl's results list."""
 
     def __init__(self, crawler):
-        self.crawler = crawler
         self.keys = Keys(crawler.settings.get("SYNDTRACE_REDIS_CRAWL"))
         self.client = connect(crawler.settings.get("REDIS_URL"))
+        raw = crawler.settings.get("SYNDTRACE_OPTIONS")
+        self.options = CrawlOptions.from_json(raw) if raw else CrawlOptions()
+        self.me = worker_id()
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def process_item(self, item):
-        from crawler.process import extract_capture, is_html
+    def open_spider(self):
+        self.extract = Extractor(self.options)
+
+    def close_spider(self):
+        self.extract.close()
+
+    async def process_item(self, item):
+        from crawler.process import is_html
 
         capture = {k: item.get(k) for k in ("url", "requested_url", "final_url", "status", "headers", "body",
                                              "fetched_at", "error")}
-        article = None
+        result = {"worker": self.me, "capture": capture, "article": None}
         if 200 <= item["status"] < 300 and is_html(item["headers"].get("content-type", ""), item["body"]):
             try:
-                article = extract_capture(item["body"], item["url"], item["headers"])
+                result["article"] = await self.extract(item["body"], item["url"], item["headers"])
             except Exception as exc:
                 logger.warning("could not extract %s: %s", item["url"], exc)
-        self.client.rpush(self.keys.results, encode_result(capture, article))
+                result["extract_error"] = str(exc)[:200]
+        self.client.rpush(self.keys.results, encode_result(result))
         return item
 
 
-def publish_options(client, crawl: str, options_json: str) -> None:
-    """The coordinator tells workers what to crawl, and starts a fresh frontier and filter."""
-    keys = Keys(crawl)
-    client.delete(keys.queue, keys.dupefilter, keys.workers, keys.results, keys.activity)
-    client.set(keys.options, options_json)
+class RedisRedirectRecorder(RedirectRecorderMiddleware):
+    """Workers' redirect recorder: the alias goes to the results list, for the coordinator to store."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.keys = Keys(crawler.settings.get("SYNDTRACE_REDIS_CRAWL"))
+        self.client = connect(crawler.settings.get("REDIS_URL"))
+
+    def save_alias(self, source: str, target: str, status: int) -> None:
+        self.client.rpush(self.keys.results, encode_result({"worker": worker_id(), "alias": [source, target, status]}))
 
 
-def wait_for_options(client, crawl: str, timeout: float = 60.0) -> str:
+def wait_for_options(client, crawl: str, timeout: float = 60.0) -> CrawlOptions:
+    """The options of the crawl named ``crawl``, once a coordinator has published it."""
     keys = Keys(crawl)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         raw = client.get(keys.options)
         if raw:
-            return raw.decode()
-        time.sleep(0.5)
-    raise UserInputError(f"no crawl named {crawl!r} was started in Redis within {timeout:.0f} s")
+            return CrawlOptions.from_json(raw.decode())
+        if time.monotonic() >= deadline:
+            raise UserInputError(f"no crawl named {crawl!r} was started in Redis within {timeout:.0f} s")
+        time.sleep(0.2)
 
 
-def drain_results(client, crawl: str, store, run_id: int | None, limit: int = 0) -> dict[str, int]:
-    """Write queued worker results into the database; returns counts by state."""
-    from crawler.process import store_capture, store_extracted
-    from dedupe.storage import FetchRecord
+class Coordinator:
+    """The coordinator's side of a distributed crawl: publish it, collect every worker's results into the
+    database (the only writer), know when all are done, withdraw the crawl and clear its keys."""
 
-    keys = Keys(crawl)
-    counts = {"new": 0, "changed": 0, "unchanged": 0, "failed": 0}
-    done = 0
-    while not limit or done < limit:
-        blob = client.lpop(keys.results)
-        if blob is None:
-            break
-        capture, article = decode_result(blob)
-        rec = FetchRecord(url=capture["url"], requested_url=capture["requested_url"], final_url=capture["final_url"],
-                          status=capture["status"], headers=capture["headers"] or {}, body=capture["body"],
-                          fetched_at=capture["fetched_at"], content_type=(capture["headers"] or {}).get("content-type", ""),
-                          error=capture.get("error"))
-        state = store_capture(store, rec, run_id)
-        counts[state] = counts.get(state, 0) + 1
-        if article and state != "failed":
-            store_extracted(store, article)
-        done += 1
-    return counts
+    def __init__(self, client, crawl: str):
+        self.client = client
+        self.crawl = crawl
+        self.keys = Keys(crawl)
+        self.states: Counter = Counter()       # pages stored, by store_capture's state
+        self.by_worker: Counter = Counter()    # pages fetched, by worker id
+        self.extract_errors = 0
 
+    def publish(self, options: CrawlOptions) -> None:
+        """Announce the crawl (without the Redis URL) with a fresh frontier and filter; refuses to take over
+        a crawl of the same name that another coordinator keeps alive."""
+        shared = replace(options, redis_url=None).to_json()
+        if not self.client.set(self.keys.options, shared, nx=True, ex=OPTIONS_TTL):
+            raise UserInputError(f"a crawl named {self.crawl!r} is already running in this Redis; "
+                                 "give another --crawl-name or wait for it")
+        self.clear(but=self.keys.options)
 
-def workers_done(client, crawl: str) -> bool:
-    states = client.hvals(Keys(crawl).workers)
-    return bool(states) and all(s == b"done" for s in states)
+    def collect(self, store, run_id: int | None, own_crawl_running, interval: float = 0.5) -> None:
+        """Drain results until this machine's crawl process and every live worker are done."""
+        while own_crawl_running():
+            self.client.expire(self.keys.options, OPTIONS_TTL)
+            self.drain(store, run_id)
+            time.sleep(interval)
+        self.client.set(self.keys.seeded, 1)   # even if the own process died before seeding: workers may end
+        while not self.workers_finished():
+            self.client.expire(self.keys.options, OPTIONS_TTL)
+            self.drain(store, run_id)
+            time.sleep(interval)
+        self.client.delete(self.keys.options)   # a worker joining from now on leaves at once ...
+        while not self.workers_finished():       # ... and one that joined just before is waited for
+            self.drain(store, run_id)
+            time.sleep(interval)
+        self.drain(store, run_id)
 
+    def workers_finished(self) -> bool:
+        """Every worker that joined is done, or silent long enough to count as gone."""
+        finished = True
+        for worker, state in self.client.hgetall(self.keys.workers).items():
+            if state in (b"done", b"gone"):
+                continue
+            if self.client.exists(self.keys.alive(worker.decode())):
+                finished = False
+            else:
+                logger.warning("worker %s stopped answering; pages it was fetching are lost", worker.decode())
+                self.client.hset(self.keys.workers, worker, "gone")
+        return finished
 
-def fetched_by_worker(client, crawl: str) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in client.hgetall(Keys(crawl).workers).items()}
+    def drain(self, store, run_id: int | None, batch: int = 100) -> None:
+        """Write queued results into the database, the way the single-process pipeline would."""
+        from crawler.process import needs_extraction, store_capture, store_extracted
+        from dedupe.storage import FetchRecord
+
+        while blobs := self.client.lpop(self.keys.results, batch):
+            for blob in blobs:
+                result = decode_result(blob)
+                if "alias" in result:
+                    store.save_alias(*result["alias"])
+                    continue
+                capture, article = result["capture"], result["article"]
+                headers = capture["headers"] or {}
+                rec = FetchRecord(url=capture["url"], requested_url=capture["requested_url"],
+                                  final_url=capture["final_url"], status=capture["status"], headers=headers,
+                                  body=capture["body"], fetched_at=capture["fetched_at"],
+                                  content_type=headers.get("content-type", ""), error=capture.get("error"))
+                state = store_capture(store, rec, run_id)
+                self.states[state] += 1
+                if state == "failed":
+                    continue
+                self.by_worker[result["worker"]] += 1
+                self.extract_errors += "extract_error" in result
+                if article is not None and needs_extraction(store, rec, state):
+                    store_extracted(store, article)
+
+    def clear(self, but: str | None = None) -> None:
+        """Delete the crawl's keys (``but`` one)."""
+        workers = [self.keys.alive(w.decode()) for w in self.client.hkeys(self.keys.workers)]
+        self.client.delete(*(k for k in self.keys.shared() + workers if k != but))

@@ -5,7 +5,8 @@ A path ending in ``/`` (or naming a folder) serves its ``index.html``; a path wi
 tries ``<path>.html``. Requests name the site by the Host header or by the absolute URL of a proxy
 request. Unknown hosts answer 502, like a proxy whose DNS lookup failed. ETag and Last-Modified are
 sent, and conditional requests answer 304. A ``.charset`` file in a site's folder names the charset its
-pages are declared in.
+pages are declared in. ``latency`` delays every answer, as a network would, and ``pause()`` holds all
+answers until ``resume()``: tests use both to see several crawl processes share the work.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import hashlib
 import mimetypes
 import os
 import threading
+import time
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -62,6 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self, head: bool) -> None:
         host, path = self._target()
         self.server.requests.append((host, path, self.headers.get("User-Agent", "")))
+        self.server.answering.wait()
+        time.sleep(self.server.latency)
         if not os.path.isdir(os.path.join(self.server.root, host)):
             return self._send(502, {"Content-Type": "text/plain"}, b"unknown host\n", head)
         redirect = self.server.redirects.get((host, path))
@@ -102,12 +106,15 @@ class LocalWeb:
         ...     web.proxy   # 'http://127.0.0.1:PORT', give it to the crawler as its proxy
     """
 
-    def __init__(self, root: str, port: int = 0, redirects: dict | None = None):
+    def __init__(self, root: str, port: int = 0, redirects: dict | None = None, latency: float = 0.0):
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.root = os.path.abspath(root)
         self.httpd.requests = []
         self.httpd.redirects = redirects or {}
+        self.httpd.latency = latency
+        self.httpd.answering = threading.Event()
+        self.httpd.answering.set()
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
@@ -122,6 +129,12 @@ class LocalWeb:
     def requests(self) -> list[tuple[str, str, str]]:
         return self.httpd.requests
 
+    def pause(self) -> None:
+        self.httpd.answering.clear()
+
+    def resume(self) -> None:
+        self.httpd.answering.set()
+
     def hosts(self) -> list[str]:
         return sorted(d for d in os.listdir(self.httpd.root) if os.path.isdir(os.path.join(self.httpd.root, d)))
 
@@ -130,6 +143,7 @@ class LocalWeb:
         return self
 
     def stop(self) -> None:
+        self.resume()
         self.httpd.shutdown()
         self.httpd.server_close()
 

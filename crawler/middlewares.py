@@ -126,5 +126,8 @@ class RedirectRecorderMiddleware:
 
             target = urljoin(request.url, location.decode("latin-1"))
             if is_fetchable(target) and url_key(target) != url_key(request.url):
-                crawl_store(self.crawler).save_alias(url_key(request.url), url_key(target), response.status)
+                self.save_alias(url_key(request.url), url_key(target), response.status)
         return response
+
+    def save_alias(self, source: str, target: str, status: int) -> None:
+        crawl_store(self.crawler).save_alias(source, target, status)

@@ -1,4 +1,7 @@
-"""The crawl's only pipeline: hands each capture to the library (crawler.process) and counts."""
+"""The crawl's pipeline: hands each capture to the library (crawler.process) and counts.
+
+Distributed workers use ``crawler.distributed.RedisResultsPipeline`` instead; both extract with :class:`Extractor`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,23 @@ from dedupe.storage import FetchRecord
 logger = logging.getLogger(__name__)
 
 
+class Extractor:
+    """Runs the extractor in a process pool (unless one worker is asked for), so fetching goes on meanwhile."""
+
+    def __init__(self, options: CrawlOptions):
+        workers = options.extract_workers or max(1, (os.cpu_count() or 1))
+        self.pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+
+    async def __call__(self, body: bytes, url: str, headers: dict) -> dict:
+        if self.pool is None:
+            return extract_capture(body, url, headers)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, extract_capture, body, url, headers)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+
 class StorePipeline:
     """Raw capture stored at once; extraction in a process pool; the article row written after."""
 
@@ -23,7 +43,6 @@ class StorePipeline:
         raw = crawler.settings.get("SYNDTRACE_OPTIONS")
         self.options = CrawlOptions.from_json(raw) if raw else CrawlOptions()
         self.counts = {"pages_fetched": 0, "new": 0, "changed": 0, "unchanged": 0, "errors": 0}
-        self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -33,12 +52,10 @@ class StorePipeline:
         from crawler.middlewares import crawl_store
 
         self.store = crawl_store(self.crawler)
-        workers = self.options.extract_workers or max(1, (os.cpu_count() or 1))
-        self.pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+        self.extract = Extractor(self.options)
 
     def close_spider(self):
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
+        self.extract.close()
         if self.run_id:
             self.store.finish_run(self.run_id, "crawled", **self.counts)
 
@@ -60,12 +77,7 @@ class StorePipeline:
             self.counts[state if state != "duplicate" else "unchanged"] += 1
         if needs_extraction(self.store, rec, state):
             try:
-                if self.pool is not None:
-                    loop = asyncio.get_running_loop()
-                    row = await loop.run_in_executor(self.pool, extract_capture, rec.body, rec.url, rec.headers)
-                else:
-                    row = extract_capture(rec.body, rec.url, rec.headers)
-                store_extracted(self.store, row)
+                store_extracted(self.store, await self.extract(rec.body, rec.url, rec.headers))
             except Exception as exc:
                 self.counts["errors"] += 1
                 logger.warning("could not extract %s: %s", rec.url, exc)

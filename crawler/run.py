@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from crawler.options import CrawlOptions
 from dedupe.errors import SyndtraceError, UserInputError
@@ -32,6 +32,7 @@ class CrawlReport:
     unchanged: int
     errors: int
     seconds: float
+    by_worker: dict[str, int] = field(default_factory=dict)   # pages fetched by each process of a distributed crawl
 
 
 def scrapy_settings(db_path: str, options: CrawlOptions, run_id: int | None) -> dict:
@@ -60,36 +61,51 @@ def scrapy_settings(db_path: str, options: CrawlOptions, run_id: int | None) -> 
     return settings
 
 
-def crawl_here(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl: str | None = None) -> None:
-    """Run the spider in this process (the child side of run_crawl)."""
+def crawl_here(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl: str | None = None,
+               redis_url: str | None = None, seed: bool = True) -> None:
+    """Run the spider in this process (the child side of run_crawl); with ``redis_crawl``, as one process of
+    that distributed crawl, seeding its frontier if ``seed``."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     settings = get_project_settings()
     settings.setdict(scrapy_settings(db_path, options, run_id), priority="cmdline")
-    if options.redis_url and redis_crawl:
+    if redis_crawl:
+        import warnings
+
+        from scrapy.exceptions import ScrapyDeprecationWarning
+
         from crawler import distributed
 
-        settings.setdict(distributed.scrapy_settings(options.redis_url, redis_crawl), priority="cmdline")
+        # scrapy-redis 0.9.1 passes the old 'spider' argument to the stats collector
+        warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")
+        for name, value in distributed.scrapy_settings(redis_url, redis_crawl, seed).items():
+            settings.set(name, {**settings.getdict(name), **value} if isinstance(value, dict) else value,
+                         priority="cmdline")
     process = CrawlerProcess(settings)
     process.crawl("news", options_json=options.to_json())
     process.start()
 
 
 def _child(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl: str | None = None,
-           wait: bool = True):
+           seed: bool = True, wait: bool = True):
     env = os.environ.copy()
     if options.proxy:
         env["http_proxy"] = env["HTTP_PROXY"] = options.proxy
         env["https_proxy"] = env["HTTPS_PROXY"] = options.proxy
+    if options.redis_url:
+        from crawler.distributed import URL_ENV
+
+        env[URL_ENV] = options.redis_url   # not on the command line, which any local user can read
+        options = replace(options, redis_url=None)
     project_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = project_root + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [sys.executable, "-m", "crawler.run", "--db", os.path.abspath(db_path), "--options", options.to_json()]
     if run_id is not None:
         cmd += ["--run-id", str(run_id)]
     if redis_crawl:
-        cmd += ["--redis-crawl", redis_crawl]
+        cmd += ["--redis-crawl", redis_crawl] + ([] if seed else ["--worker"])
     if wait:
         return subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL)
     return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
@@ -116,21 +132,6 @@ def run_crawl(db_path: str, options: CrawlOptions, kind: str = "crawl") -> Crawl
                            row["unchanged"] or 0, row["errors"] or 0, round(time.monotonic() - started, 2))
     finally:
         store.close()
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Run one syndtrace crawl in this process (used by run_crawl).")
-    ap.add_argument("--db", required=True)
-    ap.add_argument("--run-id", type=int, default=None)
-    ap.add_argument("--options", required=True, help="CrawlOptions as JSON")
-    ap.add_argument("--redis-crawl", default=None, help="name of the distributed crawl to join")
-    args = ap.parse_args(argv)
-    crawl_here(args.db, CrawlOptions.from_json(args.options), args.run_id, args.redis_crawl)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 def crawl_and_trace(db_path: str, options: CrawlOptions, kind: str = "crawl", progress=None):
@@ -161,65 +162,85 @@ def crawl_and_trace(db_path: str, options: CrawlOptions, kind: str = "crawl", pr
         guard.close()
 
 
-def run_worker(redis_url: str, crawl: str = "default", timeout: float = 60.0) -> int:
-    """Join a distributed crawl as a worker: fetch and extract, results go to Redis. Returns the exit code."""
-    from dataclasses import replace
+def run_worker(redis_url: str, crawl: str = "default", timeout: float = 60.0) -> None:
+    """Join a distributed crawl as a worker: fetch and extract; results go to Redis for the coordinator.
 
+    Raises:
+        UserInputError: Redis cannot be reached, or no such crawl was started within ``timeout`` seconds.
+        CrawlError: the crawl process failed.
+    """
     from crawler import distributed
 
     client = distributed.connect(redis_url)
-    options = CrawlOptions.from_json(distributed.wait_for_options(client, crawl, timeout))
-    options = replace(options, redis_url=redis_url)
-    return _child(os.devnull, options, None, redis_crawl=crawl).returncode
+    options = replace(distributed.wait_for_options(client, crawl, timeout), redis_url=redis_url)
+    proc = _child(os.devnull, options, None, redis_crawl=crawl, seed=False)
+    if proc.returncode != 0:
+        raise CrawlError(f"the worker's crawl process failed (exit {proc.returncode})")
 
 
-def crawl_distributed(db_path: str, options: CrawlOptions, crawl: str = "default", progress=None,
-                      wait_for_workers: float = 30.0):
-    """Coordinate a distributed crawl: publish it, crawl as one worker, drain every worker's results into
-    the database (the only writer), then group. Holds the database's run lock throughout.
+def crawl_distributed(db_path: str, options: CrawlOptions, crawl: str = "default", progress=None):
+    """Coordinate a distributed crawl: publish it, seed and crawl it in one process of this machine, store
+    every worker's results (this process is the only writer), then group. Holds the database's run lock
+    throughout.
 
     Returns:
-        (CrawlReport, GroupReport)
+        (CrawlReport, GroupReport); the report counts pages by worker.
     """
     from crawler import distributed
     from dedupe.pipeline import update_stories
 
     if not options.seeds:
         raise UserInputError("nothing to crawl: give URLs, --seeds-file, or add sites to the watch list")
-    client = distributed.connect(options.redis_url)
+    coordinator = distributed.Coordinator(distributed.connect(options.redis_url), crawl)
     store = Store(db_path)
     try:
         with store.run_lock():
-            run_id = store.start_run("crawl", {"seeds": list(options.seeds), "redis": distributed.safe_redis_url(
-                options.redis_url), "crawl": crawl})
-            distributed.publish_options(client, crawl, options.to_json())
-            started = time.monotonic()
-            child = _child(db_path, options, None, redis_crawl=crawl, wait=False)
-            totals = {"new": 0, "changed": 0, "unchanged": 0, "failed": 0}
-
-            def drain():
-                for k, v in distributed.drain_results(client, crawl, store, run_id).items():
-                    totals[k] = totals.get(k, 0) + v
-
-            while child.poll() is None:
-                drain()
-                time.sleep(0.5)
-            deadline = time.monotonic() + wait_for_workers
-            while not distributed.workers_done(client, crawl) and time.monotonic() < deadline:
-                drain()
-                time.sleep(0.5)
-            drain()
-            fetched = totals["new"] + totals["changed"] + totals["unchanged"]
-            store.finish_run(run_id, "crawled", pages_fetched=fetched, new=totals["new"], changed=totals["changed"],
-                             unchanged=totals["unchanged"], errors=totals["failed"])
+            coordinator.publish(options)
+            try:
+                run_id = store.start_run("crawl", {"seeds": list(options.seeds), "concurrency": options.concurrency,
+                                                   "redis": distributed.safe_redis_url(options.redis_url),
+                                                   "crawl": crawl})
+                started = time.monotonic()
+                child = _child(db_path, options, None, redis_crawl=crawl, wait=False)
+                coordinator.collect(store, run_id, lambda: child.poll() is None)
+            finally:
+                coordinator.clear()
+            states = coordinator.states
+            fetched = states["new"] + states["changed"] + states["unchanged"] + states["duplicate"]
+            unchanged, errors = states["unchanged"] + states["duplicate"], states["failed"] + coordinator.extract_errors
+            store.finish_run(run_id, "crawled", pages_fetched=fetched, new=states["new"], changed=states["changed"],
+                             unchanged=unchanged, errors=errors)
             if child.returncode != 0:
                 store.finish_run(run_id, "failed")
                 raise CrawlError(f"the crawl process failed (exit {child.returncode}); pages stored so far are kept")
             grouping = update_stories(store, run_id=run_id, progress=progress)
             new_members = store.db.execute("select count(*) from members where first_run = ?", [run_id]).fetchone()[0]
             store.finish_run(run_id, "finished", stories_new=new_members)
-            report = CrawlReport(run_id, "finished", fetched, totals["new"], totals["changed"], totals["unchanged"],
-                                 totals["failed"], round(time.monotonic() - started, 2))
+            report = CrawlReport(run_id, "finished", fetched, states["new"], states["changed"], unchanged, errors,
+                                 round(time.monotonic() - started, 2), dict(coordinator.by_worker.most_common()))
             return report, grouping
     finally:
         store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Run one syndtrace crawl in this process (used by run_crawl).")
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--run-id", type=int, default=None)
+    ap.add_argument("--options", required=True, help="CrawlOptions as JSON")
+    ap.add_argument("--redis-crawl", default=None,
+                    help="name of the distributed crawl to join (its Redis URL in $SYNDTRACE_REDIS_URL)")
+    ap.add_argument("--worker", action="store_true", help="take from the shared frontier without seeding it")
+    args = ap.parse_args(argv)
+    redis_url = None
+    if args.redis_crawl:
+        from crawler.distributed import URL_ENV
+
+        redis_url = os.environ[URL_ENV]
+    crawl_here(args.db, CrawlOptions.from_json(args.options), args.run_id, args.redis_crawl, redis_url,
+               seed=not args.worker)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

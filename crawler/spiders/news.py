@@ -59,6 +59,8 @@ class NewsSpider(scrapy.Spider):
                               meta={"requested_url": url_key(url)}, **kwargs)
 
     async def start(self):
+        if not self.settings.getbool("SYNDTRACE_SEED_FRONTIER", True):
+            return   # a distributed crawl's worker: the coordinator seeds the shared frontier
         for base in dict.fromkeys(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in self.seed_urls):
             yield scrapy.Request(f"{base}/robots.txt", callback=self.parse_robots, errback=self.ignore,
                                  meta={"dont_obey_robotstxt": True}, priority=100, dont_filter=True)
