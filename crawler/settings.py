@@ -27,6 +27,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False   # no control port: a crawler for audits opens no listening socket
 
 # Only http and https are ever fetched.
 DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
