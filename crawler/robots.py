@@ -1,22 +1,30 @@
-"""robots.txt facts the spider uses beyond allow/deny: sitemaps and Crawl-delay (Protego parses)."""
+"""robots.txt facts the spider uses beyond allow/deny: sitemaps and Crawl-delay.
+
+Scrapy's RobotsTxtMiddleware fetches each host's robots.txt once, before any other request to it, and
+parses it with Protego; these functions read the same parsed file (or a text, in tests).
+"""
 
 from __future__ import annotations
 
 from protego import Protego
 
 
-def robots_sitemaps(text: str) -> list[str]:
+def _parsed(robots: Protego | str | None) -> Protego:
+    return robots if isinstance(robots, Protego) else Protego.parse(robots or "")
+
+
+def robots_sitemaps(robots: Protego | str | None) -> list[str]:
     """Sitemap URLs a robots.txt names."""
     try:
-        return list(Protego.parse(text or "").sitemaps)
+        return list(_parsed(robots).sitemaps)
     except Exception:
         return []
 
 
-def robots_crawl_delay(text: str, user_agent: str) -> float | None:
+def robots_crawl_delay(robots: Protego | str | None, user_agent: str) -> float | None:
     """The Crawl-delay that applies to this user agent, if any."""
     try:
-        delay = Protego.parse(text or "").crawl_delay(user_agent)
+        delay = _parsed(robots).crawl_delay(user_agent)
     except Exception:
         return None
     return float(delay) if delay else None

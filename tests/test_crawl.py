@@ -85,6 +85,7 @@ def test_crawl_obeys_robots_follows_redirects_and_reads_charsets(web, tmp_path):
         assert agent.startswith("syndtrace/")
     assert first == {"alpha.example": "/robots.txt", "beta.example": "/robots.txt"}
     paths = [(h, p) for h, p, _ in web.requests]
+    assert paths.count(("alpha.example", "/robots.txt")) == paths.count(("beta.example", "/robots.txt")) == 1
     assert ("alpha.example", "/private/secret.html") not in paths
     pages = [p for h, p in paths if p.startswith("/news/")]
     assert len(pages) == len(set(pages)) == 6          # tracking parameters and the redirect did not refetch
@@ -98,6 +99,30 @@ def test_crawl_obeys_robots_follows_redirects_and_reads_charsets(web, tmp_path):
     assert result["http://beta.example/copy.html"]["parent"] == "http://alpha.example/news/story-0.html"
     assert result["http://beta.example/copy.html"]["attribution"]["verdict"] == "credited"
     assert grouping.stories == 6 and grouping.stories_with_copies == 1
+
+
+def test_crawl_delay_is_honoured_on_its_host_only(web, tmp_path):
+    write(web.httpd.root, "beta.example", "/robots.txt", "User-agent: *\nCrawl-delay: 0.6\nAllow: /\n")
+    write(web.httpd.root, "beta.example", "/", "<html><body>" + "".join(
+        f'<a href="/page-{i}.html">p{i}</a>' for i in range(3)) + "</body></html>")
+    for i in range(3):
+        write(web.httpd.root, "beta.example", f"/page-{i}.html", article(f"Beta page {i}"))
+    times = []
+    original = web.httpd.RequestHandlerClass._respond
+
+    def timed(handler, head):
+        times.append((handler._target()[0], time.monotonic()))
+        return original(handler, head)
+
+    web.httpd.RequestHandlerClass._respond = timed
+    try:
+        crawl_and_trace(str(tmp_path / "d.db"), options(web))
+    finally:
+        web.httpd.RequestHandlerClass._respond = original
+    beta = [t for h, t in times if h == "beta.example"]
+    alpha = [t for h, t in times if h == "alpha.example"]
+    assert len(beta) >= 5 and min(b - a for a, b in zip(beta, beta[1:])) >= 0.5
+    assert (alpha[-1] - alpha[0]) / (len(alpha) - 1) < 0.5     # the other host is not slowed down
 
 
 def test_recrawl_is_conditional_and_reports_nothing_new(web, tmp_path):

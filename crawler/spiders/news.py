@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
@@ -36,6 +37,7 @@ class NewsSpider(scrapy.Spider):
             self.allowed_domains = sorted(self.sites)
         self.page_limits = {host: int(limit) for host, limit, _delay in self.options.site_limits if limit}
         self.queued: dict[str, set[str]] = {}   # per limited site, the pages asked for so far
+        self.crawl_delays: dict[str, float] = {}  # host -> robots.txt Crawl-delay above our own delay
 
     def _allowed(self, url: str) -> bool:
         if not is_fetchable(url):
@@ -53,32 +55,41 @@ class NewsSpider(scrapy.Spider):
         queued.add(key)
         return True
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+        return spider
+
     def _request(self, url: str, callback, **kwargs) -> scrapy.Request:
         url = canonicalize_url(url)
-        return scrapy.Request(url, callback=callback, errback=self.failed,
-                              meta={"requested_url": url_key(url)}, **kwargs)
+        meta = {"requested_url": url_key(url)}
+        if urlsplit(url).hostname in self.crawl_delays:
+            meta["autothrottle_dont_adjust_delay"] = True   # AutoThrottle must not undercut a Crawl-delay
+        return scrapy.Request(url, callback=callback, errback=self.failed, meta=meta, **kwargs)
 
     async def start(self):
         if not self.settings.getbool("SYNDTRACE_SEED_FRONTIER", True):
             return   # a distributed crawl's worker: the coordinator seeds the shared frontier
-        for base in dict.fromkeys(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in self.seed_urls):
-            yield scrapy.Request(f"{base}/robots.txt", callback=self.parse_robots, errback=self.ignore,
-                                 meta={"dont_obey_robotstxt": True}, priority=100, dont_filter=True)
         for url in self.seed_urls:
             yield self._request(url, self.parse_page, priority=10)
 
-    def parse_robots(self, response):
-        base = f"{urlsplit(response.url).scheme}://{urlsplit(response.url).netloc}"
-        text = response.text if response.status == 200 and hasattr(response, "text") else ""
-        delay = robots_crawl_delay(text, self.options.user_agent)
+    def robots_parsed(self, robotparser, request):
+        """Scrapy fetched a host's robots.txt (once, before anything else there): honour its Crawl-delay
+        on that host and schedule the sitemaps it names (or /sitemap.xml)."""
+        parts = urlsplit(request.url)
+        base = f"{parts.scheme}://{parts.netloc}"
+        parsed = getattr(robotparser, "rp", None)   # Scrapy's Protego parser keeps the Protego object here
+        delay = robots_crawl_delay(parsed, self.options.user_agent)
         if delay and delay > self.options.delay:
-            for slot in self.crawler.engine.downloader.slots.values():
+            self.crawl_delays[parts.hostname] = delay
+            slot = self.crawler.engine.downloader.slots.get(self.crawler.engine.downloader.get_slot_key(request))
+            if slot is not None:
                 slot.delay = max(slot.delay, delay)
             self.logger.info("Crawl-delay %s s for %s", delay, base)
-        sitemaps = robots_sitemaps(text) or [f"{base}/sitemap.xml"]
-        for url in sitemaps:
+        for url in robots_sitemaps(parsed) or [f"{base}/sitemap.xml"]:
             if self._allowed(url):
-                yield self._request(url, self.parse_listing_file, priority=5)
+                self.crawler.engine.crawl(self._request(url, self.parse_listing_file, priority=5))
 
     def parse_listing_file(self, response):
         """A sitemap, sitemap index or feed: its page URLs are scheduled."""
@@ -128,5 +139,3 @@ class NewsSpider(scrapy.Spider):
         yield PageItem(url=url_key(request.url), requested_url=url_key(request.url), final_url=request.url,
                        status=status, headers={}, body=b"", fetched_at=_now(), cached=False, error=reason)
 
-    def ignore(self, failure):
-        return None
