@@ -48,7 +48,7 @@ def handles_errors(fn):
         try:
             return fn(*args, **kwargs)
         except SyndtraceError as exc:
-            err.print(f"Error: {exc}", markup=False, soft_wrap=True)
+            err.print(f"Error: {exc}", markup=False)
             raise typer.Exit(exc.exit_code) from None
         except sqlite3.Error as exc:   # a full disk, a read-only file: the open transaction was rolled back
             err.print(f"Error: the database could not be written or read ({exc}); "
