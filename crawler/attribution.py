@@ -47,6 +47,7 @@ class OutletDirectory:
     def __init__(self) -> None:
         self._by_name: dict[str, str] = {}
         self._names: dict[str, str] = {}
+        self._finder: re.Pattern | None = None
 
     def add(self, host: str, name: str | None) -> None:
         host = host[4:] if host.startswith("www.") else host
@@ -56,6 +57,7 @@ class OutletDirectory:
                 self._by_name.setdefault(key, host)
         if name:
             self._names.setdefault(host, name)
+            self._finder = None
 
     def resolve_name(self, text: str) -> str | None:
         if not text:
@@ -68,6 +70,16 @@ class OutletDirectory:
 
     def resolve_url(self, url: str) -> str | None:
         return _host(url)
+
+    def find_in(self, text: str) -> list[tuple[str, str]]:
+        """Known outlet names written in ``text``, as (name as written, host), in order of appearance."""
+        if not self._names:
+            return []
+        if self._finder is None:
+            names = sorted(set(self._names.values()), key=len, reverse=True)
+            self._finder = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b")
+        return [(m.group(0), self.resolve_name(m.group(0))) for m in self._finder.finditer(text)
+                if self.resolve_name(m.group(0))]
 
     def name_of(self, host: str) -> str | None:
         return self._names.get(host)
@@ -225,6 +237,13 @@ _CC_TEXT = re.compile(r"\b(?:CC|Creative\s+Commons)[\s\-]*(?:licen[cs]e\s*)?\(?\
 _AGENCY = re.compile(r"(?:^|\s|\()(AP|Associated Press|Reuters|AFP|Agence France-Presse|dpa|EFE|ANSA|UPI|PA Media|"
                      r"Bloomberg|Xinhua|Kyodo)(?:\)|\s*[—–-]|,|\s*$)")
 _CUE_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+# words that make a short standalone line about another outlet a credit, whatever its exact phrasing
+_CREDIT_CUE = re.compile(
+    r"\b(?:originally|courtesy|republish\w*|reprint\w*|reproduc\w*|repost\w*|syndicat\w*|cross-?post\w*|"
+    r"permission|consent|produced\s+by|distributed\s+by|shared\s+(?:here|with)|thanks\s+to|h/t|hat\s+tip|"
+    r"credit|source|via|(?:published|appeared|ran|posted)\b[^.]{0,40}\bfirst|first\s+(?:published|appeared|ran|posted))\b",
+    re.I)
+MAX_CREDIT_LINE_WORDS = 25
 _STOP_WORDS = {"on", "in", "at", "by", "and", "under", "with", "is", "was", "the", "a", "an", "for", "to", "from"}
 
 
@@ -326,7 +345,9 @@ def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None
                 result.statements.append(sentence[:300])
                 found_here = True
                 break
-        if _PERMISSION.search(text):
+        if not found_here and len(text.split()) <= MAX_CREDIT_LINE_WORDS and _CREDIT_CUE.search(text):
+            found_here = _general_credit(text, anchors, outlets, own, seen_hosts, result)
+        if _PERMISSION.search(text) or (found_here and re.search(r"\b(?:permission|consent)\b", text, re.I)):
             result.permission = True
         if not result.copyright:
             m = _COPYRIGHT.search(text)
@@ -370,6 +391,32 @@ def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None
                 result.license_url = href if href.startswith("http") else None
                 break
     return result
+
+
+def _general_credit(text: str, anchors: list[tuple[str, str]], outlets: OutletDirectory, own: str,
+                    seen: set[str], result: Attribution) -> bool:
+    """A short standalone line with a credit cue that names a known outlet or links another site.
+
+    Catches phrasings no pattern lists ("This report was produced by X and is shared here with its
+    consent"); a sentence inside a long paragraph ("X first reported…") never gets here.
+    """
+    from crawler.urls import is_fetchable
+
+    found = [(name, host, None) for name, host in outlets.find_in(text)]
+    found += [(t.strip(" ."), _host(h), h) for t, h in anchors
+              if t.strip() and is_fetchable(h) and not _CC_URL.search(h) and len(t) < 80]
+    for name, host, url in found:
+        if not host or host == own:
+            continue
+        if host in seen:
+            return True
+        seen.add(host)
+        role = "permission" if re.search(r"\b(?:permission|consent)\b", text, re.I) else "source"
+        url = url or next((h for _t, h in anchors if _host(h) == host), None)
+        result.credits.append(Credit(name, host, url, role, text[:300]))
+        result.statements.append(text[:300])
+        return True
+    return False
 
 
 def _parse(html):

@@ -67,6 +67,15 @@ CREDITED = [
      "propublica.example", "source"),
     ("<p>Adapted from Signal & Noise.</p>", "signalnoise.example", "source"),
     ("<p>Syndicated from The Meridian Ledger</p>", "meridianledger.example", "source"),
+    # phrasings no pattern lists: a short standalone line with a credit cue and a known outlet or a link
+    ("<p>This report was produced by Civic Wire and is shared here with its consent.</p>", "civicwire.example",
+     "permission"),
+    ("<p>The Meridian Ledger published this story first.</p>", "meridianledger.example", "source"),
+    ("<p>Thanks to Atlas Observer for letting us share this article.</p>", "atlasobserver.example", "source"),
+    ("<p>We republish this with the permission of Signal & Noise.</p>", "signalnoise.example", "permission"),
+    ("<p>Distributed by People's Voice Network.</p>", "peoplesvoice.example", "source"),
+    ('<p>This article was shared with us by <a href="http://civicwire.example/2020/x">our friends</a>.</p>',
+     "civicwire.example", "source"),
 ]
 
 
@@ -95,6 +104,10 @@ NOT_CREDIT = [
     "<figure><figcaption>Photo: Common Dreams</figcaption></figure>" if False else "<p>Photo by Jane Smith.</p>",
     "<p>Source: The Copy</p>",
     "<p>A joint press release from Patients for Fair Prices and local officials read in part: it is time.</p>",
+    # an outlet named in the story's own reporting, however short the sentence
+    "<p>Civic Wire first reported the allegations in March, and the council denied them at the time.</p>",
+    "<p>Follow Atlas Observer on social media.</p>",
+    "<p>According to The Meridian Ledger, the council voted against the plan on Tuesday night.</p>",
 ]
 
 
