@@ -136,7 +136,9 @@ def _is_noise(el) -> bool:
     if el.tag in ("html", "body", "main", "article"):
         return False
     if el.tag in _NOISE_TAGS:
-        return el.tag != "header" or el.getparent() is None or el.getparent().tag not in ("article",)
+        # an article's own header or footer (byline, date, credit line) is not the page's
+        parent = el.getparent()
+        return el.tag not in ("header", "footer") or parent is None or parent.tag not in ("article", "section")
     tokens = f"{el.get('class', '')} {el.get('id', '')} {el.get('role', '')}"
     return bool(tokens.strip()) and bool(_NOISE.search(tokens)) and not re.search(
         r"(article|story|entry|post)[-_]?(body|content|text)|byline|credit|source|note", tokens, re.I)

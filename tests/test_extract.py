@@ -149,3 +149,15 @@ def test_a_placeholder_byline_is_what_the_page_shows():
             + "<p>" + "A spokesperson said the plan would be reviewed before the vote next month again. " * 6 + "</p>"
             + "</body></html>")
     assert extract_page(html, "http://scraper.example/groups-urge-halt-to-pension-cuts-plan.html").author == "Staff"
+
+
+def test_byline_and_credit_in_the_articles_own_footer():
+    body = "".join(f"<p>{'The port authority said the strike had cost the city millions in lost trade this week. ' * 3}</p>"
+                   for _ in range(4))
+    html = (f'<html><body><div class="top">Site</div><section class="piece"><h3 class="piece-head">Port strike ends</h3>'
+            f'<div class="piece-body">{body}</div><footer class="piece-foot"><p class="post-meta">Posted by '
+            f'<span class="author">Dara Madsen</span></p><div class="source-date">Originally published by Atlas '
+            f'Observer on June 2, 2021</div></footer></section><footer class="foot">© Site</footer></body></html>')
+    page = extract_page(html, "http://copy.example/2021/06/03/port-strike-ends")
+    assert page.author == "Dara Madsen"
+    assert [c["outlet"] for c in page.attribution["credits"]] == ["Atlas Observer"]
