@@ -174,6 +174,9 @@ def content_region(tree):
         direct = sum(len(p.text_content()) for p in el if isinstance(p.tag, str) and p.tag in ("p", "blockquote", "h2", "h3"))
         if direct > best_len:
             best, best_len = el, direct
+    parent = best.getparent()
+    if parent is not None and parent.tag in ("article", "section") and not _is_noise(parent):
+        return parent   # the body's own article or section also holds its headline, byline and credit lines
     return best
 
 
