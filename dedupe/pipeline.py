@@ -4,8 +4,10 @@ normalise → shingle → signature → candidates → verify → group → line
 
 ``update_stories`` is incremental: only articles without a current signature are signed and queried,
 verified edges are kept in the database, and only the connected components that new edges touch are
-regrouped. ``full=True`` recomputes everything from stored articles. Because grouping depends only on
-the set of verified edges of a component, both give the same stories.
+regrouped. Each signature keeps its article's paragraph identities (hashes of the normalised
+paragraphs), so a pass normalises only new or changed texts; the other stored texts are hashed, not
+re-read word by word. ``full=True`` recomputes everything from stored articles. Because grouping
+depends only on the set of verified edges of a component, both give the same stories.
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ import xxhash
 
 from dedupe.audit import audit_story
 from dedupe.group import Edge, cluster, connected_components, verify
-from dedupe.index import CandidateIndex
+from dedupe.index import banded_pairs, lsh_bands
 from dedupe.lineage import decide, member_from_article
 from dedupe.normalise import paragraph_key
 from dedupe.options import GroupingOptions
-from dedupe.signature import (Signature, SignatureParams, lead_signatures, leads_from_bytes, leads_to_bytes,
-                              shingle_hashes, sign, word_hashes)
+from dedupe.signature import (SignatureParams, lead_signatures, leads_to_bytes, shingle_hashes, sign,
+                              word_hashes)
 from dedupe.storage import Store, utc_now
 
 Progress = Callable[[str, int, int], None]
@@ -110,10 +112,25 @@ def resolve_numeric_dates(store: Store) -> int:
     return changed
 
 
-def _furniture(store: Store, options: GroupingOptions) -> dict[str, set[int]]:
+def _paragraphs_of(store: Store, urls: list[str]) -> Iterator[tuple[str, str, list[str]]]:
+    """(url, site, paragraphs) of these articles, read by primary key."""
+    for i in range(0, len(urls), 500):
+        chunk = urls[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = store.db.execute(f"select url, site, paragraphs from articles where url in ({marks})", chunk).fetchall()
+        for url, site, paragraphs in rows:  # fetched first: the caller may write between two rows
+            yield url, site, json.loads(paragraphs or "[]")
+
+
+def _paragraph_hashes(paragraphs: list[str]) -> np.ndarray:
+    """Each paragraph's identity (the hash of its normalised words; 0 for a paragraph without words)."""
+    return np.array([_key_hash(k) if (k := paragraph_key(p)) else 0 for p in paragraphs], dtype=np.uint64)
+
+
+def _furniture(keys: dict[str, tuple[str, str, np.ndarray]], options: GroupingOptions) -> dict[str, set[int]]:
     counts: dict[str, Counter] = defaultdict(Counter)
-    for site, paragraphs in store.db.execute("select site, paragraphs from articles where page_type = 'article'"):
-        counts[site].update({_key_hash(k) for k in (paragraph_key(p) for p in json.loads(paragraphs or "[]")) if k})
+    for site, _, hashes in keys.values():
+        counts[site].update(set(hashes.tolist()) - {0})
     return {site: {h for h, n in c.items() if n >= options.furniture_min_pages} for site, c in counts.items()}
 
 
@@ -127,84 +144,102 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
 
     with report.stage("normalise"):
         resolve_numeric_dates(store)
-        furniture = _furniture(store, options)
-        texts = _Texts(furniture, options)
-        stored = {r["url"]: r for r in store.db.query(
-            "select url, num_perm, seed, scheme, shingle_size, lead_words, content_hash from signatures")}
         lead_sizes = ",".join(map(str, sorted(options.lead_words)))
-        rows = list(store.db.execute(
-            "select url, site, paragraphs from articles where page_type = 'article' order by url"))
-        report.articles = len(rows)
-        current: dict[str, str] = {}
-        pending: list[tuple[str, list[str]]] = []
-        for url, site, paragraphs in rows:
-            word_list = texts.words(site, json.loads(paragraphs or "[]"))
-            digest = hashlib.sha1(" ".join(word_list).encode()).hexdigest()
-            current[url] = digest
+        stored = {url: (SignatureParams(n, seed, scheme, size) == params and leads == lead_sizes, *rest)
+                  for url, n, seed, scheme, size, leads, *rest in store.db.execute(
+                      "select url, num_perm, seed, scheme, shingle_size, lead_words, content_hash, paragraphs_hash, "
+                      "paragraph_keys from signatures")}  # url -> (same params, content, text hash, paragraph keys)
+        # paragraph identities: kept with each signature, so an article whose text has not changed is not
+        # normalised again (an incremental pass hashes each stored text instead of re-reading its words)
+        keys: dict[str, tuple[str, str, np.ndarray]] = {}
+        for url, site, paragraphs in store.db.execute(
+                "select url, site, paragraphs from articles where page_type = 'article' order by url"):
+            text_hash = xxhash.xxh64_hexdigest((paragraphs or "").encode())
             old = stored.get(url)
-            same_params = (old is not None and SignatureParams.from_row(old) == params
-                           and old["lead_words"] == lead_sizes)
-            if full or not same_params or old["content_hash"] != digest:
-                pending.append((url, word_list))
+            if not full and old and old[2] == text_hash and old[3] is not None:
+                keys[url] = (site, text_hash, np.frombuffer(old[3], dtype=np.uint64))
+            else:
+                keys[url] = (site, text_hash, _paragraph_hashes(json.loads(paragraphs or "[]")))
+        furniture = _furniture(keys, options)
+        texts = _Texts(furniture, options)
+        current: dict[str, str] = {}
+        for url, (site, _, hashes) in list(keys.items()):
+            banned = furniture.get(site, set())
+            kept = np.array([h for h in hashes.tolist() if h and h not in banned], dtype=np.uint64)
+            digest = current[url] = hashlib.sha1(kept.tobytes()).hexdigest()
+            old = stored.get(url)
+            if not full and old and old[0] and old[1] == digest:
+                del keys[url]  # what is left in keys is what gets signed
+        changed = sorted(keys)
+        report.articles = len(current)
         gone = set(stored) - set(current)
-        del rows
+        del stored
 
     with report.stage("signature"):
+        # words, shingles and signatures one article at a time, saved in batches: memory holds the
+        # shingles (4 bytes each) for verification, never every article's words
+        if full:
+            store.save_edges([], replace_all=True)
+        store.delete_signatures(changed + sorted(gone))
         sig_rows = []
-        for i, (url, word_list) in enumerate(pending):
-            wh = word_hashes(word_list)
+        for i, (url, site, paragraphs) in enumerate(_paragraphs_of(store, changed)):
+            wh = word_hashes(texts.words(site, paragraphs))
             sh = shingle_hashes(wh, options.shingle_size)
             texts.shingles[url] = sh
             leads = lead_signatures(wh, options.lead_words, options.shingle_size, params)
             sig_rows.append({"url": url, **options.signature_params(), "n_shingles": int(len(sh)),
                              "hashvalues": sign(sh, params).to_bytes(), "lead_words": lead_sizes,
-                             "lead_hashvalues": leads_to_bytes(leads), "content_hash": current[url]})
-            say("signature", i + 1, len(pending))
-        changed = [u for u, _ in pending]
-        if full:
-            store.save_edges([], replace_all=True)
-        store.delete_signatures(changed + sorted(gone))
+                             "lead_hashvalues": leads_to_bytes(leads), "content_hash": current[url],
+                             "paragraphs_hash": keys[url][1], "paragraph_keys": keys[url][2].tobytes()})
+            if len(sig_rows) >= 1000:
+                store.save_signatures(sig_rows)
+                sig_rows = []
+            say("signature", i + 1, len(changed))
         store.save_signatures(sig_rows)
-        report.signed = len(pending)
-        del sig_rows
+        report.signed = len(changed)
+        del sig_rows, keys
 
     with report.stage("candidates"):
-        index = CandidateIndex(params, options.lsh_threshold)
-        entries = []
+        # every stored signature (full text and leads) is matched band by band against the changed
+        # articles' ones, as MinHashLSH queries would be, without building a MinHashLSH of everything
         new_set = set(changed)
-        queries = []
-        for row in store.db.query("select url, hashvalues, lead_hashvalues, n_shingles from signatures"):
-            if row["n_shingles"] == 0:
-                continue
-            full_sig = Signature.from_bytes(params, row["hashvalues"])
-            leads = leads_from_bytes(params, row["lead_hashvalues"])
-            entries.append((row["url"], full_sig, leads))
-            if row["url"] in new_set:
-                queries.append((row["url"], full_sig, leads))
-        index.add_many(entries)
-        pairs: set[tuple[str, str]] = set()
-        for url, full_sig, leads in queries:
-            for other in index.candidates(url, full_sig, leads):
-                pairs.add((url, other) if url < other else (other, url))
-        report.candidate_pairs = len(pairs)
-        del entries, index
+        width = 4 * params.num_perm
+        n_rows = store.db.execute("select coalesce(sum(length(hashvalues) + coalesce(length(lead_hashvalues), 0)), 0) "
+                                  "from signatures where n_shingles > 0").fetchone()[0] // width
+        matrix = np.empty((n_rows, params.num_perm), dtype=np.uint32)
+        owners = np.empty(n_rows, dtype=np.int64)
+        urls: list[str] = []
+        row = 0
+        for url, full_blob, lead_blob in store.db.execute(
+                "select url, hashvalues, lead_hashvalues from signatures where n_shingles > 0"):
+            blob = full_blob + (lead_blob or b"")
+            matrix[row:row + len(blob) // width] = np.frombuffer(blob, dtype=np.uint32).reshape(-1, params.num_perm)
+            owners[row:row + len(blob) // width] = len(urls)
+            urls.append(url)
+            row += len(blob) // width
+        query = np.fromiter((u in new_set for u in urls), dtype=bool, count=len(urls))
+        found = (banded_pairs(owners, matrix, query, *lsh_bands(options.lsh_threshold, params.num_perm))
+                 if query.any() else np.empty((0, 2), dtype=np.int64))  # (article number, article number)
+        report.candidate_pairs = len(found)
+        del matrix, owners
 
     with report.stage("verify"):
-        need = {u for p in pairs for u in p if u not in texts.shingles}
-        if need:
-            for url, site, paragraphs in store.db.execute(
-                    "select url, site, paragraphs from articles where page_type = 'article'"):
-                if url in need:
-                    texts.shingles[url] = shingle_hashes(texts.words(site, json.loads(paragraphs or "[]")),
-                                                         options.shingle_size)
+        need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in texts.shingles)
+        for url, site, paragraphs in _paragraphs_of(store, need):
+            texts.shingles[url] = shingle_hashes(texts.words(site, paragraphs), options.shingle_size)
         new_edges = []
-        for a, b in sorted(pairs):
-            edge = verify(a, b, texts.shingles[a], texts.shingles[b], options.min_containment)
-            if edge:
-                new_edges.append({"a": edge.a, "b": edge.b, "containment": edge.containment, "jaccard": edge.jaccard})
+        for start in range(0, len(found), 100_000):  # in slices: millions of pairs as Python ints weigh
+            part = found[start:start + 100_000]
+            for a, b in zip(part[:, 0].tolist(), part[:, 1].tolist()):
+                edge = verify(urls[a], urls[b], texts.shingles[urls[a]], texts.shingles[urls[b]],
+                              options.min_containment)
+                if edge:
+                    new_edges.append({"a": edge.a, "b": edge.b, "containment": edge.containment,
+                                      "jaccard": edge.jaccard})
         store.save_edges(new_edges)
         report.edges_new = len(new_edges)
         texts.shingles.clear()
+        del found, urls
 
     with report.stage("group"):
         all_nodes = sorted(current)
@@ -375,18 +410,18 @@ def group_texts(texts: dict[str, list[str]], options: GroupingOptions | None = N
 
     options = options or GroupingOptions()
     params = SignatureParams(**options.signature_params())
-    shingles, entries = {}, []
-    for url, paragraphs in texts.items():
-        wh = word_hashes([w for p in paragraphs for w in words_of(p)])
+    urls = list(texts)
+    shingles, sigs, owners = {}, [], []
+    for i, url in enumerate(urls):
+        wh = word_hashes([w for p in texts[url] for w in words_of(p)])
         sh = shingle_hashes(wh, options.shingle_size)
         shingles[url] = sh
-        entries.append((url, sign(sh, params), lead_signatures(wh, options.lead_words, options.shingle_size, params)))
-    index = CandidateIndex(params, options.lsh_threshold)
-    index.add_many(entries)
-    pairs = set()
-    for url, full_sig, leads in entries:
-        for other in index.candidates(url, full_sig, leads):
-            pairs.add((url, other) if url < other else (other, url))
+        for sig in (sign(sh, params), *lead_signatures(wh, options.lead_words, options.shingle_size, params)):
+            sigs.append(sig.hashvalues)
+            owners.append(i)
+    found = banded_pairs(np.array(owners, dtype=np.int64), np.array(sigs, dtype=np.uint32).reshape(-1, params.num_perm),
+                         np.ones(len(urls), dtype=bool), *lsh_bands(options.lsh_threshold, params.num_perm))
+    pairs = {(urls[a], urls[b]) if urls[a] < urls[b] else (urls[b], urls[a]) for a, b in found.tolist()}
     edges = [e for a, b in sorted(pairs)
              if (e := verify(a, b, shingles[a], shingles[b], options.min_containment)) is not None]
     return cluster(sorted(texts), edges)

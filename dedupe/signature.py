@@ -114,11 +114,6 @@ def leads_to_bytes(leads: list[Signature]) -> bytes | None:
     return b"".join(s.to_bytes() for s in leads) or None
 
 
-def leads_from_bytes(params: SignatureParams, blob: bytes | None) -> list[Signature]:
-    step = params.num_perm * 4
-    return [Signature.from_bytes(params, blob[i:i + step]) for i in range(0, len(blob or b""), step)]
-
-
 def check_compatible(a: SignatureParams, b: SignatureParams) -> None:
     if a != b:
         raise SignatureMismatch(f"signatures built with different parameters cannot be compared: {a} vs {b}")

@@ -23,7 +23,7 @@ import sqlite_utils
 
 from dedupe.errors import LockedError, StorageError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def utc_now() -> str:
@@ -99,7 +99,16 @@ def _schema_v2(db: sqlite_utils.Database) -> None:
         db["signatures"].add_column("lead_words", str)
 
 
-MIGRATIONS = {1: _schema_v1, 2: _schema_v2}
+def _schema_v3(db: sqlite_utils.Database) -> None:
+    """Signatures keep their article's paragraph identities, so grouping does not normalise unchanged texts again."""
+    columns = db["signatures"].columns_dict
+    if "paragraphs_hash" not in columns:
+        db["signatures"].add_column("paragraphs_hash", str)
+    if "paragraph_keys" not in columns:
+        db["signatures"].add_column("paragraph_keys", bytes)
+
+
+MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3}
 
 
 @dataclass

@@ -86,6 +86,7 @@ class NewsSpider(scrapy.Spider):
             slot = self.crawler.engine.downloader.slots.get(self.crawler.engine.downloader.get_slot_key(request))
             if slot is not None:
                 slot.delay = max(slot.delay, delay)
+                slot.jitter = 0.0   # Scrapy's ±50% jitter would undercut the Crawl-delay
             self.logger.info("Crawl-delay %s s for %s", delay, base)
         for url in robots_sitemaps(parsed) or [f"{base}/sitemap.xml"]:
             if self._allowed(url):

@@ -1,0 +1,85 @@
+"""Candidate search by sorted bands, and incremental grouping that skips unchanged texts."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from datasketch import MinHashLSH
+
+from bench.corpus import make_corpus
+from dedupe.index import banded_pairs, lsh_bands
+from dedupe.normalise import words
+from dedupe.options import GroupingOptions
+from dedupe.pipeline import update_stories
+from dedupe.signature import SignatureParams, lead_signatures, shingle_hashes, sign, word_hashes
+from dedupe.storage import FetchRecord, Store
+
+
+def _signed(texts: dict[str, list[str]], options: GroupingOptions):
+    params = SignatureParams(**options.signature_params())
+    out = []
+    for url, paragraphs in texts.items():
+        wh = word_hashes([w for p in paragraphs for w in words(p)])
+        out.append((url, sign(shingle_hashes(wh, options.shingle_size), params),
+                    lead_signatures(wh, options.lead_words, options.shingle_size, params)))
+    return params, out
+
+
+def test_banded_pairs_are_what_minhashlsh_returns():
+    options = GroupingOptions()
+    params, entries = _signed(make_corpus(400, seed=3), options)
+    queries = {url for i, (url, _, _) in enumerate(entries) if i % 7 == 0}
+    lsh = MinHashLSH(threshold=options.lsh_threshold, num_perm=params.num_perm)
+    with lsh.insertion_session() as session:
+        for url, full, leads in entries:
+            for part, sig in enumerate((full, *leads)):
+                session.insert((url, part), sig.minhash(), check_duplication=False)
+    expected = set()
+    for url, full, leads in entries:
+        if url in queries:
+            expected.update(tuple(sorted((url, other))) for sig in (full, *leads)
+                            for other, _part in lsh.query(sig.minhash()) if other != url)
+
+    urls = [url for url, _, _ in entries]
+    rows = [(i, sig.hashvalues) for i, (_, full, leads) in enumerate(entries) for sig in (full, *leads)]
+    owners = np.array([i for i, _ in rows], dtype=np.int64)
+    matrix = np.array([h for _, h in rows], dtype=np.uint32)
+    query = np.array([u in queries for u in urls])
+    found = banded_pairs(owners, matrix, query, *lsh_bands(options.lsh_threshold, params.num_perm))
+    assert {tuple(sorted((urls[a], urls[b]))) for a, b in found.tolist()} == expected
+    assert expected  # the corpus has copies
+
+
+def _add(store: Store, url: str, paragraphs: list[str]) -> None:
+    body = json.dumps(paragraphs).encode()
+    store.save_fetch(FetchRecord(url=url, requested_url=url, final_url=url, status=200,
+                                 headers={"content-type": "text/html"}, body=body, fetched_at="2020-01-01T00:00:00"))
+    store.save_article({"url": url, "site": url.split("/")[2], "page_type": "article", "title": url,
+                        "paragraphs": paragraphs, "text": "\n".join(paragraphs), "content_hash": url})
+
+
+def _partition(store: Store) -> set[frozenset]:
+    groups: dict[str, set] = {}
+    for url, sid in store.db.execute("select url, story_id from members"):
+        groups.setdefault(sid, set()).add(url)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_incremental_signs_only_new_or_changed_texts_and_matches_a_rebuild(tmp_path):
+    texts = list(make_corpus(300, seed=5).items())
+    options = GroupingOptions(furniture_min_pages=10**6)  # no furniture: new pages never change old fingerprints
+    store = Store(tmp_path / "t.db")
+    for url, paragraphs in texts[:250]:
+        _add(store, url, paragraphs)
+    assert update_stories(store, options).signed == 250
+    assert update_stories(store, options).signed == 0  # nothing new: nothing normalised or signed again
+
+    for url, paragraphs in texts[250:]:
+        _add(store, url, paragraphs)
+    edited_url, edited = texts[0]
+    _add(store, edited_url, edited + ["A paragraph added by a later edit of this article, long enough to count."])
+    assert update_stories(store, options).signed == 51  # the 50 new articles and the edited one
+    incremental = _partition(store)
+    update_stories(store, options, full=True)
+    assert _partition(store) == incremental
