@@ -29,6 +29,8 @@ def main() -> int:
     ap.add_argument("--extra", action="append", default=[], help="syndweb plugin(s) for unseen layouts/phrasings")
     ap.add_argument("--reuse", action="store_true", help="keep an existing generated web and DB")
     ap.add_argument("--recrawl", action="store_true", help="crawl a second time and audit re-downloads")
+    ap.add_argument("--kill-after", type=float, default=0,
+                    help="SIGKILL the first crawl (and its crawl process) after this many seconds, then resume it")
     args = ap.parse_args()
 
     syndweb = os.path.abspath(args.syndweb)
@@ -60,6 +62,12 @@ def main() -> int:
         seeds = os.path.join(web, "seeds.txt")
         crawl = ["syndtrace", "crawl", "--seeds-file", seeds, "--proxy", f"http://127.0.0.1:{port}", "--delay", "0",
                  "--concurrency", str(args.concurrency), "--per-site", "8", "--db", db, "--quiet"]
+        if args.kill_after:
+            victim = subprocess.Popen(crawl, start_new_session=True)
+            time.sleep(args.kill_after)
+            os.killpg(victim.pid, signal.SIGKILL)
+            victim.wait()
+            print(f"crawl killed with SIGKILL after {args.kill_after:.0f} s; resuming", flush=True)
         for attempt in range(2 if args.recrawl else 1):
             start = time.time()
             subprocess.run(crawl, check=True)
@@ -78,6 +86,14 @@ def main() -> int:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    rows, distinct = conn.execute("select count(*), count(distinct url) from fetches").fetchone()
+    articles = conn.execute("select count(*) from articles").fetchone()[0]
+    print(f"database: {rows} capture rows for {distinct} URLs, {articles} article rows, "
+          f"integrity {conn.execute('pragma integrity_check').fetchone()[0]}")
+    conn.close()
     subprocess.run(["syndtrace", "export", "--format", "json", "-o", result, "--db", db], check=True)
     subprocess.run([sys.executable, os.path.join(syndweb, "score.py"), "--truth", os.path.join(web, "truth.json"),
                     "--result", result, "--log", log], check=True)

@@ -1,0 +1,285 @@
+"""Scale of grouping: ingest, full rebuild and incremental update at 10k, 50k and 100k articles.
+
+    python bench/scale.py [--sizes 10000,50000,100000] [--seed 1] [--workdir /tmp/syndtrace-scale]
+                          [--svg bench/scale.svg] [--json results.json]
+
+For each size N, a synthetic news web (``bench.corpus.SyndicatedCorpus``: stories with 1–6 copies —
+credited reprints, excerpts, edited copies, uncredited scrapes, copies of copies — site furniture, and
+hard negatives sharing press-release paragraphs) is written as a WARC of HTML pages, then, each step in
+a child process whose time and peak RSS (``os.wait4``) are measured:
+
+1. ingest: the WARC into a fresh database (``crawler.warc.ingest_and_trace``, the function behind
+   ``syndtrace ingest``: extraction, storage, then the first grouping, whose share is timed separately);
+2. incremental: another WARC of N/10 new articles — 70% new stories, 30% new copies of stories already
+   stored — ingested the same way; its grouping step (``update_stories``) is the incremental update;
+3. rebuild: ``syndtrace rebuild --json`` on the grown database (signatures, candidates, verification,
+   stories, lineage, audit recomputed from the stored extracted text; no re-extraction). The
+   incremental update must have produced the same stories as this full rebuild of the same database.
+
+Figures are ratios against the full rebuild measured in the same run; "rebuild µs/article" shows how
+the cost per article grows with N. Pairwise precision and recall of the stories against the
+generator's truth are printed as a sanity check of the corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from math import comb
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from bench.corpus import SyndicatedCorpus, write_warc  # noqa: E402
+
+MEMORY_LIMIT_MB = 1536
+
+
+# -- children ------------------------------------------------------------------------------------------
+def child_ingest(db: str, warc: str) -> int:
+    """`syndtrace ingest` in this process, with its grouping step timed on its own; prints JSON."""
+    import dedupe.pipeline as pipeline
+    from crawler.warc import ingest_and_trace
+
+    spent: dict[str, float] = {}
+    update_stories = pipeline.update_stories
+
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return update_stories(*args, **kwargs)
+        finally:
+            spent["group"] = time.perf_counter() - start
+
+    pipeline.update_stories = timed
+    start = time.perf_counter()
+    report, grouping = ingest_and_trace(db, [warc])
+    print(json.dumps({"seconds": time.perf_counter() - start, "group_seconds": spent["group"],
+                      "stored": report.stored, "skipped": report.skipped, "grouping": grouping.__dict__}))
+    return 0
+
+
+def measured(cmd: list[str]) -> tuple[float, float, str]:
+    """Run a command; its wall seconds, peak RSS in MB (its own high-water mark) and stdout."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text = out.read().decode()
+        if proc.returncode != 0:
+            sys.stderr.write(err.read().decode()[-4000:])
+            raise SystemExit(f"failed (exit {proc.returncode}): {' '.join(cmd)}")
+    return wall, usage.ru_maxrss / 1024, text
+
+
+def syndtrace_cmd() -> list[str]:
+    exe = shutil.which("syndtrace")
+    return [exe] if exe else [sys.executable, "-c", "from cli.app import main; main()"]
+
+
+# -- checks --------------------------------------------------------------------------------------------
+def partition(db: str) -> dict[str, str]:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        return dict(conn.execute("select url, story_id from members"))
+    finally:
+        conn.close()
+
+
+def same_stories(a: dict[str, str], b: dict[str, str]) -> bool:
+    def groups(p: dict[str, str]) -> set[frozenset]:
+        by: dict[str, set] = {}
+        for url, sid in p.items():
+            by.setdefault(sid, set()).add(url)
+        return {frozenset(g) for g in by.values()}
+    return groups(a) == groups(b)
+
+
+def pair_scores(pred: dict[str, str], truth: dict[str, int]) -> tuple[float, float]:
+    """Pairwise precision and recall of the stories against the generator's truth."""
+    urls = [u for u in truth if u in pred]
+    cells = Counter((pred[u], truth[u]) for u in urls)
+    tp = sum(comb(c, 2) for c in cells.values())
+    pp = sum(comb(c, 2) for c in Counter(pred[u] for u in urls).values())
+    tt = sum(comb(c, 2) for c in Counter(truth[u] for u in urls).values())
+    return (tp / pp if pp else 1.0), (tp / tt if tt else 1.0)
+
+
+# -- one size ------------------------------------------------------------------------------------------
+def run_size(n: int, args, work: str) -> dict:
+    from crawler.urls import url_key
+
+    say = lambda msg: print(f"  [{n}] {msg}", flush=True)  # noqa: E731
+    corpus = SyndicatedCorpus(n_sites=max(25, n // 500), seed=args.seed)
+    start = time.perf_counter()
+    base, next_story = corpus.pages(n)
+    n_delta = n // 10
+    n_join = int(n_delta * args.join_share)
+    delta, _ = corpus.pages(n_delta - n_join, first_story=next_story)
+    delta += corpus.extra_copies(n_join, range(next_story))
+    base_warc, delta_warc = os.path.join(work, f"base-{n}.warc.gz"), os.path.join(work, f"delta-{n}.warc.gz")
+    size = write_warc(corpus, base, base_warc)
+    write_warc(corpus, delta, delta_warc)
+    truth = {url_key(p.url): p.story for p in base + delta}
+    say(f"generated {len(base)} + {len(delta)} pages, {next_story} stories, {corpus.n_sites} sites, "
+        f"WARC {size / 2**20:.0f} MB, {time.perf_counter() - start:.1f} s")
+    del base, delta
+
+    db = os.path.join(work, f"scale-{n}.db")
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    child = [sys.executable, os.path.abspath(__file__), "--child-ingest", db]
+    rebuild = syndtrace_cmd() + ["rebuild", "--json", "--quiet", "--db", db]
+
+    ingest_s, ingest_mb, out = measured(child + [base_warc])
+    ing = json.loads(out.strip().splitlines()[-1])
+    say(f"ingest {ingest_s:.1f} s (its first grouping {ing['group_seconds']:.1f} s), peak {ingest_mb:.0f} MB, "
+        f"{ing['grouping']['articles']} articles")
+
+    delta_s, delta_mb, out = measured(child + [delta_warc])
+    inc = json.loads(out.strip().splitlines()[-1])
+    incremental = partition(db)
+    say(f"incremental: ingest {delta_s:.1f} s, grouping {inc['group_seconds']:.2f} s, peak {delta_mb:.0f} MB; "
+        f"{inc['grouping']['signed']} signed, stages {inc['grouping']['timings']}")
+
+    rebuild_s, rebuild_mb, out = measured(rebuild)
+    reb = json.loads(out)
+    full = partition(db)
+    same = same_stories(incremental, full)
+    precision, recall = pair_scores(full, truth)
+    say(f"rebuild {rebuild_s:.1f} s, peak {rebuild_mb:.0f} MB, {reb['articles']} articles, {reb['stories']} stories "
+        f"({reb['stories_with_copies']} with copies); same stories as incremental: {same}; "
+        f"pair precision {precision:.4f} recall {recall:.4f}; stages {reb['timings']}")
+
+    if not args.keep:
+        for path in (base_warc, delta_warc, db, db + "-wal", db + "-shm", db + ".lock"):
+            if os.path.exists(path):
+                os.remove(path)
+    return {
+        "n": n, "delta": n_delta, "stories": next_story, "sites": corpus.n_sites, "warc_mb": size / 2**20,
+        "ingest_s": ingest_s, "ingest_group_s": ing["group_seconds"], "ingest_mb": ingest_mb,
+        "incremental_ingest_s": delta_s, "incremental_s": inc["group_seconds"], "incremental_mb": delta_mb,
+        "incremental_timings": inc["grouping"]["timings"], "incremental_signed": inc["grouping"]["signed"],
+        "rebuild_s": rebuild_s, "rebuild_mb": rebuild_mb, "rebuild_timings": reb["timings"],
+        "articles": reb["articles"], "stories_found": reb["stories"], "with_copies": reb["stories_with_copies"],
+        "same_stories": same, "precision": precision, "recall": recall,
+    }
+
+
+# -- output --------------------------------------------------------------------------------------------
+def table(rows: list[dict]) -> str:
+    head = ("| N (+10%) | ingest N s | rebuild s | rebuild peak MB | incremental s | incremental / rebuild | "
+            "rebuild µs/article | incremental ms/new article | same stories | pair P / R |")
+    lines = [head, "|" + "|".join(["---:"] * 10) + "|"]
+    for r in rows:
+        lines.append(
+            f"| {r['n']:,} | {r['ingest_s']:.0f} | {r['rebuild_s']:.1f} | {r['rebuild_mb']:.0f} | "
+            f"{r['incremental_s']:.1f} | {r['incremental_s'] / r['rebuild_s']:.2f} | "
+            f"{r['rebuild_s'] / r['articles'] * 1e6:.0f} | {r['incremental_s'] / r['delta'] * 1e3:.2f} | "
+            f"{'yes' if r['same_stories'] else 'NO'} | {r['precision']:.3f} / {r['recall']:.3f} |")
+    return "\n".join(lines)
+
+
+def svg(rows: list[dict], path: str) -> None:
+    """Two small line charts (seconds and peak MB against N), hand-written SVG: no plotting dependency."""
+    w, h, pad = 360, 240, 48
+    xs = [r["n"] for r in rows]
+    xmax = max(xs) * 1.05
+
+    def panel(x0: int, title: str, series: list[tuple[str, str, list[float]]], ymax: float,
+              limit: float | None = None) -> str:
+        def px(x: float) -> float:
+            return x0 + pad + (w - pad - 12) * x / xmax
+
+        def py(y: float) -> float:
+            return 20 + (h - pad - 20) * (1 - y / ymax)
+
+        parts = [f'<text x="{x0 + w / 2}" y="14" text-anchor="middle" font-weight="bold">{title}</text>',
+                 f'<line x1="{px(0)}" y1="{py(0)}" x2="{px(xmax)}" y2="{py(0)}" stroke="#000"/>',
+                 f'<line x1="{px(0)}" y1="{py(0)}" x2="{px(0)}" y2="{py(ymax)}" stroke="#000"/>']
+        for i in range(5):
+            y = ymax * i / 4
+            parts.append(f'<text x="{px(0) - 4}" y="{py(y) + 4}" text-anchor="end">{y:.0f}</text>')
+            parts.append(f'<line x1="{px(0)}" y1="{py(y)}" x2="{px(xmax)}" y2="{py(y)}" stroke="#ddd"/>')
+        for x in xs:
+            parts.append(f'<text x="{px(x)}" y="{py(0) + 16}" text-anchor="middle">{x // 1000}k</text>')
+        parts.append(f'<text x="{x0 + w / 2}" y="{h - 6}" text-anchor="middle">articles</text>')
+        if limit:
+            parts.append(f'<line x1="{px(0)}" y1="{py(limit)}" x2="{px(xmax)}" y2="{py(limit)}" stroke="#c00" '
+                         f'stroke-dasharray="5,4"/><text x="{px(xmax)}" y="{py(limit) - 4}" text-anchor="end" '
+                         f'fill="#c00">limit {limit:.0f} MB</text>')
+        for i, (name, colour, ys) in enumerate(series):
+            pts = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, ys))
+            parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
+            parts.extend(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{colour}"/>' for x, y in zip(xs, ys))
+            parts.append(f'<text x="{px(0) + 8}" y="{30 + 14 * i}" fill="{colour}">{name}</text>')
+        return "\n".join(parts)
+
+    secs = [("full rebuild (N + 10%)", "#1f77b4", [r["rebuild_s"] for r in rows]),
+            ("first grouping of an ingest (N)", "#888", [r["ingest_group_s"] for r in rows]),
+            ("incremental (+10%)", "#2ca02c", [r["incremental_s"] for r in rows])]
+    mem = [("full rebuild", "#1f77b4", [r["rebuild_mb"] for r in rows]),
+           ("incremental ingest (extract + group)", "#2ca02c", [r["incremental_mb"] for r in rows])]
+    smax = max(max(s[2]) for s in secs) * 1.1
+    mmax = max(MEMORY_LIMIT_MB, max(max(s[2]) for s in mem)) * 1.25
+    body = panel(0, "grouping seconds", secs, smax) + "\n" + panel(w + 20, "peak RSS, MB", mem, mmax, MEMORY_LIMIT_MB)
+    with open(path, "w") as fh:
+        fh.write(f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * w + 20}" height="{h}" '
+                 f'font-family="sans-serif" font-size="11">\n<rect width="100%" height="100%" fill="#fff"/>\n'
+                 f'{body}\n</svg>\n')
+
+
+def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--child-ingest":
+        return child_ingest(sys.argv[2], sys.argv[3])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,50000,100000", help="comma-separated article counts")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--join-share", type=float, default=0.3,
+                    help="share of the +10%% articles that are new copies of stories already stored")
+    ap.add_argument("--workdir", default="/tmp/syndtrace-scale")
+    ap.add_argument("--keep", action="store_true", help="keep the WARC files and databases")
+    ap.add_argument("--svg", default=os.path.join(ROOT, "bench", "scale.svg"), help="chart to write ('' for none)")
+    ap.add_argument("--json", default=None, help="also write the figures as JSON here")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    os.makedirs(args.workdir, exist_ok=True)
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+          flush=True)
+    rows = []
+    started = time.perf_counter()
+    for n in sizes:
+        rows.append(run_size(n, args, args.workdir))
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(rows, fh, indent=1)
+    print()
+    print(table(rows))
+    biggest = max(rows, key=lambda r: r["n"])
+    peak = max(biggest["rebuild_mb"], biggest["incremental_mb"])
+    print(f"\n{biggest['n']:,} articles group within {peak:.0f} MB peak RSS "
+          f"({'within' if peak <= MEMORY_LIMIT_MB else 'OVER'} the {MEMORY_LIMIT_MB} MB requirement); "
+          f"total {time.perf_counter() - started:.0f} s")
+    if args.svg:
+        svg(rows, args.svg)
+        print(f"chart: {args.svg}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
