@@ -93,7 +93,9 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.engine.crawl(self._request(url, self.parse_listing_file, priority=5))
 
     def parse_listing_file(self, response):
-        """A sitemap, sitemap index or feed: its page URLs are scheduled."""
+        """A sitemap, sitemap index or feed: stored (so a re-crawl asks whether it changed), its page URLs
+        scheduled."""
+        yield self._capture(response)
         if response.status != 200:
             return
         pages, nested = parse_sitemap(response.body)
@@ -106,14 +108,18 @@ class NewsSpider(scrapy.Spider):
             if self._allowed(url):
                 yield self._request(url, self.parse_page)
 
-    def parse_page(self, response):
+    @staticmethod
+    def _capture(response) -> PageItem:
         headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")
                    for k, v in response.headers.items()}
-        yield PageItem(
+        return PageItem(
             url=url_key(response.url), requested_url=response.meta.get("requested_url", url_key(response.url)),
             final_url=response.url, status=response.status, headers=headers, body=response.body,
             fetched_at=_now(), cached="cached" in response.flags,
         )
+
+    def parse_page(self, response):
+        yield self._capture(response)
         if response.status != 200 or not isinstance(response, scrapy.http.TextResponse):
             return
         for url in fast_links(response.body, response.url):
