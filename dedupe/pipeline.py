@@ -34,6 +34,7 @@ from dedupe.signature import (SignatureParams, lead_signatures, leads_to_bytes, 
 from dedupe.storage import Store, utc_now
 
 Progress = Callable[[str, int, int], None]
+LINEAGE_BATCH = 5000   # articles read at once by the lineage stage
 
 
 @dataclass
@@ -272,8 +273,16 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
         for host, name in store.outlets().items():
             outlets.add(host, name)
 
+        aliases = dict(store.db.execute("select source_url, target_url from aliases"))
+
         def resolve(url: str) -> str:
-            return store.resolve_alias(url_key(url))
+            """Where a linked URL leads, following recorded redirects (from memory: one query per link
+            would dominate the stage)."""
+            url, seen = url_key(url), set()
+            while url in aliases and url not in seen:
+                seen.add(url)
+                url = aliases[url]
+            return url
 
         captured = {u: t for u, t in store.db.execute("select url, fetched_at from fetches")}
         furniture_sites: dict[int, set[str]] = defaultdict(set)
@@ -285,8 +294,17 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
             """Boilerplate several other sites also repeat (spam, ads): no evidence of who copied whom."""
             return len(furniture_sites.get(_key_hash(key), set()) - {site}) >= 2
         stories, members, lineage_rows, audit_rows = [], [], [], []
+        loaded: dict[str, dict] = {}
         for gi, group in enumerate(groups):
-            arts = store.articles(urls=group) if len(group) > 1 else [store.article(group[0])]
+            if group[0] not in loaded:   # load the next few thousand articles at once, in group order
+                loaded.clear()
+                batch: list[str] = []
+                for later in groups[gi:]:
+                    if batch and len(batch) + len(later) > LINEAGE_BATCH:
+                        break
+                    batch.extend(later)
+                loaded.update((a["url"], a) for a in store.articles(page_type=None, urls=batch))
+            arts = [loaded[u] for u in sorted(group)]
             ms = [member_from_article(a, site_of, resolve, outlets.resolve_name, captured.get(a["url"])) for a in arts]
             decisions = decide(ms, generic)
             sid = story_id(group)
