@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 
 from dedupe.storage import FetchRecord, Store
 
@@ -66,8 +67,10 @@ def store_capture(store: Store, rec: FetchRecord, run_id: int | None = None) -> 
 def needs_extraction(store: Store, rec: FetchRecord, state: str) -> bool:
     if not (200 <= rec.status < 300) or state == "duplicate":
         return False
-    if not is_html(rec.content_type or rec.headers.get("content-type", ""), rec.body):
-        logger.warning("skipped %s: %s", rec.url, why_not_html(rec.content_type, rec.body))
+    content_type = rec.content_type or rec.headers.get("content-type", "")
+    if not is_html(content_type, rec.body):
+        if not re.search(r"xml|rss|atom", content_type, re.I):   # sitemaps and feeds are kept, not skipped
+            logger.warning("skipped %s: %s", rec.url, why_not_html(content_type, rec.body))
         return False
     if state == "unchanged":
         row = store.db.execute("select content_hash from articles where url = ?", [rec.url]).fetchone()
