@@ -7,6 +7,7 @@ keeps the records before the damage and says so.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -40,8 +41,9 @@ def read_warc(path: str, max_bytes: int = MAX_RECORD_BYTES) -> tuple[list[FetchR
 
     records: list[FetchRecord] = []
     problems: list[str] = []
+    noise = io.StringIO()   # warcio writes its own warnings, raw bytes included, straight to stderr
     try:
-        with open(path, "rb") as fh:
+        with open(path, "rb") as fh, contextlib.redirect_stderr(noise):
             for rec in ArchiveIterator(fh):
                 if rec.rec_type != "response" or rec.http_headers is None:
                     continue
@@ -68,6 +70,8 @@ def read_warc(path: str, max_bytes: int = MAX_RECORD_BYTES) -> tuple[list[FetchR
             problems.append(f"{path}: truncated or corrupt after {len(records)} records ({reason})")
         else:
             problems.append(f"{path}: not a readable WARC file ({reason})")
+    if "not followed by newline" in noise.getvalue() and records:
+        problems.append(f"{path}: some records were not followed by a blank line (a Content-Length may be wrong)")
     return records, problems
 
 
