@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from cli import render
-from dedupe.errors import SyndtraceError, UserInputError
+from dedupe.errors import LockedError, SyndtraceError, UserInputError
 
 app = typer.Typer(
     name="syndtrace",
@@ -217,7 +217,11 @@ def watch(
                                                                log_level="ERROR" if quiet else "WARNING"))
 
     def once():
-        report, grouping = crawl_and_trace(str(db), options)
+        try:
+            report, grouping = crawl_and_trace(str(db), options)
+        except LockedError as exc:   # another run (cron, a manual crawl) is busy: skip this round, not the watch
+            err.print(f"skipped this round: {exc}", markup=False)
+            return
         if not quiet:
             out.print(render.crawl_summary(report, grouping))
 

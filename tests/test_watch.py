@@ -117,3 +117,16 @@ def test_watch_loop_waits_out_the_interval():
     calls, sleeps = [], []
     assert watch(lambda: calls.append(1), every=10, runs=3, sleep=sleeps.append) == 3
     assert len(calls) == 3 and len(sleeps) == 2 and all(9 <= s <= 10 for s in sleeps)
+
+
+def test_watch_skips_a_round_while_another_run_holds_the_database(little_web, tmp_path):
+    from dedupe.storage import Store
+
+    db = tmp_path / "w.db"
+    cli("sites", "add", "http://gamma.example/", "--db", db)
+    holder = Store(str(db))
+    with holder.run_lock():
+        result = cli("watch", "--every", "1s", "--runs", 2, "--delay", 0, "--proxy", little_web.proxy, "--db", db)
+    holder.close()
+    assert result.exit_code == 0, result.output
+    assert result.output.count("skipped this round") == 2
