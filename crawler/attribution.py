@@ -107,6 +107,9 @@ class Attribution:
     permission: bool = False
     statements: list[str] = field(default_factory=list)
     credited_author: str | None = None   # a person named by a credit or copyright line
+    # short lines with a credit cue that named no outlet known when the page was read; the outlets learnt
+    # by the whole crawl resolve them later (cue_line_credit at lineage time)
+    cue_lines: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -351,7 +354,15 @@ def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None
                 found_here = True
                 break
         if not found_here and len(text.split()) <= MAX_CREDIT_LINE_WORDS and _CREDIT_CUE.search(text):
-            found_here = _general_credit(text, anchors, outlets, own, seen_hosts, result)
+            credit = cue_line_credit(text, outlets, own, anchors)
+            if credit is None:
+                result.cue_lines.append(text[:300])
+            else:
+                found_here = True
+                if credit.host not in seen_hosts:
+                    seen_hosts.add(credit.host)
+                    result.credits.append(credit)
+                    result.statements.append(credit.text)
         if _PERMISSION.search(text) or (found_here and re.search(r"\b(?:permission|consent)\b", text, re.I)):
             result.permission = True
         if not result.copyright:
@@ -398,9 +409,10 @@ def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None
     return result
 
 
-def _general_credit(text: str, anchors: list[tuple[str, str]], outlets: OutletDirectory, own: str,
-                    seen: set[str], result: Attribution) -> bool:
-    """A short standalone line with a credit cue that names a known outlet or links another site.
+def cue_line_credit(text: str, outlets: OutletDirectory, own: str,
+                    anchors: list[tuple[str, str]] = ()) -> Credit | None:
+    """The credit in a short standalone line with a credit cue: the first known outlet it names, or the
+    first other site it links.
 
     Catches phrasings no pattern lists ("This report was produced by X and is shared here with its
     consent"); a sentence inside a long paragraph ("X first reported…") never gets here.
@@ -411,17 +423,11 @@ def _general_credit(text: str, anchors: list[tuple[str, str]], outlets: OutletDi
     found += [(t.strip(" ."), _host(h), h) for t, h in anchors
               if t.strip() and is_fetchable(h) and not _CC_URL.search(h) and len(t) < 80]
     for name, host, url in found:
-        if not host or host == own:
-            continue
-        if host in seen:
-            return True
-        seen.add(host)
-        role = "permission" if re.search(r"\b(?:permission|consent)\b", text, re.I) else "source"
-        url = url or next((h for _t, h in anchors if _host(h) == host), None)
-        result.credits.append(Credit(name, host, url, role, text[:300]))
-        result.statements.append(text[:300])
-        return True
-    return False
+        if host and host != own:
+            role = "permission" if re.search(r"\b(?:permission|consent)\b", text, re.I) else "source"
+            url = url or next((h for _t, h in anchors if _host(h) == host), None)
+            return Credit(name, host, url, role, text[:300])
+    return None
 
 
 def _parse(html):

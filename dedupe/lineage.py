@@ -104,12 +104,29 @@ class Member:
 
 
 def member_from_article(article: dict, site_of: Callable[[str], str], resolve_url: Callable[[str], str],
-                        resolve_name: Callable[[str], str | None], captured: str | None = None) -> Member:
-    """Build a Member from a stored article row (attribution already parsed)."""
+                        resolve_name: Callable[[str], str | None], captured: str | None = None,
+                        read_cue_line: Callable[[str, str], tuple[str, str] | None] = lambda line, site: None
+                        ) -> Member:
+    """Build a Member from a stored article row (attribution already parsed).
+
+    Args:
+        read_cue_line: (line, own site) → (credited host, role) or None, for the short credit-cue lines the
+            page named no known outlet in when it was read (outlets are learnt as the crawl goes on).
+    """
     attr = article.get("attribution") or {}
     hosts: set[str] = set()
     names: set[str] = set()
     excerpt = False
+    credit_keys = {paragraph_key(c.get("text") or ""): c.get("host") for c in attr.get("credits", [])}
+    notice_keys = {paragraph_key(s) for s in attr.get("statements", [])}
+    permission = bool(attr.get("permission"))
+    for line in attr.get("cue_lines", []):
+        found = read_cue_line(line, article["site"])
+        if found:
+            hosts.add(found[0])
+            credit_keys[paragraph_key(line)] = found[0]
+            notice_keys.add(paragraph_key(line))
+            permission |= found[1] == "permission"
     for credit in attr.get("credits", []):
         if credit.get("role") not in SOURCE_ROLES:
             continue
@@ -128,9 +145,9 @@ def member_from_article(article: dict, site_of: Callable[[str], str], resolve_ur
         paragraph_keys=[k for k in (paragraph_key(p) for p in article.get("paragraphs", [])) if k],
         credited_hosts=hosts, credited_names=names, linked_urls=links, linked_hosts={site_of(u) for u in links},
         canonical=canonical, license=attr.get("license"), copyright=attr.get("copyright"),
-        permission=bool(attr.get("permission")), excerpt=excerpt, credited_author=attr.get("credited_author"),
-        credit_keys={paragraph_key(c.get("text") or ""): c.get("host") for c in attr.get("credits", [])},
-        notice_keys={paragraph_key(s) for s in attr.get("statements", [])},
+        permission=permission, excerpt=excerpt, credited_author=attr.get("credited_author"),
+        credit_keys=credit_keys,
+        notice_keys=notice_keys,
         date_only=len((article.get("published") or "").strip()) == 10,
     )
 

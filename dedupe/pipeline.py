@@ -266,7 +266,7 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
             groups.extend(cluster(comp, comp_edges))
 
     with report.stage("lineage"):
-        from crawler.attribution import OutletDirectory
+        from crawler.attribution import OutletDirectory, cue_line_credit
         from crawler.urls import site_of, url_key
 
         outlets = OutletDirectory()
@@ -274,6 +274,10 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
             outlets.add(host, name)
 
         aliases = dict(store.db.execute("select source_url, target_url from aliases"))
+
+        def read_cue_line(line: str, site: str) -> tuple[str, str] | None:
+            credit = cue_line_credit(line, outlets, site)
+            return (credit.host, credit.role) if credit else None
 
         def resolve(url: str) -> str:
             """Where a linked URL leads, following recorded redirects (from memory: one query per link
@@ -305,7 +309,8 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
                     batch.extend(later)
                 loaded.update((a["url"], a) for a in store.articles(page_type=None, urls=batch))
             arts = [loaded[u] for u in sorted(group)]
-            ms = [member_from_article(a, site_of, resolve, outlets.resolve_name, captured.get(a["url"])) for a in arts]
+            ms = [member_from_article(a, site_of, resolve, outlets.resolve_name, captured.get(a["url"]), read_cue_line)
+                  for a in arts]
             decisions = decide(ms, generic)
             sid = story_id(group)
             origin = decisions[ms[0].url].origin

@@ -179,3 +179,28 @@ def test_never_raises_and_never_credits_itself(text):
     for html in (text, page(f"<p>{text}</p>"), page(f"<p>Source: {text}</p>")):
         a = read_attribution(html, PAGE, directory())
         assert all(c.host != "copy.example" for c in a.credits)
+
+
+def test_a_cue_line_naming_an_outlet_learnt_later_is_resolved_when_stories_are_traced(tmp_path):
+    """Pages are read before the crawl knows every outlet's name: the line is kept and resolved at lineage."""
+    from crawler.warc import ingest_files
+    from dedupe.pipeline import update_stories
+    from dedupe.report import export_object
+    from dedupe.storage import Store
+    from tests.test_faults import article_html, make_warc
+
+    origin = article_html("Port strike ends after nine days", 8).replace(
+        "<head>", '<head><meta property="og:site_name" content="Civic Wire">')
+    copy = article_html("Port strike ends after nine days", 8).replace(
+        "</article>", "<p>This report was produced by Civic Wire and is shared here with its consent.</p></article>")
+    warc = tmp_path / "two.warc.gz"
+    make_warc(warc, [("http://copy.example/2021/06/04/port-strike-ends", copy),   # read before the origin
+                     ("http://civicwire.example/2021/06/03/port-strike-ends", origin)])
+    store = Store(str(tmp_path / "t.db"))
+    ingest_files(store, [str(warc)])
+    copy_row = store.article("http://copy.example/2021/06/04/port-strike-ends")
+    assert copy_row["attribution"]["credits"] == [] and copy_row["attribution"]["cue_lines"]
+    update_stories(store)
+    result = {a["url"]: a for a in export_object(store)["articles"]}["http://copy.example/2021/06/04/port-strike-ends"]
+    assert result["parent"] == "http://civicwire.example/2021/06/03/port-strike-ends"
+    assert result["attribution"]["credits_origin"] is True
