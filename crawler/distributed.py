@@ -370,7 +370,7 @@ class Coordinator:
 
     def drain(self, store, run_id: int | None, batch: int = 100) -> None:
         """Write queued results into the database, the way the single-process pipeline would."""
-        from crawler.process import needs_extraction, store_capture, store_extracted
+        from crawler.process import process_capture
         from dedupe.storage import FetchRecord
 
         while blobs := self.client.lpop(self.keys.results, batch):
@@ -379,20 +379,13 @@ class Coordinator:
                 if "alias" in result:
                     store.save_alias(*result["alias"])
                     continue
-                capture, article = result["capture"], result["article"]
-                headers = capture["headers"] or {}
-                rec = FetchRecord(url=capture["url"], requested_url=capture["requested_url"],
-                                  final_url=capture["final_url"], status=capture["status"], headers=headers,
-                                  body=capture["body"], fetched_at=capture["fetched_at"],
-                                  content_type=headers.get("content-type", ""), error=capture.get("error"))
-                state = store_capture(store, rec, run_id)
+                state = process_capture(store, FetchRecord.from_capture(result["capture"]), run_id,
+                                        extracted=result["article"])
                 self.states[state] += 1
                 if state == "failed":
                     continue
                 self.by_worker[result["worker"]] += 1
                 self.extract_errors += "extract_error" in result
-                if article is not None and needs_extraction(store, rec, state):
-                    store_extracted(store, article)
 
     def clear(self, but: str | None = None) -> None:
         """Delete the crawl's keys (``but`` one)."""

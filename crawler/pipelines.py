@@ -60,11 +60,7 @@ class StorePipeline:
             self.store.finish_run(self.run_id, "crawled", **self.counts)
 
     async def process_item(self, item):
-        rec = FetchRecord(
-            url=item["url"], requested_url=item["requested_url"], final_url=item["final_url"],
-            status=item["status"], headers=item["headers"], body=item["body"], fetched_at=item["fetched_at"],
-            content_type=item["headers"].get("content-type", ""), error=item.get("error"),
-        )
+        rec = FetchRecord.from_capture(item)
         if item.get("cached"):
             self.counts["unchanged"] += 1
             state = "unchanged"

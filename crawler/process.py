@@ -85,12 +85,13 @@ def store_extracted(store: Store, row: dict) -> None:
         store.save_outlet(row["site"], row["site_name"])
 
 
-def process_capture(store: Store, rec: FetchRecord, run_id: int | None = None) -> str:
-    """Store and extract in one go (ingest and tests; the crawl splits this across processes)."""
+def process_capture(store: Store, rec: FetchRecord, run_id: int | None = None, extracted: dict | None = None) -> str:
+    """Store and extract in one go (ingest, the distributed crawl's coordinator with what a worker
+    ``extracted``, and tests; the single-process crawl splits this across processes)."""
     state = store_capture(store, rec, run_id)
     if state not in ("failed", "duplicate") and needs_extraction(store, rec, state):
         try:
-            store_extracted(store, extract_capture(rec.body, rec.url, rec.headers))
+            store_extracted(store, extracted or extract_capture(rec.body, rec.url, rec.headers))
         except Exception as exc:  # a page that breaks the extractor must not stop the run
             logger.warning("could not extract %s: %s", rec.url, exc)
             return "error"

@@ -130,6 +130,15 @@ class FetchRecord:
     def content_hash(self) -> str:
         return hashlib.sha1(self.body).hexdigest()
 
+    @classmethod
+    def from_capture(cls, capture) -> "FetchRecord":
+        """From a crawl's capture (a PageItem, or its dict sent through Redis)."""
+        headers = capture["headers"] or {}
+        return cls(url=capture["url"], requested_url=capture["requested_url"], final_url=capture["final_url"],
+                   status=capture["status"], headers=headers, body=capture["body"],
+                   fetched_at=capture["fetched_at"], content_type=headers.get("content-type", ""),
+                   error=capture.get("error"))
+
 
 class Store:
     """A syndtrace database file.
