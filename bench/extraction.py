@@ -20,9 +20,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from crawler.extract import decode_html, extract_page  # noqa: E402
+from crawler.page.extract import decode_html, extract_page  # noqa: E402
 from dedupe.normalise import words  # noqa: E402
-from dedupe.storage import Store  # noqa: E402
+from crawler.storage.store import Store  # noqa: E402
 
 
 def load_pages(db: str, limit: int) -> list[tuple[str, str]]:

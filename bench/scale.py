@@ -121,7 +121,7 @@ def pair_scores(pred: dict[str, str], truth: dict[str, int]) -> tuple[float, flo
 
 # -- one size ------------------------------------------------------------------------------------------
 def run_size(n: int, args, work: str) -> dict:
-    from crawler.urls import url_key
+    from crawler.page.urls import url_key
 
     say = lambda msg: print(f"  [{n}] {msg}", flush=True)  # noqa: E731
     corpus = SyndicatedCorpus(n_sites=max(25, n // 500), seed=args.seed)

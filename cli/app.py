@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from cli import render
-from dedupe.errors import LockedError, SyndtraceError, UserInputError
+from cli.present import terminal as render
+from crawler.errors import LockedError, SyndtraceError, UserInputError
 
 app = typer.Typer(
     name="syndtrace",
@@ -65,7 +65,7 @@ def handles_errors(fn):
 
 
 def _store(db: Path, create: bool = False):
-    from dedupe.storage import Store
+    from crawler.storage.store import Store
 
     return Store(db, create=create)
 
@@ -86,8 +86,8 @@ def demo(db: DbOption = DEFAULT_DB, as_json: JsonOption = False, quiet: QuietOpt
 
     Example: syndtrace demo --db demo.db
     """
-    from crawler.demo import run_demo
-    from dedupe.report import export_object, story_tree
+    from cli.jobs import run_demo
+    from cli.present.tables import export_object, story_tree
 
     _setup_logging(quiet)
     if not quiet and not as_json:
@@ -128,7 +128,7 @@ def crawl(
     """
     from crawler.options import CrawlOptions
     from crawler.run import crawl_and_trace
-    from crawler.urls import is_fetchable
+    from crawler.page.urls import is_fetchable
 
     _setup_logging(quiet)
     seeds = list(urls or [])
@@ -246,7 +246,7 @@ def sites_add(
 
     Example: syndtrace sites add https://www.commondreams.org/ --feed https://www.commondreams.org/rss.xml
     """
-    from crawler.urls import canonicalize_url, is_fetchable
+    from crawler.page.urls import canonicalize_url, is_fetchable
 
     for value in (url, feed):
         if value and not is_fetchable(value):
@@ -276,7 +276,7 @@ def sites_remove(url: Annotated[str, typer.Argument(help="The site's URL as adde
 
     Example: syndtrace sites remove https://www.commondreams.org/
     """
-    from crawler.urls import canonicalize_url
+    from crawler.page.urls import canonicalize_url
 
     if not _store(db, create=True).remove_site(canonicalize_url(url)):
         raise UserInputError(f"not on the watch list: {url}")
@@ -343,7 +343,7 @@ def stories(
 
     Example: syndtrace stories --min-copies 2 --sort spread
     """
-    from dedupe.report import stories_table
+    from cli.present.tables import stories_table
 
     store = _store(db)
     run = None
@@ -369,7 +369,7 @@ def lineage(
 
     Example: syndtrace lineage http://globalresearch.ca/bombshell-iraqi-officials/5690015
     """
-    from dedupe.report import story_tree
+    from cli.present.tables import story_tree
 
     tree = story_tree(_store(db), ref)
     if as_json:
@@ -390,7 +390,7 @@ def audit(
 
     Example: syndtrace audit --origin-site commondreams.org --verdict uncredited,misattributed
     """
-    from dedupe.report import audit_table
+    from cli.present.tables import audit_table
 
     verdicts = [v.strip() for v in verdict.split(",")] if verdict else None
     known = {"credited", "partial", "uncredited", "misattributed"}
@@ -419,7 +419,7 @@ def export(
 
     Example: syndtrace export --format json -o result.json
     """
-    from dedupe import export as exporter
+    from cli.present import export as exporter
 
     store = _store(db)
     written = exporter.export(store, fmt, str(output) if output else None, story=story)
@@ -454,7 +454,7 @@ def search(
 
     Example: syndtrace search "Soleimani rocket"
     """
-    from dedupe.report import search_articles
+    from cli.present.tables import search_articles
 
     rows = search_articles(_store(db), text, limit)
     if as_json:
@@ -475,7 +475,7 @@ def diff(
 
     Example: syndtrace diff http://commondreams.org/news/x http://globalresearch.ca/x/5690015
     """
-    from dedupe.report import passage_diff
+    from cli.present.tables import passage_diff
 
     result = passage_diff(_store(db), url_a, url_b)
     if as_json:

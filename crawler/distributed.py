@@ -45,7 +45,7 @@ from scrapy.utils.defer import deferred_from_coro
 from crawler.middlewares import RedirectRecorderMiddleware
 from crawler.options import CrawlOptions
 from crawler.pipelines import Extractor
-from dedupe.errors import UserInputError
+from crawler.errors import UserInputError
 
 logger = logging.getLogger(__name__)
 
@@ -277,7 +277,7 @@ class RedisResultsPipeline:
         self.extract.close()
 
     async def process_item(self, item):
-        from crawler.process import is_html
+        from crawler.capture import is_html
 
         capture = {k: item.get(k) for k in ("url", "requested_url", "final_url", "status", "headers", "body",
                                              "fetched_at", "error")}
@@ -370,8 +370,8 @@ class Coordinator:
 
     def drain(self, store, run_id: int | None, batch: int = 100) -> None:
         """Write queued results into the database, the way the single-process pipeline would."""
-        from crawler.process import process_capture
-        from dedupe.storage import FetchRecord
+        from crawler.capture import process_capture
+        from crawler.storage.store import FetchRecord
 
         while blobs := self.client.lpop(self.keys.results, batch):
             for blob in blobs:

@@ -1,6 +1,6 @@
 """Downloader middlewares and the extension that gives the crawl its database.
 
-- StoreExtension opens the :class:`dedupe.storage.Store` when the spider opens and closes it after.
+- StoreExtension opens the :class:`crawler.storage.store.Store` when the spider opens and closes it after.
 - SchemeGuardMiddleware refuses every scheme but http and https, redirects included.
 - ConditionalRequestMiddleware sends If-None-Match / If-Modified-Since for pages already stored and turns
   a 304 into the stored page, so links are still followed but nothing unchanged is downloaded again.
@@ -15,7 +15,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse
 
-from dedupe.storage import Store
+from crawler.storage.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class ConditionalRequestMiddleware:
         return cls(crawler)
 
     def process_request(self, request):
-        from crawler.urls import url_key
+        from crawler.page.urls import url_key
 
         validators = getattr(self.crawler, "syndtrace_validators", {})
         known = validators.get(url_key(request.url))
@@ -91,7 +91,7 @@ class ConditionalRequestMiddleware:
     def process_response(self, request, response):
         if response.status != 304 or not request.meta.get("syndtrace_conditional"):
             return response
-        from crawler.urls import url_key
+        from crawler.page.urls import url_key
 
         store = crawl_store(self.crawler)
         key = url_key(response.url)
@@ -122,7 +122,7 @@ class RedirectRecorderMiddleware:
                 not request.meta.get("dont_obey_robotstxt"):
             from urllib.parse import urljoin
 
-            from crawler.urls import is_fetchable, url_key
+            from crawler.page.urls import is_fetchable, url_key
 
             target = urljoin(request.url, location.decode("latin-1"))
             if is_fetchable(target) and url_key(target) != url_key(request.url):

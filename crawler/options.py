@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
-
-from dedupe.options import setting
+from dataclasses import asdict, dataclass, field, fields
 
 USER_AGENT = "syndtrace/0.1 (+https://pypi.org/project/syndtrace/; syndication tracer)"
+
+
+def setting(default, help: str):
+    """A dataclass field that carries its help text."""
+    return field(default=default, metadata={"help": help})
+
+
+def help_of(options_cls, name: str) -> str:
+    """The help text of one setting."""
+    return {f.name: f.metadata.get("help", "") for f in fields(options_cls)}[name]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The crawl's pipeline: hands each capture to the library (crawler.process) and counts.
+"""The crawl's pipeline: hands each capture to the library (crawler.capture) and counts.
 
 Distributed workers use ``crawler.distributed.RedisResultsPipeline`` instead; both extract with :class:`Extractor`.
 """
@@ -11,8 +11,8 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 
 from crawler.options import CrawlOptions
-from crawler.process import extract_capture, needs_extraction, store_capture, store_extracted
-from dedupe.storage import FetchRecord
+from crawler.capture import extract_capture, needs_extraction, store_capture, store_extracted
+from crawler.storage.store import FetchRecord
 
 logger = logging.getLogger(__name__)
 

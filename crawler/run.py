@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass, field, replace
 
 from crawler.options import CrawlOptions
-from dedupe.errors import SyndtraceError, UserInputError
-from dedupe.storage import Store
+from crawler.errors import SyndtraceError, UserInputError
+from crawler.storage.store import Store
 
 
 class CrawlError(SyndtraceError):

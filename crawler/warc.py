@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from dedupe.errors import UserInputError
-from dedupe.storage import FetchRecord, Store
+from crawler.errors import UserInputError
+from crawler.storage.store import FetchRecord, Store
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def read_warc(path: str, max_bytes: int = MAX_RECORD_BYTES) -> tuple[list[FetchR
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
-    from crawler.urls import is_fetchable, url_key
+    from crawler.page.urls import is_fetchable, url_key
 
     records: list[FetchRecord] = []
     problems: list[str] = []
@@ -80,7 +80,7 @@ def ingest_files(store: Store, paths: list[str], progress=None) -> IngestReport:
 
     The ingest run is recorded when the first readable file is found, so rejected input writes nothing.
     """
-    from crawler.process import process_capture
+    from crawler.capture import process_capture
 
     report = IngestReport()
     for path in paths:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from crawler.options import CrawlOptions
-from dedupe.errors import UserInputError
+from crawler.errors import UserInputError
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class WatchedSite:
 
 def load_sites_file(path: str) -> list[WatchedSite]:
     """Sites of a TOML watch list."""
-    from crawler.urls import is_fetchable
+    from crawler.page.urls import is_fetchable
 
     try:
         with open(path, "rb") as fh:
@@ -53,7 +53,7 @@ def load_sites_file(path: str) -> list[WatchedSite]:
 
 def options_for(sites: list[WatchedSite], base: CrawlOptions) -> CrawlOptions:
     """Crawl options covering every watched site, with per-site page limits and delays."""
-    from crawler.urls import site_of
+    from crawler.page.urls import site_of
 
     seeds = [s.url for s in sites] + [s.feed for s in sites if s.feed]
     limits = tuple((site_of(s.url), s.max_pages or 0, s.delay if s.delay is not None else -1.0) for s in sites

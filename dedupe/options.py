@@ -5,12 +5,9 @@ The CLI builds its ``--help`` from these help strings, so a setting is defined i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass
 
-
-def setting(default, help: str):
-    """A dataclass field that carries its help text."""
-    return field(default=default, metadata={"help": help})
+from crawler.options import setting
 
 
 @dataclass(frozen=True)
@@ -30,11 +27,3 @@ class GroupingOptions:
     def signature_params(self) -> dict:
         """The parameters stored next to every signature; mixing them is refused."""
         return {"num_perm": self.num_perm, "seed": self.seed, "scheme": self.scheme, "shingle_size": self.shingle_size}
-
-
-def help_of(options_cls, name: str) -> str:
-    """The help text of one setting."""
-    return {f.name: f.metadata.get("help", "") for f in fields(options_cls)}[name]
-
-
-__all__ = ["GroupingOptions", "help_of", "replace", "setting"]

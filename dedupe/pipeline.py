@@ -23,15 +23,15 @@ from typing import Callable, Iterator
 import numpy as np
 import xxhash
 
-from dedupe.audit import audit_story
+from dedupe.trace.audit import audit_story
 from dedupe.group import Edge, cluster, connected_components, verify
 from dedupe.index import banded_pairs, lsh_bands
-from dedupe.lineage import decide, member_from_article
+from dedupe.trace.lineage import decide, member_from_article
 from dedupe.normalise import paragraph_key
 from dedupe.options import GroupingOptions
 from dedupe.signature import (SignatureParams, lead_signatures, leads_to_bytes, shingle_hashes, sign,
                               word_hashes)
-from dedupe.storage import Store, utc_now
+from crawler.storage.store import Store, utc_now
 
 Progress = Callable[[str, int, int], None]
 LINEAGE_BATCH = 5000   # articles read at once by the lineage stage
@@ -88,7 +88,7 @@ class _Texts:
 
 def resolve_numeric_dates(store: Store) -> int:
     """Read each site's ambiguous numeric dates (03/04/2020) the way its unambiguous ones read."""
-    from crawler.extract import parse_visible_date
+    from crawler.page.extract import parse_visible_date
     from dedupe.normalise import numeric_date_order
 
     by_site: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)
@@ -266,8 +266,8 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
             groups.extend(cluster(comp, comp_edges))
 
     with report.stage("lineage"):
-        from crawler.attribution import OutletDirectory, cue_line_credit
-        from crawler.urls import site_of, url_key
+        from crawler.page.attribution import OutletDirectory, cue_line_credit
+        from crawler.page.urls import site_of, url_key
 
         outlets = OutletDirectory()
         for host, name in store.outlets().items():
@@ -386,7 +386,7 @@ def reextract_all(store: Store, progress: Progress | None = None, workers: int =
     import os
     from concurrent.futures import ProcessPoolExecutor
 
-    from crawler.process import extract_capture, is_html, store_extracted
+    from crawler.capture import extract_capture, is_html, store_extracted
 
     jobs = [(r["body"], r["url"], r["headers"]) for r in store.iter_fetches()
             if is_html(r["headers"].get("content-type", ""), r["body"])]
@@ -403,7 +403,7 @@ def reextract_all(store: Store, progress: Progress | None = None, workers: int =
 
 
 def _extract_safely(job: tuple) -> dict | None:
-    from crawler.process import extract_capture
+    from crawler.capture import extract_capture
 
     try:
         return extract_capture(*job)

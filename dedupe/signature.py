@@ -14,7 +14,7 @@ import numpy as np
 import xxhash
 from datasketch import MinHash
 
-from dedupe.errors import SignatureMismatch
+from crawler.errors import SignatureMismatch
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _WORD_HASHES: dict[str, int] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dedupe.storage import Store
+from crawler.storage.store import Store
 
 
 @pytest.fixture

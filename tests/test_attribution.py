@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.attribution import OutletDirectory, read_attribution
+from crawler.page.attribution import OutletDirectory, read_attribution
 
 BODY = "<p>" + "The council met on Tuesday to discuss the new transit budget and its consequences. " * 4 + "</p>"
 PAGE = "http://copy.example/2020/02/10/story"
@@ -167,7 +167,7 @@ def test_content_links_exclude_navigation_sidebars_and_own_site():
 
 
 def test_round_trip_dict():
-    from crawler.attribution import Attribution
+    from crawler.page.attribution import Attribution
 
     _, a = credits("<p>Source: Common Dreams</p>")
     assert Attribution.from_dict(a.to_dict()) == a
@@ -185,8 +185,8 @@ def test_a_cue_line_naming_an_outlet_learnt_later_is_resolved_when_stories_are_t
     """Pages are read before the crawl knows every outlet's name: the line is kept and resolved at lineage."""
     from crawler.warc import ingest_files
     from dedupe.pipeline import update_stories
-    from dedupe.report import export_object
-    from dedupe.storage import Store
+    from cli.present.tables import export_object
+    from crawler.storage.store import Store
     from tests.test_faults import article_html, make_warc
 
     origin = article_html("Port strike ends after nine days", 8).replace(

@@ -13,7 +13,7 @@ from dedupe.normalise import words
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
 from dedupe.signature import SignatureParams, lead_signatures, shingle_hashes, sign, word_hashes
-from dedupe.storage import FetchRecord, Store
+from crawler.storage.store import FetchRecord, Store
 
 
 def _signed(texts: dict[str, list[str]], options: GroupingOptions):

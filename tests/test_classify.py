@@ -5,7 +5,7 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from crawler.classify import classify_page, looks_like_article_url
+from crawler.page.classify import classify_page, looks_like_article_url
 
 PROSE = ("The council voted on Tuesday to keep the bus line open, after residents packed the hearing and "
          "warned that the cuts would leave the east side without a route to the hospital and the schools.")

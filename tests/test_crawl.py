@@ -12,8 +12,8 @@ import pytest
 from crawler.localserver import LocalWeb
 from crawler.options import CrawlOptions
 from crawler.run import crawl_and_trace
-from dedupe.report import export_object
-from dedupe.storage import Store
+from cli.present.tables import export_object
+from crawler.storage.store import Store
 
 WORDS = ("council vote bus line residents protest budget school clinic transit mayor report agency court ruling "
          "housing rent water river storm farm price market union strike teacher nurse doctor police budget deficit "
@@ -150,7 +150,7 @@ def test_new_pages_are_reported_after_the_next_run(web, tmp_path):
 
 
 def test_overlapping_run_exits_at_once_without_touching_the_db(web, tmp_path):
-    from dedupe.errors import LockedError
+    from crawler.errors import LockedError
 
     db = str(tmp_path / "c.db")
     holder = Store(db)

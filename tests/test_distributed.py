@@ -20,8 +20,8 @@ from crawler.distributed import Keys, safe_redis_url
 from crawler.localserver import LocalWeb
 from crawler.options import CrawlOptions
 from crawler.run import crawl_and_trace
-from dedupe.report import export_object
-from dedupe.storage import Store
+from cli.present.tables import export_object
+from crawler.storage.store import Store
 from tests.test_crawl import article, write
 
 HOSTS = ("alpha.example", "beta.example", "gamma.example")

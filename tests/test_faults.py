@@ -26,13 +26,13 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
-from crawler.extract import extract_page
+from crawler.page.extract import extract_page
 from crawler.options import CrawlOptions
-from crawler.process import process_capture
+from crawler.capture import process_capture
 from crawler.run import crawl_and_trace
 from crawler.warc import ingest_files
-from dedupe.errors import UserInputError
-from dedupe.storage import FetchRecord, Store
+from crawler.errors import UserInputError
+from crawler.storage.store import FetchRecord, Store
 
 HOST = "faulty.example"
 MAX_BYTES = 300_000

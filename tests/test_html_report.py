@@ -5,9 +5,9 @@ import subprocess
 
 import pytest
 
-from dedupe.html_report import render_html
-from dedupe.storage import Store
-from dedupe.views import create_views
+from cli.present.html import render_html
+from crawler.storage.store import Store
+from crawler.storage.schema import create_views
 
 
 def art(url, site, verdict, parent=None, published="2020-02-10T09:00:00+00:00", title="A story", **kw):

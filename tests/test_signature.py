@@ -4,7 +4,7 @@ from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.errors import SignatureMismatch
+from crawler.errors import SignatureMismatch
 from dedupe.normalise import normalise_text, paragraph_key, site_furniture, words
 from dedupe.signature import Signature, SignatureParams, shingle_hashes, sign
 

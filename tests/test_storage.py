@@ -2,8 +2,8 @@ import sqlite3
 
 import pytest
 
-from dedupe.errors import StorageError
-from dedupe.storage import SCHEMA_VERSION, FetchRecord, Store
+from crawler.errors import StorageError
+from crawler.storage.store import SCHEMA_VERSION, FetchRecord, Store
 
 
 def capture(url="http://a.example/x", body=b"<html><body><p>hi</p></body></html>", **kw):

@@ -3,7 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.robots import robots_crawl_delay, robots_sitemaps
-from crawler.urls import canonicalize_url, fast_links, is_fetchable, parse_feed, parse_sitemap, site_of, url_key
+from crawler.page.urls import canonicalize_url, fast_links, is_fetchable, parse_feed, parse_sitemap, site_of, url_key
 
 
 @pytest.mark.parametrize("raw,expected", [

@@ -1,4 +1,4 @@
-"""The news spider: chooses URLs and yields captures. Parsing and decisions live in crawler.urls."""
+"""The news spider: chooses URLs and yields captures. Parsing and decisions live in crawler.page.urls."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler.items import PageItem
 from crawler.options import CrawlOptions
 from crawler.robots import robots_crawl_delay, robots_sitemaps
-from crawler.urls import canonicalize_url, fast_links, is_fetchable, parse_feed, parse_sitemap, site_of, url_key
+from crawler.page.urls import canonicalize_url, fast_links, is_fetchable, parse_feed, parse_sitemap, site_of, url_key
 
 FEEDISH = (".xml", ".rss", ".atom", "/feed", "/rss", "/feed/", "/rss/", "/atom.xml", ".xml.gz")
 

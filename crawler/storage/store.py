@@ -1,7 +1,7 @@
 """The one module that owns syndtrace's SQLite schema.
 
 Crawler, ingest, grouping and the CLI all read and write through :class:`Store`. Rows are keyed by the
-URL key (``crawler.urls.url_key``), so storing the same page twice never makes two rows. The schema
+URL key (``crawler.page.urls.url_key``), so storing the same page twice never makes two rows. The schema
 carries a version in ``meta``; :data:`MIGRATIONS` brings an older file up to date, and a file from a
 newer syndtrace is refused rather than damaged.
 """
@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
-from dedupe.errors import LockedError, StorageError
+from crawler.errors import LockedError, StorageError
 
 SCHEMA_VERSION = 3
 
@@ -88,7 +88,7 @@ def _schema_v1(db: sqlite_utils.Database) -> None:
         db[table].create_index(cols, if_not_exists=True)
     if not db["articles_fts"].exists():
         db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
-    from dedupe.views import create_views
+    from crawler.storage.schema import create_views
 
     create_views(db)
 

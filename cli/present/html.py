@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from html import escape
 
-from dedupe.lineage import parse_when
+from dedupe.trace.lineage import parse_when
 
 COLOURS = {"origin": "#1f6feb", "credited": "#2da44e", "partial": "#d4a72c", "uncredited": "#cf222e",
            "misattributed": "#8250df"}
@@ -124,7 +124,7 @@ def timeline_svg(arts: list[dict]) -> str:
 
 
 def render_html(store, obj: dict) -> str:
-    """The report for an export object (``dedupe.report.export_object``)."""
+    """The report for an export object (``cli.present.tables.export_object``)."""
     arts = [a for a in obj["articles"] if a.get("story")]
     stories: dict[str, list[dict]] = defaultdict(list)
     for a in arts:

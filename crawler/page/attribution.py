@@ -297,7 +297,7 @@ def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None
         own_host: the page's site (default: the host of ``page_url``); credits to it are ignored.
         region: the content element, when the caller already found it.
     """
-    from crawler.urls import canonicalize_url, is_fetchable
+    from crawler.page.urls import canonicalize_url, is_fetchable
 
     outlets = outlets or OutletDirectory()
     own = own_host or _host(page_url) or ""
@@ -417,7 +417,7 @@ def cue_line_credit(text: str, outlets: OutletDirectory, own: str,
     Catches phrasings no pattern lists ("This report was produced by X and is shared here with its
     consent"); a sentence inside a long paragraph ("X first reported…") never gets here.
     """
-    from crawler.urls import is_fetchable
+    from crawler.page.urls import is_fetchable
 
     found = [(name, host, None) for name, host in outlets.find_in(text)]
     found += [(t.strip(" ."), _host(h), h) for t, h in anchors
@@ -432,7 +432,7 @@ def cue_line_credit(text: str, outlets: OutletDirectory, own: str,
 
 def _parse(html):
     if isinstance(html, bytes):
-        from crawler.extract import decode_html
+        from crawler.page.extract import decode_html
 
         html = decode_html(html)
     if not html or not html.strip():

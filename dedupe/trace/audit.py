@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from dedupe.lineage import Decision, Member, ancestors
+from dedupe.trace.lineage import Decision, Member, ancestors
 
 
 @dataclass

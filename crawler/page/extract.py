@@ -3,7 +3,7 @@
 trafilatura reads the body and fills metadata gaps; structured metadata the page states itself
 (JSON-LD, OpenGraph, ``<time>``, ``itemprop``) and the visible byline and date line of the article
 header come first, because they name the page's *own* publication date and author, where a
-republisher may also show the source's date. The attribution reader (crawler.attribution) runs on
+republisher may also show the source's date. The attribution reader (crawler.page.attribution) runs on
 the same parsed tree.
 
 trafilatura options were chosen by measuring on generated news webs (see README): ``fast=True`` with
@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 import lxml.etree
 import lxml.html
 
-from crawler.classify import classify_page
+from crawler.page.classify import classify_page
 
 logger = logging.getLogger(__name__)
 
@@ -307,7 +307,7 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None, outle
     """Everything syndtrace keeps of one HTML page."""
     import trafilatura
 
-    from crawler.attribution import content_region, read_attribution
+    from crawler.page.attribution import content_region, read_attribution
 
     text = decode_html(body[:MAX_HTML_BYTES] if isinstance(body, bytes) else body[:MAX_HTML_BYTES], headers)
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
@@ -328,7 +328,7 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None, outle
         _meta(tree, "og:site_name", "application-name")
     canon = tree.xpath("//link[@rel='canonical']/@href")
     if canon:
-        from crawler.urls import canonicalize_url
+        from crawler.page.urls import canonicalize_url
 
         page.canonical = canonicalize_url(canon[0], url)
     page.language = (tree.get("lang") or "").split("-")[0] or None
@@ -383,7 +383,7 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None, outle
         if author and author.startswith("http"):
             author = None
     if not author:
-        from crawler.attribution import _inside_noise
+        from crawler.page.attribution import _inside_noise
 
         for sel in _BYLINE_SELECTORS:
             for el in region.xpath("." + sel[1:]) or tree.xpath(sel):
@@ -404,7 +404,7 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None, outle
                 if author:
                     break
     if not author:
-        from crawler.attribution import _inside_noise
+        from crawler.page.attribution import _inside_noise
 
         for el in tree.xpath("//p|//div[not(*)]|//address"):
             m = _SIGNATURE.match(el.text_content() or "")

@@ -10,7 +10,7 @@ import hashlib
 import logging
 import re
 
-from dedupe.storage import FetchRecord, Store
+from crawler.storage.store import FetchRecord, Store
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +38,8 @@ def why_not_html(content_type: str, body: bytes) -> str:
 
 def extract_capture(body: bytes, url: str, headers: dict) -> dict:
     """The articles-table row for one HTML capture (runs in a worker process)."""
-    from crawler.extract import extract_page
-    from crawler.urls import site_of
+    from crawler.page.extract import extract_page
+    from crawler.page.urls import site_of
 
     page = extract_page(body, url, headers)
     text = page.text or ""

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dedupe.errors import UserInputError
-from dedupe.lineage import parse_when
-from dedupe.storage import Store
+from crawler.errors import UserInputError
+from dedupe.trace.lineage import parse_when
+from crawler.storage.store import Store
 
 
 def export_object(store: Store) -> dict:
@@ -43,7 +43,7 @@ def find_story(store: Store, ref: str) -> str:
     """A story id from a story id or any URL of one of its pages (redirects followed)."""
     if store.story(ref):
         return ref
-    from crawler.urls import url_key
+    from crawler.page.urls import url_key
 
     try:
         key = store.resolve_alias(url_key(ref))
@@ -160,7 +160,7 @@ def search_articles(store: Store, text: str, limit: int = 20) -> list[dict]:
 
 def passage_diff(store: Store, url_a: str, url_b: str) -> dict:
     """Paragraphs of B that A lacks (added) and of A that B lacks (removed), in each page's order."""
-    from crawler.urls import url_key
+    from crawler.page.urls import url_key
     from dedupe.normalise import paragraph_key
 
     pages = []

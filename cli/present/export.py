@@ -8,9 +8,9 @@ import io
 import json
 import sys
 
-from dedupe.errors import UserInputError
-from dedupe.report import export_object, find_story
-from dedupe.storage import Store
+from crawler.errors import UserInputError
+from cli.present.tables import export_object, find_story
+from crawler.storage.store import Store
 
 FORMATS = ("json", "csv", "graphml", "html", "warc")
 CSV_FIELDS = ("url", "story", "is_origin", "parent", "published", "author", "site", "title", "verdict",
@@ -90,7 +90,7 @@ def export(store: Store, fmt: str, out_path: str | None, story: str | None = Non
     elif fmt == "graphml":
         text = to_graphml(obj)
     else:
-        from dedupe.html_report import render_html
+        from cli.present.html import render_html
 
         text = render_html(store, obj)
     if out_path:

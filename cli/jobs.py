@@ -10,7 +10,7 @@ from crawler.localserver import LocalWeb
 from crawler.options import CrawlOptions
 from crawler.run import CrawlReport, crawl_and_trace
 from dedupe.pipeline import GroupReport
-from dedupe.storage import Store
+from crawler.storage.store import Store
 
 DEMO_ORIGIN_HOST = "commondreams.example"
 
