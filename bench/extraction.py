@@ -20,7 +20,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from crawler.page.extract import decode_html, extract_page  # noqa: E402
+from crawler.page.decode import decode_html  # noqa: E402
+from crawler.page.extract import extract_page  # noqa: E402
 from dedupe.normalise import words  # noqa: E402
 from crawler.storage.store import Store  # noqa: E402
 

@@ -69,19 +69,3 @@ def content_words(paragraphs: list[str], furniture: set[str]) -> list[str]:
             out.extend(key.split(" "))
     return out
 
-
-def numeric_date_order(samples: Iterable[str]) -> str | None:
-    """'dmy' or 'mdy' for a site, from its numeric dates that only read one way (13/02/2020, 02/13/2020)."""
-    dmy = mdy = 0
-    for s in samples:
-        m = re.match(r"(\d{1,2})/(\d{1,2})/(\d{4})", s or "")
-        if not m:
-            continue
-        a, b = int(m.group(1)), int(m.group(2))
-        dmy += a > 12
-        mdy += b > 12
-    if dmy and not mdy:
-        return "dmy"
-    if mdy and not dmy:
-        return "mdy"
-    return None

@@ -88,8 +88,7 @@ class _Texts:
 
 def resolve_numeric_dates(store: Store) -> int:
     """Read each site's ambiguous numeric dates (03/04/2020) the way its unambiguous ones read."""
-    from crawler.page.extract import parse_visible_date
-    from dedupe.normalise import numeric_date_order
+    from crawler.page.dates import numeric_date_order, parse_visible_date
 
     by_site: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)
     for url, site, evidence, published in store.db.execute(

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.page.extract import decode_html, extract_page, parse_visible_date
+from crawler.page.dates import parse_visible_date
+from crawler.page.decode import decode_html
+from crawler.page.extract import extract_page
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 ORIGIN = "https://www.commondreams.org/news/2020/02/07/documents-show-agency-changed-guidance"

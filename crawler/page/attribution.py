@@ -2,7 +2,7 @@
 
 Pure functions over HTML. Only the article's own content counts: the body, notes, credit lines, byline
 and header date line. Navigation, sidebars, blogrolls, related boxes, footers, share bars and reader
-comments are cut away first (:func:`content_region`), by structure, not by one site's class names.
+comments are cut away first (:func:`crawler.page.dom.content_region`), by structure, not by one site's class names.
 
 Statements are recognised by role patterns rather than a list of phrasings: a *source verb* (originally
 appeared, first published, republished, reprinted, reproduced, syndicated, source, via, courtesy…)
@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
-import lxml.etree
 import lxml.html
+
+from crawler.page.dom import content_blocks, content_region, parse_html
+from crawler.page.urls import canonicalize_url, is_fetchable, site_of
 
 # -- outlets -------------------------------------------------------------------------------------------
 
@@ -34,11 +36,7 @@ def _norm_name(text: str) -> str:
 
 
 def _host(url: str) -> str | None:
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return None
-    return (host[4:] if host.startswith("www.") else host) or None
+    return site_of(url) or None
 
 
 class OutletDirectory:
@@ -68,9 +66,6 @@ class OutletDirectory:
                 return self._by_name[_norm_name(host)]
         return self._by_name.get(_norm_name(text))
 
-    def resolve_url(self, url: str) -> str | None:
-        return _host(url)
-
     def find_in(self, text: str) -> list[tuple[str, str]]:
         """Known outlet names written in ``text``, as (name as written, host), in order of appearance."""
         if not self._names:
@@ -80,9 +75,6 @@ class OutletDirectory:
             self._finder = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b")
         return [(m.group(0), self.resolve_name(m.group(0))) for m in self._finder.finditer(text)
                 if self.resolve_name(m.group(0))]
-
-    def name_of(self, host: str) -> str | None:
-        return self._names.get(host)
 
 
 # -- results -------------------------------------------------------------------------------------------
@@ -119,93 +111,6 @@ class Attribution:
         d = dict(d or {})
         d["credits"] = [Credit(**c) for c in d.get("credits", [])]
         return cls(**d)
-
-
-# -- content region ------------------------------------------------------------------------------------
-
-_NOISE = re.compile(
-    r"(^|[\s_-])(comments?|comment-list|respond|reply|replies|discussion|disqus|related|recommended|more-stories|"
-    r"read-next|popular|trending|most-read|sidebar|side-bar|aside|widget|blogroll|links|partners|footer|"
-    r"site-footer|nav|navbar|navigation|menu|breadcrumbs?|share|sharing|social|newsletter|subscribe|signup|"
-    r"cookie|consent|banner|advert|ads?|sponsor|promo|membership|masthead|header|site-header|tags?|toolbar)"
-    r"($|[\s_-])", re.I)
-_NOISE_TAGS = {"nav", "aside", "footer", "header", "form", "script", "style", "noscript", "template", "iframe",
-               "button", "select", "svg"}
-
-
-def _is_noise(el) -> bool:
-    if not isinstance(el.tag, str):
-        return True
-    if el.tag in ("html", "body", "main", "article"):
-        return False
-    if el.tag in _NOISE_TAGS:
-        # an article's own header or footer (byline, date, credit line) is not the page's
-        parent = el.getparent()
-        return el.tag not in ("header", "footer") or parent is None or parent.tag not in ("article", "section")
-    tokens = f"{el.get('class', '')} {el.get('id', '')} {el.get('role', '')}"
-    return bool(tokens.strip()) and bool(_NOISE.search(tokens)) and not re.search(
-        r"(article|story|entry|post)[-_]?(body|content|text)|byline|credit|source|note", tokens, re.I)
-
-
-def _text_len(el) -> int:
-    return sum(len(p.text_content()) for p in el.iter("p") if not _inside_noise(p, el))
-
-
-def _inside_noise(el, stop=None) -> bool:
-    node = el
-    while node is not None and node is not stop:
-        if _is_noise(node):
-            return True
-        node = node.getparent()
-    return False
-
-
-def content_region(tree):
-    """The element holding the article itself: semantic containers first, else the densest text block."""
-    for xp in ("//*[@itemprop='articleBody']", "//article", "//main", "//*[@role='main']"):
-        found = [el for el in tree.xpath(xp) if _text_len(el) > 200]
-        if found:
-            best = max(found, key=_text_len)
-            if xp == "//article" or xp == "//*[@itemprop='articleBody']":
-                parent = best.getparent()
-                return parent if parent is not None and parent.tag in ("main",) else best
-            return best
-    best, best_len = tree, 0
-    for el in tree.iter("div", "td", "section", "article", "main"):
-        if _is_noise(el):
-            continue
-        direct = sum(len(p.text_content()) for p in el if isinstance(p.tag, str) and p.tag in ("p", "blockquote", "h2", "h3"))
-        if direct > best_len:
-            best, best_len = el, direct
-    parent = best.getparent()
-    if parent is not None and parent.tag in ("article", "section") and not _is_noise(parent):
-        return parent   # the body's own article or section also holds its headline, byline and credit lines
-    return best
-
-
-def content_blocks(region) -> list:
-    """Paragraph-level elements of the region, noise subtrees excluded, in document order."""
-    out = []
-    skip: set = set()
-    for el in region.iter():
-        if not isinstance(el.tag, str):
-            continue
-        if any(a in skip for a in el.iterancestors()):
-            continue
-        if el is not region and _is_noise(el):
-            skip.add(el)
-            continue
-        if el.tag in ("p", "li", "blockquote", "h1", "h2", "h3", "h4", "figcaption", "address", "small", "em", "i",
-                      "span", "div", "td", "font"):
-            if el.tag in ("div", "td", "span", "em", "i", "font", "small") and el.xpath("./p|./div|./table|./li"):
-                continue
-            if any(isinstance(a.tag, str) and a.tag in ("p", "li", "blockquote", "h1", "h2", "h3", "h4") for a in el.iterancestors()):
-                continue
-            if el.tag in ("span", "em", "i", "small", "font") and el.getparent() is not None and \
-                    el.getparent().tag in ("div", "td") and (el.getparent().text or "").strip():
-                continue
-            out.append(el)
-    return out
 
 
 # -- statements ----------------------------------------------------------------------------------------
@@ -297,13 +202,11 @@ def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None
         own_host: the page's site (default: the host of ``page_url``); credits to it are ignored.
         region: the content element, when the caller already found it.
     """
-    from crawler.page.urls import canonicalize_url, is_fetchable
-
     outlets = outlets or OutletDirectory()
     own = own_host or _host(page_url) or ""
     result = Attribution()
     if region is None:
-        tree = html if isinstance(html, lxml.html.HtmlElement) else _parse(html)
+        tree = html if isinstance(html, lxml.html.HtmlElement) else parse_html(html)
         if tree is None:
             return result
         region = content_region(tree)
@@ -417,8 +320,6 @@ def cue_line_credit(text: str, outlets: OutletDirectory, own: str,
     Catches phrasings no pattern lists ("This report was produced by X and is shared here with its
     consent"); a sentence inside a long paragraph ("X first reported…") never gets here.
     """
-    from crawler.page.urls import is_fetchable
-
     found = [(name, host, None) for name, host in outlets.find_in(text)]
     found += [(t.strip(" ."), _host(h), h) for t, h in anchors
               if t.strip() and is_fetchable(h) and not _CC_URL.search(h) and len(t) < 80]
@@ -429,18 +330,3 @@ def cue_line_credit(text: str, outlets: OutletDirectory, own: str,
             return Credit(name, host, url, role, text[:300])
     return None
 
-
-def _parse(html):
-    if isinstance(html, bytes):
-        from crawler.page.extract import decode_html
-
-        html = decode_html(html)
-    if not html or not html.strip():
-        return None
-    try:
-        return lxml.html.fromstring(html.encode("utf-8"), parser=_UTF8)
-    except (lxml.etree.ParserError, ValueError):
-        return None
-
-
-_UTF8 = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)

@@ -1,0 +1,126 @@
+"""The parsed page: one lxml parse, the element holding the article, its paragraph-level blocks, and the
+page's furniture (navigation, sidebars, footers, share bars, comments), recognised by structure rather
+than by one site's class names. Shared by extraction, attribution and byline reading."""
+
+from __future__ import annotations
+
+import re
+
+import lxml.etree
+import lxml.html
+
+from crawler.page.decode import decode_html
+
+_UTF8 = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
+
+
+def parse_document(text: str) -> tuple[lxml.html.HtmlElement | None, str | None]:
+    """The tree of a decoded page, or None and why it could not be parsed (lxml stops at 256 levels)."""
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
+    try:
+        tree = lxml.html.fromstring(text.encode("utf-8", "replace"), parser=parser)
+    except (lxml.etree.ParserError, ValueError):
+        return None, "no HTML could be parsed"
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        return None, "nested too deeply to parse (more than 256 levels)"
+    return tree, None
+
+
+def parse_html(html: bytes | str) -> lxml.html.HtmlElement | None:
+    """The tree of raw HTML (bytes are decoded as a browser would), or None when there is none."""
+    if isinstance(html, bytes):
+        html = decode_html(html)
+    if not html or not html.strip():
+        return None
+    try:
+        return lxml.html.fromstring(html.encode("utf-8"), parser=_UTF8)
+    except (lxml.etree.ParserError, ValueError):
+        return None
+
+
+_NOISE = re.compile(
+    r"(^|[\s_-])(comments?|comment-list|respond|reply|replies|discussion|disqus|related|recommended|more-stories|"
+    r"read-next|popular|trending|most-read|sidebar|side-bar|aside|widget|blogroll|links|partners|footer|"
+    r"site-footer|nav|navbar|navigation|menu|breadcrumbs?|share|sharing|social|newsletter|subscribe|signup|"
+    r"cookie|consent|banner|advert|ads?|sponsor|promo|membership|masthead|header|site-header|tags?|toolbar)"
+    r"($|[\s_-])", re.I)
+_NOISE_TAGS = {"nav", "aside", "footer", "header", "form", "script", "style", "noscript", "template", "iframe",
+               "button", "select", "svg"}
+
+
+def is_noise(el) -> bool:
+    """Page furniture: a navigation, aside, form or script element, or one whose class, id or role says so."""
+    if not isinstance(el.tag, str):
+        return True
+    if el.tag in ("html", "body", "main", "article"):
+        return False
+    if el.tag in _NOISE_TAGS:
+        # an article's own header or footer (byline, date, credit line) is not the page's
+        parent = el.getparent()
+        return el.tag not in ("header", "footer") or parent is None or parent.tag not in ("article", "section")
+    tokens = f"{el.get('class', '')} {el.get('id', '')} {el.get('role', '')}"
+    return bool(tokens.strip()) and bool(_NOISE.search(tokens)) and not re.search(
+        r"(article|story|entry|post)[-_]?(body|content|text)|byline|credit|source|note", tokens, re.I)
+
+
+def text_len(el) -> int:
+    """Characters of the paragraphs under ``el`` outside its furniture."""
+    return sum(len(p.text_content()) for p in el.iter("p") if not inside_noise(p, el))
+
+
+def inside_noise(el, stop=None) -> bool:
+    """Is ``el`` page furniture or inside some, looking up to ``stop`` (exclusive)?"""
+    node = el
+    while node is not None and node is not stop:
+        if is_noise(node):
+            return True
+        node = node.getparent()
+    return False
+
+
+def content_region(tree):
+    """The element holding the article itself: semantic containers first, else the densest text block."""
+    for xp in ("//*[@itemprop='articleBody']", "//article", "//main", "//*[@role='main']"):
+        found = [el for el in tree.xpath(xp) if text_len(el) > 200]
+        if found:
+            best = max(found, key=text_len)
+            if xp == "//article" or xp == "//*[@itemprop='articleBody']":
+                parent = best.getparent()
+                return parent if parent is not None and parent.tag in ("main",) else best
+            return best
+    best, best_len = tree, 0
+    for el in tree.iter("div", "td", "section", "article", "main"):
+        if is_noise(el):
+            continue
+        direct = sum(len(p.text_content()) for p in el if isinstance(p.tag, str) and p.tag in ("p", "blockquote", "h2", "h3"))
+        if direct > best_len:
+            best, best_len = el, direct
+    parent = best.getparent()
+    if parent is not None and parent.tag in ("article", "section") and not is_noise(parent):
+        return parent   # the body's own article or section also holds its headline, byline and credit lines
+    return best
+
+
+def content_blocks(region) -> list:
+    """Paragraph-level elements of the region, noise subtrees excluded, in document order."""
+    out = []
+    skip: set = set()
+    for el in region.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if any(a in skip for a in el.iterancestors()):
+            continue
+        if el is not region and is_noise(el):
+            skip.add(el)
+            continue
+        if el.tag in ("p", "li", "blockquote", "h1", "h2", "h3", "h4", "figcaption", "address", "small", "em", "i",
+                      "span", "div", "td", "font"):
+            if el.tag in ("div", "td", "span", "em", "i", "font", "small") and el.xpath("./p|./div|./table|./li"):
+                continue
+            if any(isinstance(a.tag, str) and a.tag in ("p", "li", "blockquote", "h1", "h2", "h3", "h4") for a in el.iterancestors()):
+                continue
+            if el.tag in ("span", "em", "i", "small", "font") and el.getparent() is not None and \
+                    el.getparent().tag in ("div", "td") and (el.getparent().text or "").strip():
+                continue
+            out.append(el)
+    return out
