@@ -28,8 +28,7 @@ from crawler.storage.store import Store  # noqa: E402
 
 def load_pages(db: str, limit: int) -> list[tuple[str, str]]:
     store = Store(db, create=False)
-    urls = [u for (u,) in store.db.execute(
-        "select url from articles where page_type = 'article' order by url limit ?", [limit])]
+    urls = store.article_urls(limit=limit)
     pages = [(r["url"], decode_html(r["body"], r["headers"])) for r in store.iter_fetches(urls)]
     store.close()
     return pages

@@ -37,11 +37,7 @@ def run_demo(db_path: str) -> DemoResult:
         crawl, grouping = crawl_and_trace(db_path, options, kind="demo")
     store = Store(db_path)
     try:
-        row = store.db.execute(
-            "select m.story_id from members m join articles a on a.url = m.url "
-            "where a.site = ? and m.story_id in (select id from stories where size > 1) limit 1",
-            [DEMO_ORIGIN_HOST]).fetchone()
-        return DemoResult(crawl, grouping, row[0] if row else None, seeds)
+        return DemoResult(crawl, grouping, store.story_with_copies_on(DEMO_ORIGIN_HOST), seeds)
     finally:
         store.close()
 

@@ -10,7 +10,8 @@ import hashlib
 import logging
 import re
 
-from crawler.storage.store import FetchRecord, Store
+from crawler.storage.records import FetchRecord
+from crawler.storage.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +74,8 @@ def needs_extraction(store: Store, rec: FetchRecord, state: str) -> bool:
             logger.warning("skipped %s: %s", rec.url, why_not_html(content_type, rec.body))
         return False
     if state == "unchanged":
-        row = store.db.execute("select content_hash from articles where url = ?", [rec.url]).fetchone()
-        return row is None or row[0] != rec.content_hash
+        stored = store.article_content_hash(rec.url)
+        return stored is None or stored != rec.content_hash
     return True
 
 

@@ -371,7 +371,7 @@ class Coordinator:
     def drain(self, store, run_id: int | None, batch: int = 100) -> None:
         """Write queued results into the database, the way the single-process pipeline would."""
         from crawler.capture import process_capture
-        from crawler.storage.store import FetchRecord
+        from crawler.storage.records import FetchRecord
 
         while blobs := self.client.lpop(self.keys.results, batch):
             for blob in blobs:

@@ -25,11 +25,7 @@ def crawl_store(crawler) -> Store:
     store = getattr(crawler, "syndtrace_store", None)
     if store is None:
         store = crawler.syndtrace_store = Store(crawler.settings.get("SYNDTRACE_DB"))
-        crawler.syndtrace_validators = {
-            url: (etag, last_modified)
-            for url, etag, last_modified in store.db.execute(
-                "select url, etag, last_modified from fetches where status between 200 and 299")
-        }
+        crawler.syndtrace_validators = store.validators()
     return store
 
 
@@ -95,11 +91,10 @@ class ConditionalRequestMiddleware:
 
         store = crawl_store(self.crawler)
         key = url_key(response.url)
-        body = store.fetch_body(key)
-        if body is None:
+        cached = store.cached_page(key)
+        if cached is None:
             return response
-        row = store.db.execute("select headers from fetches where url = ?", [key]).fetchone()
-        headers = json.loads(row[0]) if row and row[0] else {}
+        body, headers = cached
         return HtmlResponse(url=response.url, status=200, body=body, request=request,
                             headers={k: v for k, v in headers.items() if k in ("content-type", "etag", "last-modified")},
                             flags=["cached"])

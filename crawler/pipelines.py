@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from crawler.options import CrawlOptions
 from crawler.capture import extract_capture, needs_extraction, store_capture, store_extracted
-from crawler.storage.store import FetchRecord
+from crawler.storage.records import FetchRecord
 
 logger = logging.getLogger(__name__)
 

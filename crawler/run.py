@@ -123,7 +123,7 @@ def run_crawl(db_path: str, options: CrawlOptions, kind: str = "crawl") -> Crawl
     proc = _child(db_path, options, run_id)
     store = Store(db_path)
     try:
-        row = store.db["runs"].get(run_id)
+        row = store.run(run_id)
         status = "crawled" if proc.returncode == 0 else "failed"
         store.finish_run(run_id, status)
         if proc.returncode != 0:
@@ -152,9 +152,7 @@ def crawl_and_trace(db_path: str, options: CrawlOptions, kind: str = "crawl", pr
             store = Store(db_path)
             try:
                 grouping = update_stories(store, run_id=report.run_id, progress=progress)
-                new_members = store.db.execute("select count(*) from members where first_run = ?",
-                                               [report.run_id]).fetchone()[0]
-                store.finish_run(report.run_id, "finished", stories_new=new_members)
+                store.finish_run(report.run_id, "finished", stories_new=store.new_members(report.run_id))
             finally:
                 store.close()
             return report, grouping
@@ -214,8 +212,7 @@ def crawl_distributed(db_path: str, options: CrawlOptions, crawl: str = "default
                 store.finish_run(run_id, "failed")
                 raise CrawlError(f"the crawl process failed (exit {child.returncode}); pages stored so far are kept")
             grouping = update_stories(store, run_id=run_id, progress=progress)
-            new_members = store.db.execute("select count(*) from members where first_run = ?", [run_id]).fetchone()[0]
-            store.finish_run(run_id, "finished", stories_new=new_members)
+            store.finish_run(run_id, "finished", stories_new=store.new_members(run_id))
             report = CrawlReport(run_id, "finished", fetched, states["new"], states["changed"], unchanged, errors,
                                  round(time.monotonic() - started, 2), dict(coordinator.by_worker.most_common()))
             return report, grouping

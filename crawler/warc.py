@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from crawler.errors import UserInputError
-from crawler.storage.store import FetchRecord, Store
+from crawler.storage.records import FetchRecord
+from crawler.storage.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -155,9 +156,8 @@ def ingest_and_trace(db_path: str, paths: list[str], progress=None):
             report = ingest_files(store, paths, progress=progress)
             run_id = report.run_id
             grouping = update_stories(store, run_id=run_id, progress=progress)
-            new_members = store.db.execute("select count(*) from members where first_run = ?", [run_id]).fetchone()[0]
             store.finish_run(run_id, "finished", pages_fetched=report.stored, new=report.stored,
-                             errors=report.skipped + len(report.problems), stories_new=new_members)
+                             errors=report.skipped + len(report.problems), stories_new=store.new_members(run_id))
             return report, grouping
     finally:
         store.close()

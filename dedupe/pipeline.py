@@ -91,12 +91,9 @@ def resolve_numeric_dates(store: Store) -> int:
     from crawler.page.dates import numeric_date_order, parse_visible_date
 
     by_site: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)
-    for url, site, evidence, published in store.db.execute(
-            "select url, site, evidence, published from articles where evidence like '%numeric_date%'"):
-        raw = json.loads(evidence or "{}").get("numeric_date")
-        if raw:
-            by_site[site].append((url, raw, published))
-    changed = 0
+    for url, site, raw, published in store.numeric_dates():
+        by_site[site].append((url, raw, published))
+    changed: list[tuple[str, str]] = []
     for site, rows in by_site.items():
         order = numeric_date_order(raw for _, raw, _ in rows)
         if order is None:
@@ -105,21 +102,10 @@ def resolve_numeric_dates(store: Store) -> int:
             when = parse_visible_date(raw, day_first=order == "dmy")
             value = when.date().isoformat() if when else None
             if value and not (published or "").startswith(value):
-                store.db.execute("update articles set published = ? where url = ?", [value, url])
-                changed += 1
+                changed.append((url, value))
     if changed:
-        store.db.conn.commit()
-    return changed
-
-
-def _paragraphs_of(store: Store, urls: list[str]) -> Iterator[tuple[str, str, list[str]]]:
-    """(url, site, paragraphs) of these articles, read by primary key."""
-    for i in range(0, len(urls), 500):
-        chunk = urls[i:i + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = store.db.execute(f"select url, site, paragraphs from articles where url in ({marks})", chunk).fetchall()
-        for url, site, paragraphs in rows:  # fetched first: the caller may write between two rows
-            yield url, site, json.loads(paragraphs or "[]")
+        store.set_published(changed)
+    return len(changed)
 
 
 def _paragraph_hashes(paragraphs: list[str]) -> np.ndarray:
@@ -146,14 +132,12 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
         resolve_numeric_dates(store)
         lead_sizes = ",".join(map(str, sorted(options.lead_words)))
         stored = {url: (SignatureParams(n, seed, scheme, size) == params and leads == lead_sizes, *rest)
-                  for url, n, seed, scheme, size, leads, *rest in store.db.execute(
-                      "select url, num_perm, seed, scheme, shingle_size, lead_words, content_hash, paragraphs_hash, "
-                      "paragraph_keys from signatures")}  # url -> (same params, content, text hash, paragraph keys)
+                  for url, n, seed, scheme, size, leads, *rest in store.signature_states()}
+        # url -> (same params, content, text hash, paragraph keys)
         # paragraph identities: kept with each signature, so an article whose text has not changed is not
         # normalised again (an incremental pass hashes each stored text instead of re-reading its words)
         keys: dict[str, tuple[str, str, np.ndarray]] = {}
-        for url, site, paragraphs in store.db.execute(
-                "select url, site, paragraphs from articles where page_type = 'article' order by url"):
+        for url, site, paragraphs in store.article_texts():
             text_hash = xxhash.xxh64_hexdigest((paragraphs or "").encode())
             old = stored.get(url)
             if not full and old and old[2] == text_hash and old[3] is not None:
@@ -182,7 +166,7 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
             store.save_edges([], replace_all=True)
         store.delete_signatures(changed + sorted(gone))
         sig_rows = []
-        for i, (url, site, paragraphs) in enumerate(_paragraphs_of(store, changed)):
+        for i, (url, site, paragraphs) in enumerate(store.paragraphs_of(changed)):
             wh = word_hashes(texts.words(site, paragraphs))
             sh = shingle_hashes(wh, options.shingle_size)
             texts.shingles[url] = sh
@@ -204,14 +188,12 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
         # articles' ones, as MinHashLSH queries would be, without building a MinHashLSH of everything
         new_set = set(changed)
         width = 4 * params.num_perm
-        n_rows = store.db.execute("select coalesce(sum(length(hashvalues) + coalesce(length(lead_hashvalues), 0)), 0) "
-                                  "from signatures where n_shingles > 0").fetchone()[0] // width
+        n_rows = store.signature_bytes() // width
         matrix = np.empty((n_rows, params.num_perm), dtype=np.uint32)
         owners = np.empty(n_rows, dtype=np.int64)
         urls: list[str] = []
         row = 0
-        for url, full_blob, lead_blob in store.db.execute(
-                "select url, hashvalues, lead_hashvalues from signatures where n_shingles > 0"):
+        for url, full_blob, lead_blob in store.signature_blobs():
             blob = full_blob + (lead_blob or b"")
             matrix[row:row + len(blob) // width] = np.frombuffer(blob, dtype=np.uint32).reshape(-1, params.num_perm)
             owners[row:row + len(blob) // width] = len(urls)
@@ -225,7 +207,7 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
 
     with report.stage("verify"):
         need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in texts.shingles)
-        for url, site, paragraphs in _paragraphs_of(store, need):
+        for url, site, paragraphs in store.paragraphs_of(need):
             texts.shingles[url] = shingle_hashes(texts.words(site, paragraphs), options.shingle_size)
         new_edges = []
         for start in range(0, len(found), 100_000):  # in slices: millions of pairs as Python ints weigh
@@ -248,11 +230,10 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
         if full:
             touched = components
         else:
-            assigned = {u for (u,) in store.db.execute("select url from members")}
-            dirty = set(changed) | (set(current) - assigned) | gone
+            old_story = store.member_stories()
+            dirty = set(changed) | (set(current) - set(old_story)) | gone
             for e in new_edges:
                 dirty.update((e["a"], e["b"]))
-            old_story = {u: s for u, s in store.db.execute("select url, story_id from members")}
             dirty_stories = {old_story[u] for u in dirty if u in old_story}
             dirty.update(u for u, s in old_story.items() if s in dirty_stories)
             touched = [c for c in components if dirty.intersection(c)]
@@ -272,7 +253,7 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
         for host, name in store.outlets().items():
             outlets.add(host, name)
 
-        aliases = dict(store.db.execute("select source_url, target_url from aliases"))
+        aliases = store.aliases()
 
         def read_cue_line(line: str, site: str) -> tuple[str, str] | None:
             credit = cue_line_credit(line, outlets, site)
@@ -287,7 +268,7 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
                 url = aliases[url]
             return url
 
-        captured = {u: t for u, t in store.db.execute("select url, fetched_at from fetches")}
+        captured = store.capture_times()
         furniture_sites: dict[int, set[str]] = defaultdict(set)
         for site, hashes in furniture.items():
             for h in hashes:
@@ -342,19 +323,12 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
         store.replace_results(stories, members, lineage_rows, audit_rows,
                               story_ids=None if full else _old_ids(store, groups) | _old_ids(store, [sorted(gone)]))
         report.stories_updated = len(stories)
-    report.stories = store.db["stories"].count
-    report.stories_with_copies = store.db.execute("select count(*) from stories where size > 1").fetchone()[0]
+    report.stories, report.stories_with_copies = store.story_counts()
     return report
 
 
 def _old_ids(store: Store, groups: list[list[str]]) -> set[str]:
-    urls = [u for g in groups for u in g]
-    out: set[str] = set()
-    for i in range(0, len(urls), 500):
-        chunk = urls[i:i + 500]
-        marks = ",".join("?" * len(chunk))
-        out.update(s for (s,) in store.db.execute(f"select story_id from members where url in ({marks})", chunk))
-    return out
+    return store.stories_of([u for g in groups for u in g])
 
 
 def _fill_similarity(members: list[dict], edges: list[Edge], parents: dict[str, str | None]) -> None:
@@ -370,8 +344,7 @@ def _fill_similarity(members: list[dict], edges: list[Edge], parents: dict[str, 
 
 def _keep_first_run(store: Store, stories: list[dict], members: list[dict]) -> None:
     """A story or member seen in an earlier run keeps the run it first appeared in."""
-    first_story = {s: r for s, r in store.db.execute("select id, first_run from stories")}
-    first_member = {u: r for u, r in store.db.execute("select url, first_run from members")}
+    first_story, first_member = store.first_runs()
     for s in stories:
         if s["id"] in first_story:
             s["first_run"] = first_story[s["id"]]

@@ -13,7 +13,8 @@ from dedupe.normalise import words
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
 from dedupe.signature import SignatureParams, lead_signatures, shingle_hashes, sign, word_hashes
-from crawler.storage.store import FetchRecord, Store
+from crawler.storage.records import FetchRecord
+from crawler.storage.store import Store
 
 
 def _signed(texts: dict[str, list[str]], options: GroupingOptions):
@@ -61,7 +62,7 @@ def _add(store: Store, url: str, paragraphs: list[str]) -> None:
 
 def _partition(store: Store) -> set[frozenset]:
     groups: dict[str, set] = {}
-    for url, sid in store.db.execute("select url, story_id from members"):
+    for url, sid in store.member_stories().items():
         groups.setdefault(sid, set()).add(url)
     return {frozenset(g) for g in groups.values()}
 

@@ -14,6 +14,7 @@ from crawler.options import CrawlOptions
 from crawler.run import crawl_and_trace
 from cli.present.tables import export_object
 from crawler.storage.store import Store
+from tests.conftest import query
 
 WORDS = ("council vote bus line residents protest budget school clinic transit mayor report agency court ruling "
          "housing rent water river storm farm price market union strike teacher nurse doctor police budget deficit "
@@ -91,7 +92,7 @@ def test_crawl_obeys_robots_follows_redirects_and_reads_charsets(web, tmp_path):
     assert len(pages) == len(set(pages)) == 6          # tracking parameters and the redirect did not refetch
     store = Store(db)
     assert store.resolve_alias("http://alpha.example/old-story") == "http://alpha.example/news/story-1.html"
-    status = dict(store.db.execute("select url, status from fetches where url like '%missing%'").fetchall())
+    status = {r["url"]: r["status"] for r in query(db, "select url, status from fetches where url like '%missing%'")}
     assert status == {"http://alpha.example/missing.html": 404}
     copy = store.article("http://beta.example/copy.html")
     assert "\u2014 \u201cquoted\u201d caf\u00e9" in copy["text"]
@@ -133,7 +134,7 @@ def test_recrawl_is_conditional_and_reports_nothing_new(web, tmp_path):
     second = web.requests[before:]
     assert report.pages_fetched == 0 and report.unchanged >= 8
     store = Store(db)
-    assert store.db.execute("select count(*) from members where first_run = ?", [report.run_id]).fetchone()[0] == 0
+    assert store.new_members(report.run_id) == 0
     assert len(second) > 0   # it asked, and the server said 304
 
 
@@ -145,7 +146,7 @@ def test_new_pages_are_reported_after_the_next_run(web, tmp_path):
     write(root, "beta.example", "/", '<html><body><a href="/copy.html">c</a><a href="/copy2.html">d</a></body></html>')
     report, _ = crawl_and_trace(db, options(web))
     store = Store(db)
-    new = [u for (u,) in store.db.execute("select url from members where first_run = ?", [report.run_id])]
+    new = [r["url"] for r in query(db, "select url from members where first_run = ?", (report.run_id,))]
     assert new == ["http://beta.example/copy2.html"]
 
 
@@ -157,7 +158,7 @@ def test_overlapping_run_exits_at_once_without_touching_the_db(web, tmp_path):
     with holder.run_lock():
         with pytest.raises(LockedError):
             crawl_and_trace(db, options(web))
-    assert Store(db).db["runs"].count == 0
+    assert Store(db).counts()["runs"] == 0
 
 
 def test_killed_crawl_resumes_without_loss_or_duplicates(web, tmp_path):
@@ -169,14 +170,14 @@ def test_killed_crawl_resumes_without_loss_or_duplicates(web, tmp_path):
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 30
     while time.time() < deadline:
-        if os.path.exists(db) and Store(db).db["fetches"].count >= 3:
+        if os.path.exists(db) and Store(db).counts()["fetches"] >= 3:
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     report, grouping = crawl_and_trace(db, options(web))
     store = Store(db)
-    assert store.db.execute("pragma integrity_check").fetchone()[0] == "ok"
-    urls = [u for (u,) in store.db.execute("select url from articles where page_type = 'article'")]
+    assert query(db, "pragma integrity_check")[0][0] == "ok"
+    urls = store.article_urls()
     assert len(urls) == len(set(urls)) == 7
     assert grouping.stories == 6

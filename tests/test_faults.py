@@ -32,7 +32,8 @@ from crawler.capture import process_capture
 from crawler.run import crawl_and_trace
 from crawler.warc import ingest_files
 from crawler.errors import UserInputError
-from crawler.storage.store import FetchRecord, Store
+from crawler.storage.records import FetchRecord
+from tests.conftest import query
 
 HOST = "faulty.example"
 MAX_BYTES = 300_000
@@ -146,10 +147,8 @@ def fault_crawl(fault_server, tmp_path_factory):
                            retries=2, retry_backoff=0.3, max_bytes=MAX_BYTES,
                            proxy=f"http://127.0.0.1:{fault_server.server_address[1]}")
     report, _grouping = crawl_and_trace(db, options)
-    store = Store(db)
-    fetches = {r["url"]: r for r in store.db.query("select url, status, error, length(body) as size from fetches")}
-    articles = {r["url"]: r for r in store.db.query("select url, title, page_type, text from articles")}
-    store.close()
+    fetches = {r["url"]: dict(r) for r in query(db, "select url, status, error, length(body) as size from fetches")}
+    articles = {r["url"]: dict(r) for r in query(db, "select url, title, page_type, text from articles")}
     return report, fetches, articles, fault_server.hits
 
 
@@ -226,7 +225,7 @@ def test_non_html_capture_is_stored_but_not_extracted(store):
                       final_url="http://a.example/file.pdf", status=200, headers={"content-type": "application/pdf"},
                       body=b"%PDF-1.4 binary", fetched_at="2024-01-01T00:00:00+00:00", content_type="application/pdf")
     process_capture(store, rec)
-    assert store.db["fetches"].count == 1 and store.db["articles"].count == 0
+    assert store.counts()["fetches"] == 1 and store.counts()["articles"] == 0
 
 
 # -- bad archives ---------------------------------------------------------------------------------------
@@ -286,7 +285,7 @@ def test_truncated_archive_keeps_what_precedes_the_damage(archives, store):
     assert 0 < report.stored < 20
     assert any("truncated" in p or "corrupt" in p for p in report.problems)
     assert any("garbage" in p for p in report.problems)
-    assert store.db["fetches"].count == report.stored
+    assert store.counts()["fetches"] == report.stored
 
 
 def test_missing_archive_only(store, tmp_path):

@@ -6,8 +6,6 @@ import subprocess
 import pytest
 
 from cli.present.html import render_html
-from crawler.storage.store import Store
-from crawler.storage.schema import create_views
 
 
 def art(url, site, verdict, parent=None, published="2020-02-10T09:00:00+00:00", title="A story", **kw):
@@ -40,13 +38,6 @@ def test_report_escapes_scraped_text_and_loads_nothing():
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", html)
     assert html.count('class="lineage"') == 1 and html.count('class="timeline"') == 1   # one story with copies
     assert "Copyright © Jake Johnson, Common Dreams, 2020" in html
-
-
-def test_views_answer_on_a_real_schema():
-    store = Store(":memory:")
-    create_views(store.db)
-    for name in ("lineage_view", "audit_view", "story_view"):
-        assert list(store.db.query(f"select * from {name}")) == []
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -1,9 +1,15 @@
+"""The storage layer, white-box: these tests may look at the SQLite file through ``Store.db``."""
+
+import doctest
 import sqlite3
 
 import pytest
 
-from crawler.errors import StorageError
-from crawler.storage.store import SCHEMA_VERSION, FetchRecord, Store
+import crawler.storage.store
+from crawler.errors import StorageError, UserInputError
+from crawler.storage.records import FetchRecord
+from crawler.storage.schema import SCHEMA_VERSION, VIEWS
+from crawler.storage.store import Store
 
 
 def capture(url="http://a.example/x", body=b"<html><body><p>hi</p></body></html>", **kw):
@@ -25,7 +31,7 @@ def test_same_page_twice_is_one_row_and_states(store):
     assert store.save_fetch(capture()) == "unchanged"
     assert store.save_fetch(capture(body=b"<html>changed</html>")) == "changed"
     assert store.db["fetches"].count == 1
-    assert store.fetch_body("http://a.example/x") == b"<html>changed</html>"
+    assert store.cached_page("http://a.example/x")[0] == b"<html>changed</html>"
 
 
 def test_body_is_compressed_and_validators_kept(store):
@@ -33,8 +39,9 @@ def test_body_is_compressed_and_validators_kept(store):
     store.save_fetch(capture(body=body))
     raw = store.db.execute("select length(body) from fetches").fetchone()[0]
     assert raw < len(body) / 5
-    state = store.fetch_state("http://a.example/x")
-    assert state["etag"] == '"e1"' and state["last_modified"].startswith("Mon")
+    etag, last_modified = store.validators()["http://a.example/x"]
+    assert etag == '"e1"' and last_modified.startswith("Mon")
+    assert store.cached_page("http://a.example/x")[1]["etag"] == '"e1"'
 
 
 def test_redirect_source_recorded_as_alias(store):
@@ -69,7 +76,7 @@ def test_article_needs_its_capture(store):
 
 def test_newer_schema_refused(db_path):
     s = Store(db_path)
-    s.set_meta("schema_version", str(SCHEMA_VERSION + 1))
+    s.db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION + 1)}, pk="key")
     s.close()
     with pytest.raises(StorageError, match="newer"):
         Store(db_path)
@@ -92,9 +99,32 @@ def test_runs_are_recorded(store):
 def test_version_1_file_is_migrated(db_path):
     s = Store(db_path)
     s.db.execute("alter table signatures drop column lead_words")
-    s.set_meta("schema_version", "1")
+    s.db["meta"].upsert({"key": "schema_version", "value": "1"}, pk="key")
     s.close()
     s = Store(db_path)
     assert s.schema_version() == SCHEMA_VERSION
     assert "lead_words" in s.db["signatures"].columns_dict
     s.close()
+
+
+def test_views_answer_on_a_real_schema(store):
+    for name in VIEWS:
+        assert list(store.db.query(f"select * from {name}")) == []
+
+
+def test_numeric_dates_are_corrected_in_one_transaction(store):
+    store.save_fetch(capture())
+    store.save_article({"url": "http://a.example/x", "site": "a.example", "page_type": "article",
+                        "published": "2020-03-04", "evidence": {"numeric_date": "03/04/2020"}})
+    assert list(store.numeric_dates()) == [("http://a.example/x", "a.example", "03/04/2020", "2020-03-04")]
+    store.set_published([("http://a.example/x", "2020-04-03")])
+    assert store.article("http://a.example/x")["published"] == "2020-04-03"
+
+
+def test_bad_search_expression_is_a_user_error(store):
+    with pytest.raises(UserInputError, match="bad search expression"):
+        store.search('"unbalanced')
+
+
+def test_docstring_example_runs():
+    assert doctest.testmod(crawler.storage.store).failed == 0

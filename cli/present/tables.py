@@ -10,15 +10,14 @@ from datetime import datetime
 
 from crawler.errors import UserInputError
 from dedupe.trace.lineage import parse_when
-from crawler.storage.store import Store
+from crawler.storage.store import STORY_ORDER, Store
 
 
 def export_object(store: Store) -> dict:
     """``{"articles": [...]}`` in the result format: every stored page, articles with their story."""
     members = {m["url"]: m for m in store.members()}
     out = []
-    for row in store.db.query(
-            "select url, site, page_type, title, author, published, modified, canonical from articles order by url"):
+    for row in store.article_summaries():
         m = members.get(row["url"])
         if row["page_type"] != "article" or m is None:
             out.append({"url": row["url"], "story": None, "page_type": row["page_type"]})
@@ -94,25 +93,10 @@ def story_tree(store: Store, ref: str) -> dict:
 def stories_table(store: Store, since: str | None = None, site: str | None = None, min_copies: int = 0,
                   sort: str = "spread", new_in_run: int | None = None) -> list[dict]:
     """One row per story: origin, copies, sites, first and last dates, uncredited count."""
-    sql = "select s.*, a.site as origin_site from stories s left join articles a on a.url = s.origin_url where 1=1"
-    params: list = []
-    if since:
-        sql += " and s.first_published >= ?"
-        params.append(since)
-    if site:
-        sql += " and s.id in (select m.story_id from members m join articles x on x.url = m.url where x.site = ?)"
-        params.append(site)
-    if min_copies:
-        sql += " and s.size - 1 >= ?"
-        params.append(min_copies)
-    if new_in_run is not None:
-        sql += " and s.id in (select story_id from members where first_run = ?)"
-        params.append(new_in_run)
-    order = {"spread": "s.size desc, s.sites desc, s.id", "recent": "s.last_published desc, s.id"}.get(sort)
-    if order is None:
+    if sort not in STORY_ORDER:
         raise UserInputError(f"unknown sort {sort!r}: use spread or recent")
     rows = []
-    for r in store.db.query(sql + " order by " + order, params):
+    for r in store.list_stories(since=since, site=site, min_copies=min_copies, sort=sort, new_in_run=new_in_run):
         rows.append({"story": r["id"], "title": r["title"], "origin": r["origin_url"], "origin_site": r["origin_site"],
                      "copies": r["size"] - 1, "sites": r["sites"], "first": r["first_published"],
                      "last": r["last_published"], "uncredited": r["uncredited"]})
@@ -126,9 +110,7 @@ def audit_table(store: Store, origin_site: str | None = None, verdicts: list[str
         if m["is_origin"]:
             continue
         rows.append(m)
-    origins = {r["url"]: r for r in store.db.query(
-        "select m.url, m.story_id, a.site from members m join articles a on a.url = m.url where m.is_origin = 1")}
-    origin_by_story = {r["story_id"]: r for r in origins.values()}
+    origin_by_story = store.story_origins()
     out = []
     for m in rows:
         origin = origin_by_story.get(m["story_id"])
@@ -147,12 +129,7 @@ def audit_table(store: Store, origin_site: str | None = None, verdicts: list[str
 
 def search_articles(store: Store, text: str, limit: int = 20) -> list[dict]:
     """Full-text search (SQLite FTS5 through sqlite-utils) over titles and bodies."""
-    import sqlite3
-
-    try:
-        rows = list(store.db["articles"].search(text, columns=["url", "site", "title", "published"], limit=limit))
-    except sqlite3.OperationalError as exc:
-        raise UserInputError(f"bad search expression {text!r}: {exc}") from None
+    rows = store.search(text, limit)
     for r in rows:
         r["story"] = store.story_of(r["url"])
     return rows

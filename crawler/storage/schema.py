@@ -1,9 +1,13 @@
-"""SQL views that make the database readable as-is in Datasette (and any SQLite client)."""
+"""The database schema: tables, indexes, full-text search, Datasette views, and the migrations that
+bring a file of an older schema version up to this one (``Store`` runs them when it opens a file)."""
 
 from __future__ import annotations
 
 import sqlite_utils
 
+SCHEMA_VERSION = 3
+
+# views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
     "lineage_view": """
         select m.story_id, m.url, a.site, a.title, a.published, m.is_origin, m.parent_url, p.site as parent_site,
@@ -26,5 +30,86 @@ VIEWS = {
 
 
 def create_views(db: sqlite_utils.Database) -> None:
+    """(Re)create the Datasette views."""
     for name, sql in VIEWS.items():
         db.create_view(name, sql, replace=True)
+
+
+
+def _schema_v1(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+    db["runs"].create(
+        {"id": int, "kind": str, "started": str, "ended": str, "status": str, "pages_fetched": int,
+         "new": int, "changed": int, "unchanged": int, "errors": int, "stories_new": int, "options": str},
+        pk="id", if_not_exists=True,
+    )
+    db["fetches"].create(
+        {"url": str, "requested_url": str, "final_url": str, "status": int, "headers": str, "fetched_at": str,
+         "body": bytes, "content_hash": str, "content_type": str, "etag": str, "last_modified": str,
+         "source": str, "run_id": int, "error": str},
+        pk="url", foreign_keys=[("run_id", "runs", "id")], if_not_exists=True,
+    )
+    db["aliases"].create({"source_url": str, "target_url": str, "status": int}, pk="source_url", if_not_exists=True)
+    db["outlets"].create({"host": str, "name": str}, pk="host", if_not_exists=True)
+    db["sites"].create({"url": str, "feed": str, "max_pages": int, "delay": float, "added": str},
+                       pk="url", if_not_exists=True)
+    db["articles"].create(
+        {"url": str, "site": str, "page_type": str, "title": str, "author": str, "published": str, "modified": str,
+         "site_name": str, "canonical": str, "language": str, "text": str, "paragraphs": str, "words": int,
+         "attribution": str, "evidence": str, "content_hash": str, "extracted_at": str},
+        pk="url", foreign_keys=[("url", "fetches", "url")], if_not_exists=True,
+    )
+    db["signatures"].create(
+        {"url": str, "num_perm": int, "seed": int, "scheme": str, "shingle_size": int, "n_shingles": int,
+         "hashvalues": bytes, "lead_hashvalues": bytes, "content_hash": str},
+        pk="url", foreign_keys=[("url", "articles", "url")], if_not_exists=True,
+    )
+    db["edges"].create(
+        {"a": str, "b": str, "containment": float, "jaccard": float},
+        pk=("a", "b"), if_not_exists=True,
+    )
+    db["stories"].create(
+        {"id": str, "origin_url": str, "size": int, "sites": int, "first_published": str, "last_published": str,
+         "title": str, "uncredited": int, "first_run": int, "updated_at": str},
+        pk="id", if_not_exists=True,
+    )
+    db["members"].create(
+        {"url": str, "story_id": str, "is_origin": int, "parent_url": str, "similarity": float,
+         "containment": float, "first_run": int},
+        pk="url", foreign_keys=[("url", "articles", "url"), ("story_id", "stories", "id")], if_not_exists=True,
+    )
+    db["lineage"].create(
+        {"url": str, "story_id": str, "parent_url": str, "origin_url": str, "signal": str, "evidence": str},
+        pk="url", foreign_keys=[("url", "articles", "url")], if_not_exists=True,
+    )
+    db["audits"].create(
+        {"url": str, "story_id": str, "credits_origin": int, "credits_parent": int, "links_to_origin": int,
+         "author_kept": int, "license": str, "copyright": str, "verdict": str, "reasons": str,
+         "conflicts": str, "added": str, "removed": str},
+        pk="url", foreign_keys=[("url", "articles", "url")], if_not_exists=True,
+    )
+    for table, cols in [("fetches", ["content_hash"]), ("members", ["story_id"]), ("articles", ["site"]),
+                        ("articles", ["published"]), ("audits", ["verdict"]), ("lineage", ["story_id"]),
+                        ("aliases", ["target_url"]), ("edges", ["b"])]:
+        db[table].create_index(cols, if_not_exists=True)
+    if not db["articles_fts"].exists():
+        db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+    create_views(db)
+
+
+def _schema_v2(db: sqlite_utils.Database) -> None:
+    """Several leads per signature: record their sizes, so signatures made with other sizes are redone."""
+    if "lead_words" not in db["signatures"].columns_dict:
+        db["signatures"].add_column("lead_words", str)
+
+
+def _schema_v3(db: sqlite_utils.Database) -> None:
+    """Signatures keep their article's paragraph identities, so grouping does not normalise unchanged texts again."""
+    columns = db["signatures"].columns_dict
+    if "paragraphs_hash" not in columns:
+        db["signatures"].add_column("paragraphs_hash", str)
+    if "paragraph_keys" not in columns:
+        db["signatures"].add_column("paragraph_keys", bytes)
+
+
+MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3}

@@ -1,143 +1,35 @@
-"""The one module that owns syndtrace's SQLite schema.
+"""The one owner of syndtrace's SQL: every statement the program runs is a named method of :class:`Store`.
 
-Crawler, ingest, grouping and the CLI all read and write through :class:`Store`. Rows are keyed by the
-URL key (``crawler.page.urls.url_key``), so storing the same page twice never makes two rows. The schema
-carries a version in ``meta``; :data:`MIGRATIONS` brings an older file up to date, and a file from a
-newer syndtrace is refused rather than damaged.
+Crawler, ingest, grouping and the CLI all read and write through it. Rows are keyed by the URL key
+(``crawler.page.urls.url_key``), so storing the same page twice never makes two rows. Every write runs
+inside :meth:`Store.transaction`, which turns SQLite's errors (full disk, read-only file) into a one-line
+:class:`~crawler.errors.StorageError`. The schema and its migrations are in ``crawler.storage.schema``.
 """
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import sqlite3
 import zlib
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlite_utils
 
-from crawler.errors import LockedError, StorageError
+from crawler.errors import LockedError, StorageError, UserInputError
+from crawler.storage.records import FetchRecord, StoredSignature, StoredText
+from crawler.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
-SCHEMA_VERSION = 3
+STORY_ORDER = {"spread": "s.size desc, s.sites desc, s.id", "recent": "s.last_published desc, s.id"}
+_CHUNK = 500   # URLs per "in (…)" query, well under SQLite's limit of bound parameters
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _schema_v1(db: sqlite_utils.Database) -> None:
-    db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
-    db["runs"].create(
-        {"id": int, "kind": str, "started": str, "ended": str, "status": str, "pages_fetched": int,
-         "new": int, "changed": int, "unchanged": int, "errors": int, "stories_new": int, "options": str},
-        pk="id", if_not_exists=True,
-    )
-    db["fetches"].create(
-        {"url": str, "requested_url": str, "final_url": str, "status": int, "headers": str, "fetched_at": str,
-         "body": bytes, "content_hash": str, "content_type": str, "etag": str, "last_modified": str,
-         "source": str, "run_id": int, "error": str},
-        pk="url", foreign_keys=[("run_id", "runs", "id")], if_not_exists=True,
-    )
-    db["aliases"].create({"source_url": str, "target_url": str, "status": int}, pk="source_url", if_not_exists=True)
-    db["outlets"].create({"host": str, "name": str}, pk="host", if_not_exists=True)
-    db["sites"].create({"url": str, "feed": str, "max_pages": int, "delay": float, "added": str},
-                       pk="url", if_not_exists=True)
-    db["articles"].create(
-        {"url": str, "site": str, "page_type": str, "title": str, "author": str, "published": str, "modified": str,
-         "site_name": str, "canonical": str, "language": str, "text": str, "paragraphs": str, "words": int,
-         "attribution": str, "evidence": str, "content_hash": str, "extracted_at": str},
-        pk="url", foreign_keys=[("url", "fetches", "url")], if_not_exists=True,
-    )
-    db["signatures"].create(
-        {"url": str, "num_perm": int, "seed": int, "scheme": str, "shingle_size": int, "n_shingles": int,
-         "hashvalues": bytes, "lead_hashvalues": bytes, "content_hash": str},
-        pk="url", foreign_keys=[("url", "articles", "url")], if_not_exists=True,
-    )
-    db["edges"].create(
-        {"a": str, "b": str, "containment": float, "jaccard": float},
-        pk=("a", "b"), if_not_exists=True,
-    )
-    db["stories"].create(
-        {"id": str, "origin_url": str, "size": int, "sites": int, "first_published": str, "last_published": str,
-         "title": str, "uncredited": int, "first_run": int, "updated_at": str},
-        pk="id", if_not_exists=True,
-    )
-    db["members"].create(
-        {"url": str, "story_id": str, "is_origin": int, "parent_url": str, "similarity": float,
-         "containment": float, "first_run": int},
-        pk="url", foreign_keys=[("url", "articles", "url"), ("story_id", "stories", "id")], if_not_exists=True,
-    )
-    db["lineage"].create(
-        {"url": str, "story_id": str, "parent_url": str, "origin_url": str, "signal": str, "evidence": str},
-        pk="url", foreign_keys=[("url", "articles", "url")], if_not_exists=True,
-    )
-    db["audits"].create(
-        {"url": str, "story_id": str, "credits_origin": int, "credits_parent": int, "links_to_origin": int,
-         "author_kept": int, "license": str, "copyright": str, "verdict": str, "reasons": str,
-         "conflicts": str, "added": str, "removed": str},
-        pk="url", foreign_keys=[("url", "articles", "url")], if_not_exists=True,
-    )
-    for table, cols in [("fetches", ["content_hash"]), ("members", ["story_id"]), ("articles", ["site"]),
-                        ("articles", ["published"]), ("audits", ["verdict"]), ("lineage", ["story_id"]),
-                        ("aliases", ["target_url"]), ("edges", ["b"])]:
-        db[table].create_index(cols, if_not_exists=True)
-    if not db["articles_fts"].exists():
-        db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
-    from crawler.storage.schema import create_views
-
-    create_views(db)
-
-
-def _schema_v2(db: sqlite_utils.Database) -> None:
-    """Several leads per signature: record their sizes, so signatures made with other sizes are redone."""
-    if "lead_words" not in db["signatures"].columns_dict:
-        db["signatures"].add_column("lead_words", str)
-
-
-def _schema_v3(db: sqlite_utils.Database) -> None:
-    """Signatures keep their article's paragraph identities, so grouping does not normalise unchanged texts again."""
-    columns = db["signatures"].columns_dict
-    if "paragraphs_hash" not in columns:
-        db["signatures"].add_column("paragraphs_hash", str)
-    if "paragraph_keys" not in columns:
-        db["signatures"].add_column("paragraph_keys", bytes)
-
-
-MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3}
-
-
-@dataclass
-class FetchRecord:
-    """One HTTP capture, as the crawler or a WARC file saw it."""
-
-    url: str
-    requested_url: str
-    final_url: str
-    status: int
-    headers: dict
-    body: bytes
-    fetched_at: str
-    content_type: str = ""
-    source: str = "crawl"
-    error: str | None = None
-
-    @property
-    def content_hash(self) -> str:
-        return hashlib.sha1(self.body).hexdigest()
-
-    @classmethod
-    def from_capture(cls, capture) -> "FetchRecord":
-        """From a crawl's capture (a PageItem, or its dict sent through Redis)."""
-        headers = capture["headers"] or {}
-        return cls(url=capture["url"], requested_url=capture["requested_url"], final_url=capture["final_url"],
-                   status=capture["status"], headers=headers, body=capture["body"],
-                   fetched_at=capture["fetched_at"], content_type=headers.get("content-type", ""),
-                   error=capture.get("error"))
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class Store:
@@ -145,8 +37,8 @@ class Store:
 
     Example:
         >>> store = Store(":memory:")
-        >>> store.schema_version()
-        1
+        >>> store.schema_version() == SCHEMA_VERSION
+        True
     """
 
     def __init__(self, path: str | os.PathLike = "syndtrace.db", *, create: bool = True):
@@ -245,15 +137,6 @@ class Store:
     def watch_list(self) -> list[dict]:
         return list(self.db.query("select * from sites order by url"))
 
-    # -- meta -----------------------------------------------------------------------------------
-    def get_meta(self, key: str, default: str | None = None) -> str | None:
-        row = self.db.execute("select value from meta where key = ?", [key]).fetchone()
-        return row[0] if row else default
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self.transaction():
-            self.db["meta"].upsert({"key": key, "value": value}, pk="key")
-
     # -- runs -----------------------------------------------------------------------------------
     def start_run(self, kind: str, options: dict | None = None) -> int:
         with self.transaction():
@@ -268,6 +151,9 @@ class Store:
         with self.transaction():
             self.db["runs"].update(run_id, {"ended": utc_now(), "status": status, **counts})
 
+    def run(self, run_id: int) -> dict:
+        return self.db["runs"].get(run_id)
+
     def runs(self, limit: int = 10) -> list[dict]:
         return list(self.db.query("select * from runs order by id desc limit ?", [limit]))
 
@@ -278,18 +164,15 @@ class Store:
             f"select * from runs where kind in ({marks}) and status = 'finished' order by id desc limit 1", list(kinds)))
         return rows[0] if rows else None
 
-    # -- fetches --------------------------------------------------------------------------------
-    def fetch_state(self, url: str) -> dict | None:
-        """What is remembered of a page: validators for a conditional re-fetch."""
-        row = self.db.execute(
-            "select url, etag, last_modified, content_hash, status from fetches where url = ?", [url]
-        ).fetchone()
-        if not row:
-            return None
-        return dict(zip(("url", "etag", "last_modified", "content_hash", "status"), row))
+    def new_members(self, run_id: int | None) -> int:
+        """Pages that joined a story for the first time in this run."""
+        return self.db.execute("select count(*) from members where first_run = ?", [run_id]).fetchone()[0]
 
-    def known_urls(self) -> set[str]:
-        return {r[0] for r in self.db.execute("select url from fetches where status between 200 and 299")}
+    # -- fetches --------------------------------------------------------------------------------
+    def validators(self) -> dict[str, tuple[str | None, str | None]]:
+        """(ETag, Last-Modified) of every stored page, for conditional re-fetches."""
+        return {url: (etag, last_modified) for url, etag, last_modified in self.db.execute(
+            "select url, etag, last_modified from fetches where status between 200 and 299")}
 
     def save_fetch(self, rec: FetchRecord, run_id: int | None = None) -> str:
         """Store a capture; returns 'new', 'changed' or 'unchanged'."""
@@ -336,11 +219,6 @@ class Store:
         with self.transaction():
             self.db["aliases"].upsert({"source_url": source, "target_url": target, "status": status}, pk="source_url")
 
-    def touch_fetch(self, url: str, run_id: int | None) -> None:
-        """A conditional request said the page is unchanged (304)."""
-        with self.transaction():
-            self.db.execute("update fetches set fetched_at = ?, run_id = ? where url = ?", [utc_now(), run_id, url])
-
     def iter_fetches(self, urls: Iterable[str] | None = None) -> Iterator[dict]:
         """Stored successful captures with their decompressed bodies."""
         sql = "select url, final_url, status, headers, fetched_at, body, content_hash from fetches where status between 200 and 299"
@@ -354,10 +232,18 @@ class Store:
                    "fetched_at": fetched_at, "body": zlib.decompress(body) if body else b"",
                    "content_hash": content_hash}
 
-    def fetch_body(self, url: str) -> bytes | None:
-        row = self.db.execute("select body from fetches where url = ?", [url]).fetchone()
-        return zlib.decompress(row[0]) if row and row[0] else None
+    def cached_page(self, url: str) -> tuple[bytes, dict] | None:
+        """Body and headers of a stored capture, to stand in for the page when the server says 304."""
+        row = self.db.execute("select body, headers from fetches where url = ?", [url]).fetchone()
+        if not row or not row[0]:
+            return None
+        return zlib.decompress(row[0]), json.loads(row[1]) if row[1] else {}
 
+    def capture_times(self) -> dict[str, str]:
+        """When each stored page was captured."""
+        return dict(self.db.execute("select url, fetched_at from fetches"))
+
+    # -- aliases (redirects, byte-identical twins) -----------------------------------------------
     def resolve_alias(self, url: str) -> str:
         seen = {url}
         while True:
@@ -366,6 +252,10 @@ class Store:
                 return url
             url = row[0]
             seen.add(url)
+
+    def aliases(self) -> dict[str, str]:
+        """Every recorded redirect, source → target."""
+        return dict(self.db.execute("select source_url, target_url from aliases"))
 
     # -- outlets --------------------------------------------------------------------------------
     def save_outlet(self, host: str, name: str | None) -> None:
@@ -387,20 +277,16 @@ class Store:
         with self.transaction():
             self.db["articles"].upsert(row, pk="url", alter=False)
 
-    def delete_article(self, url: str) -> None:
-        with self.transaction():
-            for table in ("audits", "lineage", "members", "signatures"):
-                self.db.execute(f"delete from {table} where url = ?", [url])
-            self.db.execute("delete from articles where url = ?", [url])
+    def article_content_hash(self, url: str) -> str | None:
+        """The capture hash an article was extracted from (None: no article, or none recorded)."""
+        row = self.db.execute("select content_hash from articles where url = ?", [url]).fetchone()
+        return row[0] if row else None
 
     def articles(self, page_type: str | None = "article", urls: Iterable[str] | None = None) -> list[dict]:
         """Decoded article rows in URL order: all of one page type, or only those of ``urls``."""
         where = ["page_type = ?"] if page_type else []
         base: list[Any] = [page_type] if page_type else []
-        if urls is None:
-            chunks: Iterable[list[str]] = [[]]
-        else:
-            chunks = _chunks(sorted(set(urls)), 500)
+        chunks: Iterable[list[str]] = [[]] if urls is None else _chunks(sorted(set(urls)), _CHUNK)
         rows = []
         for chunk in chunks:
             clauses = where + ([f"url in ({','.join('?' * len(chunk))})"] if urls is not None else [])
@@ -412,6 +298,45 @@ class Store:
         rows = list(self.db.query("select * from articles where url = ?", [url]))
         return self._decode_article(rows[0]) if rows else None
 
+    def article_urls(self, page_type: str = "article", limit: int | None = None) -> list[str]:
+        """URLs of the stored pages of one kind, in URL order."""
+        sql = "select url from articles where page_type = ? order by url" + (" limit ?" if limit else "")
+        return [u for (u,) in self.db.execute(sql, [page_type] + ([limit] if limit else []))]
+
+    def article_summaries(self) -> Iterator[dict]:
+        """Every stored page's identity, kind and metadata (no text), in URL order."""
+        yield from self.db.query(
+            "select url, site, page_type, title, author, published, modified, canonical from articles order by url")
+
+    def article_texts(self) -> Iterator[StoredText]:
+        """Site and stored paragraphs of every article page, in URL order."""
+        for row in self.db.execute("select url, site, paragraphs from articles where page_type = 'article' "
+                                   "order by url"):
+            yield StoredText(*row)
+
+    def paragraphs_of(self, urls: list[str]) -> Iterator[tuple[str, str, list[str]]]:
+        """(url, site, paragraphs) of these articles, read by primary key."""
+        for chunk in _chunks(urls, _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"select url, site, paragraphs from articles where url in ({marks})", chunk).fetchall()
+            for url, site, paragraphs in rows:  # fetched first: the caller may write between two rows
+                yield url, site, json.loads(paragraphs or "[]")
+
+    def numeric_dates(self) -> Iterator[tuple[str, str, str, str | None]]:
+        """(url, site, numeric date line as written, published) of articles dated only by an ambiguous
+        numeric date line (03/04/2020), to be settled per site."""
+        for url, site, evidence, published in self.db.execute(
+                "select url, site, evidence, published from articles where evidence like '%numeric_date%'"):
+            raw = json.loads(evidence or "{}").get("numeric_date")
+            if raw:
+                yield url, site, raw, published
+
+    def set_published(self, dates: list[tuple[str, str]]) -> None:
+        """Correct articles' publication dates: (url, date) pairs."""
+        with self.transaction():
+            self.db.conn.executemany("update articles set published = ? where url = ?",
+                                     [(value, url) for url, value in dates])
+
     @staticmethod
     def _decode_article(row: dict) -> dict:
         row = dict(row)
@@ -419,6 +344,17 @@ class Store:
         row["attribution"] = json.loads(row.get("attribution") or "{}")
         row["evidence"] = json.loads(row.get("evidence") or "{}")
         return row
+
+    def search(self, text: str, limit: int = 20) -> list[dict]:
+        """Full-text search (SQLite FTS5 through sqlite-utils) over titles and bodies.
+
+        Raises:
+            UserInputError: the search expression is not valid FTS5.
+        """
+        try:
+            return list(self.db["articles"].search(text, columns=["url", "site", "title", "published"], limit=limit))
+        except sqlite3.OperationalError as exc:
+            raise UserInputError(f"bad search expression {text!r}: {exc}") from None
 
     def counts(self) -> dict[str, int]:
         out = {}
@@ -432,12 +368,24 @@ class Store:
         with self.transaction():
             self.db["signatures"].upsert_all(rows, pk="url")
 
-    def signatures(self) -> list[dict]:
-        return list(self.db.query("select * from signatures"))
+    def signature_states(self) -> Iterator[StoredSignature]:
+        """What every stored signature was made with and from."""
+        for row in self.db.execute("select url, num_perm, seed, scheme, shingle_size, lead_words, content_hash, "
+                                   "paragraphs_hash, paragraph_keys from signatures"):
+            yield StoredSignature(*row)
+
+    def signature_bytes(self) -> int:
+        """Bytes of all stored non-empty signatures, full texts and leads together (to size a matrix)."""
+        return self.db.execute("select coalesce(sum(length(hashvalues) + coalesce(length(lead_hashvalues), 0)), 0) "
+                               "from signatures where n_shingles > 0").fetchone()[0]
+
+    def signature_blobs(self) -> Iterator[tuple[str, bytes, bytes | None]]:
+        """(url, full-text signature, lead signatures) of every article with a non-empty text."""
+        yield from self.db.execute("select url, hashvalues, lead_hashvalues from signatures where n_shingles > 0")
 
     def delete_signatures(self, urls: Iterable[str]) -> None:
         with self.transaction():
-            for chunk in _chunks(list(urls), 500):
+            for chunk in _chunks(list(urls), _CHUNK):
                 marks = ",".join("?" * len(chunk))
                 self.db.execute(f"delete from signatures where url in ({marks})", chunk)
                 self.db.execute(f"delete from edges where a in ({marks}) or b in ({marks})", chunk + chunk)
@@ -463,16 +411,16 @@ class Store:
             else:
                 ids = list(story_ids)
                 urls = [m["url"] for m in members]
-                for chunk in _chunks(ids, 500):
+                for chunk in _chunks(ids, _CHUNK):
                     marks = ",".join("?" * len(chunk))
                     for table in ("audits", "lineage"):
                         self.db.execute(f"delete from {table} where story_id in ({marks})", chunk)
                     self.db.execute(f"delete from members where story_id in ({marks})", chunk)
-                for chunk in _chunks(urls, 500):
+                for chunk in _chunks(urls, _CHUNK):
                     marks = ",".join("?" * len(chunk))
                     for table in ("audits", "lineage", "members"):
                         self.db.execute(f"delete from {table} where url in ({marks})", chunk)
-                for chunk in _chunks(ids, 500):
+                for chunk in _chunks(ids, _CHUNK):
                     marks = ",".join("?" * len(chunk))
                     self.db.execute(
                         f"delete from stories where id in ({marks}) and id not in (select story_id from members)", chunk)
@@ -482,9 +430,6 @@ class Store:
             self.db["audits"].upsert_all(audits, pk="url")
             self.db.execute("delete from stories where id not in (select story_id from members)")
 
-    def stories(self) -> list[dict]:
-        return list(self.db.query("select * from stories order by size desc, id"))
-
     def story(self, story_id: str) -> dict | None:
         rows = list(self.db.query("select * from stories where id = ?", [story_id]))
         return rows[0] if rows else None
@@ -492,6 +437,59 @@ class Store:
     def story_of(self, url: str) -> str | None:
         row = self.db.execute("select story_id from members where url = ?", [url]).fetchone()
         return row[0] if row else None
+
+    def member_stories(self) -> dict[str, str]:
+        """The story of every page that belongs to one."""
+        return dict(self.db.execute("select url, story_id from members"))
+
+    def stories_of(self, urls: list[str]) -> set[str]:
+        """The stories these pages belong to."""
+        out: set[str] = set()
+        for chunk in _chunks(urls, _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            out.update(s for (s,) in self.db.execute(f"select story_id from members where url in ({marks})", chunk))
+        return out
+
+    def first_runs(self) -> tuple[dict[str, int], dict[str, int]]:
+        """The run each story, and each member page, first appeared in."""
+        return (dict(self.db.execute("select id, first_run from stories")),
+                dict(self.db.execute("select url, first_run from members")))
+
+    def story_counts(self) -> tuple[int, int]:
+        """(stories, stories with copies)."""
+        return (self.db["stories"].count,
+                self.db.execute("select count(*) from stories where size > 1").fetchone()[0])
+
+    def story_with_copies_on(self, site: str) -> str | None:
+        """A story with copies that has a page on this site."""
+        row = self.db.execute(
+            "select m.story_id from members m join articles a on a.url = m.url "
+            "where a.site = ? and m.story_id in (select id from stories where size > 1) limit 1", [site]).fetchone()
+        return row[0] if row else None
+
+    def list_stories(self, since: str | None = None, site: str | None = None, min_copies: int = 0,
+                     sort: str = "spread", new_in_run: int | None = None) -> list[dict]:
+        """Stories with their origin's site, filtered, in one of the :data:`STORY_ORDER` orders."""
+        sql = "select s.*, a.site as origin_site from stories s left join articles a on a.url = s.origin_url where 1=1"
+        params: list = []
+        if since:
+            sql += " and s.first_published >= ?"
+            params.append(since)
+        if site:
+            sql += " and s.id in (select m.story_id from members m join articles x on x.url = m.url where x.site = ?)"
+            params.append(site)
+        if min_copies:
+            sql += " and s.size - 1 >= ?"
+            params.append(min_copies)
+        if new_in_run is not None:
+            sql += " and s.id in (select story_id from members where first_run = ?)"
+            params.append(new_in_run)
+        return list(self.db.query(sql + " order by " + STORY_ORDER[sort], params))
+
+    def story_origins(self) -> dict[str, dict]:
+        """Each story's origin page: story id → {url, story_id, site}."""
+        return {r["story_id"]: r for r in self.db.query(
+            "select m.url, m.story_id, a.site from members m join articles a on a.url = m.url where m.is_origin = 1")}
 
     def members(self, story_id: str | None = None) -> list[dict]:
         sql = ("select m.*, l.signal, l.evidence, a.verdict, a.credits_origin, a.credits_parent, a.links_to_origin, "

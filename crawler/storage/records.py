@@ -1,0 +1,59 @@
+"""What goes into and comes out of the database besides plain row dicts: a capture, and the compact rows
+the grouping pass streams (named tuples: one is made per stored article, so they must stay cheap)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import NamedTuple
+
+
+@dataclass
+class FetchRecord:
+    """One HTTP capture, as the crawler or a WARC file saw it."""
+
+    url: str
+    requested_url: str
+    final_url: str
+    status: int
+    headers: dict
+    body: bytes
+    fetched_at: str
+    content_type: str = ""
+    source: str = "crawl"
+    error: str | None = None
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha1(self.body).hexdigest()
+
+    @classmethod
+    def from_capture(cls, capture) -> FetchRecord:
+        """From a crawl's capture (a PageItem, or its dict sent through Redis)."""
+        headers = capture["headers"] or {}
+        return cls(url=capture["url"], requested_url=capture["requested_url"], final_url=capture["final_url"],
+                   status=capture["status"], headers=headers, body=capture["body"],
+                   fetched_at=capture["fetched_at"], content_type=headers.get("content-type", ""),
+                   error=capture.get("error"))
+
+
+class StoredSignature(NamedTuple):
+    """What is kept of an article's last signing: its parameters and the identities of the text signed."""
+
+    url: str
+    num_perm: int
+    seed: int
+    scheme: str
+    shingle_size: int
+    lead_words: str | None        # lead sizes, e.g. "50,150"
+    content_hash: str | None      # digest of the fingerprinted paragraphs (site furniture left out)
+    paragraphs_hash: str | None   # hash of the stored paragraphs, to tell an unchanged text without reading it
+    paragraph_keys: bytes | None  # each paragraph's identity (uint64 hashes)
+
+
+class StoredText(NamedTuple):
+    """An article's site and paragraphs as stored (JSON text, hashed as is to tell an unchanged text)."""
+
+    url: str
+    site: str
+    paragraphs_json: str | None
