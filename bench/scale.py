@@ -8,7 +8,7 @@ credited reprints, excerpts, edited copies, uncredited scrapes, copies of copies
 hard negatives sharing press-release paragraphs) is written as a WARC of HTML pages, then, each step in
 a child process whose time and peak RSS (``os.wait4``) are measured:
 
-1. ingest: the WARC into a fresh database (``crawler.warc.ingest_and_trace``, the function behind
+1. ingest: the WARC into a fresh database (``cli.jobs.ingest_and_trace``, the function behind
    ``syndtrace ingest``: extraction, storage, then the first grouping, whose share is timed separately);
 2. incremental: another WARC of N/10 new articles — 70% new stories, 30% new copies of stories already
    stored — ingested the same way; its grouping step (``update_stories``) is the incremental update;
@@ -39,6 +39,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench.corpus import SyndicatedCorpus, write_warc  # noqa: E402
+from cli import jobs  # noqa: E402
+from crawler.page.urls import url_key  # noqa: E402
 
 MEMORY_LIMIT_MB = 1536
 
@@ -46,11 +48,8 @@ MEMORY_LIMIT_MB = 1536
 # -- children ------------------------------------------------------------------------------------------
 def child_ingest(db: str, warc: str) -> int:
     """`syndtrace ingest` in this process, with its grouping step timed on its own; prints JSON."""
-    import dedupe.pipeline as pipeline
-    from crawler.warc import ingest_and_trace
-
     spent: dict[str, float] = {}
-    update_stories = pipeline.update_stories
+    update_stories = jobs.update_stories
 
     def timed(*args, **kwargs):
         start = time.perf_counter()
@@ -59,9 +58,9 @@ def child_ingest(db: str, warc: str) -> int:
         finally:
             spent["group"] = time.perf_counter() - start
 
-    pipeline.update_stories = timed
+    jobs.update_stories = timed   # the name ingest_and_trace calls
     start = time.perf_counter()
-    report, grouping = ingest_and_trace(db, [warc])
+    report, grouping = jobs.ingest_and_trace(db, [warc])
     print(json.dumps({"seconds": time.perf_counter() - start, "group_seconds": spent["group"],
                       "stored": report.stored, "skipped": report.skipped, "grouping": grouping.__dict__}))
     return 0
@@ -121,8 +120,6 @@ def pair_scores(pred: dict[str, str], truth: dict[str, int]) -> tuple[float, flo
 
 # -- one size ------------------------------------------------------------------------------------------
 def run_size(n: int, args, work: str) -> dict:
-    from crawler.page.urls import url_key
-
     say = lambda msg: print(f"  [{n}] {msg}", flush=True)  # noqa: E731
     corpus = SyndicatedCorpus(n_sites=max(25, n // 500), seed=args.seed)
     start = time.perf_counter()

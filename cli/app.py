@@ -12,16 +12,25 @@ import json
 import logging
 import sqlite3
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from rich.tree import Tree
 
+from cli import jobs
+from cli.present import export as exporter
 from cli.present import terminal as render
-from crawler.errors import LockedError, SyndtraceError, UserInputError
+from cli.present.tables import audit_table, export_object, search_articles, stories_table, story_tree
+from cli.present.tables import passage_diff
+from crawler.errors import SyndtraceError, UserInputError
+from crawler.options import CrawlOptions
+from crawler.page.urls import canonicalize_url, is_fetchable
+from crawler.run import run_worker
+from crawler.watchlist import parse_every
+from crawler.watchlist import watch as repeat_every
+from crawler.storage.store import Store
 
 app = typer.Typer(
     name="syndtrace",
@@ -64,9 +73,7 @@ def handles_errors(fn):
     return wrapper
 
 
-def _store(db: Path, create: bool = False):
-    from crawler.storage.store import Store
-
+def _store(db: Path, create: bool = False) -> Store:
     return Store(db, create=create)
 
 
@@ -86,13 +93,10 @@ def demo(db: DbOption = DEFAULT_DB, as_json: JsonOption = False, quiet: QuietOpt
 
     Example: syndtrace demo --db demo.db
     """
-    from cli.jobs import run_demo
-    from cli.present.tables import export_object, story_tree
-
     _setup_logging(quiet)
     if not quiet and not as_json:
         err.print("Serving the demo web on 127.0.0.1 and crawling it…")
-    result = run_demo(str(db))
+    result = jobs.run_demo(str(db))
     store = _store(db)
     if as_json:
         _print_json(export_object(store))
@@ -126,10 +130,6 @@ def crawl(
 
     Example: syndtrace crawl https://www.commondreams.org/ https://www.globalresearch.ca/ --max-pages 500
     """
-    from crawler.options import CrawlOptions
-    from crawler.run import crawl_and_trace
-    from crawler.page.urls import is_fetchable
-
     _setup_logging(quiet)
     seeds = list(urls or [])
     if seeds_file:
@@ -147,16 +147,12 @@ def crawl(
                            per_site=per_site, max_pages=max_pages, offsite=offsite,
                            log_level="INFO" if verbose else ("ERROR" if quiet else "WARNING"))
     if sites_file or not seeds:
-        options = _watch_list_options(db, sites_file, options)
+        options = jobs.watch_list_options(str(db), str(sites_file) if sites_file else None, options)
     if redis:
-        from dataclasses import replace
-
-        from crawler.run import crawl_distributed
-
-        report, grouping = crawl_distributed(str(db), replace(options, redis_url=redis), crawl_name,
-                                             progress=render.progress(err, quiet))
+        report, grouping = jobs.crawl_distributed_and_trace(str(db), replace(options, redis_url=redis), crawl_name,
+                                                            progress=render.progress(err, quiet))
     else:
-        report, grouping = crawl_and_trace(str(db), options, progress=render.progress(err, quiet))
+        report, grouping = jobs.crawl_and_trace(str(db), options, progress=render.progress(err, quiet))
     if not quiet:
         out.print(render.crawl_summary(report, grouping))
 
@@ -172,24 +168,7 @@ def worker(
 
     Example: syndtrace worker --redis redis://crawlhub:6379/0
     """
-    from crawler.run import run_worker
-
     run_worker(redis, crawl_name, timeout=wait)
-
-
-def _watch_list_options(db: Path, sites_file: Optional[Path], options):
-    from crawler.watchlist import WatchedSite, load_sites_file, options_for
-
-    if sites_file:
-        sites = load_sites_file(str(sites_file))
-    else:
-        rows = _store(db, create=True).watch_list()
-        sites = [WatchedSite(r["url"], r["feed"], r["max_pages"], r["delay"]) for r in rows]
-        if not sites:
-            raise UserInputError("nothing to crawl: give URLs, --seeds-file, --sites-file, or 'syndtrace sites add URL'")
-    merged = options_for(sites, options)
-    return merged if not options.seeds else type(options)(**{**merged.__dict__,
-                                                             "seeds": options.seeds + merged.seeds})
 
 
 @app.command()
@@ -207,25 +186,19 @@ def watch(
 
     Example: syndtrace watch --every 6h
     """
-    from crawler.options import CrawlOptions
-    from crawler.run import crawl_and_trace
-    from crawler.watchlist import parse_every, watch as repeat
-
     _setup_logging(quiet)
     seconds = parse_every(every)
-    options = _watch_list_options(db, sites_file, CrawlOptions(delay=delay, proxy=proxy,
-                                                               log_level="ERROR" if quiet else "WARNING"))
+    options = jobs.watch_list_options(str(db), str(sites_file) if sites_file else None,
+                                      CrawlOptions(delay=delay, proxy=proxy, log_level="ERROR" if quiet else "WARNING"))
 
-    def once():
-        try:
-            report, grouping = crawl_and_trace(str(db), options)
-        except LockedError as exc:   # another run (cron, a manual crawl) is busy: skip this round, not the watch
-            err.print(f"skipped this round: {exc}", markup=False)
-            return
-        if not quiet:
-            out.print(render.crawl_summary(report, grouping))
+    def once() -> None:
+        result = jobs.watch_round(str(db), options)
+        if result.skipped:
+            err.print(f"skipped this round: {result.skipped}", markup=False)
+        elif not quiet:
+            out.print(render.crawl_summary(result.crawl, result.grouping))
 
-    repeat(once, seconds, runs)
+    repeat_every(once, seconds, runs)
 
 
 sites_app = typer.Typer(help="The watch list: sites that 'syndtrace crawl' with no URLs (and 'watch') crawl.",
@@ -246,8 +219,6 @@ def sites_add(
 
     Example: syndtrace sites add https://www.commondreams.org/ --feed https://www.commondreams.org/rss.xml
     """
-    from crawler.page.urls import canonicalize_url, is_fetchable
-
     for value in (url, feed):
         if value and not is_fetchable(value):
             raise UserInputError(f"not an http(s) URL: {value}")
@@ -276,8 +247,6 @@ def sites_remove(url: Annotated[str, typer.Argument(help="The site's URL as adde
 
     Example: syndtrace sites remove https://www.commondreams.org/
     """
-    from crawler.page.urls import canonicalize_url
-
     if not _store(db, create=True).remove_site(canonicalize_url(url)):
         raise UserInputError(f"not on the watch list: {url}")
     out.print(f"removed {url}")
@@ -294,10 +263,8 @@ def ingest(
 
     Example: syndtrace ingest CC-MAIN-20240101-00001.warc.gz
     """
-    from crawler.warc import ingest_and_trace
-
     _setup_logging(quiet)
-    report, grouping = ingest_and_trace(str(db), [str(f) for f in files], progress=render.progress(err, quiet))
+    report, grouping = jobs.ingest_and_trace(str(db), [str(f) for f in files], progress=render.progress(err, quiet))
     if not quiet:
         out.print(f"{report.records} records from {report.files} file(s): {report.stored} stored, "
                   f"{report.skipped} skipped, {len(report.problems)} problem(s); "
@@ -316,10 +283,8 @@ def rebuild(
 
     Example: syndtrace rebuild --extract
     """
-    from dedupe.pipeline import rebuild as rebuild_all
-
     _setup_logging(quiet)
-    report = rebuild_all(_store(db), extract=extract, progress=render.progress(err, quiet))
+    report = jobs.rebuild(_store(db), extract=extract, progress=render.progress(err, quiet))
     if as_json:
         _print_json(report.__dict__)
         return
@@ -343,8 +308,6 @@ def stories(
 
     Example: syndtrace stories --min-copies 2 --sort spread
     """
-    from cli.present.tables import stories_table
-
     store = _store(db)
     run = None
     if new:
@@ -369,8 +332,6 @@ def lineage(
 
     Example: syndtrace lineage http://globalresearch.ca/bombshell-iraqi-officials/5690015
     """
-    from cli.present.tables import story_tree
-
     tree = story_tree(_store(db), ref)
     if as_json:
         _print_json(tree)
@@ -390,8 +351,6 @@ def audit(
 
     Example: syndtrace audit --origin-site commondreams.org --verdict uncredited,misattributed
     """
-    from cli.present.tables import audit_table
-
     verdicts = [v.strip() for v in verdict.split(",")] if verdict else None
     known = {"credited", "partial", "uncredited", "misattributed"}
     if verdicts and not set(verdicts) <= known:
@@ -419,8 +378,6 @@ def export(
 
     Example: syndtrace export --format json -o result.json
     """
-    from cli.present import export as exporter
-
     store = _store(db)
     written = exporter.export(store, fmt, str(output) if output else None, story=story)
     if output:
@@ -454,8 +411,6 @@ def search(
 
     Example: syndtrace search "Soleimani rocket"
     """
-    from cli.present.tables import search_articles
-
     rows = search_articles(_store(db), text, limit)
     if as_json:
         _print_json(rows)
@@ -475,8 +430,6 @@ def diff(
 
     Example: syndtrace diff http://commondreams.org/news/x http://globalresearch.ca/x/5690015
     """
-    from cli.present.tables import passage_diff
-
     result = passage_diff(_store(db), url_a, url_b)
     if as_json:
         _print_json(result)

@@ -1,15 +1,23 @@
-"""From one capture to stored rows: the library step shared by the crawl pipeline and WARC ingest.
+"""From one capture to stored rows: the library step shared by the crawl pipeline, the distributed
+coordinator, WARC ingest and re-extraction.
 
-``extract_capture`` is pure and picklable, so the crawl runs it in worker processes; ``store_capture``
-and ``store_extracted`` do the writing in the process that owns the database.
+``extract_capture`` is pure and picklable, so the crawl runs it in worker processes (:class:`Extractor`);
+``store_capture`` and ``store_extracted`` do the writing in the process that owns the database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import os
 import re
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 
+from crawler.options import CrawlOptions
+from crawler.page.extract import extract_page
+from crawler.page.urls import site_of
 from crawler.storage.records import FetchRecord
 from crawler.storage.store import Store
 
@@ -39,9 +47,6 @@ def why_not_html(content_type: str, body: bytes) -> str:
 
 def extract_capture(body: bytes, url: str, headers: dict) -> dict:
     """The articles-table row for one HTML capture (runs in a worker process)."""
-    from crawler.page.extract import extract_page
-    from crawler.page.urls import site_of
-
     page = extract_page(body, url, headers)
     text = page.text or ""
     return {
@@ -97,3 +102,43 @@ def process_capture(store: Store, rec: FetchRecord, run_id: int | None = None, e
             logger.warning("could not extract %s: %s", rec.url, exc)
             return "error"
     return state
+
+
+class Extractor:
+    """Runs the extractor in a process pool (unless one worker is asked for), so fetching goes on meanwhile."""
+
+    def __init__(self, options: CrawlOptions):
+        workers = options.extract_workers or max(1, (os.cpu_count() or 1))
+        self.pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+
+    async def __call__(self, body: bytes, url: str, headers: dict) -> dict:
+        if self.pool is None:
+            return extract_capture(body, url, headers)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, extract_capture, body, url, headers)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+
+def reextract_all(store: Store, progress: Callable[[str, int, int], None] | None = None, workers: int = 0) -> int:
+    """Re-run extraction on every stored HTML capture (after an extractor upgrade); returns pages done."""
+    jobs = [(r["body"], r["url"], r["headers"]) for r in store.iter_fetches()
+            if is_html(r["headers"].get("content-type", ""), r["body"])]
+    workers = workers or os.cpu_count() or 1
+    done = 0
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for row in pool.map(_extract_safely, jobs, chunksize=16):
+            done += 1
+            if row is not None:
+                store_extracted(store, row)
+            if progress:
+                progress("extract", done, len(jobs))
+    return done
+
+
+def _extract_safely(job: tuple) -> dict | None:
+    try:
+        return extract_capture(*job)
+    except Exception:
+        return None

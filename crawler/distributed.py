@@ -38,14 +38,17 @@ from collections import Counter
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import redis
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.task import LoopingCall
 
+from crawler.capture import Extractor, is_html, process_capture
+from crawler.errors import UserInputError
 from crawler.middlewares import RedirectRecorderMiddleware
 from crawler.options import CrawlOptions
-from crawler.pipelines import Extractor
-from crawler.errors import UserInputError
+from crawler.storage.records import FetchRecord
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +89,6 @@ def _scrub(text: str, url: str) -> str:
 
 def connect(url: str):
     """A Redis client, checked with PING; a clear error (password hidden) if it cannot be reached."""
-    import redis
-
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise UserInputError(f"--redis takes redis://HOST:PORT/DB, got {safe_redis_url(url)!r}")
     try:
@@ -173,8 +174,6 @@ class SharedFrontierExtension:
     and closes only when the whole crawl has run dry, the crawl is withdrawn, or --max-pages is reached."""
 
     def __init__(self, crawler):
-        from twisted.internet.task import LoopingCall
-
         self.crawler = crawler
         settings = crawler.settings
         self.keys = Keys(settings.get("SYNDTRACE_REDIS_CRAWL"))
@@ -277,8 +276,6 @@ class RedisResultsPipeline:
         self.extract.close()
 
     async def process_item(self, item):
-        from crawler.capture import is_html
-
         capture = {k: item.get(k) for k in ("url", "requested_url", "final_url", "status", "headers", "body",
                                              "fetched_at", "error")}
         result = {"worker": self.me, "capture": capture, "article": None}
@@ -370,9 +367,6 @@ class Coordinator:
 
     def drain(self, store, run_id: int | None, batch: int = 100) -> None:
         """Write queued results into the database, the way the single-process pipeline would."""
-        from crawler.capture import process_capture
-        from crawler.storage.records import FetchRecord
-
         while blobs := self.client.lpop(self.keys.results, batch):
             for blob in blobs:
                 result = decode_result(blob)

@@ -19,6 +19,10 @@ class SignatureMismatch(SyndtraceError):
     """Two signatures built with different parameters were compared."""
 
 
+class CrawlError(SyndtraceError):
+    """The crawl process failed."""
+
+
 class LockedError(SyndtraceError):
     """Another run holds the database lock."""
 

@@ -1,37 +1,19 @@
 """The crawl's pipeline: hands each capture to the library (crawler.capture) and counts.
 
-Distributed workers use ``crawler.distributed.RedisResultsPipeline`` instead; both extract with :class:`Extractor`.
+Distributed workers use ``crawler.distributed.RedisResultsPipeline`` instead; both extract with
+:class:`crawler.capture.Extractor`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
-from concurrent.futures import ProcessPoolExecutor
 
+from crawler.capture import Extractor, needs_extraction, store_capture, store_extracted
+from crawler.middlewares import crawl_store
 from crawler.options import CrawlOptions
-from crawler.capture import extract_capture, needs_extraction, store_capture, store_extracted
 from crawler.storage.records import FetchRecord
 
 logger = logging.getLogger(__name__)
-
-
-class Extractor:
-    """Runs the extractor in a process pool (unless one worker is asked for), so fetching goes on meanwhile."""
-
-    def __init__(self, options: CrawlOptions):
-        workers = options.extract_workers or max(1, (os.cpu_count() or 1))
-        self.pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
-
-    async def __call__(self, body: bytes, url: str, headers: dict) -> dict:
-        if self.pool is None:
-            return extract_capture(body, url, headers)
-        return await asyncio.get_running_loop().run_in_executor(self.pool, extract_capture, body, url, headers)
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
 
 
 class StorePipeline:
@@ -49,8 +31,6 @@ class StorePipeline:
         return cls(crawler)
 
     def open_spider(self):
-        from crawler.middlewares import crawl_store
-
         self.store = crawl_store(self.crawler)
         self.extract = Extractor(self.options)
 

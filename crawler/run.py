@@ -11,15 +11,17 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field, replace
 
+from scrapy.crawler import CrawlerProcess
+from scrapy.exceptions import ScrapyDeprecationWarning
+from scrapy.utils.project import get_project_settings
+
+from crawler import distributed
+from crawler.errors import CrawlError, UserInputError
 from crawler.options import CrawlOptions
-from crawler.errors import SyndtraceError, UserInputError
 from crawler.storage.store import Store
-
-
-class CrawlError(SyndtraceError):
-    """The crawl process failed."""
 
 
 @dataclass
@@ -65,19 +67,10 @@ def crawl_here(db_path: str, options: CrawlOptions, run_id: int | None, redis_cr
                redis_url: str | None = None, seed: bool = True) -> None:
     """Run the spider in this process (the child side of run_crawl); with ``redis_crawl``, as one process of
     that distributed crawl, seeding its frontier if ``seed``."""
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.utils.project import get_project_settings
-
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     settings = get_project_settings()
     settings.setdict(scrapy_settings(db_path, options, run_id), priority="cmdline")
     if redis_crawl:
-        import warnings
-
-        from scrapy.exceptions import ScrapyDeprecationWarning
-
-        from crawler import distributed
-
         # scrapy-redis 0.9.1 passes the old 'spider' argument to the stats collector
         warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")
         for name, value in distributed.scrapy_settings(redis_url, redis_crawl, seed).items():
@@ -95,9 +88,7 @@ def _child(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl:
         env["http_proxy"] = env["HTTP_PROXY"] = options.proxy
         env["https_proxy"] = env["HTTPS_PROXY"] = options.proxy
     if options.redis_url:
-        from crawler.distributed import URL_ENV
-
-        env[URL_ENV] = options.redis_url   # not on the command line, which any local user can read
+        env[distributed.URL_ENV] = options.redis_url   # not on the command line, which any local user can read
         options = replace(options, redis_url=None)
     project_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = project_root + os.pathsep + env.get("PYTHONPATH", "")
@@ -134,32 +125,6 @@ def run_crawl(db_path: str, options: CrawlOptions, kind: str = "crawl") -> Crawl
         store.close()
 
 
-def crawl_and_trace(db_path: str, options: CrawlOptions, kind: str = "crawl", progress=None):
-    """Crawl, then bring stories, lineage and audit up to date; holds the database's run lock throughout.
-
-    Returns:
-        (CrawlReport, GroupReport)
-
-    Raises:
-        LockedError: another run holds the lock (nothing is touched).
-    """
-    from dedupe.pipeline import update_stories
-
-    guard = Store(db_path)
-    try:
-        with guard.run_lock():
-            report = run_crawl(db_path, options, kind=kind)
-            store = Store(db_path)
-            try:
-                grouping = update_stories(store, run_id=report.run_id, progress=progress)
-                store.finish_run(report.run_id, "finished", stories_new=store.new_members(report.run_id))
-            finally:
-                store.close()
-            return report, grouping
-    finally:
-        guard.close()
-
-
 def run_worker(redis_url: str, crawl: str = "default", timeout: float = 60.0) -> None:
     """Join a distributed crawl as a worker: fetch and extract; results go to Redis for the coordinator.
 
@@ -167,8 +132,6 @@ def run_worker(redis_url: str, crawl: str = "default", timeout: float = 60.0) ->
         UserInputError: Redis cannot be reached, or no such crawl was started within ``timeout`` seconds.
         CrawlError: the crawl process failed.
     """
-    from crawler import distributed
-
     client = distributed.connect(redis_url)
     options = replace(distributed.wait_for_options(client, crawl, timeout), redis_url=redis_url)
     proc = _child(os.devnull, options, None, redis_crawl=crawl, seed=False)
@@ -176,48 +139,34 @@ def run_worker(redis_url: str, crawl: str = "default", timeout: float = 60.0) ->
         raise CrawlError(f"the worker's crawl process failed (exit {proc.returncode})")
 
 
-def crawl_distributed(db_path: str, options: CrawlOptions, crawl: str = "default", progress=None):
-    """Coordinate a distributed crawl: publish it, seed and crawl it in one process of this machine, store
-    every worker's results (this process is the only writer), then group. Holds the database's run lock
-    throughout.
+def coordinate_crawl(db_path: str, store: Store, coordinator: distributed.Coordinator,
+                     options: CrawlOptions) -> CrawlReport:
+    """Coordinate a distributed crawl: publish it, seed and crawl it in one process of this machine, and
+    store every worker's results (this process is the only writer). The caller holds the run lock.
 
     Returns:
-        (CrawlReport, GroupReport); the report counts pages by worker.
+        the run's figures, status 'crawled', with the pages fetched by each worker.
     """
-    from crawler import distributed
-    from dedupe.pipeline import update_stories
-
-    if not options.seeds:
-        raise UserInputError("nothing to crawl: give URLs, --seeds-file, or add sites to the watch list")
-    coordinator = distributed.Coordinator(distributed.connect(options.redis_url), crawl)
-    store = Store(db_path)
+    coordinator.publish(options)
     try:
-        with store.run_lock():
-            coordinator.publish(options)
-            try:
-                run_id = store.start_run("crawl", {"seeds": list(options.seeds), "concurrency": options.concurrency,
-                                                   "redis": distributed.safe_redis_url(options.redis_url),
-                                                   "crawl": crawl})
-                started = time.monotonic()
-                child = _child(db_path, options, None, redis_crawl=crawl, wait=False)
-                coordinator.collect(store, run_id, lambda: child.poll() is None)
-            finally:
-                coordinator.clear()
-            states = coordinator.states
-            fetched = states["new"] + states["changed"] + states["unchanged"] + states["duplicate"]
-            unchanged, errors = states["unchanged"] + states["duplicate"], states["failed"] + coordinator.extract_errors
-            store.finish_run(run_id, "crawled", pages_fetched=fetched, new=states["new"], changed=states["changed"],
-                             unchanged=unchanged, errors=errors)
-            if child.returncode != 0:
-                store.finish_run(run_id, "failed")
-                raise CrawlError(f"the crawl process failed (exit {child.returncode}); pages stored so far are kept")
-            grouping = update_stories(store, run_id=run_id, progress=progress)
-            store.finish_run(run_id, "finished", stories_new=store.new_members(run_id))
-            report = CrawlReport(run_id, "finished", fetched, states["new"], states["changed"], unchanged, errors,
-                                 round(time.monotonic() - started, 2), dict(coordinator.by_worker.most_common()))
-            return report, grouping
+        run_id = store.start_run("crawl", {"seeds": list(options.seeds), "concurrency": options.concurrency,
+                                           "redis": distributed.safe_redis_url(options.redis_url),
+                                           "crawl": coordinator.crawl})
+        started = time.monotonic()
+        child = _child(db_path, options, None, redis_crawl=coordinator.crawl, wait=False)
+        coordinator.collect(store, run_id, lambda: child.poll() is None)
     finally:
-        store.close()
+        coordinator.clear()
+    states = coordinator.states
+    fetched = states["new"] + states["changed"] + states["unchanged"] + states["duplicate"]
+    unchanged, errors = states["unchanged"] + states["duplicate"], states["failed"] + coordinator.extract_errors
+    store.finish_run(run_id, "crawled", pages_fetched=fetched, new=states["new"], changed=states["changed"],
+                     unchanged=unchanged, errors=errors)
+    if child.returncode != 0:
+        store.finish_run(run_id, "failed")
+        raise CrawlError(f"the crawl process failed (exit {child.returncode}); pages stored so far are kept")
+    return CrawlReport(run_id, "crawled", fetched, states["new"], states["changed"], unchanged, errors,
+                       round(time.monotonic() - started, 2), dict(coordinator.by_worker.most_common()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,9 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     redis_url = None
     if args.redis_crawl:
-        from crawler.distributed import URL_ENV
-
-        redis_url = os.environ[URL_ENV]
+        redis_url = os.environ[distributed.URL_ENV]
     crawl_here(args.db, CrawlOptions.from_json(args.options), args.run_id, args.redis_crawl, redis_url,
                seed=not args.worker)
     return 0

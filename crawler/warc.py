@@ -141,23 +141,3 @@ def _warc_date(iso: str) -> str:
         when = when.replace(tzinfo=timezone.utc)
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-
-def ingest_and_trace(db_path: str, paths: list[str], progress=None):
-    """Ingest WARC files and update stories, under the database's run lock.
-
-    Returns:
-        (IngestReport, GroupReport)
-    """
-    from dedupe.pipeline import update_stories
-
-    store = Store(db_path)
-    try:
-        with store.run_lock():
-            report = ingest_files(store, paths, progress=progress)
-            run_id = report.run_id
-            grouping = update_stories(store, run_id=run_id, progress=progress)
-            store.finish_run(run_id, "finished", pages_fetched=report.stored, new=report.stored,
-                             errors=report.skipped + len(report.problems), stories_new=store.new_members(run_id))
-            return report, grouping
-    finally:
-        store.close()

@@ -353,49 +353,6 @@ def _keep_first_run(store: Store, stories: list[dict], members: list[dict]) -> N
             m["first_run"] = first_member[m["url"]]
 
 
-def reextract_all(store: Store, progress: Progress | None = None, workers: int = 0) -> int:
-    """Re-run extraction on every stored HTML capture (after an extractor upgrade); returns pages done."""
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
-    from crawler.capture import extract_capture, is_html, store_extracted
-
-    jobs = [(r["body"], r["url"], r["headers"]) for r in store.iter_fetches()
-            if is_html(r["headers"].get("content-type", ""), r["body"])]
-    workers = workers or os.cpu_count() or 1
-    done = 0
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for row in pool.map(_extract_safely, jobs, chunksize=16):
-            done += 1
-            if row is not None:
-                store_extracted(store, row)
-            if progress:
-                progress("extract", done, len(jobs))
-    return done
-
-
-def _extract_safely(job: tuple) -> dict | None:
-    from crawler.capture import extract_capture
-
-    try:
-        return extract_capture(*job)
-    except Exception:
-        return None
-
-
-def rebuild(store: Store, *, extract: bool = False, options: GroupingOptions | None = None,
-            progress: Progress | None = None) -> GroupReport:
-    """Recompute everything from stored pages under the run lock (optionally re-extracting them first)."""
-    with store.run_lock():
-        report = GroupReport()
-        if extract:
-            with report.stage("extract"):
-                reextract_all(store, progress=progress)
-        result = update_stories(store, options, full=True, progress=progress)
-        result.timings = {**report.timings, **result.timings}
-        return result
-
-
 def group_texts(texts: dict[str, list[str]], options: GroupingOptions | None = None) -> list[list[str]]:
     """Stories of in-memory texts (url → paragraphs), through the same stages without a database.
 

@@ -19,7 +19,7 @@ import pytest
 from crawler.distributed import Keys, safe_redis_url
 from crawler.localserver import LocalWeb
 from crawler.options import CrawlOptions
-from crawler.run import crawl_and_trace
+from cli.jobs import crawl_and_trace
 from cli.present.tables import export_object
 from crawler.storage.store import Store
 from tests.test_crawl import article, write

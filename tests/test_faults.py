@@ -29,7 +29,7 @@ from cli.app import app
 from crawler.page.extract import extract_page
 from crawler.options import CrawlOptions
 from crawler.capture import process_capture
-from crawler.run import crawl_and_trace
+from cli.jobs import crawl_and_trace
 from crawler.warc import ingest_files
 from crawler.errors import UserInputError
 from crawler.storage.records import FetchRecord
