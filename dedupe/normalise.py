@@ -2,7 +2,9 @@
 
 Copies change quotes, dashes, case, spacing and Unicode forms; those must not change a fingerprint.
 Site furniture (notes to readers, disclaimers, newsletter boxes) repeats across one site's pages; it is
-dropped before fingerprinting but kept on the article, where lineage uses it as evidence.
+dropped before fingerprinting but kept on the article, where lineage uses it as evidence. Paragraphs are
+compared by :func:`paragraph_hash` of their normalised words, which signatures store, so an unchanged
+text is never normalised again.
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from typing import Iterable
+from collections.abc import Iterable
+
+import numpy as np
+import xxhash
 
 _PUNCT_FOLD = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
@@ -44,28 +49,37 @@ def paragraph_key(paragraph: str) -> str:
     return " ".join(words(paragraph))
 
 
-def site_furniture(pages: Iterable[tuple[str, list[str]]], min_pages: int) -> dict[str, set[str]]:
-    """Paragraph keys that repeat on at least ``min_pages`` pages of one site.
+def paragraph_hash(key: str) -> int:
+    """A paragraph key as a 64-bit integer (what signatures store and furniture counts)."""
+    return xxhash.xxh64_intdigest(key.encode())
+
+
+def paragraph_hashes(paragraphs: list[str]) -> np.ndarray:
+    """Each paragraph's identity (the hash of its normalised words; 0 for a paragraph without words)."""
+    return np.array([paragraph_hash(k) if (k := paragraph_key(p)) else 0 for p in paragraphs], dtype=np.uint64)
+
+
+def site_furniture(pages: Iterable[tuple[str, np.ndarray]], min_pages: int) -> dict[str, set[int]]:
+    """Paragraph hashes that repeat on at least ``min_pages`` pages of one site.
 
     Args:
-        pages: (site, paragraphs) for every stored article.
+        pages: (site, :func:`paragraph_hashes`) for every stored article.
         min_pages: how many pages of a site must share a paragraph for it to count as furniture.
 
     Returns:
-        site -> set of paragraph keys that are furniture there.
+        site -> set of paragraph hashes that are furniture there (every site of ``pages`` has an entry).
     """
     seen: dict[str, Counter] = defaultdict(Counter)
-    for site, paragraphs in pages:
-        seen[site].update({paragraph_key(p) for p in paragraphs})
-    return {site: {k for k, n in counts.items() if n >= min_pages and k} for site, counts in seen.items()}
+    for site, hashes in pages:
+        seen[site].update(set(hashes.tolist()) - {0})
+    return {site: {h for h, n in counts.items() if n >= min_pages} for site, counts in seen.items()}
 
 
-def content_words(paragraphs: list[str], furniture: set[str]) -> list[str]:
-    """The words that are fingerprinted: every paragraph except the site's furniture."""
+def fingerprint_words(paragraphs: list[str], furniture: set[int]) -> list[str]:
+    """The words that are fingerprinted: every paragraph except the site's furniture (paragraph hashes)."""
     out: list[str] = []
     for p in paragraphs:
         key = paragraph_key(p)
-        if key and key not in furniture:
+        if key and paragraph_hash(key) not in furniture:
             out.extend(key.split(" "))
     return out
-

@@ -23,6 +23,8 @@ class GroupingOptions:
                                           "so that short and long excerpts of long articles are both found.")
     min_containment: float = setting(0.5, "Share of the smaller text's shingles found in the larger one for a verified copy.")
     furniture_min_pages: int = setting(3, "A paragraph seen on this many pages of one site is site furniture.")
+    min_linkage: float = setting(0.5, "Share of cross pairs that must be verified copies for two clusters to merge.")
+    lineage_batch: int = setting(5000, "Articles the lineage stage reads from the database at once.")
 
     def signature_params(self) -> dict:
         """The parameters stored next to every signature; mixing them is refused."""

@@ -5,7 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.errors import SignatureMismatch
-from dedupe.normalise import normalise_text, paragraph_key, site_furniture, words
+from dedupe.normalise import (fingerprint_words, normalise_text, paragraph_hash, paragraph_hashes, paragraph_key,
+                              site_furniture, words)
 from dedupe.signature import Signature, SignatureParams, shingle_hashes, sign
 
 P = SignatureParams(128, 1, "affine32", 5)
@@ -55,11 +56,14 @@ def test_short_text_is_one_shingle_and_empty_is_empty():
 
 
 def test_site_furniture_needs_repetition_on_one_site():
-    pages = [("gr.example", ["Note to readers: share this.", f"body {i}"]) for i in range(3)]
-    pages.append(("other.example", ["Note to readers: share this.", "x"]))
+    note = "Note to readers: share this."
+    pages = [("gr.example", paragraph_hashes([note, f"body {i}", "—"])) for i in range(3)]
+    pages.append(("other.example", paragraph_hashes(["Note to readers:  SHARE this!", "x"])))
     furniture = site_furniture(pages, min_pages=3)
-    assert paragraph_key("Note to readers: share this.") in furniture["gr.example"]
+    assert furniture["gr.example"] == {paragraph_hash(paragraph_key(note))}   # a paragraph without words never counts
     assert not furniture["other.example"]
+    assert fingerprint_words([note, "Body one."], furniture["gr.example"]) == ["body", "one"]
+    assert fingerprint_words([note], furniture["other.example"]) == ["note", "to", "readers", "share", "this"]
 
 
 @settings(max_examples=50, deadline=None)

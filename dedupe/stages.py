@@ -1,0 +1,411 @@
+"""The stages of a grouping pass, each a function with typed inputs and outputs, testable alone.
+
+    settle_numeric_dates → read_corpus → find_furniture → plan_signing → sign_changed → find_candidates
+    → verify_candidates → cluster_touched → trace_groups (lineage and audit) → save_results
+
+``dedupe.pipeline.update_stories`` calls them in this order and times each. Stages read and write the
+database only through named :class:`~crawler.storage.store.Store` methods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+import numpy as np
+import xxhash
+
+from crawler.page.attribution import OutletDirectory, cue_line_credit
+from crawler.page.dates import numeric_date_order, parse_visible_date
+from crawler.page.urls import site_of, url_key
+from crawler.storage.store import Store, utc_now
+from dedupe.group import Edge, cluster, connected_components, verify
+from dedupe.index import banded_pairs, lsh_bands
+from dedupe.normalise import fingerprint_words, paragraph_hash, paragraph_hashes, site_furniture
+from dedupe.options import GroupingOptions
+from dedupe.signature import SignatureParams, lead_signatures, leads_to_bytes, shingle_hashes, sign, word_hashes
+from dedupe.trace.audit import audit_story
+from dedupe.trace.lineage import decide, member_from_article
+
+Progress = Callable[[str, int, int], None]
+Timer = Callable[[str], AbstractContextManager]
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    """A progress callback that shows nothing."""
+
+
+# -- dates --------------------------------------------------------------------------------------------
+def settle_numeric_dates(store: Store) -> int:
+    """Read each site's ambiguous numeric dates (03/04/2020) the way its unambiguous ones read; returns
+    how many publication dates changed."""
+    by_site: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)
+    for url, site, raw, published in store.numeric_dates():
+        by_site[site].append((url, raw, published))
+    changed: list[tuple[str, str]] = []
+    for rows in by_site.values():
+        order = numeric_date_order(raw for _, raw, _ in rows)
+        if order is None:
+            continue
+        for url, raw, published in rows:
+            when = parse_visible_date(raw, day_first=order == "dmy")
+            value = when.date().isoformat() if when else None
+            if value and not (published or "").startswith(value):
+                changed.append((url, value))
+    if changed:
+        store.set_published(changed)
+    return len(changed)
+
+
+# -- corpus, furniture, what to sign -------------------------------------------------------------------
+@dataclass(slots=True)
+class ArticleText:
+    """One stored article as grouping sees it: its site and the identity of each paragraph."""
+
+    site: str
+    text_hash: str                  # hash of the stored paragraphs, to tell an unchanged text
+    paragraph_hashes: np.ndarray    # normalise.paragraph_hashes of its paragraphs
+
+
+@dataclass(slots=True)
+class LastSigning:
+    """What an article's stored signature was made with and from."""
+
+    same_parameters: bool           # same MinHash parameters and lead sizes as this pass
+    content_hash: str | None        # digest of the paragraphs it fingerprinted
+
+
+@dataclass
+class Corpus:
+    """Every stored article's paragraph identities, and each one's last signing."""
+
+    texts: dict[str, ArticleText]   # in URL order
+    signed: dict[str, LastSigning]
+
+
+def lead_sizes_of(options: GroupingOptions) -> str:
+    """The lead sizes as stored with each signature ("50,150")."""
+    return ",".join(map(str, sorted(options.lead_words)))
+
+
+def read_corpus(store: Store, options: GroupingOptions, full: bool) -> Corpus:
+    """Stored articles and signatures. Paragraph identities are kept with each signature, so an article whose
+    text has not changed is not normalised again (unless ``full``): its stored text is hashed instead."""
+    params = SignatureParams(**options.signature_params())
+    lead_sizes = lead_sizes_of(options)
+    stored = {s.url: s for s in store.signature_states()}
+    texts: dict[str, ArticleText] = {}
+    for row in store.article_texts():
+        text_hash = xxhash.xxh64_hexdigest((row.paragraphs_json or "").encode())
+        old = stored.get(row.url)
+        if not full and old and old.paragraphs_hash == text_hash and old.paragraph_keys is not None:
+            hashes = np.frombuffer(old.paragraph_keys, dtype=np.uint64)
+        else:
+            hashes = paragraph_hashes(json.loads(row.paragraphs_json or "[]"))
+        texts[row.url] = ArticleText(row.site, text_hash, hashes)
+    signed = {url: LastSigning(SignatureParams(s.num_perm, s.seed, s.scheme, s.shingle_size) == params
+                               and s.lead_words == lead_sizes, s.content_hash) for url, s in stored.items()}
+    return Corpus(texts, signed)
+
+
+@dataclass
+class Furniture:
+    """Site furniture: paragraph hashes repeated on enough pages of one site."""
+
+    by_site: dict[str, set[int]]
+
+    def of(self, site: str) -> set[int]:
+        return self.by_site.get(site, set())
+
+
+def find_furniture(corpus: Corpus, options: GroupingOptions) -> Furniture:
+    return Furniture(site_furniture(((t.site, t.paragraph_hashes) for t in corpus.texts.values()),
+                                    options.furniture_min_pages))
+
+
+@dataclass
+class SigningPlan:
+    """What this pass signs and what it drops."""
+
+    digests: dict[str, str]   # every article: digest of the paragraphs it fingerprints
+    changed: list[str]        # to sign, in URL order: new, edited, furniture changed, or other parameters
+    gone: list[str]           # signed articles no longer stored as articles
+
+
+def plan_signing(corpus: Corpus, furniture: Furniture, full: bool) -> SigningPlan:
+    digests: dict[str, str] = {}
+    changed: list[str] = []
+    for url, text in corpus.texts.items():
+        banned = furniture.of(text.site)
+        kept = np.array([h for h in text.paragraph_hashes.tolist() if h and h not in banned], dtype=np.uint64)
+        digest = digests[url] = hashlib.sha1(kept.tobytes()).hexdigest()
+        old = corpus.signed.get(url)
+        if full or not (old and old.same_parameters and old.content_hash == digest):
+            changed.append(url)
+    return SigningPlan(digests, sorted(changed), sorted(set(corpus.signed) - set(digests)))
+
+
+# -- signatures, candidates, verification --------------------------------------------------------------
+@dataclass
+class Signed:
+    """The shingles of the articles just signed, kept for verification (4 bytes a shingle)."""
+
+    shingles: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Furniture, options: GroupingOptions,
+                 full: bool, progress: Progress = no_progress) -> Signed:
+    """Sign every changed article (whole text and leads) and store the signatures; drop those of gone ones.
+
+    Words, shingles and signatures are made one article at a time and saved in batches: memory holds the
+    shingles for verification, never every article's words.
+    """
+    params = SignatureParams(**options.signature_params())
+    lead_sizes = lead_sizes_of(options)
+    if full:
+        store.save_edges([], replace_all=True)
+    changed = plan.changed
+    store.delete_signatures(changed + plan.gone)
+    signed = Signed()
+    rows = []
+    for i, (url, site, paragraphs) in enumerate(store.paragraphs_of(changed)):
+        wh = word_hashes(fingerprint_words(paragraphs, furniture.of(site)))
+        sh = signed.shingles[url] = shingle_hashes(wh, options.shingle_size)
+        leads = lead_signatures(wh, options.lead_words, options.shingle_size, params)
+        text = corpus.texts[url]
+        rows.append({"url": url, **options.signature_params(), "n_shingles": len(sh),
+                     "hashvalues": sign(sh, params).to_bytes(), "lead_words": lead_sizes,
+                     "lead_hashvalues": leads_to_bytes(leads), "content_hash": plan.digests[url],
+                     "paragraphs_hash": text.text_hash, "paragraph_keys": text.paragraph_hashes.tobytes()})
+        if len(rows) >= 1000:
+            store.save_signatures(rows)
+            rows = []
+        progress("signature", i + 1, len(changed))
+    store.save_signatures(rows)
+    return signed
+
+
+@dataclass
+class Candidates:
+    """Pairs of articles whose signatures collide in some LSH band."""
+
+    urls: list[str]      # article number → URL
+    pairs: np.ndarray    # int64 (n, 2): article numbers, smaller first
+
+
+def find_candidates(store: Store, queries: set[str], options: GroupingOptions) -> Candidates:
+    """Every stored signature (full text and leads) matched band by band against the ``queries``' ones, as
+    MinHashLSH queries would be, without building a MinHashLSH of everything."""
+    num_perm = options.num_perm
+    width = 4 * num_perm
+    n_rows = store.signature_bytes() // width
+    matrix = np.empty((n_rows, num_perm), dtype=np.uint32)
+    owners = np.empty(n_rows, dtype=np.int64)
+    urls: list[str] = []
+    row = 0
+    for url, full_blob, lead_blob in store.signature_blobs():
+        blob = full_blob + (lead_blob or b"")
+        matrix[row:row + len(blob) // width] = np.frombuffer(blob, dtype=np.uint32).reshape(-1, num_perm)
+        owners[row:row + len(blob) // width] = len(urls)
+        urls.append(url)
+        row += len(blob) // width
+    query = np.fromiter((u in queries for u in urls), dtype=bool, count=len(urls))
+    pairs = (banded_pairs(owners, matrix, query, *lsh_bands(options.lsh_threshold, num_perm))
+             if query.any() else np.empty((0, 2), dtype=np.int64))
+    return Candidates(urls, pairs)
+
+
+def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furniture: Furniture,
+                      options: GroupingOptions) -> list[Edge]:
+    """Exact containment of every candidate pair; the copies found are stored as edges and returned."""
+    urls, found = candidates.urls, candidates.pairs
+    shingles = signed.shingles
+    need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in shingles)
+    for url, site, paragraphs in store.paragraphs_of(need):
+        shingles[url] = shingle_hashes(fingerprint_words(paragraphs, furniture.of(site)), options.shingle_size)
+    edges = []
+    for start in range(0, len(found), 100_000):  # in slices: millions of pairs as Python ints weigh
+        part = found[start:start + 100_000]
+        for a, b in zip(part[:, 0].tolist(), part[:, 1].tolist()):
+            edge = verify(urls[a], urls[b], shingles[urls[a]], shingles[urls[b]], options.min_containment)
+            if edge:
+                edges.append(edge)
+    store.save_edges([{"a": e.a, "b": e.b, "containment": e.containment, "jaccard": e.jaccard} for e in edges])
+    return edges
+
+
+# -- stories -------------------------------------------------------------------------------------------
+@dataclass
+class Grouping:
+    """The stories to trace again, and every verified edge (for the similarity of each copy to its parent)."""
+
+    groups: list[list[str]]
+    edges: list[Edge]
+
+
+def cluster_touched(store: Store, plan: SigningPlan, new_edges: list[Edge], options: GroupingOptions,
+                    full: bool) -> Grouping:
+    """Stories of the connected components this pass touched (all of them when ``full``): a component is
+    touched when it holds a changed, new or gone article, a new edge, or a member of a story one of those
+    belonged to."""
+    edges = [Edge(r["a"], r["b"], r["containment"], r["jaccard"]) for r in store.edges()]
+    components = connected_components(sorted(plan.digests), edges)
+    if full:
+        touched = components
+    else:
+        old_story = store.member_stories()
+        dirty = set(plan.changed) | (set(plan.digests) - set(old_story)) | set(plan.gone)
+        for e in new_edges:
+            dirty.update((e.a, e.b))
+        dirty_stories = {old_story[u] for u in dirty if u in old_story}
+        dirty.update(u for u, s in old_story.items() if s in dirty_stories)
+        touched = [c for c in components if dirty.intersection(c)]
+    edges_by_node: dict[str, list[Edge]] = defaultdict(list)
+    for e in edges:
+        edges_by_node[e.a].append(e)
+    groups: list[list[str]] = []
+    for comp in touched:
+        groups.extend(cluster(comp, [e for u in comp for e in edges_by_node[u]], options.min_linkage))
+    return Grouping(groups, edges)
+
+
+def story_id(urls: list[str]) -> str:
+    """A stable id from the story's members: the same partition always gets the same ids."""
+    return "st-" + hashlib.sha1(min(urls).encode()).hexdigest()[:10]
+
+
+class LineageEvidence:
+    """What the whole database knows that one article does not: outlet names, redirects, capture times,
+    and which paragraphs several sites repeat. Read once per pass (from memory: a query per link would
+    dominate the stage)."""
+
+    def __init__(self, store: Store, furniture: Furniture):
+        self.outlets = OutletDirectory()
+        for host, name in store.outlets().items():
+            self.outlets.add(host, name)
+        self.aliases = store.aliases()
+        self.captured = store.capture_times()
+        self.furniture_sites: dict[int, set[str]] = defaultdict(set)
+        for site, hashes in furniture.by_site.items():
+            for h in hashes:
+                self.furniture_sites[h].add(site)
+
+    def read_cue_line(self, line: str, site: str) -> tuple[str, str] | None:
+        """(credited host, role) of a short credit-cue line, now that every outlet's name is known."""
+        credit = cue_line_credit(line, self.outlets, site)
+        return (credit.host, credit.role) if credit else None
+
+    def resolve(self, url: str) -> str:
+        """Where a linked URL leads, following recorded redirects."""
+        url, seen = url_key(url), set()
+        while url in self.aliases and url not in seen:
+            seen.add(url)
+            url = self.aliases[url]
+        return url
+
+    def generic(self, key: str, site: str) -> bool:
+        """Boilerplate several other sites also repeat (spam, ads): no evidence of who copied whom."""
+        return len(self.furniture_sites.get(paragraph_hash(key), set()) - {site}) >= 2
+
+    def member(self, article: dict):
+        return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
+                                   self.captured.get(article["url"]), self.read_cue_line)
+
+
+def articles_by_group(store: Store, groups: list[list[str]], batch: int) -> Iterator[list[dict]]:
+    """Each group's stored articles in URL order, read a few thousand at a time in group order."""
+    loaded: dict[str, dict] = {}
+    for gi, group in enumerate(groups):
+        if group[0] not in loaded:
+            loaded.clear()
+            urls: list[str] = []
+            for later in groups[gi:]:
+                if urls and len(urls) + len(later) > batch:
+                    break
+                urls.extend(later)
+            loaded.update((a["url"], a) for a in store.articles(page_type=None, urls=urls))
+        yield [loaded[u] for u in sorted(group)]
+
+
+@dataclass
+class Traced:
+    """Rows for the stories, members, lineage and audits tables."""
+
+    stories: list[dict] = field(default_factory=list)
+    members: list[dict] = field(default_factory=list)
+    lineage: list[dict] = field(default_factory=list)
+    audits: list[dict] = field(default_factory=list)
+
+
+def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options: GroupingOptions,
+                 run_id: int | None, timed: Timer, progress: Progress = no_progress) -> Traced:
+    """Origin, parents and verdicts of every story to trace again; ``timed("audit")`` times the audit part."""
+    evidence = LineageEvidence(store, furniture)
+    traced = Traced()
+    groups = grouping.groups
+    for gi, arts in enumerate(articles_by_group(store, groups, options.lineage_batch)):
+        members = [evidence.member(a) for a in arts]
+        decisions = decide(members, evidence.generic)
+        with timed("audit"):
+            results = audit_story(members, decisions)
+        _add_story(traced, story_id(groups[gi]), arts, members, decisions, results, run_id)
+        progress("lineage", gi + 1, len(groups))
+    _fill_similarity(traced.members, grouping.edges)
+    return traced
+
+
+def _add_story(traced: Traced, sid: str, arts: list[dict], members: list, decisions: dict, results: list,
+               run_id: int | None) -> None:
+    origin = decisions[members[0].url].origin
+    for m in members:
+        d = decisions[m.url]
+        traced.members.append({"url": m.url, "story_id": sid, "is_origin": int(m.url == origin),
+                               "parent_url": d.parent, "similarity": None, "containment": None, "first_run": run_id})
+        traced.lineage.append({"url": m.url, "story_id": sid, "parent_url": d.parent, "origin_url": origin,
+                               "signal": d.signal, "evidence": json.dumps(d.evidence)})
+    uncredited = 0
+    for r in results:
+        row = r.to_row()
+        uncredited += row["verdict"] in ("uncredited", "misattributed")
+        for key in ("reasons", "conflicts", "added", "removed"):
+            row[key] = json.dumps(row[key])
+        traced.audits.append({**row, "story_id": sid})
+    dated = sorted(m.published.isoformat() for m in members if m.published)
+    traced.stories.append({"id": sid, "origin_url": origin, "size": len(members),
+                           "sites": len({m.site for m in members}),
+                           "first_published": dated[0] if dated else None,
+                           "last_published": dated[-1] if dated else None,
+                           "title": next((a["title"] for a in arts if a["url"] == origin), None),
+                           "uncredited": uncredited, "first_run": run_id, "updated_at": utc_now()})
+
+
+def _fill_similarity(members: list[dict], edges: list[Edge]) -> None:
+    """Each copy's similarity and containment to its parent, from the verified edge between them."""
+    by_pair = {(e.a, e.b): e for e in edges}
+    for m in members:
+        parent = m["parent_url"]
+        if not parent:
+            continue
+        e = by_pair.get((m["url"], parent) if m["url"] < parent else (parent, m["url"]))
+        if e:
+            m["similarity"], m["containment"] = e.jaccard, e.containment
+
+
+def save_results(store: Store, traced: Traced, grouping: Grouping, plan: SigningPlan, full: bool) -> None:
+    """Swap the traced stories in: for the stories their pages (or gone pages) belonged to, or for
+    everything when ``full``. A story or member seen in an earlier run keeps the run it first appeared in."""
+    first_story, first_member = store.first_runs()
+    for s in traced.stories:
+        if s["id"] in first_story:
+            s["first_run"] = first_story[s["id"]]
+    for m in traced.members:
+        if m["url"] in first_member:
+            m["first_run"] = first_member[m["url"]]
+    replaced = None
+    if not full:
+        replaced = store.stories_of([u for g in grouping.groups for u in g]) | store.stories_of(plan.gone)
+    store.replace_results(traced.stories, traced.members, traced.lineage, traced.audits, story_ids=replaced)

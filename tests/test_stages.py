@@ -1,0 +1,141 @@
+"""Each stage of a grouping pass on its own, on a real database file."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+import pytest
+
+from crawler.storage.records import FetchRecord
+from dedupe.normalise import paragraph_hash, paragraph_key
+from dedupe.options import GroupingOptions
+from dedupe.pipeline import update_stories
+from dedupe.stages import (cluster_touched, find_candidates, find_furniture, plan_signing, read_corpus,
+                           save_results, settle_numeric_dates, sign_changed, trace_groups, verify_candidates)
+
+OPTIONS = GroupingOptions()
+NOTE = "Note to readers: please share this article with your friends and family."
+STORY = [f"Paragraph {i} of the council budget story, about the schools and the transit line and taxes." for i in range(8)]
+OTHER = [f"Paragraph {i} of an unrelated report on the harbour, the storm and the fishing fleet's losses." for i in range(8)]
+
+
+def add(store, url, paragraphs, page_type="article", **fields):
+    store.save_fetch(FetchRecord(url=url, requested_url=url, final_url=url, status=200,
+                                 headers={"content-type": "text/html"}, body=(url + repr(paragraphs)).encode(),
+                                 fetched_at="2020-01-01T00:00:00+00:00"))
+    store.save_article({"url": url, "site": url.split("/")[2], "page_type": page_type, "title": url,
+                        "paragraphs": paragraphs, "text": "\n".join(paragraphs), **fields})
+
+
+def passes(store, full=False):
+    """The stages up to signing, as update_stories runs them."""
+    corpus = read_corpus(store, OPTIONS, full)
+    furniture = find_furniture(corpus, OPTIONS)
+    plan = plan_signing(corpus, furniture, full)
+    return corpus, furniture, plan
+
+
+@pytest.fixture
+def story_db(store):
+    add(store, "http://origin.example/story", STORY, published="2020-02-07T10:00:00+00:00")
+    add(store, "http://copy.example/story", STORY + ["Originally published by origin.example."],
+        attribution={"credits": [{"outlet": "origin.example", "host": "origin.example", "url": None,
+                                  "role": "source", "text": "Originally published by origin.example."}]},
+        published="2020-02-09T10:00:00+00:00")
+    add(store, "http://other.example/report", OTHER)
+    return store
+
+
+def test_plan_signs_new_and_edited_articles_and_drops_gone_ones(story_db):
+    update_stories(story_db)
+    assert passes(story_db)[2].changed == []
+    add(story_db, "http://copy.example/story", STORY + ["An editor's paragraph added to the copy later on."])
+    add(story_db, "http://late.example/story", STORY)
+    add(story_db, "http://other.example/report", OTHER, page_type="section")    # no longer an article
+    corpus, _, plan = passes(story_db)
+    assert plan.changed == ["http://copy.example/story", "http://late.example/story"]
+    assert plan.gone == ["http://other.example/report"]
+    assert set(plan.digests) == set(corpus.texts) == {"http://origin.example/story", "http://copy.example/story",
+                                                      "http://late.example/story"}
+
+
+def test_unchanged_texts_reuse_their_stored_paragraph_identities(story_db):
+    update_stories(story_db)
+    corpus, _, _ = passes(story_db)
+    reused = corpus.texts["http://origin.example/story"].paragraph_hashes
+    assert not reused.flags.owndata                      # read from the stored signature, not normalised again
+    assert reused.tolist() == [paragraph_hash(paragraph_key(p)) for p in STORY]
+    assert passes(story_db, full=True)[0].texts["http://origin.example/story"].paragraph_hashes.flags.owndata
+
+
+def test_site_furniture_is_left_out_of_fingerprints(store):
+    for i in range(3):
+        add(store, f"http://gr.example/{i}", [NOTE, *OTHER[3 * i:3 * i + 3]])
+    corpus, furniture, plan = passes(store)
+    assert furniture.of("gr.example") == {paragraph_hash(paragraph_key(NOTE))}
+    signed = sign_changed(store, corpus, plan, furniture, OPTIONS, full=False)
+    note_only = sign_changed(store, corpus, plan, type(furniture)({}), OPTIONS, full=False)
+    assert all(len(signed.shingles[u]) < len(note_only.shingles[u]) for u in plan.changed)
+
+
+def test_candidates_verification_and_clustering_find_the_copy(story_db):
+    corpus, furniture, plan = passes(story_db)
+    signed = sign_changed(story_db, corpus, plan, furniture, OPTIONS, full=True)
+    candidates = find_candidates(story_db, set(plan.changed), OPTIONS)
+    pairs = {(candidates.urls[a], candidates.urls[b]) for a, b in candidates.pairs.tolist()}
+    assert ("http://copy.example/story", "http://origin.example/story") in pairs
+    edges = verify_candidates(story_db, candidates, signed, furniture, OPTIONS)
+    assert [(e.a, e.b) for e in edges] == [("http://copy.example/story", "http://origin.example/story")]
+    grouping = cluster_touched(story_db, plan, edges, OPTIONS, full=True)
+    assert sorted(grouping.groups) == [["http://copy.example/story", "http://origin.example/story"],
+                                       ["http://other.example/report"]]
+
+
+def test_an_incremental_pass_regroups_only_touched_stories(story_db):
+    update_stories(story_db)
+    add(story_db, "http://late.example/story", STORY)
+    corpus, furniture, plan = passes(story_db)
+    signed = sign_changed(story_db, corpus, plan, furniture, OPTIONS, full=False)
+    edges = verify_candidates(story_db, find_candidates(story_db, set(plan.changed), OPTIONS), signed, furniture,
+                              OPTIONS)
+    grouping = cluster_touched(story_db, plan, edges, OPTIONS, full=False)
+    assert grouping.groups == [["http://copy.example/story", "http://late.example/story",
+                                "http://origin.example/story"]]       # the unrelated report is left alone
+
+
+def test_trace_and_save_write_origin_parent_and_verdicts(story_db):
+    corpus, furniture, plan = passes(story_db)
+    signed = sign_changed(story_db, corpus, plan, furniture, OPTIONS, full=True)
+    edges = verify_candidates(story_db, find_candidates(story_db, set(plan.changed), OPTIONS), signed, furniture,
+                              OPTIONS)
+    grouping = cluster_touched(story_db, plan, edges, OPTIONS, full=True)
+    timed = []
+    traced = trace_groups(story_db, grouping, furniture, OPTIONS, run_id=None,
+                          timed=lambda name: timed.append(name) or nullcontext())
+    assert timed == ["audit", "audit"]
+    members = {m["url"]: m for m in traced.members}
+    assert members["http://origin.example/story"]["is_origin"] == 1
+    assert members["http://copy.example/story"]["parent_url"] == "http://origin.example/story"
+    assert members["http://copy.example/story"]["similarity"] == edges[0].jaccard
+    verdicts = {a["url"]: a["verdict"] for a in traced.audits}
+    assert verdicts["http://origin.example/story"] == "origin"
+    assert verdicts["http://copy.example/story"] in ("partial", "credited")
+    save_results(story_db, traced, grouping, plan, full=True)
+    assert story_db.story_counts() == (2, 1)
+
+
+def test_numeric_dates_follow_the_sites_unambiguous_ones(store):
+    add(store, "http://uk.example/a", STORY, published="2020-02-13", evidence={"numeric_date": "13/02/2020"})
+    add(store, "http://uk.example/b", OTHER, published="2020-03-04", evidence={"numeric_date": "03/04/2020"})
+    add(store, "http://us.example/c", OTHER, published="2020-03-04", evidence={"numeric_date": "03/04/2020"})
+    assert settle_numeric_dates(store) == 1
+    assert store.article("http://uk.example/b")["published"] == "2020-04-03"
+    assert store.article("http://us.example/c")["published"] == "2020-03-04"   # nothing settles it: kept
+
+
+def test_every_stage_is_timed(story_db):
+    report = update_stories(story_db)
+    assert set(report.timings) == {"normalise", "signature", "candidates", "verify", "group", "lineage", "audit",
+                                   "save"}
+    assert (report.articles, report.signed, report.edges_new, report.stories, report.stories_with_copies) == \
+        (3, 3, 1, 2, 1)
