@@ -22,15 +22,15 @@ from rich.console import Console
 from cli import jobs
 from cli.present import export as exporter
 from cli.present import terminal as render
-from cli.present.tables import audit_table, export_object, search_articles, stories_table, story_tree
-from cli.present.tables import passage_diff
+from cli.present.tables import audit_table, compare_pages, export_object, search_articles, stories_table, story_tree
 from crawler.errors import SyndtraceError, UserInputError
-from crawler.options import CrawlOptions
+from crawler.options import CrawlOptions, help_of
 from crawler.page.urls import canonicalize_url, is_fetchable
 from crawler.run import run_worker
 from crawler.watchlist import parse_every
 from crawler.watchlist import watch as repeat_every
 from crawler.storage.store import Store
+from dedupe.trace.verdicts import COPY_VERDICTS
 
 app = typer.Typer(
     name="syndtrace",
@@ -47,6 +47,9 @@ DbOption = Annotated[Path, typer.Option("--db", envvar="SYNDTRACE_DB", help="SQL
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 DEFAULT_DB = Path("syndtrace.db")
+CRAWL = CrawlOptions()   # the crawl settings' defaults; their help comes from the same fields
+DelayOption = Annotated[float, typer.Option(help=help_of(CrawlOptions, "delay"), min=0)]
+ProxyOption = Annotated[Optional[str], typer.Option(help=help_of(CrawlOptions, "proxy"))]
 
 
 def handles_errors(fn):
@@ -113,12 +116,12 @@ def crawl(
     urls: Annotated[Optional[list[str]], typer.Argument(help="Start URLs: site home pages or any pages.")] = None,
     seeds_file: Annotated[Optional[Path], typer.Option(help="File with one start URL a line.")] = None,
     sites_file: Annotated[Optional[Path], typer.Option(help="TOML watch list ([[site]] url, feed, max_pages, delay).")] = None,
-    proxy: Annotated[Optional[str], typer.Option(help="HTTP proxy, e.g. http://127.0.0.1:8080.")] = None,
-    delay: Annotated[float, typer.Option(help="Seconds between requests to one site.", min=0)] = 1.0,
-    concurrency: Annotated[int, typer.Option(help="Requests in flight, all sites together.", min=1)] = 8,
-    per_site: Annotated[int, typer.Option(help="Requests in flight per site.", min=1)] = 2,
-    max_pages: Annotated[int, typer.Option(help="Stop after this many pages (0: no limit).", min=0)] = 0,
-    offsite: Annotated[bool, typer.Option(help="Also follow links to other sites.")] = False,
+    proxy: ProxyOption = CRAWL.proxy,
+    delay: DelayOption = CRAWL.delay,
+    concurrency: Annotated[int, typer.Option(help=help_of(CrawlOptions, "concurrency"), min=1)] = CRAWL.concurrency,
+    per_site: Annotated[int, typer.Option(help=help_of(CrawlOptions, "per_site"), min=1)] = CRAWL.per_site,
+    max_pages: Annotated[int, typer.Option(help=help_of(CrawlOptions, "max_pages"), min=0)] = CRAWL.max_pages,
+    offsite: Annotated[bool, typer.Option(help=help_of(CrawlOptions, "offsite"))] = CRAWL.offsite,
     redis: Annotated[Optional[str], typer.Option(help="redis://HOST:PORT/DB: coordinate a distributed crawl; "
                                                       "start more workers with 'syndtrace worker'.")] = None,
     crawl_name: Annotated[str, typer.Option(help="Name of the distributed crawl in Redis.")] = "default",
@@ -177,8 +180,8 @@ def watch(
     every: Annotated[str, typer.Option(help="How often: 6h, 30m, 1d…")] = "6h",
     runs: Annotated[int, typer.Option(help="Stop after this many runs (0: until interrupted).", min=0)] = 0,
     sites_file: Annotated[Optional[Path], typer.Option(help="TOML watch list instead of the database's.")] = None,
-    delay: Annotated[float, typer.Option(help="Seconds between requests to one site.", min=0)] = 1.0,
-    proxy: Annotated[Optional[str], typer.Option(help="HTTP proxy URL.")] = None,
+    delay: DelayOption = CRAWL.delay,
+    proxy: ProxyOption = CRAWL.proxy,
     db: DbOption = DEFAULT_DB,
     quiet: QuietOption = False,
 ) -> None:
@@ -352,7 +355,7 @@ def audit(
     Example: syndtrace audit --origin-site commondreams.org --verdict uncredited,misattributed
     """
     verdicts = [v.strip() for v in verdict.split(",")] if verdict else None
-    known = {"credited", "partial", "uncredited", "misattributed"}
+    known = {v.value for v in COPY_VERDICTS}
     if verdicts and not set(verdicts) <= known:
         raise UserInputError(f"unknown verdict {sorted(set(verdicts) - known)[0]!r}: use {', '.join(sorted(known))}")
     if fmt not in ("table", "csv", "json"):
@@ -430,7 +433,7 @@ def diff(
 
     Example: syndtrace diff http://commondreams.org/news/x http://globalresearch.ca/x/5690015
     """
-    result = passage_diff(_store(db), url_a, url_b)
+    result = compare_pages(_store(db), url_a, url_b)
     if as_json:
         _print_json(result)
     else:

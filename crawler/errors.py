@@ -15,10 +15,6 @@ class StorageError(SyndtraceError):
     """The database cannot be opened or written (read-only, full disk, corrupt, newer schema)."""
 
 
-class SignatureMismatch(SyndtraceError):
-    """Two signatures built with different parameters were compared."""
-
-
 class CrawlError(SyndtraceError):
     """The crawl process failed."""
 

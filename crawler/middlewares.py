@@ -8,13 +8,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
+from urllib.parse import urljoin
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse
 
+from crawler.page.urls import is_fetchable, url_key
 from crawler.storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -71,8 +72,6 @@ class ConditionalRequestMiddleware:
         return cls(crawler)
 
     def process_request(self, request):
-        from crawler.page.urls import url_key
-
         validators = getattr(self.crawler, "syndtrace_validators", {})
         known = validators.get(url_key(request.url))
         if known and not request.meta.get("dont_obey_robotstxt"):
@@ -87,8 +86,6 @@ class ConditionalRequestMiddleware:
     def process_response(self, request, response):
         if response.status != 304 or not request.meta.get("syndtrace_conditional"):
             return response
-        from crawler.page.urls import url_key
-
         store = crawl_store(self.crawler)
         key = url_key(response.url)
         cached = store.cached_page(key)
@@ -115,10 +112,6 @@ class RedirectRecorderMiddleware:
         location = response.headers.get(b"Location")
         if response.status in (301, 302, 303, 307, 308) and location and \
                 not request.meta.get("dont_obey_robotstxt"):
-            from urllib.parse import urljoin
-
-            from crawler.page.urls import is_fetchable, url_key
-
             target = urljoin(request.url, location.decode("latin-1"))
             if is_fetchable(target) and url_key(target) != url_key(request.url):
                 self.save_alias(url_key(request.url), url_key(target), response.status)

@@ -1,4 +1,8 @@
-"""Crawl settings as data: one object, each field with its default and help text."""
+"""Settings as data: one options object per concern, each field with its default and help text.
+
+The Scrapy settings (``crawler.settings``) and the command line's options and ``--help`` read their
+defaults and help from these objects, so each setting is defined once.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 
 USER_AGENT = "syndtrace/0.1 (+https://pypi.org/project/syndtrace/; syndication tracer)"
+WARN_BYTES = 2 * 1024 * 1024   # Scrapy logs a warning for responses larger than this
 
 
 def setting(default, help: str):
@@ -14,7 +19,7 @@ def setting(default, help: str):
 
 
 def help_of(options_cls, name: str) -> str:
-    """The help text of one setting."""
+    """The help text of one setting (for the command line's ``--help``)."""
     return {f.name: f.metadata.get("help", "") for f in fields(options_cls)}[name]
 
 
@@ -44,11 +49,25 @@ class CrawlOptions:
         return json.dumps(asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> "CrawlOptions":
+    def from_json(cls, text: str) -> CrawlOptions:
         data = json.loads(text)
         data["seeds"] = tuple(data.get("seeds", ()))
         data["site_limits"] = tuple(tuple(x) for x in data.get("site_limits", ()))
         return cls(**data)
 
 
-__all__ = ["CrawlOptions", "USER_AGENT", "field"]
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """The largest inputs read whole, so that one huge or hostile file cannot exhaust memory."""
+
+    # lxml and trafilatura take time in proportion to the page; article pages are well under 1 MB, and the
+    # article of a larger page is in its first 5 MB
+    max_html_bytes: int = setting(5 * 1024 * 1024, "HTML bytes of a capture that extraction reads.")
+    # warcio reads a record whole; the same limit as a crawl's responses (CrawlOptions.max_bytes)
+    max_warc_record_bytes: int = setting(10 * 1024 * 1024, "Largest WARC response record ingested.")
+    # the sitemaps protocol limits a sitemap to 50 MB uncompressed; anything past it is not read
+    max_sitemap_bytes: int = setting(50 * 1024 * 1024, "Bytes of a decompressed sitemap that are read.")
+
+
+LIMITS = ReadLimits()

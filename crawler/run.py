@@ -20,7 +20,7 @@ from scrapy.utils.project import get_project_settings
 
 from crawler import distributed
 from crawler.errors import CrawlError, UserInputError
-from crawler.options import CrawlOptions
+from crawler.options import WARN_BYTES, CrawlOptions
 from crawler.storage.store import Store
 
 
@@ -52,7 +52,7 @@ def scrapy_settings(db_path: str, options: CrawlOptions, run_id: int | None) -> 
         "DOWNLOAD_TIMEOUT": options.timeout,
         "RETRY_TIMES": options.retries,
         "DOWNLOAD_MAXSIZE": options.max_bytes,
-        "DOWNLOAD_WARNSIZE": min(options.max_bytes, 2 * 1024 * 1024),
+        "DOWNLOAD_WARNSIZE": min(options.max_bytes, WARN_BYTES),
         "LOG_LEVEL": options.log_level,
     }
     if options.max_pages:

@@ -1,28 +1,31 @@
 """Scrapy settings of the syndtrace crawler: polite defaults, hardened downloads.
 
-``crawler.run`` overrides some of these from :class:`crawler.options.CrawlOptions`.
+The defaults come from :class:`crawler.options.CrawlOptions`; ``crawler.run.scrapy_settings`` overrides
+them with the options of each crawl.
 """
 
-from crawler.options import USER_AGENT
+from crawler.options import WARN_BYTES, CrawlOptions
+
+_DEFAULTS = CrawlOptions()
 
 BOT_NAME = "syndtrace"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-USER_AGENT = USER_AGENT
+USER_AGENT = _DEFAULTS.user_agent
 ROBOTSTXT_OBEY = True
-CONCURRENT_REQUESTS = 8
-CONCURRENT_REQUESTS_PER_DOMAIN = 2
-DOWNLOAD_DELAY = 1.0
-AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = 1.0
+CONCURRENT_REQUESTS = _DEFAULTS.concurrency
+CONCURRENT_REQUESTS_PER_DOMAIN = _DEFAULTS.per_site
+DOWNLOAD_DELAY = _DEFAULTS.delay
+AUTOTHROTTLE_ENABLED = _DEFAULTS.autothrottle
+AUTOTHROTTLE_START_DELAY = _DEFAULTS.delay
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 
-DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
-DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOAD_TIMEOUT = _DEFAULTS.timeout
+DOWNLOAD_MAXSIZE = _DEFAULTS.max_bytes
+DOWNLOAD_WARNSIZE = min(_DEFAULTS.max_bytes, WARN_BYTES)
 RETRY_ENABLED = True
-RETRY_TIMES = 2
+RETRY_TIMES = _DEFAULTS.retries
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
@@ -46,7 +49,7 @@ HTTPERROR_ALLOWED_CODES = [304, 404, 410]
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
-LOG_LEVEL = "WARNING"
+LOG_LEVEL = _DEFAULTS.log_level
 
 SYNDTRACE_DB = "syndtrace.db"
 SYNDTRACE_OPTIONS = None  # JSON of CrawlOptions, set by crawler.run

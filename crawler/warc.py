@@ -14,13 +14,19 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from crawler.capture import process_capture
 from crawler.errors import UserInputError
+from crawler.options import LIMITS
+from crawler.page.urls import is_fetchable, url_key
 from crawler.storage.records import FetchRecord
 from crawler.storage.store import Store
 
 logger = logging.getLogger(__name__)
-
-MAX_RECORD_BYTES = 10 * 1024 * 1024
 
 
 @dataclass
@@ -33,13 +39,8 @@ class IngestReport:
     run_id: int | None = None
 
 
-def read_warc(path: str, max_bytes: int = MAX_RECORD_BYTES) -> tuple[list[FetchRecord], list[str]]:
+def read_warc(path: str, max_bytes: int = LIMITS.max_warc_record_bytes) -> tuple[list[FetchRecord], list[str]]:
     """HTTP response records of one WARC or WARC.gz file, and the problems met."""
-    from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
-
-    from crawler.page.urls import is_fetchable, url_key
-
     records: list[FetchRecord] = []
     problems: list[str] = []
     noise = io.StringIO()   # warcio writes its own warnings, raw bytes included, straight to stderr
@@ -81,8 +82,6 @@ def ingest_files(store: Store, paths: list[str], progress=None) -> IngestReport:
 
     The ingest run is recorded when the first readable file is found, so rejected input writes nothing.
     """
-    from crawler.capture import process_capture
-
     report = IngestReport()
     for path in paths:
         if not os.path.exists(path):
@@ -114,9 +113,6 @@ def ingest_files(store: Store, paths: list[str], progress=None) -> IngestReport:
 
 def write_story_warc(store: Store, urls: list[str], out_path: str) -> int:
     """Write the stored captures of these pages as a WARC.gz file; returns the records written."""
-    from warcio.statusandheaders import StatusAndHeaders
-    from warcio.warcwriter import WARCWriter
-
     written = 0
     with open(out_path, "wb") as fh:
         writer = WARCWriter(fh, gzip=True)

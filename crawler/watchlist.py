@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from crawler.options import CrawlOptions
+from crawler.page.urls import is_fetchable, site_of
 from crawler.errors import UserInputError
 
 
@@ -31,8 +32,6 @@ class WatchedSite:
 
 def load_sites_file(path: str) -> list[WatchedSite]:
     """Sites of a TOML watch list."""
-    from crawler.page.urls import is_fetchable
-
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
@@ -53,8 +52,6 @@ def load_sites_file(path: str) -> list[WatchedSite]:
 
 def options_for(sites: list[WatchedSite], base: CrawlOptions) -> CrawlOptions:
     """Crawl options covering every watched site, with per-site page limits and delays."""
-    from crawler.page.urls import site_of
-
     seeds = [s.url for s in sites] + [s.feed for s in sites if s.feed]
     limits = tuple((site_of(s.url), s.max_pages or 0, s.delay if s.delay is not None else -1.0) for s in sites
                    if s.max_pages or s.delay is not None)

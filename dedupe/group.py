@@ -25,9 +25,6 @@ class Edge:
     containment: float  # share of the smaller shingle set found in the larger
     jaccard: float
 
-    def key(self) -> tuple[str, str]:
-        return (self.a, self.b)
-
 
 def verify(a: str, b: str, sa: np.ndarray, sb: np.ndarray, min_containment: float) -> Edge | None:
     """Exact containment and Jaccard of two sorted unique shingle-hash arrays; an Edge if it is a copy."""

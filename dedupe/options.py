@@ -1,6 +1,8 @@
-"""Settings as data: one options object per concern, each field with a default and help text.
+"""Settings of grouping and tracing as data: one options object per concern, each field with its default,
+help text, and a comment on how the value was chosen.
 
-The CLI builds its ``--help`` from these help strings, so a setting is defined in one place.
+None of these values was tuned by a parameter sweep; each is a reasoned default, and the syndweb and
+scale figures in ``bench/RESULTS.md`` are measured with them (change one, re-run those benchmarks).
 """
 
 from __future__ import annotations
@@ -11,20 +13,54 @@ from crawler.options import setting
 
 
 @dataclass(frozen=True)
+class LineageOptions:
+    """How a story's origin and each copy's parent are decided (``dedupe.trace.lineage``)."""
+
+    # two copies may credit the origin in the same words by chance, so a shared credit line is weaker
+    # evidence of copying one from the other than a shared note, disclaimer or edit
+    credit_line_weight: float = setting(0.5, "Weight of a shared credit line to the origin (a shared addition: 1).")
+    # a one-word line ("Advertisement", a lone name) is too common to say who copied whom
+    min_addition_words: int = setting(2, "Words a paragraph added by a copy needs to count as its addition.")
+    # a bare calendar date may be that day anywhere from UTC-12 to UTC+14
+    date_only_slack_hours: float = setting(14.0, "Hours a date without a time may be off on either side.")
+    # an addition held only by the copy and its candidate parent scores 1, one also held by one other page
+    # 0.5: either is enough; one held by three or more pages (1/3) is not, nor a credit line to the origin
+    # shared with one other page (0.5 x 0.5)
+    min_parent_score: float = setting(0.5, "Evidence a copy needs to be taken as another copy's copy.")
+    # a site repeats its own boilerplate across its pages; the shared lines prove less across them
+    same_site_factor: float = setting(0.5, "Factor on the evidence for a candidate parent on the copy's own site.")
+
+
+@dataclass(frozen=True)
 class GroupingOptions:
     """How article texts become signatures, candidates and stories."""
 
+    # datasketch's default signature length; its LSH bands for the threshold below come with it
     num_perm: int = setting(128, "MinHash permutations per signature.")
     seed: int = setting(1, "MinHash permutation seed.")
+    # the scheme vectorised in dedupe.signature (checked bit for bit against datasketch)
     scheme: str = setting("affine32", "datasketch MinHash permutation scheme.")
+    # five words: short enough that edited copies keep most shingles, long enough that common phrases
+    # ("said in a statement") do not make unrelated texts similar
     shingle_size: int = setting(5, "Words per shingle.")
+    # low, so that excerpts and trimmed reprints become candidates; verification is exact anyway
     lsh_threshold: float = setting(0.3, "Jaccard threshold of the candidate LSH (low, so excerpts are found).")
+    # a 50-word lead finds excerpts of one paragraph, a 150-word lead those of a few paragraphs (syndweb's
+    # excerpt-with-link pages: coverage 1.000 with both, bench/RESULTS.md)
     lead_words: tuple[int, ...] = setting((50, 150), "Lengths (words) of an article's leads, each indexed separately "
                                           "so that short and long excerpts of long articles are both found.")
+    # half of the smaller text: an excerpt is wholly contained, while two stories sharing a press-release
+    # paragraph (the corpus's hard negatives) share far less
     min_containment: float = setting(0.5, "Share of the smaller text's shingles found in the larger one for a verified copy.")
+    # one page is not a pattern and two may be a story and its update; three pages of one site sharing a
+    # paragraph is boilerplate
     furniture_min_pages: int = setting(3, "A paragraph seen on this many pages of one site is site furniture.")
+    # a majority of the possible cross pairs: one borderline pair cannot chain two stories
     min_linkage: float = setting(0.5, "Share of cross pairs that must be verified copies for two clusters to merge.")
+    # measured at 100,000 articles: a few thousand rows at once keep the lineage stage's memory flat while
+    # one query per story would dominate it (bench/RESULTS.md, "lineage stage reads articles in batches")
     lineage_batch: int = setting(5000, "Articles the lineage stage reads from the database at once.")
+    lineage: LineageOptions = setting(LineageOptions(), "How origins and parents are decided.")
 
     def signature_params(self) -> dict:
         """The parameters stored next to every signature; mixing them is refused."""

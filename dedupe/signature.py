@@ -14,7 +14,12 @@ import numpy as np
 import xxhash
 from datasketch import MinHash
 
-from crawler.errors import SignatureMismatch
+from crawler.errors import SyndtraceError
+
+
+class SignatureMismatch(SyndtraceError):
+    """Two signatures built with different parameters were compared."""
+
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _WORD_HASHES: dict[str, int] = {}
@@ -71,10 +76,6 @@ class SignatureParams:
     seed: int
     scheme: str
     shingle_size: int
-
-    @classmethod
-    def from_row(cls, row: dict) -> "SignatureParams":
-        return cls(row["num_perm"], row["seed"], row["scheme"], row["shingle_size"])
 
 
 @dataclass(frozen=True)

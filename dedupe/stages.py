@@ -29,7 +29,9 @@ from dedupe.normalise import fingerprint_words, paragraph_hash, paragraph_hashes
 from dedupe.options import GroupingOptions
 from dedupe.signature import SignatureParams, lead_signatures, leads_to_bytes, shingle_hashes, sign, word_hashes
 from dedupe.trace.audit import audit_story
-from dedupe.trace.lineage import decide, member_from_article
+from dedupe.trace.lineage import decide
+from dedupe.trace.members import Member, member_from_article
+from dedupe.trace.verdicts import UNCREDITED_VERDICTS
 
 Progress = Callable[[str, int, int], None]
 Timer = Callable[[str], AbstractContextManager]
@@ -311,7 +313,7 @@ class LineageEvidence:
         """Boilerplate several other sites also repeat (spam, ads): no evidence of who copied whom."""
         return len(self.furniture_sites.get(paragraph_hash(key), set()) - {site}) >= 2
 
-    def member(self, article: dict):
+    def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
                                    self.captured.get(article["url"]), self.read_cue_line)
 
@@ -349,7 +351,7 @@ def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options
     groups = grouping.groups
     for gi, arts in enumerate(articles_by_group(store, groups, options.lineage_batch)):
         members = [evidence.member(a) for a in arts]
-        decisions = decide(members, evidence.generic)
+        decisions = decide(members, evidence.generic, options.lineage)
         with timed("audit"):
             results = audit_story(members, decisions)
         _add_story(traced, story_id(groups[gi]), arts, members, decisions, results, run_id)
@@ -370,7 +372,7 @@ def _add_story(traced: Traced, sid: str, arts: list[dict], members: list, decisi
     uncredited = 0
     for r in results:
         row = r.to_row()
-        uncredited += row["verdict"] in ("uncredited", "misattributed")
+        uncredited += r.verdict in UNCREDITED_VERDICTS
         for key in ("reasons", "conflicts", "added", "removed"):
             row[key] = json.dumps(row[key])
         traced.audits.append({**row, "story_id": sid})

@@ -31,7 +31,7 @@ EXPORT = {"articles": [
 
 
 def test_report_escapes_scraped_text_and_loads_nothing():
-    html = render_html(None, EXPORT)
+    html = render_html(EXPORT)
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>Common Dreams</b>" not in html and "&lt;b&gt;Common Dreams&lt;/b&gt;" in html
     assert 'href="javascript:' not in html
@@ -46,7 +46,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 def test_report_renders_in_headless_chromium(tmp_path):
     page = tmp_path / "report.html"
-    page.write_text(render_html(None, EXPORT), encoding="utf-8")
+    page.write_text(render_html(EXPORT), encoding="utf-8")
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from dedupe.trace.audit import audit_story, verdict_of
-from dedupe.trace.lineage import Member, ancestors, decide, parse_when
+from dedupe.trace.lineage import ancestors, decide
+from dedupe.trace.members import Member, parse_when
 from dedupe.normalise import paragraph_key
 
 BODY = [f"Paragraph number {i} of the original report with enough words to count." for i in range(8)]

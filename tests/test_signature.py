@@ -4,10 +4,9 @@ from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.errors import SignatureMismatch
 from dedupe.normalise import (fingerprint_words, normalise_text, paragraph_hash, paragraph_hashes, paragraph_key,
                               site_furniture, words)
-from dedupe.signature import Signature, SignatureParams, shingle_hashes, sign
+from dedupe.signature import Signature, SignatureMismatch, SignatureParams, shingle_hashes, sign
 
 P = SignatureParams(128, 1, "affine32", 5)
 

@@ -7,10 +7,13 @@ import csv
 import io
 import json
 import sys
+from xml.sax.saxutils import escape, quoteattr
 
-from crawler.errors import UserInputError
+from cli.present.html import render_html
 from cli.present.tables import export_object, find_story
+from crawler.errors import UserInputError
 from crawler.storage.store import Store
+from crawler.warc import write_story_warc
 
 FORMATS = ("json", "csv", "graphml", "html", "warc")
 CSV_FIELDS = ("url", "story", "is_origin", "parent", "published", "author", "site", "title", "verdict",
@@ -31,8 +34,6 @@ def to_csv(obj: dict) -> str:
 
 def to_graphml(obj: dict) -> str:
     """The copy graph: one node per article, one edge parent → copy (GraphML, loads in networkx and Gephi)."""
-    from xml.sax.saxutils import quoteattr
-
     keys = [("site", "string"), ("title", "string"), ("published", "string"), ("verdict", "string"),
             ("story", "string"), ("is_origin", "boolean")]
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
@@ -50,7 +51,7 @@ def to_graphml(obj: dict) -> str:
                 continue
             if typ == "boolean":
                 value = "true" if value else "false"
-            lines.append(f"      <data key=\"{name}\">{_esc(str(value))}</data>")
+            lines.append(f"      <data key=\"{name}\">{escape(str(value))}</data>")
         lines.append("    </node>")
     urls = {a["url"] for a in arts}
     for i, a in enumerate(arts):
@@ -63,19 +64,11 @@ def to_graphml(obj: dict) -> str:
     return "\n".join(lines)
 
 
-def _esc(text: str) -> str:
-    from xml.sax.saxutils import escape
-
-    return escape(text)
-
-
 def export(store: Store, fmt: str, out_path: str | None, story: str | None = None) -> str:
     """Write one export; returns a short description of what was written."""
     if fmt not in FORMATS:
         raise UserInputError(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
     if fmt == "warc":
-        from crawler.warc import write_story_warc
-
         if not story or not out_path:
             raise UserInputError("--format warc needs --story (an id or URL) and --output FILE")
         sid = find_story(store, story)
@@ -90,9 +83,7 @@ def export(store: Store, fmt: str, out_path: str | None, story: str | None = Non
     elif fmt == "graphml":
         text = to_graphml(obj)
     else:
-        from cli.present.html import render_html
-
-        text = render_html(store, obj)
+        text = render_html(obj)
     if out_path:
         try:
             with open(out_path, "w", encoding="utf-8") as fh:

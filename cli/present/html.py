@@ -7,10 +7,11 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from html import escape
 
-from dedupe.trace.lineage import parse_when
+from dedupe.trace.members import parse_when
+from dedupe.trace.verdicts import COPY_VERDICTS, UNCREDITED_VERDICTS, Verdict
 
-COLOURS = {"origin": "#1f6feb", "credited": "#2da44e", "partial": "#d4a72c", "uncredited": "#cf222e",
-           "misattributed": "#8250df"}
+COLOURS = {Verdict.ORIGIN: "#1f6feb", Verdict.CREDITED: "#2da44e", Verdict.PARTIAL: "#d4a72c",
+           Verdict.UNCREDITED: "#cf222e", Verdict.MISATTRIBUTED: "#8250df"}
 MAX_STORIES = 200
 
 CSS = """
@@ -123,7 +124,7 @@ def timeline_svg(arts: list[dict]) -> str:
     return "".join(parts)
 
 
-def render_html(store, obj: dict) -> str:
+def render_html(obj: dict) -> str:
     """The report for an export object (``cli.present.tables.export_object``)."""
     arts = [a for a in obj["articles"] if a.get("story")]
     stories: dict[str, list[dict]] = defaultdict(list)
@@ -136,13 +137,13 @@ def render_html(store, obj: dict) -> str:
            "<header><h1>syndtrace report</h1><div>Where stories spread, who copied whom, and who credited the original"
            "</div></header><main>", "<div class='cards'>"]
     for label, value in [("articles", len(arts)), ("stories", len(stories)), ("stories with copies", len(multi))] + \
-            [(v, verdicts.get(v, 0)) for v in ("credited", "partial", "uncredited", "misattributed")]:
+            [(v.value, verdicts.get(v, 0)) for v in COPY_VERDICTS]:
         out.append(f"<div class='card'><b>{value}</b>{escape(label)}</div>")
     out.append("</div><h2>Stories by spread</h2><table><tr><th>story</th><th>origin</th><th>copies</th><th>sites</th>"
                "<th>first</th><th>uncredited</th><th>title</th></tr>")
     for sid, members in multi[:MAX_STORIES]:
         origin = next((a for a in members if a["is_origin"]), members[0])
-        bad = sum(a["attribution"]["verdict"] in ("uncredited", "misattributed") for a in members)
+        bad = sum(a["attribution"]["verdict"] in UNCREDITED_VERDICTS for a in members)
         out.append(f"<tr><td><a href='#{escape(sid)}'>{escape(sid)}</a></td><td>{escape(origin.get('site') or '')}</td>"
                    f"<td>{len(members) - 1}</td><td>{len({a.get('site') for a in members})}</td>"
                    f"<td>{escape((origin.get('published') or '')[:10])}</td><td>{bad}</td>"

@@ -9,8 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from crawler.errors import UserInputError
-from dedupe.trace.lineage import parse_when
+from dedupe.trace.members import parse_when
+from dedupe.trace.verdicts import Verdict
+from crawler.page.urls import url_key
 from crawler.storage.store import STORY_ORDER, Store
+from dedupe.normalise import paragraph_key
 
 
 def export_object(store: Store) -> dict:
@@ -28,7 +31,7 @@ def export_object(store: Store) -> dict:
             "attribution": {
                 "credits_origin": bool(m["credits_origin"]), "links_to_origin": bool(m["links_to_origin"]),
                 "author_kept": bool(m["author_kept"]), "license": m["license"],
-                "verdict": m["verdict"] or ("origin" if m["is_origin"] else "uncredited"),
+                "verdict": m["verdict"] or (Verdict.ORIGIN.value if m["is_origin"] else Verdict.UNCREDITED.value),
             },
             "title": row["title"], "site": row["site"], "modified": row["modified"], "canonical": row["canonical"],
             "similarity": m["similarity"], "containment": m["containment"], "signal": m["signal"],
@@ -42,8 +45,6 @@ def find_story(store: Store, ref: str) -> str:
     """A story id from a story id or any URL of one of its pages (redirects followed)."""
     if store.story(ref):
         return ref
-    from crawler.page.urls import url_key
-
     try:
         key = store.resolve_alias(url_key(ref))
     except ValueError:
@@ -135,11 +136,9 @@ def search_articles(store: Store, text: str, limit: int = 20) -> list[dict]:
     return rows
 
 
-def passage_diff(store: Store, url_a: str, url_b: str) -> dict:
-    """Paragraphs of B that A lacks (added) and of A that B lacks (removed), in each page's order."""
-    from crawler.page.urls import url_key
-    from dedupe.normalise import paragraph_key
-
+def compare_pages(store: Store, url_a: str, url_b: str) -> dict:
+    """Two stored pages compared paragraph by paragraph: those of B that A lacks (added) and of A that B
+    lacks (removed), in each page's order, and how many of B's A also has (kept)."""
     pages = []
     for ref in (url_a, url_b):
         key = store.resolve_alias(url_key(ref)) if ref.startswith(("http://", "https://")) else ref

@@ -12,8 +12,10 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-VERDICT_STYLE = {"origin": "bold cyan", "credited": "green", "partial": "yellow", "uncredited": "red",
-                 "misattributed": "magenta"}
+from dedupe.trace.verdicts import Verdict
+
+VERDICT_STYLE = {Verdict.ORIGIN: "bold cyan", Verdict.CREDITED: "green", Verdict.PARTIAL: "yellow",
+                 Verdict.UNCREDITED: "red", Verdict.MISATTRIBUTED: "magenta"}
 
 
 def _verdict(v: str | None) -> Text:
@@ -30,7 +32,7 @@ def _node_label(node: dict) -> Text:
         t.append(f"  sim {node['similarity']:.2f}", style="dim")
     t.append("  ")
     t.append_text(_verdict(node["verdict"]))
-    if node.get("reasons") and node["verdict"] != "origin":
+    if node.get("reasons") and node["verdict"] != Verdict.ORIGIN:
         t.append(": " + ", ".join(node["reasons"]), style="dim")
     t.append(f"\n{node['url']}", style="blue")
     if node.get("copyright"):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import trafilatura
 
+from crawler.options import LIMITS
 from crawler.page.attribution import OutletDirectory, read_attribution
 from crawler.page.byline import find_author
 from crawler.page.classify import classify_page
@@ -29,7 +30,6 @@ from crawler.page.metadata import article_json_ld, canonical_url, header_zone, s
 
 logger = logging.getLogger(__name__)
 
-MAX_HTML_BYTES = 5 * 1024 * 1024
 
 
 @dataclass
@@ -52,7 +52,7 @@ class ExtractedPage:
 def extract_page(body: bytes | str, url: str, headers: dict | None = None,
                  outlets: OutletDirectory | None = None) -> ExtractedPage:
     """Everything syndtrace keeps of one HTML page."""
-    tree, problem = parse_document(decode_html(body[:MAX_HTML_BYTES], headers))
+    tree, problem = parse_document(decode_html(body[:LIMITS.max_html_bytes], headers))
     if tree is None:
         logger.warning("skipped %s: %s", url, problem)
         return ExtractedPage(url=url, page_type="other")

@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 import lxml.etree
 import lxml.html
 
+from crawler.options import LIMITS
+
 TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid",
                    "yclid", "_ga", "_gl", "ref_src", "ref_url", "s_cid", "cmpid", "ocid", "spm", "twclid",
                    "ttclid", "li_fat_id", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id",
@@ -141,7 +143,7 @@ def fast_links(html: bytes | str, base_url: str, tree=None) -> list[str]:
 def _xml_root(body: bytes):
     if body[:2] == b"\x1f\x8b":
         try:
-            body = gzip.decompress(body)[: 50 * 1024 * 1024]
+            body = gzip.decompress(body)[:LIMITS.max_sitemap_bytes]
         except (OSError, EOFError):
             return None
     try:

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from dedupe.trace.lineage import Decision, Member, ancestors
+from dedupe.trace.lineage import Decision, ancestors
+from dedupe.trace.members import Member
+from dedupe.trace.verdicts import Verdict
 
 
 @dataclass
 class AuditResult:
     url: str
-    verdict: str
+    verdict: Verdict
     credits_origin: bool = False
     credits_parent: bool = False
     links_to_origin: bool = False
@@ -33,7 +35,7 @@ class AuditResult:
     removed: list[str] = field(default_factory=list)
 
     def to_row(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "verdict": self.verdict.value}
 
 
 def _same_author(a: str | None, b: str | None) -> bool:
@@ -44,7 +46,7 @@ def home_page(site: str) -> str:
     return f"http://{site}/"
 
 
-def passage_diff(copy: Member, parent: Member) -> tuple[list[str], list[str]]:
+def paragraph_changes(copy: Member, parent: Member) -> tuple[list[str], list[str]]:
     """Paragraph keys the copy added and removed relative to its parent."""
     parent_keys, copy_keys = set(parent.paragraph_keys), set(copy.paragraph_keys)
     added = [k for k in copy.paragraph_keys if k not in parent_keys]
@@ -53,21 +55,21 @@ def passage_diff(copy: Member, parent: Member) -> tuple[list[str], list[str]]:
 
 
 def verdict_of(credits_origin: bool, credits_parent: bool, links_to_origin: bool, author_kept: bool,
-               credits_other: bool) -> str:
+               credits_other: bool) -> Verdict:
     if credits_other and not (credits_origin or credits_parent):
-        return "misattributed"
+        return Verdict.MISATTRIBUTED
     if credits_origin and links_to_origin and author_kept:
-        return "credited"
+        return Verdict.CREDITED
     if credits_origin or credits_parent or links_to_origin:
-        return "partial"
-    return "uncredited"
+        return Verdict.PARTIAL
+    return Verdict.UNCREDITED
 
 
 def audit_copy(copy: Member, members: dict[str, Member], decisions: dict[str, Decision]) -> AuditResult:
     decision = decisions[copy.url]
     origin = members[decision.origin]
     if copy.url == origin.url:
-        return AuditResult(copy.url, "origin", license=copy.license, copyright=copy.copyright,
+        return AuditResult(copy.url, Verdict.ORIGIN, license=copy.license, copyright=copy.copyright,
                            reasons=["the original"])
     parent = members[decision.parent] if decision.parent else origin
     chain_sites = {members[u].site for u in ancestors(copy.url, decisions)} | {origin.site}
@@ -93,7 +95,7 @@ def audit_copy(copy: Member, members: dict[str, Member], decisions: dict[str, De
     if not (credits_origin or credits_parent or links_to_origin or outside):
         reasons.append("no credit to any source")
 
-    added, removed = passage_diff(copy, parent)
+    added, removed = paragraph_changes(copy, parent)
     conflicts = licence_conflicts(copy, origin, added, removed)
     return AuditResult(copy.url, verdict, credits_origin, credits_parent, links_to_origin, author_kept,
                        copy.license, copy.copyright, reasons, conflicts, added, removed)

@@ -1,0 +1,135 @@
+"""What lineage and audit know about one article of a story: a :class:`Member`, built from a stored
+article row with the credits, links and dates its page showed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from dedupe.normalise import paragraph_key
+
+SOURCE_ROLES = {"source", "excerpt", "permission", "license", "via", "agency", "author"}
+
+
+def parse_when(value: str | None) -> datetime | None:
+    """An ISO 8601 date or datetime as an aware datetime (naive values are taken as UTC)."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@dataclass
+class Member:
+    """What lineage and audit need to know about one article of a story."""
+
+    url: str
+    site: str
+    published: datetime | None
+    captured: datetime | None
+    author: str | None
+    paragraph_keys: list[str]
+    credited_hosts: set[str] = field(default_factory=set)   # outlets named or linked as the source
+    credited_names: set[str] = field(default_factory=set)   # source names that resolve to no known host
+    linked_urls: set[str] = field(default_factory=set)      # URL keys linked from the article content
+    linked_hosts: set[str] = field(default_factory=set)
+    canonical: str | None = None
+    license: str | None = None
+    copyright: str | None = None
+    permission: bool = False
+    excerpt: bool = False
+    credited_author: str | None = None     # named in a credit or copyright line, not in the byline
+    credit_keys: dict[str, str | None] = field(default_factory=dict)  # credit statement key -> host it credits
+    notice_keys: set[str] = field(default_factory=set)  # credit, copyright and licence statements
+    date_only: bool = False                 # the page gave a calendar date without a time
+
+    def published_span(self, slack: timedelta) -> tuple[datetime, datetime] | None:
+        """Earliest and latest instant the shown publication date can mean (a bare date: that day, give or
+        take ``slack`` for time zones)."""
+        if self.published is None:
+            return None
+        if self.date_only:
+            return self.published - slack, self.published + timedelta(days=1) + slack
+        return self.published, self.published
+
+    def surely_before(self, other: Member, slack: timedelta) -> bool:
+        mine, theirs = self.published_span(slack), other.published_span(slack)
+        return bool(mine and theirs and mine[1] < theirs[0])
+
+    @property
+    def when(self) -> tuple:
+        """Sort key: publication date first, then capture, then URL (undated pages last).
+
+        A bare calendar date counts as its midday, the best guess of an hour it does not give.
+        """
+        far = datetime.max.replace(tzinfo=UTC)
+        published = self.published + timedelta(hours=12) if self.published and self.date_only else self.published
+        return (published or far, self.captured or far, self.url)
+
+    def references(self, other: Member) -> str | None:
+        """How this page points at ``other`` as its source, if it does: 'link', 'canonical' or 'credit'."""
+        if other.url in self.linked_urls:
+            return "link"
+        if self.canonical and self.canonical == other.url and self.url != other.url:
+            return "canonical"
+        if other.site != self.site and other.site in self.credited_hosts:
+            return "credit"
+        return None
+
+    def claims_copy(self) -> bool:
+        """Does the page say it comes from elsewhere (a source credit or a foreign canonical)?"""
+        foreign = {h for h in self.credited_hosts if h != self.site}
+        return bool(foreign or self.credited_names or (self.canonical and self.canonical != self.url))
+
+
+def member_from_article(article: dict, site_of: Callable[[str], str], resolve_url: Callable[[str], str],
+                        resolve_name: Callable[[str], str | None], captured: str | None = None,
+                        read_cue_line: Callable[[str, str], tuple[str, str] | None] = lambda line, site: None
+                        ) -> Member:
+    """Build a Member from a stored article row (attribution already parsed).
+
+    Args:
+        read_cue_line: (line, own site) → (credited host, role) or None, for the short credit-cue lines the
+            page named no known outlet in when it was read (outlets are learnt as the crawl goes on).
+    """
+    attr = article.get("attribution") or {}
+    hosts: set[str] = set()
+    names: set[str] = set()
+    excerpt = False
+    credit_keys = {paragraph_key(c.get("text") or ""): c.get("host") for c in attr.get("credits", [])}
+    notice_keys = {paragraph_key(s) for s in attr.get("statements", [])}
+    permission = bool(attr.get("permission"))
+    for line in attr.get("cue_lines", []):
+        found = read_cue_line(line, article["site"])
+        if found:
+            hosts.add(found[0])
+            credit_keys[paragraph_key(line)] = found[0]
+            notice_keys.add(paragraph_key(line))
+            permission |= found[1] == "permission"
+    for credit in attr.get("credits", []):
+        if credit.get("role") not in SOURCE_ROLES:
+            continue
+        excerpt |= credit.get("role") == "excerpt"
+        host = credit.get("host") or (site_of(credit["url"]) if credit.get("url") else None)
+        host = host or resolve_name(credit.get("outlet") or "")
+        if host:
+            hosts.add(host)
+        elif credit.get("outlet"):
+            names.add(credit["outlet"])
+    links = {resolve_url(u) for u in attr.get("content_links", [])}
+    canonical = resolve_url(article["canonical"]) if article.get("canonical") else None
+    return Member(
+        url=article["url"], site=article["site"], published=parse_when(article.get("published")),
+        captured=parse_when(captured), author=article.get("author"),
+        paragraph_keys=[k for k in (paragraph_key(p) for p in article.get("paragraphs", [])) if k],
+        credited_hosts=hosts, credited_names=names, linked_urls=links, linked_hosts={site_of(u) for u in links},
+        canonical=canonical, license=attr.get("license"), copyright=attr.get("copyright"),
+        permission=permission, excerpt=excerpt, credited_author=attr.get("credited_author"),
+        credit_keys=credit_keys,
+        notice_keys=notice_keys,
+        date_only=len((article.get("published") or "").strip()) == 10,
+    )
