@@ -6,11 +6,15 @@ passages, as real news does. Deterministic for a seed.
 
 from __future__ import annotations
 
+import io
 import random
 from dataclasses import dataclass
-from itertools import accumulate
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import escape
+from itertools import accumulate
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 
 def make_corpus(n_articles: int, seed: int = 1, words_per_paragraph: int = 60,
@@ -83,10 +87,10 @@ class SyndicatedCorpus:
     unrelated articles share common words and short phrases but no passages, at any corpus size.
     """
 
-    COPIES = [1, 2, 3, 4, 5, 6]            # articles per story, origin included
-    COPY_WEIGHTS = [40, 22, 15, 11, 7, 5]  # mean ≈ 2.4 articles per story
-    KINDS = ["reprint", "excerpt", "edited", "scrape", "chain"]
-    KIND_WEIGHTS = [35, 20, 20, 15, 10]
+    COPIES = (1, 2, 3, 4, 5, 6)            # articles per story, origin included
+    COPY_WEIGHTS = (40, 22, 15, 11, 7, 5)  # mean ≈ 2.4 articles per story
+    KINDS = ("reprint", "excerpt", "edited", "scrape", "chain")
+    KIND_WEIGHTS = (35, 20, 20, 15, 10)
 
     def __init__(self, n_sites: int = 100, seed: int = 1):
         self.seed = seed
@@ -102,7 +106,7 @@ class SyndicatedCorpus:
                                                 k=n_sites)]
         self.furniture = [self._paragraph(rnd, 30) for _ in range(n_sites)]
         self.press = [self._paragraph(rnd, 60) for _ in range(max(50, n_sites * 20))]
-        self.epoch = datetime(2020, 1, 1, tzinfo=timezone.utc)
+        self.epoch = datetime(2020, 1, 1, tzinfo=UTC)
 
     def host(self, site: int) -> str:
         return f"news{site:03d}.test"
@@ -235,11 +239,6 @@ class SyndicatedCorpus:
 
 def write_warc(corpus: SyndicatedCorpus, pages: list[Page], path: str) -> int:
     """The pages as HTTP response records of a gzipped WARC file; returns the bytes written."""
-    import io
-
-    from warcio.statusandheaders import StatusAndHeaders
-    from warcio.warcwriter import WARCWriter
-
     with open(path, "wb") as fh:
         writer = WARCWriter(fh, gzip=True)
         for page in pages:

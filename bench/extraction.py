@@ -18,12 +18,14 @@ import statistics
 import sys
 import time
 
+import trafilatura
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from crawler.page.decode import decode_html  # noqa: E402
-from crawler.page.extract import extract_page  # noqa: E402
-from dedupe.normalise import words  # noqa: E402
-from crawler.storage.store import Store  # noqa: E402
+from crawler.page.decode import decode_html
+from crawler.page.extract import extract_page
+from crawler.storage.store import Store
+from dedupe.normalise import words
 
 
 def load_pages(db: str, limit: int) -> list[tuple[str, str]]:
@@ -43,8 +45,6 @@ def timed(fn, pages) -> tuple[float, list]:
 
 
 def main() -> int:
-    import trafilatura
-
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", required=True)
     ap.add_argument("--pages", type=int, default=400)

@@ -17,12 +17,14 @@ import platform
 import sys
 import time
 
+from datasketch import MinHash, MinHashLSH
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.corpus import make_corpus  # noqa: E402
-from dedupe.normalise import words  # noqa: E402
-from dedupe.options import GroupingOptions  # noqa: E402
-from dedupe.pipeline import group_texts  # noqa: E402
+from bench.corpus import make_corpus
+from dedupe.normalise import words
+from dedupe.options import GroupingOptions
+from dedupe.pipeline import group_texts
 
 
 def shingle_strings(paragraphs: list[str], k: int) -> list[str]:
@@ -31,8 +33,6 @@ def shingle_strings(paragraphs: list[str], k: int) -> list[str]:
 
 
 def plain_datasketch(texts: dict[str, list[str]], options: GroupingOptions) -> int:
-    from datasketch import MinHash, MinHashLSH
-
     lsh = MinHashLSH(threshold=options.lsh_threshold, num_perm=options.num_perm)
     sigs = {}
     for url, paragraphs in texts.items():

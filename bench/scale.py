@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -38,9 +39,9 @@ from math import comb
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.corpus import SyndicatedCorpus, write_warc  # noqa: E402
-from cli import jobs  # noqa: E402
-from crawler.page.urls import url_key  # noqa: E402
+from bench.corpus import SyndicatedCorpus, write_warc
+from cli import jobs
+from crawler.page.urls import url_key
 
 MEMORY_LIMIT_MB = 1536
 
@@ -90,8 +91,6 @@ def syndtrace_cmd() -> list[str]:
 
 # -- checks --------------------------------------------------------------------------------------------
 def partition(db: str) -> dict[str, str]:
-    import sqlite3
-
     conn = sqlite3.connect(db)
     try:
         return dict(conn.execute("select url, story_id from members"))
@@ -120,7 +119,7 @@ def pair_scores(pred: dict[str, str], truth: dict[str, int]) -> tuple[float, flo
 
 # -- one size ------------------------------------------------------------------------------------------
 def run_size(n: int, args, work: str) -> dict:
-    say = lambda msg: print(f"  [{n}] {msg}", flush=True)  # noqa: E731
+    say = lambda msg: print(f"  [{n}] {msg}", flush=True)
     corpus = SyndicatedCorpus(n_sites=max(25, n // 500), seed=args.seed)
     start = time.perf_counter()
     base, next_story = corpus.pages(n)

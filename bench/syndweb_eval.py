@@ -14,6 +14,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -73,11 +74,14 @@ def main() -> int:
             subprocess.run(crawl, check=True)
             print(f"crawl {attempt + 1}: {time.time() - start:.1f} s", flush=True)
             if attempt == 0 and args.recrawl:
-                first_log_lines = sum(1 for _ in open(log))
+                with open(log) as fh:
+                    first_log_lines = sum(1 for _ in fh)
         if args.recrawl:
-            truth = json.load(open(os.path.join(web, "truth.json")))
+            with open(os.path.join(web, "truth.json")) as fh:
+                truth = json.load(fh)
             articles = {u for u, e in truth["pages"].items() if e["page_type"] == "article"}
-            second = [json.loads(l) for l in list(open(log))[first_log_lines:]]
+            with open(log) as fh:
+                second = [json.loads(line) for line in list(fh)[first_log_lines:]]
             refetched = {f"http://{r['host']}{r['path']}".rstrip("/") for r in second if r["status"] == 200}
             again = len([u for u in articles if u.rstrip("/") in refetched])
             print(f"second crawl re-downloaded {again} of {len(articles)} article pages "
@@ -86,8 +90,6 @@ def main() -> int:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
-    import sqlite3
-
     conn = sqlite3.connect(db)
     rows, distinct = conn.execute("select count(*), count(distinct url) from fetches").fetchone()
     articles = conn.execute("select count(*) from articles").fetchone()[0]

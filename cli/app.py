@@ -14,7 +14,7 @@ import sqlite3
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -27,9 +27,9 @@ from crawler.errors import SyndtraceError, UserInputError
 from crawler.options import CrawlOptions, help_of
 from crawler.page.urls import canonicalize_url, is_fetchable
 from crawler.run import run_worker
+from crawler.storage.store import Store
 from crawler.watchlist import parse_every
 from crawler.watchlist import watch as repeat_every
-from crawler.storage.store import Store
 from dedupe.trace.verdicts import COPY_VERDICTS
 
 app = typer.Typer(
@@ -49,7 +49,7 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress ou
 DEFAULT_DB = Path("syndtrace.db")
 CRAWL = CrawlOptions()   # the crawl settings' defaults; their help comes from the same fields
 DelayOption = Annotated[float, typer.Option(help=help_of(CrawlOptions, "delay"), min=0)]
-ProxyOption = Annotated[Optional[str], typer.Option(help=help_of(CrawlOptions, "proxy"))]
+ProxyOption = Annotated[str | None, typer.Option(help=help_of(CrawlOptions, "proxy"))]
 
 
 def handles_errors(fn):
@@ -113,16 +113,16 @@ def demo(db: DbOption = DEFAULT_DB, as_json: JsonOption = False, quiet: QuietOpt
 @app.command()
 @handles_errors
 def crawl(
-    urls: Annotated[Optional[list[str]], typer.Argument(help="Start URLs: site home pages or any pages.")] = None,
-    seeds_file: Annotated[Optional[Path], typer.Option(help="File with one start URL a line.")] = None,
-    sites_file: Annotated[Optional[Path], typer.Option(help="TOML watch list ([[site]] url, feed, max_pages, delay).")] = None,
+    urls: Annotated[list[str] | None, typer.Argument(help="Start URLs: site home pages or any pages.")] = None,
+    seeds_file: Annotated[Path | None, typer.Option(help="File with one start URL a line.")] = None,
+    sites_file: Annotated[Path | None, typer.Option(help="TOML watch list ([[site]] url, feed, max_pages, delay).")] = None,
     proxy: ProxyOption = CRAWL.proxy,
     delay: DelayOption = CRAWL.delay,
     concurrency: Annotated[int, typer.Option(help=help_of(CrawlOptions, "concurrency"), min=1)] = CRAWL.concurrency,
     per_site: Annotated[int, typer.Option(help=help_of(CrawlOptions, "per_site"), min=1)] = CRAWL.per_site,
     max_pages: Annotated[int, typer.Option(help=help_of(CrawlOptions, "max_pages"), min=0)] = CRAWL.max_pages,
     offsite: Annotated[bool, typer.Option(help=help_of(CrawlOptions, "offsite"))] = CRAWL.offsite,
-    redis: Annotated[Optional[str], typer.Option(help="redis://HOST:PORT/DB: coordinate a distributed crawl; "
+    redis: Annotated[str | None, typer.Option(help="redis://HOST:PORT/DB: coordinate a distributed crawl; "
                                                       "start more workers with 'syndtrace worker'.")] = None,
     crawl_name: Annotated[str, typer.Option(help="Name of the distributed crawl in Redis.")] = "default",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Scrapy's log.")] = False,
@@ -179,7 +179,7 @@ def worker(
 def watch(
     every: Annotated[str, typer.Option(help="How often: 6h, 30m, 1d…")] = "6h",
     runs: Annotated[int, typer.Option(help="Stop after this many runs (0: until interrupted).", min=0)] = 0,
-    sites_file: Annotated[Optional[Path], typer.Option(help="TOML watch list instead of the database's.")] = None,
+    sites_file: Annotated[Path | None, typer.Option(help="TOML watch list instead of the database's.")] = None,
     delay: DelayOption = CRAWL.delay,
     proxy: ProxyOption = CRAWL.proxy,
     db: DbOption = DEFAULT_DB,
@@ -213,9 +213,9 @@ app.add_typer(sites_app, name="sites")
 @handles_errors
 def sites_add(
     url: Annotated[str, typer.Argument(help="The site's home page.")],
-    feed: Annotated[Optional[str], typer.Option(help="Its RSS or Atom feed.")] = None,
-    max_pages: Annotated[Optional[int], typer.Option(help="Pages per run at most.", min=1)] = None,
-    delay: Annotated[Optional[float], typer.Option(help="Seconds between its requests.", min=0)] = None,
+    feed: Annotated[str | None, typer.Option(help="Its RSS or Atom feed.")] = None,
+    max_pages: Annotated[int | None, typer.Option(help="Pages per run at most.", min=1)] = None,
+    delay: Annotated[float | None, typer.Option(help="Seconds between its requests.", min=0)] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Add a site to the watch list (or update its settings).
@@ -298,8 +298,8 @@ def rebuild(
 @app.command()
 @handles_errors
 def stories(
-    since: Annotated[Optional[str], typer.Option(help="Only stories first published on or after this date.")] = None,
-    site: Annotated[Optional[str], typer.Option(help="Only stories with a page on this host.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only stories first published on or after this date.")] = None,
+    site: Annotated[str | None, typer.Option(help="Only stories with a page on this host.")] = None,
     min_copies: Annotated[int, typer.Option(help="Only stories with at least this many copies.", min=0)] = 0,
     sort: Annotated[str, typer.Option(help="spread or recent.")] = "spread",
     new: Annotated[bool, typer.Option("--new", help="Only stories with pages that appeared in the last run.")] = False,
@@ -345,8 +345,8 @@ def lineage(
 @app.command()
 @handles_errors
 def audit(
-    origin_site: Annotated[Optional[str], typer.Option(help="Only copies of this publisher's originals (host).")] = None,
-    verdict: Annotated[Optional[str], typer.Option(help="Comma-separated verdicts, e.g. uncredited,misattributed.")] = None,
+    origin_site: Annotated[str | None, typer.Option(help="Only copies of this publisher's originals (host).")] = None,
+    verdict: Annotated[str | None, typer.Option(help="Comma-separated verdicts, e.g. uncredited,misattributed.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     db: DbOption = DEFAULT_DB,
 ) -> None:
@@ -357,7 +357,7 @@ def audit(
     verdicts = [v.strip() for v in verdict.split(",")] if verdict else None
     known = {v.value for v in COPY_VERDICTS}
     if verdicts and not set(verdicts) <= known:
-        raise UserInputError(f"unknown verdict {sorted(set(verdicts) - known)[0]!r}: use {', '.join(sorted(known))}")
+        raise UserInputError(f"unknown verdict {min(set(verdicts) - known)!r}: use {', '.join(sorted(known))}")
     if fmt not in ("table", "csv", "json"):
         raise UserInputError(f"unknown format {fmt!r}: use table, csv or json")
     rows = audit_table(_store(db), origin_site=origin_site, verdicts=verdicts)
@@ -373,8 +373,8 @@ def audit(
 @handles_errors
 def export(
     fmt: Annotated[str, typer.Option("--format", help="json, csv, graphml, html or warc.")] = "json",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
-    story: Annotated[Optional[str], typer.Option(help="With --format warc: the story (id or URL) to export.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    story: Annotated[str | None, typer.Option(help="With --format warc: the story (id or URL) to export.")] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Export the results: json (the result format), csv, graphml (copy graph), html (report) or warc (evidence).

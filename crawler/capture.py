@@ -98,7 +98,7 @@ def process_capture(store: Store, rec: FetchRecord, run_id: int | None = None, e
     if state not in ("failed", "duplicate") and needs_extraction(store, rec, state):
         try:
             store_extracted(store, extracted or extract_capture(rec.body, rec.url, rec.headers))
-        except Exception as exc:  # a page that breaks the extractor must not stop the run
+        except Exception as exc:  # noqa: BLE001 (a page that breaks the extractor must not stop the run)
             logger.warning("could not extract %s: %s", rec.url, exc)
             return "error"
     return state
@@ -140,5 +140,5 @@ def reextract_all(store: Store, progress: Callable[[str, int, int], None] | None
 def _extract_safely(job: tuple) -> dict | None:
     try:
         return extract_capture(*job)
-    except Exception:
+    except Exception:  # noqa: BLE001 (a page that breaks the extractor is skipped)
         return None

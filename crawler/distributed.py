@@ -282,7 +282,7 @@ class RedisResultsPipeline:
         if 200 <= item["status"] < 300 and is_html(item["headers"].get("content-type", ""), item["body"]):
             try:
                 result["article"] = await self.extract(item["body"], item["url"], item["headers"])
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 (reported to the coordinator, the crawl goes on)
                 logger.warning("could not extract %s: %s", item["url"], exc)
                 result["extract_error"] = str(exc)[:200]
         self.client.rpush(self.keys.results, encode_result(result))

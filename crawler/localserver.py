@@ -18,6 +18,7 @@ import threading
 import time
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import urlsplit
 
 
@@ -83,7 +84,10 @@ class _Handler(BaseHTTPRequestHandler):
             ctype = "text/plain"
         if ctype.startswith("text/") or ctype.endswith("xml"):
             charset_file = os.path.join(self.server.root, host, ".charset")
-            charset = open(charset_file).read().strip() if os.path.isfile(charset_file) else "utf-8"
+            charset = "utf-8"
+            if os.path.isfile(charset_file):
+                with open(charset_file) as fh:
+                    charset = fh.read().strip()
             ctype += f"; charset={charset}"
         headers = {"Content-Type": ctype, "ETag": etag, "Last-Modified": formatdate(mtime, usegmt=True)}
         if self.headers.get("If-None-Match") == etag:
@@ -138,7 +142,7 @@ class LocalWeb:
     def hosts(self) -> list[str]:
         return sorted(d for d in os.listdir(self.httpd.root) if os.path.isdir(os.path.join(self.httpd.root, d)))
 
-    def start(self) -> "LocalWeb":
+    def start(self) -> LocalWeb:
         self.thread.start()
         return self
 
@@ -147,7 +151,7 @@ class LocalWeb:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def __enter__(self) -> "LocalWeb":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -58,7 +58,6 @@ class SchemeGuardMiddleware:
         if not request.url.lower().startswith(("http://", "https://")):
             logger.warning("refused non-http(s) URL %s", request.url[:200])
             raise IgnoreRequest(f"scheme not allowed: {request.url[:80]}")
-        return None
 
 
 class ConditionalRequestMiddleware:
@@ -81,7 +80,6 @@ class ConditionalRequestMiddleware:
             if last_modified:
                 request.headers.setdefault(b"If-Modified-Since", last_modified)
             request.meta["syndtrace_conditional"] = True
-        return None
 
     def process_response(self, request, response):
         if response.status != 304 or not request.meta.get("syndtrace_conditional"):

@@ -54,7 +54,7 @@ class StorePipeline:
         if needs_extraction(self.store, rec, state):
             try:
                 store_extracted(self.store, await self.extract(rec.body, rec.url, rec.headers))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 (counted and logged, the crawl goes on)
                 self.counts["errors"] += 1
                 logger.warning("could not extract %s: %s", rec.url, exc)
         return item

@@ -36,4 +36,3 @@ class BackoffRetryMiddleware(RetryMiddleware):
         wait = request.meta.pop("retry_wait", 0)
         if wait:
             await asyncio.sleep(wait)
-        return None

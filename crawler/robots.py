@@ -17,7 +17,7 @@ def robots_sitemaps(robots: Protego | str | None) -> list[str]:
     """Sitemap URLs a robots.txt names."""
     try:
         return list(_parsed(robots).sitemaps)
-    except Exception:
+    except Exception:  # noqa: BLE001 (a robots.txt Protego cannot read says nothing)
         return []
 
 
@@ -25,6 +25,6 @@ def robots_crawl_delay(robots: Protego | str | None, user_agent: str) -> float |
     """The Crawl-delay that applies to this user agent, if any."""
     try:
         delay = _parsed(robots).crawl_delay(user_agent)
-    except Exception:
+    except Exception:  # noqa: BLE001 (a robots.txt Protego cannot read says nothing)
         return None
     return float(delay) if delay else None

@@ -98,7 +98,7 @@ def _child(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl:
     if redis_crawl:
         cmd += ["--redis-crawl", redis_crawl] + ([] if seed else ["--worker"])
     if wait:
-        return subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL)
+        return subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, check=False)
     return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
 
 

@@ -12,7 +12,7 @@ import io
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -57,7 +57,7 @@ def read_warc(path: str, max_bytes: int = LIMITS.max_warc_record_bytes) -> tuple
                 if len(body) > max_bytes:
                     problems.append(f"{path}: skipped {uri}: larger than {max_bytes} bytes")
                     continue
-                when = rec.rec_headers.get_header("WARC-Date") or datetime.now(timezone.utc).isoformat()
+                when = rec.rec_headers.get_header("WARC-Date") or datetime.now(UTC).isoformat()
                 headers = {k.lower(): v for k, v in rec.http_headers.headers}
                 status = int(rec.http_headers.get_statuscode() or 0)
                 records.append(FetchRecord(url=url_key(uri), requested_url=url_key(uri), final_url=uri,
@@ -65,7 +65,7 @@ def read_warc(path: str, max_bytes: int = LIMITS.max_warc_record_bytes) -> tuple
                                            content_type=headers.get("content-type", ""), source="warc"))
     except FileNotFoundError:
         raise UserInputError(f"no such file: {path}") from None
-    except (ArchiveLoadFailed, OSError, EOFError, ValueError, Exception) as exc:  # warcio raises many kinds
+    except (ArchiveLoadFailed, OSError, EOFError, ValueError, Exception) as exc:  # noqa: BLE001 (warcio raises many kinds)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         reason = "".join(c if c.isprintable() and ord(c) < 128 else "?" for c in reason)[:120]
         if records:
@@ -130,10 +130,10 @@ def write_story_warc(store: Store, urls: list[str], out_path: str) -> int:
 
 def _warc_date(iso: str) -> str:
     try:
-        when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(iso.replace("Z", "+00:00"))  # noqa: FURB162 (as stored values were read)
     except (ValueError, AttributeError):
-        when = datetime.now(timezone.utc)
+        when = datetime.now(UTC)
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

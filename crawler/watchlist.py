@@ -14,12 +14,12 @@ from __future__ import annotations
 import re
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
+from crawler.errors import UserInputError
 from crawler.options import CrawlOptions
 from crawler.page.urls import is_fetchable, site_of
-from crawler.errors import UserInputError
 
 
 @dataclass(frozen=True)

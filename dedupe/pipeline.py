@@ -25,9 +25,20 @@ from dedupe.index import banded_pairs, lsh_bands
 from dedupe.normalise import words
 from dedupe.options import GroupingOptions
 from dedupe.signature import SignatureParams, lead_signatures, shingle_hashes, sign, word_hashes
-from dedupe.stages import (Progress, no_progress, cluster_touched, find_candidates, find_furniture, plan_signing,
-                           read_corpus, save_results, settle_numeric_dates, sign_changed, trace_groups,
-                           verify_candidates)
+from dedupe.stages import (
+    Progress,
+    cluster_touched,
+    find_candidates,
+    find_furniture,
+    no_progress,
+    plan_signing,
+    read_corpus,
+    save_results,
+    settle_numeric_dates,
+    sign_changed,
+    trace_groups,
+    verify_candidates,
+)
 
 
 @dataclass

@@ -48,8 +48,7 @@ def shingle_hashes(word_list: list[str] | np.ndarray, size: int) -> np.ndarray:
     if len(word_list) == 0:
         return np.empty(0, dtype=np.uint32)
     h = word_list if isinstance(word_list, np.ndarray) else word_hashes(word_list)
-    if len(h) < size:
-        size = len(h)
+    size = min(size, len(h))
     n = len(h) - size + 1
     with np.errstate(over="ignore"):
         acc = h[:n].copy()
@@ -88,7 +87,7 @@ class Signature:
         return MinHash(seed=self.params.seed, hashvalues=self.hashvalues, scheme=self.params.scheme,
                        permutations=t.permutations, hashfunc=_identity)
 
-    def jaccard(self, other: "Signature") -> float:
+    def jaccard(self, other: Signature) -> float:
         """Estimated Jaccard similarity.
 
         Raises:
@@ -101,7 +100,7 @@ class Signature:
         return self.hashvalues.astype(np.uint32).tobytes()
 
     @classmethod
-    def from_bytes(cls, params: SignatureParams, blob: bytes) -> "Signature":
+    def from_bytes(cls, params: SignatureParams, blob: bytes) -> Signature:
         return cls(params, np.frombuffer(blob, dtype=np.uint32))
 
 

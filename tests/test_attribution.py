@@ -4,7 +4,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.page.attribution import OutletDirectory, read_attribution
+from cli.present.tables import export_object
+from crawler.page.attribution import Attribution, OutletDirectory, read_attribution
+from crawler.storage.store import Store
+from crawler.warc import ingest_files
+from dedupe.pipeline import update_stories
+from tests.test_faults import article_html, make_warc
 
 BODY = "<p>" + "The council met on Tuesday to discuss the new transit budget and its consequences. " * 4 + "</p>"
 PAGE = "http://copy.example/2020/02/10/story"
@@ -33,17 +38,17 @@ def credits(content, extra=""):
 
 CREDITED = [
     # the seed's own credit line, as Global Research prints it
-    ('<p><em>The original source of this article is <a href="http://commondreams.example">Common Dreams</a> Copyright © '
-     '<a href="/author/jake-johnson/">Jake Johnson</a>, <a href="http://commondreams.example">Common Dreams</a>, 2020</em></p>',
+    (('<p><em>The original source of this article is <a href="http://commondreams.example">Common Dreams</a> Copyright © '
+     '<a href="/author/jake-johnson/">Jake Johnson</a>, <a href="http://commondreams.example">Common Dreams</a>, 2020</em></p>'),
      "commondreams.example", "source"),
     ("<p>The original source of this article is Common Dreams</p>", "commondreams.example", "source"),
     ("<p>This article originally appeared on Common Dreams.</p>", "commondreams.example", "source"),
     ("<p>This article originally appeared in The Meridian Ledger.</p>", "meridianledger.example", "source"),
     ("<p>This story was originally published by Civic Wire and is republished here.</p>", "civicwire.example", "source"),
-    ('<p>Republished from <a href="http://civicwire.example">Civic Wire</a> under a '
-     '<a href="https://creativecommons.org/licenses/by-nd/4.0/">Creative Commons licence</a>.</p>', "civicwire.example", "source"),
-    ("<p>This article is republished from Civic Wire under the Creative Commons licence CC BY-ND 4.0. "
-     "Read the original article.</p>", "civicwire.example", "source"),
+    (('<p>Republished from <a href="http://civicwire.example">Civic Wire</a> under a '
+     '<a href="https://creativecommons.org/licenses/by-nd/4.0/">Creative Commons licence</a>.</p>'), "civicwire.example", "source"),
+    (("<p>This article is republished from Civic Wire under the Creative Commons licence CC BY-ND 4.0. "
+     "Read the original article.</p>"), "civicwire.example", "source"),
     ("<p>Reprinted with permission from Atlas Observer.</p>", "atlasobserver.example", "permission"),
     ("<p>Reproduced with the kind permission of The Meridian Ledger.</p>", "meridianledger.example", "permission"),
     ("<p>First published by Atlas Observer.</p>", "atlasobserver.example", "source"),
@@ -91,9 +96,9 @@ NOT_CREDIT = [
     "<p>The Times reported Thursday that officials had raised doubts.</p>",
     # the republisher's own furniture from the seed
     "<p>Note to readers: please click the share buttons above or below. Forward this article to your email lists.</p>",
-    "<div class='disclaimer'><p>Disclaimer: The contents of this article are of sole responsibility of the author(s). "
+    ("<div class='disclaimer'><p>Disclaimer: The contents of this article are of sole responsibility of the author(s). "
     "The Centre for Research on Globalization grants permission to cross-post Global Research articles on community "
-    "internet sites as long the source and copyright are acknowledged.</p></div>",
+    "internet sites as long the source and copyright are acknowledged.</p></div>"),
     "<p>Comment on Global Research Articles on our Facebook page</p>",
     "<p>Become a Member of Global Research</p>",
     # comments, blogrolls, related boxes are never credit
@@ -118,7 +123,7 @@ def test_not_credit(content):
 
 
 def test_outlet_names_stop_at_dates_and_clauses():
-    found, a = credits("<p>Originally published at The Meridian Ledger on April 13, 2020.</p>")
+    _found, a = credits("<p>Originally published at The Meridian Ledger on April 13, 2020.</p>")
     assert a.credits[0].outlet == "The Meridian Ledger"
     _, a = credits("<p>This piece was first published at Atlas Observer and is reproduced here with permission.</p>")
     assert a.credits[0].outlet == "Atlas Observer" and a.permission
@@ -148,8 +153,8 @@ def test_site_footer_copyright_is_not_the_articles():
 
 @pytest.mark.parametrize("content,extra,licence", [
     ('<p>Licensed <a rel="license" href="https://creativecommons.org/licenses/by-nd/4.0/">CC BY-ND 4.0</a></p>', "", "CC BY-ND 4.0"),
-    ('<p>Our work is licensed under Creative Commons <a href="https://creativecommons.org/licenses/by-nc-nd/3.0/">'
-     '(CC BY-NC-ND 3.0)</a>.</p>', "", "CC BY-NC-ND 3.0"),
+    (('<p>Our work is licensed under Creative Commons <a href="https://creativecommons.org/licenses/by-nc-nd/3.0/">'
+     '(CC BY-NC-ND 3.0)</a>.</p>'), "", "CC BY-NC-ND 3.0"),
     ("<p>This article is republished under the Creative Commons licence CC BY-SA 4.0.</p>", "", "CC BY-SA 4.0"),
     ("<p>Text under CC BY 4.0</p>", "", "CC BY 4.0"),
     ("", '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">', "CC BY 4.0"),
@@ -167,8 +172,6 @@ def test_content_links_exclude_navigation_sidebars_and_own_site():
 
 
 def test_round_trip_dict():
-    from crawler.page.attribution import Attribution
-
     _, a = credits("<p>Source: Common Dreams</p>")
     assert Attribution.from_dict(a.to_dict()) == a
 
@@ -183,12 +186,6 @@ def test_never_raises_and_never_credits_itself(text):
 
 def test_a_cue_line_naming_an_outlet_learnt_later_is_resolved_when_stories_are_traced(tmp_path):
     """Pages are read before the crawl knows every outlet's name: the line is kept and resolved at lineage."""
-    from crawler.warc import ingest_files
-    from dedupe.pipeline import update_stories
-    from cli.present.tables import export_object
-    from crawler.storage.store import Store
-    from tests.test_faults import article_html, make_warc
-
     origin = article_html("Port strike ends after nine days", 8).replace(
         "<head>", '<head><meta property="og:site_name" content="Civic Wire">')
     copy = article_html("Port strike ends after nine days", 8).replace(

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import pathlib
 import re
 
 import pytest
@@ -116,7 +117,8 @@ def test_csv_and_graphml_exports(demo_db, tmp_path):
     assert set(graph.successors(ORIGIN)) >= {GR}
     csv_out = tmp_path / "a.csv"
     assert invoke("export", "--format", "csv", "-o", str(csv_out), "--db", db).exit_code == 0
-    assert len(list(csv.DictReader(open(csv_out)))) == 6
+    with open(csv_out) as fh:
+        assert len(list(csv.DictReader(fh))) == 6
 
 
 def test_warc_evidence_export_and_reingest(demo_db, tmp_path):
@@ -131,8 +133,6 @@ def test_warc_evidence_export_and_reingest(demo_db, tmp_path):
 
 
 def test_every_command_has_help_with_an_example_and_a_readme_mention():
-    import pathlib
-
     readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
     commands = [c.name or c.callback.__name__ for c in app.registered_commands]
     assert len(commands) >= 12

@@ -1,7 +1,8 @@
 """Real Scrapy crawls of a small local web on 127.0.0.1: manners, hygiene, incremental re-crawls, resume."""
 
-import json
+import itertools
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -9,10 +10,11 @@ import time
 
 import pytest
 
-from crawler.localserver import LocalWeb
-from crawler.options import CrawlOptions
 from cli.jobs import crawl_and_trace
 from cli.present.tables import export_object
+from crawler.errors import LockedError
+from crawler.localserver import LocalWeb
+from crawler.options import CrawlOptions
 from crawler.storage.store import Store
 from tests.conftest import query
 
@@ -22,8 +24,6 @@ WORDS = ("council vote bus line residents protest budget school clinic transit m
 
 
 def prose(title: str, i: int) -> str:
-    import random
-
     rnd = random.Random(f"{title}-{i}")
     return " ".join(rnd.choice(WORDS) for _ in range(45)).capitalize() + "."
 
@@ -79,7 +79,7 @@ def options(server, **kw):
 
 def test_crawl_obeys_robots_follows_redirects_and_reads_charsets(web, tmp_path):
     db = str(tmp_path / "c.db")
-    report, grouping = crawl_and_trace(db, options(web))
+    _report, grouping = crawl_and_trace(db, options(web))
     first = {}
     for host, path, agent in web.requests:
         first.setdefault(host, path)
@@ -122,7 +122,7 @@ def test_crawl_delay_is_honoured_on_its_host_only(web, tmp_path):
         web.httpd.RequestHandlerClass._respond = original
     beta = [t for h, t in times if h == "beta.example"]
     alpha = [t for h, t in times if h == "alpha.example"]
-    assert len(beta) >= 5 and min(b - a for a, b in zip(beta, beta[1:])) >= 0.5
+    assert len(beta) >= 5 and min(b - a for a, b in itertools.pairwise(beta)) >= 0.5
     assert (alpha[-1] - alpha[0]) / (len(alpha) - 1) < 0.5     # the other host is not slowed down
 
 
@@ -145,19 +145,15 @@ def test_new_pages_are_reported_after_the_next_run(web, tmp_path):
     write(root, "beta.example", "/copy2.html", article("Alpha story 3", extra="<p>Source: Alpha</p>", date="2021-03-08"))
     write(root, "beta.example", "/", '<html><body><a href="/copy.html">c</a><a href="/copy2.html">d</a></body></html>')
     report, _ = crawl_and_trace(db, options(web))
-    store = Store(db)
     new = [r["url"] for r in query(db, "select url from members where first_run = ?", (report.run_id,))]
     assert new == ["http://beta.example/copy2.html"]
 
 
 def test_overlapping_run_exits_at_once_without_touching_the_db(web, tmp_path):
-    from crawler.errors import LockedError
-
     db = str(tmp_path / "c.db")
     holder = Store(db)
-    with holder.run_lock():
-        with pytest.raises(LockedError):
-            crawl_and_trace(db, options(web))
+    with holder.run_lock(), pytest.raises(LockedError):
+        crawl_and_trace(db, options(web))
     assert Store(db).counts()["runs"] == 0
 
 
@@ -175,7 +171,7 @@ def test_killed_crawl_resumes_without_loss_or_duplicates(web, tmp_path):
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    report, grouping = crawl_and_trace(db, options(web))
+    _report, grouping = crawl_and_trace(db, options(web))
     store = Store(db)
     assert query(db, "pragma integrity_check")[0][0] == "ok"
     urls = store.article_urls()

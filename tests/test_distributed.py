@@ -15,12 +15,13 @@ import time
 from collections import Counter, defaultdict
 
 import pytest
+import redis
 
+from cli.jobs import crawl_and_trace
+from cli.present.tables import export_object
 from crawler.distributed import Keys, safe_redis_url
 from crawler.localserver import LocalWeb
 from crawler.options import CrawlOptions
-from cli.jobs import crawl_and_trace
-from cli.present.tables import export_object
 from crawler.storage.store import Store
 from tests.test_crawl import article, write
 
@@ -36,8 +37,6 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
-    import redis
-
     exe = shutil.which("redis-server")
     if not exe:
         pytest.skip("redis-server not found on PATH")
@@ -130,14 +129,12 @@ def cli(*args: str, proxy: str | None = None, **kw) -> subprocess.Popen:
 
 
 def test_two_workers_share_the_frontier_and_find_the_same_stories(redis_url, tmp_path):
-    import redis
-
     root = str(tmp_path / "web")
     truth = build_web(root)
     seeds = [f"http://{h}/" for h in HOSTS]
     db = str(tmp_path / "dist.db")
     # the coordinator and each worker fetch through their own server of the same folder
-    web = dict(redirects=REDIRECTS, latency=0.15)
+    web = {"redirects": REDIRECTS, "latency": 0.15}
     with LocalWeb(root, **web) as mine, LocalWeb(root, **web) as w1, LocalWeb(root, **web) as w2:
         for server in (mine, w1, w2):
             server.pause()   # until all three processes have joined: how fast each starts is not the point

@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedupe.group import Edge, UnionFind, cluster, connected_components, verify
+from dedupe.pipeline import group_texts
 
 
 def arr(values):
@@ -69,8 +70,6 @@ def _text(rnd, n_paragraphs, words=40):
 
 
 def test_short_and_long_excerpts_of_a_long_article_join_its_story():
-    from dedupe.pipeline import group_texts
-
     rnd = random.Random(7)
     origin = _text(rnd, 25, 40)                             # ~1000 words
     texts = {

@@ -50,11 +50,12 @@ def test_report_renders_in_headless_chromium(tmp_path):
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
-    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120,
+                         check=False)
     assert 'class="lineage"' in dom.stdout and 'class="timeline"' in dom.stdout
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom.stdout
     assert not re.search(r"Uncaught|CONSOLE\(\d+\).*error", dom.stderr, re.I)
     shot = tmp_path / "shot.png"
     subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1280,1100", page.as_uri()],
-                   capture_output=True, timeout=120)
+                   capture_output=True, timeout=120, check=False)
     assert shot.exists() and os.path.getsize(shot) > 20_000

@@ -1,13 +1,13 @@
 """Tables for the origin, parent and verdict decisions."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from dedupe.normalise import paragraph_key
 from dedupe.trace.audit import audit_story, verdict_of
 from dedupe.trace.lineage import ancestors, decide
 from dedupe.trace.members import Member, parse_when
-from dedupe.normalise import paragraph_key
 
 BODY = [f"Paragraph number {i} of the original report with enough words to count." for i in range(8)]
 NOTE = "Note to readers: please click the share buttons above or below. Forward this article."
@@ -15,7 +15,7 @@ CREDIT = "The original source of this article is Common Dreams Copyright Jake Jo
 
 
 def d(day, hour=12):
-    return datetime(2020, 2, day, hour, tzinfo=timezone.utc)
+    return datetime(2020, 2, day, hour, tzinfo=UTC)
 
 
 def member(url, site, day=None, paragraphs=BODY, author="Jake Johnson", hosts=(), links=(), names=(),
@@ -67,7 +67,7 @@ def test_date_only_values_are_not_compared_beyond_their_precision():
     origin = member(O, "cd.example", 7, author="Jake Johnson")
     origin.published = datetime(2020, 2, 7, 20, tzinfo=timezone(timedelta(hours=-5)))   # 8 Feb 01:00 UTC
     scrape = member(S, "scraper.example", None, BODY)
-    scrape.published, scrape.date_only = datetime(2020, 2, 7, tzinfo=timezone.utc), True
+    scrape.published, scrape.date_only = datetime(2020, 2, 7, tzinfo=UTC), True
     excerpt = member(E, "agg.example", 9, BODY[:3], hosts={"cd.example"}, excerpt=True)
     assert decide([scrape, origin, excerpt])[O].parent is None      # same day, maybe: the credit settles it
     scrape.date_only = False                                         # 7 Feb 00:00 UTC, surely earlier
@@ -155,6 +155,6 @@ def test_licence_conflict_for_edited_copy_of_no_derivatives_original():
 
 
 def test_parse_when():
-    assert parse_when("2020-02-10") == datetime(2020, 2, 10, tzinfo=timezone.utc)
+    assert parse_when("2020-02-10") == datetime(2020, 2, 10, tzinfo=UTC)
     assert parse_when("2020-02-10T09:12:00-05:00").utcoffset().total_seconds() == -5 * 3600
     assert parse_when("not a date") is None and parse_when(None) is None

@@ -4,8 +4,15 @@ from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.normalise import (fingerprint_words, normalise_text, paragraph_hash, paragraph_hashes, paragraph_key,
-                              site_furniture, words)
+from dedupe.normalise import (
+    fingerprint_words,
+    normalise_text,
+    paragraph_hash,
+    paragraph_hashes,
+    paragraph_key,
+    site_furniture,
+    words,
+)
 from dedupe.signature import Signature, SignatureMismatch, SignatureParams, shingle_hashes, sign
 
 P = SignatureParams(128, 1, "affine32", 5)

@@ -10,8 +10,18 @@ from crawler.storage.records import FetchRecord
 from dedupe.normalise import paragraph_hash, paragraph_key
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
-from dedupe.stages import (cluster_touched, find_candidates, find_furniture, plan_signing, read_corpus,
-                           save_results, settle_numeric_dates, sign_changed, trace_groups, verify_candidates)
+from dedupe.stages import (
+    cluster_touched,
+    find_candidates,
+    find_furniture,
+    plan_signing,
+    read_corpus,
+    save_results,
+    settle_numeric_dates,
+    sign_changed,
+    trace_groups,
+    verify_candidates,
+)
 
 OPTIONS = GroupingOptions()
 NOTE = "Note to readers: please share this article with your friends and family."

@@ -1,9 +1,11 @@
+import gzip
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.robots import robots_crawl_delay, robots_sitemaps
 from crawler.page.urls import canonicalize_url, fast_links, is_fetchable, parse_feed, parse_sitemap, site_of, url_key
+from crawler.robots import robots_crawl_delay, robots_sitemaps
 
 
 @pytest.mark.parametrize("raw,expected", [
@@ -72,8 +74,6 @@ def test_sitemaps_feeds_and_robots():
     index = b'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>http://a.example/s1.xml</loc></sitemap></sitemapindex>'
     assert parse_sitemap(urlset) == (["http://a.example/1"], [])
     assert parse_sitemap(index) == ([], ["http://a.example/s1.xml"])
-    import gzip
-
     assert parse_sitemap(gzip.compress(urlset)) == (["http://a.example/1"], [])
     rss = b"<rss><channel><item><link>http://a.example/2</link></item></channel></rss>"
     atom = b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href="http://a.example/3"/></entry></feed>'

@@ -8,9 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
-from crawler.localserver import LocalWeb
-from crawler.watchlist import parse_every, watch
 from crawler.errors import UserInputError
+from crawler.localserver import LocalWeb
+from crawler.storage.store import Store
+from crawler.watchlist import parse_every, watch
 from tests.test_crawl import article, write
 
 runner = CliRunner()
@@ -120,8 +121,6 @@ def test_watch_loop_waits_out_the_interval():
 
 
 def test_watch_skips_a_round_while_another_run_holds_the_database(little_web, tmp_path):
-    from crawler.storage.store import Store
-
     db = tmp_path / "w.db"
     cli("sites", "add", "http://gamma.example/", "--db", db)
     holder = Store(str(db))

@@ -72,10 +72,10 @@ def lineage_svg(arts: list[dict]) -> str:
     for d, col in columns.items():
         for i, a in enumerate(col):
             pos[a["url"]] = (20 + d * col_w, 20 + i * row_h)
-    parts = [f'<svg class="lineage" role="img" aria-label="lineage graph" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
-             '<defs><marker id="arr" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto">'
-             '<path d="M0,0 L8,4 L0,8 z" fill="#8c959f"/></marker></defs>']
+    parts = [(f'<svg class="lineage" role="img" aria-label="lineage graph" width="{width}" height="{height}" '
+              f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'),
+             ('<defs><marker id="arr" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto">'
+              '<path d="M0,0 L8,4 L0,8 z" fill="#8c959f"/></marker></defs>')]
     for a in arts:
         parent = a.get("parent")
         if parent in pos:
@@ -97,8 +97,8 @@ def timeline_svg(arts: list[dict]) -> str:
     dated = [(parse_when(a.get("published")), a) for a in arts]
     dated = [(w, a) for w, a in dated if w is not None]
     width, height, pad = 520, 90 + 14 * len(dated), 40
-    parts = [f'<svg class="timeline" role="img" aria-label="spread timeline" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">']
+    parts = [(f'<svg class="timeline" role="img" aria-label="spread timeline" width="{width}" height="{height}" '
+              f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">')]
     if not dated:
         parts.append(f'<text x="{pad}" y="40" font-size="12" fill="#656d76">no publication dates shown</text></svg>')
         return "".join(parts)
@@ -134,8 +134,8 @@ def render_html(obj: dict) -> str:
     multi = sorted(((sid, m) for sid, m in stories.items() if len(m) > 1), key=lambda t: (-len(t[1]), t[0]))
     out = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>syndtrace report</title>",
            f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{CSS}</style></head><body>",
-           "<header><h1>syndtrace report</h1><div>Where stories spread, who copied whom, and who credited the original"
-           "</div></header><main>", "<div class='cards'>"]
+           ("<header><h1>syndtrace report</h1><div>Where stories spread, who copied whom, and who credited the "
+            "original</div></header><main>"), "<div class='cards'>"]
     for label, value in [("articles", len(arts)), ("stories", len(stories)), ("stories with copies", len(multi))] + \
             [(v.value, verdicts.get(v, 0)) for v in COPY_VERDICTS]:
         out.append(f"<div class='card'><b>{value}</b>{escape(label)}</div>")

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from crawler.errors import UserInputError
-from dedupe.trace.members import parse_when
-from dedupe.trace.verdicts import Verdict
 from crawler.page.urls import url_key
 from crawler.storage.store import STORY_ORDER, Store
 from dedupe.normalise import paragraph_key
+from dedupe.trace.members import parse_when
+from dedupe.trace.verdicts import Verdict
 
 
 def export_object(store: Store) -> dict:

@@ -48,7 +48,7 @@ class OutletDirectory:
         self._finder: re.Pattern | None = None
 
     def add(self, host: str, name: str | None) -> None:
-        host = host[4:] if host.startswith("www.") else host
+        host = host.removeprefix("www.")
         stem = host.split(".")[0]
         for key in {_norm_name(stem), _norm_name(host)} | ({_norm_name(name)} if name else set()):
             if key:
@@ -107,7 +107,7 @@ class Attribution:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Attribution":
+    def from_dict(cls, d: dict) -> Attribution:
         d = dict(d or {})
         d["credits"] = [Credit(**c) for c in d.get("credits", [])]
         return cls(**d)
@@ -204,68 +204,74 @@ def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None
     """
     outlets = outlets or OutletDirectory()
     own = own_host or _host(page_url) or ""
-    result = Attribution()
     if region is None:
         tree = html if isinstance(html, lxml.html.HtmlElement) else parse_html(html)
         if tree is None:
-            return result
+            return Attribution()
         region = content_region(tree)
         root = tree
     else:
         root = region.getroottree().getroot()
     blocks = content_blocks(region)
+    reader = _StatementReader(page_url, outlets, own)
+    reader.result.content_links = _content_links(blocks, page_url, own)
+    for el in blocks:
+        reader.read(el, first=el is blocks[0])
+    _read_licence(reader.result, blocks, root, page_url)
+    return reader.result
 
+
+def _content_links(blocks: list, page_url: str, own: str) -> list[str]:
+    """Links from the article's own content to other sites, canonical, in order, once."""
     links: dict[str, None] = {}
     for el in blocks:
         for _text, href in _links_in(el, page_url):
             url = canonicalize_url(href)
             if is_fetchable(url) and _host(url) != own:
                 links.setdefault(url, None)
-    result.content_links = list(links)
+    return list(links)
 
-    seen_hosts: set[str] = set()
-    for el in blocks:
+
+def _source_credit(sentence: str, anchors: list[tuple[str, str]], outlets: OutletDirectory,
+                   own: str) -> Credit | None:
+    """The credit of the first role pattern that names an outlet other than the page's own site."""
+    for role, pattern in _SOURCE_PATTERNS:
+        m = pattern.search(sentence)
+        if not m:
+            continue
+        outlet = _clean_outlet(m.group("outlet"))
+        at = m.start("outlet")
+        link = next(((t, h) for t, h in anchors if t and t.strip(" .") and not _CC_URL.search(h)
+                     and abs(sentence.find(t.strip(), max(0, at - 4)) - at) <= 4), None)
+        url = link[1] if link else None
+        if link and link[0]:
+            outlet = link[0].strip(" .") if len(link[0]) < 80 else outlet
+        if not outlet or len(outlet) < 2:
+            continue
+        host = (_host(url) if url and is_fetchable(url) else None) or outlets.resolve_name(outlet)
+        if host == own or (host is None and _norm_name(outlet) in (_norm_name(own), _norm_name(own.split(".")[0]))):
+            continue
+        return Credit(outlet, host, url, role, sentence[:300])
+    return None
+
+
+class _StatementReader:
+    """Reads the article's blocks in order into one Attribution; an outlet is credited once."""
+
+    def __init__(self, page_url: str, outlets: OutletDirectory, own: str):
+        self.page_url, self.outlets, self.own = page_url, outlets, own
+        self.result = Attribution()
+        self.seen_hosts: set[str] = set()
+
+    def read(self, el, first: bool) -> None:
         text = " ".join(el.text_content().split())
         if not text or len(text) > 600:
-            continue
-        anchors = [(t, h) for t, h in _links_in(el, page_url)]
-        found_here = False
-        for sentence in _CUE_SENTENCE.split(text):
-            for role, pattern in _SOURCE_PATTERNS:
-                m = pattern.search(sentence)
-                if not m:
-                    continue
-                outlet = _clean_outlet(m.group("outlet"))
-                at = m.start("outlet")
-                link = next(((t, h) for t, h in anchors if t and t.strip(" .") and not _CC_URL.search(h)
-                             and abs(sentence.find(t.strip(), max(0, at - 4)) - at) <= 4), None)
-                url = link[1] if link else None
-                if link and link[0]:
-                    outlet = link[0].strip(" .") if len(link[0]) < 80 else outlet
-                if not outlet or len(outlet) < 2:
-                    continue
-                host = (_host(url) if url and is_fetchable(url) else None) or outlets.resolve_name(outlet)
-                if host == own or (host is None and _norm_name(outlet) in (_norm_name(own), _norm_name(own.split(".")[0]))):
-                    continue
-                key = host or _norm_name(outlet)
-                if key in seen_hosts:
-                    found_here = True
-                    break
-                seen_hosts.add(key)
-                result.credits.append(Credit(outlet, host, url, role, sentence[:300]))
-                result.statements.append(sentence[:300])
-                found_here = True
-                break
+            return
+        anchors = list(_links_in(el, self.page_url))
+        found_here = self._sources(text, anchors)
         if not found_here and len(text.split()) <= MAX_CREDIT_LINE_WORDS and _CREDIT_CUE.search(text):
-            credit = cue_line_credit(text, outlets, own, anchors)
-            if credit is None:
-                result.cue_lines.append(text[:300])
-            else:
-                found_here = True
-                if credit.host not in seen_hosts:
-                    seen_hosts.add(credit.host)
-                    result.credits.append(credit)
-                    result.statements.append(credit.text)
+            found_here = self._cue_line(text, anchors)
+        result = self.result
         if _PERMISSION.search(text) or (found_here and re.search(r"\b(?:permission|consent)\b", text, re.I)):
             result.permission = True
         if not result.copyright:
@@ -278,16 +284,46 @@ def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None
         if found_here or result.copyright and text.startswith(result.copyright[:20]):
             for pattern in _AUTHOR_IN_CREDIT:
                 m = pattern.search(text)
-                if m and not result.credited_author and not outlets.resolve_name(m.group(1)):
+                if m and not result.credited_author and not self.outlets.resolve_name(m.group(1)):
                     result.credited_author = m.group(1)
-        agency = _AGENCY.search(text[:80]) if el is blocks[0] or el.tag in ("address",) else None
+        agency = _AGENCY.search(text[:80]) if first or el.tag in ("address",) else None
         if agency and not found_here:
             name = agency.group(1)
-            if _norm_name(name) not in seen_hosts:
-                seen_hosts.add(_norm_name(name))
-                result.credits.append(Credit(name, outlets.resolve_name(name), None, "agency", text[:300]))
+            if _norm_name(name) not in self.seen_hosts:
+                self.seen_hosts.add(_norm_name(name))
+                result.credits.append(Credit(name, self.outlets.resolve_name(name), None, "agency", text[:300]))
 
-    # licence: links and text inside the article, then page metadata
+    def _sources(self, text: str, anchors: list[tuple[str, str]]) -> bool:
+        """Source statements, sentence by sentence; True if the block makes one."""
+        found = False
+        for sentence in _CUE_SENTENCE.split(text):
+            credit = _source_credit(sentence, anchors, self.outlets, self.own)
+            if credit is None:
+                continue
+            found = True
+            key = credit.host or _norm_name(credit.outlet)
+            if key not in self.seen_hosts:
+                self.seen_hosts.add(key)
+                self.result.credits.append(credit)
+                self.result.statements.append(credit.text)
+        return found
+
+    def _cue_line(self, text: str, anchors: list[tuple[str, str]]) -> bool:
+        """A short credit-cue line: a credit if it names a known outlet or links another site, else kept to
+        be read again once every outlet is known; True if it is a credit."""
+        credit = cue_line_credit(text, self.outlets, self.own, anchors)
+        if credit is None:
+            self.result.cue_lines.append(text[:300])
+            return False
+        if credit.host not in self.seen_hosts:
+            self.seen_hosts.add(credit.host)
+            self.result.credits.append(credit)
+            self.result.statements.append(credit.text)
+        return True
+
+
+def _read_licence(result: Attribution, blocks: list, root, page_url: str) -> None:
+    """The licence: Creative Commons links and text inside the article, then the page's metadata."""
     for el in blocks:
         for _t, href in _links_in(el, page_url):
             m = _CC_URL.search(href)
@@ -309,7 +345,6 @@ def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None
                 result.license = _licence_name(m.group(1), m.group(2))
                 result.license_url = href if href.startswith("http") else None
                 break
-    return result
 
 
 def cue_line_credit(text: str, outlets: OutletDirectory, own: str,

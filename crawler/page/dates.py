@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from crawler.page.metadata import meta_content
 
@@ -51,7 +51,7 @@ def _build_date(kind, m, day_first):
         tzinfo = None
         if tz:
             if tz == "Z":
-                tzinfo = timezone.utc
+                tzinfo = UTC
             else:
                 sign = 1 if tz[0] == "+" else -1
                 tz = tz[1:].replace(":", "")

@@ -85,7 +85,7 @@ def site_of(url: str) -> str:
         host = (urlsplit(url).hostname or "").lower()
     except ValueError:
         return ""
-    return host[4:] if host.startswith("www.") else host
+    return host.removeprefix("www.")
 
 
 def url_key(url: str) -> str:

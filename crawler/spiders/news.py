@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import scrapy
@@ -12,14 +12,14 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.items import PageItem
 from crawler.options import CrawlOptions
-from crawler.robots import robots_crawl_delay, robots_sitemaps
 from crawler.page.urls import canonicalize_url, fast_links, is_fetchable, parse_feed, parse_sitemap, site_of, url_key
+from crawler.robots import robots_crawl_delay, robots_sitemaps
 
 FEEDISH = (".xml", ".rss", ".atom", "/feed", "/rss", "/feed/", "/rss/", "/atom.xml", ".xml.gz")
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class NewsSpider(scrapy.Spider):

@@ -102,7 +102,7 @@ class Store:
             yield
             return
         lock_path = self.path + ".lock"
-        fh = open(lock_path, "a+")
+        fh = open(lock_path, "a+")  # noqa: SIM115 (held open while the lock is)
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -106,9 +106,8 @@ def licence_conflicts(copy: Member, origin: Member, added: list[str], removed: l
     out = []
     lic = (origin.license or "").upper()
     edited = any(k not in origin.notice_keys for k in removed) and not copy.excerpt
-    if "ND" in lic.split("-") or "-ND" in lic:
-        if edited:
-            out.append(f"edited copy of a {origin.license} (no derivatives) original")
+    if ("ND" in lic.split("-") or "-ND" in lic) and edited:
+        out.append(f"edited copy of a {origin.license} (no derivatives) original")
     if lic.startswith("CC"):
         if not (origin.site in copy.credited_hosts or origin.url in copy.linked_urls
                 or home_page(origin.site) in copy.linked_urls):

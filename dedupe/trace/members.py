@@ -17,7 +17,7 @@ def parse_when(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))  # noqa: FURB162 (as stored values were read)
     except ValueError:
         return None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
