@@ -66,27 +66,21 @@ def settle_numeric_dates(store: Store) -> int:
 # -- corpus, furniture, what to sign -------------------------------------------------------------------
 @dataclass(slots=True)
 class ArticleText:
-    """One stored article as grouping sees it: its site and the identity of each paragraph."""
+    """One stored article as grouping sees it: its site, the identity of each paragraph, and what its stored
+    signature was made from (one is made per article: it stays small)."""
 
     site: str
     text_hash: str                  # hash of the stored paragraphs, to tell an unchanged text
     paragraph_hashes: np.ndarray    # normalise.paragraph_hashes of its paragraphs
-
-
-@dataclass(slots=True)
-class LastSigning:
-    """What an article's stored signature was made with and from."""
-
-    same_parameters: bool           # same MinHash parameters and lead sizes as this pass
-    content_hash: str | None        # digest of the paragraphs it fingerprinted
+    signed_digest: str | None       # digest its signature was made from, if made with this pass's parameters
 
 
 @dataclass
 class Corpus:
-    """Every stored article's paragraph identities, and each one's last signing."""
+    """Every stored article's paragraph identities, and the signed articles no longer stored as articles."""
 
     texts: dict[str, ArticleText]   # in URL order
-    signed: dict[str, LastSigning]
+    gone: list[str]
 
 
 def lead_sizes_of(options: GroupingOptions) -> str:
@@ -96,22 +90,21 @@ def lead_sizes_of(options: GroupingOptions) -> str:
 
 def read_corpus(store: Store, options: GroupingOptions, full: bool) -> Corpus:
     """Stored articles and signatures. Paragraph identities are kept with each signature, so an article whose
-    text has not changed is not normalised again (unless ``full``): its stored text is hashed instead."""
-    params = SignatureParams(**options.signature_params())
-    lead_sizes = lead_sizes_of(options)
-    stored = {s.url: s for s in store.signature_states()}
+    text has not changed is not normalised again (unless ``full``): its stored text is hashed instead. A full
+    pass re-signs everything, so it keeps nothing of the stored signatures but which articles had one."""
+    states = store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options))
+    stored = dict.fromkeys(s.url for s in states) if full else {s.url: s for s in states}
     texts: dict[str, ArticleText] = {}
     for row in store.article_texts():
         text_hash = xxhash.xxh64_hexdigest((row.paragraphs_json or "").encode())
         old = stored.get(row.url)
-        if not full and old and old.paragraphs_hash == text_hash and old.paragraph_keys is not None:
+        if old and old.paragraphs_hash == text_hash and old.paragraph_keys is not None:
             hashes = np.frombuffer(old.paragraph_keys, dtype=np.uint64)
         else:
             hashes = paragraph_hashes(json.loads(row.paragraphs_json or "[]"))
-        texts[row.url] = ArticleText(row.site, text_hash, hashes)
-    signed = {url: LastSigning(SignatureParams(s.num_perm, s.seed, s.scheme, s.shingle_size) == params
-                               and s.lead_words == lead_sizes, s.content_hash) for url, s in stored.items()}
-    return Corpus(texts, signed)
+        texts[row.url] = ArticleText(row.site, text_hash, hashes,
+                                     old.content_hash if old and old.same_parameters else None)
+    return Corpus(texts, sorted(set(stored) - set(texts)))
 
 
 @dataclass
@@ -145,10 +138,9 @@ def plan_signing(corpus: Corpus, furniture: Furniture, full: bool) -> SigningPla
         banned = furniture.of(text.site)
         kept = np.array([h for h in text.paragraph_hashes.tolist() if h and h not in banned], dtype=np.uint64)
         digest = digests[url] = hashlib.sha1(kept.tobytes()).hexdigest()
-        old = corpus.signed.get(url)
-        if full or not (old and old.same_parameters and old.content_hash == digest):
+        if full or text.signed_digest is None or text.signed_digest != digest:
             changed.append(url)
-    return SigningPlan(digests, sorted(changed), sorted(set(corpus.signed) - set(digests)))
+    return SigningPlan(digests, sorted(changed), corpus.gone)
 
 
 # -- signatures, candidates, verification --------------------------------------------------------------
@@ -236,7 +228,7 @@ def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furn
             edge = verify(urls[a], urls[b], shingles[urls[a]], shingles[urls[b]], options.min_containment)
             if edge:
                 edges.append(edge)
-    store.save_edges([{"a": e.a, "b": e.b, "containment": e.containment, "jaccard": e.jaccard} for e in edges])
+    store.save_edges({"a": e.a, "b": e.b, "containment": e.containment, "jaccard": e.jaccard} for e in edges)
     return edges
 
 

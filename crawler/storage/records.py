@@ -38,14 +38,11 @@ class FetchRecord:
 
 
 class StoredSignature(NamedTuple):
-    """What is kept of an article's last signing: its parameters and the identities of the text signed."""
+    """What is kept of an article's last signing: whether it was made with the parameters asked about, and
+    the identities of the text signed."""
 
     url: str
-    num_perm: int
-    seed: int
-    scheme: str
-    shingle_size: int
-    lead_words: str | None        # lead sizes, e.g. "50,150"
+    same_parameters: bool         # made with the MinHash parameters and lead sizes asked about
     content_hash: str | None      # digest of the fingerprinted paragraphs (site furniture left out)
     paragraphs_hash: str | None   # hash of the stored paragraphs, to tell an unchanged text without reading it
     paragraph_keys: bytes | None  # each paragraph's identity (uint64 hashes)

@@ -368,11 +368,14 @@ class Store:
         with self.transaction():
             self.db["signatures"].upsert_all(rows, pk="url")
 
-    def signature_states(self) -> Iterator[StoredSignature]:
-        """What every stored signature was made with and from."""
-        for row in self.db.execute("select url, num_perm, seed, scheme, shingle_size, lead_words, content_hash, "
-                                   "paragraphs_hash, paragraph_keys from signatures"):
-            yield StoredSignature(*row)
+    def signature_states(self, num_perm: int, seed: int, scheme: str, shingle_size: int,
+                         lead_words: str) -> Iterator[StoredSignature]:
+        """What every stored signature was made from, and whether with these parameters and lead sizes."""
+        for url, same, *rest in self.db.execute(
+                "select url, coalesce(num_perm = ? and seed = ? and scheme = ? and shingle_size = ? "
+                "and lead_words = ?, 0), content_hash, paragraphs_hash, paragraph_keys from signatures",
+                [num_perm, seed, scheme, shingle_size, lead_words]):
+            yield StoredSignature(url, bool(same), *rest)
 
     def signature_bytes(self) -> int:
         """Bytes of all stored non-empty signatures, full texts and leads together (to size a matrix)."""
@@ -391,7 +394,7 @@ class Store:
                 self.db.execute(f"delete from edges where a in ({marks}) or b in ({marks})", chunk + chunk)
 
     # -- verified copy edges --------------------------------------------------------------------
-    def save_edges(self, rows: list[dict], replace_all: bool = False) -> None:
+    def save_edges(self, rows: Iterable[dict], replace_all: bool = False) -> None:
         with self.transaction():
             if replace_all:
                 self.db.execute("delete from edges")
