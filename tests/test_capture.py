@@ -1,0 +1,118 @@
+"""One capture → stored rows (crawler.capture): what is stored, what is extracted, what is skipped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from crawler import capture
+from crawler.capture import (
+    Extractor,
+    extract_capture,
+    is_html,
+    needs_extraction,
+    process_capture,
+    reextract_all,
+    store_capture,
+)
+from crawler.options import CrawlOptions
+from crawler.storage.records import FetchRecord
+from tests.test_faults import article_html
+
+PAGE = article_html("Council approves the transit budget").replace(
+    "<head>", '<head><meta property="og:site_name" content="Alpha Courier">').encode()
+
+
+def rec(url="http://alpha.example/news/budget.html", body=PAGE, status=200, content_type="text/html; charset=utf-8"):
+    return FetchRecord(url=url, requested_url=url, final_url=url, status=status,
+                       headers={"content-type": content_type}, body=body, fetched_at="2021-03-04T10:00:00+00:00",
+                       error=None if status < 400 else f"HTTP {status}")
+
+
+@pytest.mark.parametrize("content_type,body,expected", [
+    ("text/html; charset=utf-8", b"<p>x</p>", True),
+    ("application/xhtml+xml", b"<html/>", True),
+    ("", b"  <!DOCTYPE html><html></html>", True),
+    ("application/octet-stream", b"<html><body>x", True),
+    ("text/html", b"\x00\x01binary", False),
+    ("application/pdf", b"%PDF-1.4", False),
+    ("text/plain", b"just text", False),
+])
+def test_is_html_by_type_or_by_sniffing(content_type, body, expected):
+    assert is_html(content_type, body) is expected
+
+
+def test_store_capture_tells_new_unchanged_changed_duplicate_and_failed(store):
+    assert store_capture(store, rec()) == "new"
+    assert store_capture(store, rec()) == "unchanged"
+    assert store_capture(store, rec(body=PAGE.replace(b"Council", b"The council"))) == "changed"
+    assert store_capture(store, rec(url="http://alpha.example/news/budget.html?ref=x",
+                                    body=PAGE.replace(b"Council", b"The council"))) == "duplicate"
+    assert store.resolve_alias("http://alpha.example/news/budget.html?ref=x") == "http://alpha.example/news/budget.html"
+    assert store_capture(store, rec(url="http://alpha.example/missing", status=404)) == "failed"
+    assert store.counts()["fetches"] == 2
+
+
+def test_only_new_or_changed_html_is_extracted(store, caplog):
+    page = rec()
+    assert needs_extraction(store, page, store_capture(store, page))
+    store.save_article(extract_capture(page.body, page.url, page.headers))
+    assert not needs_extraction(store, page, "unchanged")                  # extracted from these very bytes
+    assert needs_extraction(store, rec(body=PAGE + b" "), "unchanged")      # stored, but not extracted from it
+    assert not needs_extraction(store, page, "duplicate")
+    assert not needs_extraction(store, rec(status=404), "failed")
+    with caplog.at_level(logging.WARNING, logger="crawler.capture"):
+        assert not needs_extraction(store, rec(url="http://alpha.example/sitemap.xml", body=b"<urlset/>",
+                                               content_type="application/xml"), "new")
+        assert not caplog.records                                           # sitemaps and feeds are kept quietly
+        assert not needs_extraction(store, rec(body=b"%PDF", content_type="application/pdf"), "new")
+        assert "skipped" in caplog.text and "not HTML" in caplog.text
+
+
+def test_process_capture_stores_the_article_and_learns_the_outlet(store):
+    assert process_capture(store, rec()) == "new"
+    article = store.article("http://alpha.example/news/budget.html")
+    assert article["page_type"] == "article" and article["title"] == "Council approves the transit budget"
+    assert article["author"] == "Ana Ruiz" and len(article["paragraphs"]) == 6
+    assert store.outlets() == {"alpha.example": "Alpha Courier"}
+
+
+def test_a_page_that_breaks_the_extractor_is_kept_raw_and_reported(store, monkeypatch, caplog):
+    def broken(body, url, headers):
+        raise RuntimeError("extractor bug")
+
+    monkeypatch.setattr(capture, "extract_capture", broken)
+    with caplog.at_level(logging.WARNING, logger="crawler.capture"):
+        assert process_capture(store, rec()) == "error"
+    assert "could not extract" in caplog.text and "extractor bug" in caplog.text
+    assert store.counts()["fetches"] == 1 and store.counts()["articles"] == 0
+
+
+def test_a_workers_extraction_is_stored_as_sent(store):
+    sent = extract_capture(PAGE, "http://alpha.example/news/budget.html", {})
+    sent["title"] = "Title the worker read"
+    process_capture(store, rec(), extracted=sent)
+    assert store.article("http://alpha.example/news/budget.html")["title"] == "Title the worker read"
+
+
+def test_reextract_all_reads_every_stored_page_again(store):
+    process_capture(store, rec())
+    process_capture(store, rec(url="http://alpha.example/file.pdf", body=b"%PDF-1.4", content_type="application/pdf"))
+    stale = store.article("http://alpha.example/news/budget.html")
+    store.save_article({**stale, "title": "Stale title from an older extractor"})
+    seen = []
+    assert reextract_all(store, progress=lambda stage, done, total: seen.append((stage, done, total)), workers=1) == 1
+    assert store.article("http://alpha.example/news/budget.html")["title"] == "Council approves the transit budget"
+    assert seen == [("extract", 1, 1)]
+
+
+def test_one_extract_worker_extracts_in_process():
+    extractor = Extractor(CrawlOptions(extract_workers=1))
+    try:
+        assert extractor.pool is None
+        row = asyncio.run(extractor(PAGE, "http://alpha.example/news/budget.html", {}))
+    finally:
+        extractor.close()
+    assert row["site"] == "alpha.example" and row["page_type"] == "article"
