@@ -19,6 +19,9 @@ Gold derived from them (``notes`` in each gold.json says which fields were asser
 - ``body_start``: the asserted first words of the body (``first13`` and the like);
 - ``language``: the page's ``<html lang>`` (the source has no language gold); ``is_article``: unknown
   (null), since the set holds videos, threads and product pages beside articles;
+- ``page.html``: the fixture with Postlight's own meta-tag normalisation undone (``restore_meta``): the
+  fixtures were saved after it rewrote every ``<meta content=…>`` as ``value=…`` and ``property=`` as
+  ``name=``, which no other reader understands;
 - ``url``: the test's URL (tests sometimes reuse another page's URL, so this is the URL the page was
   tested under, as a crawler would have fetched it).
 """
@@ -150,6 +153,22 @@ def local_published(asserted: str | None, zone: str | None, html: str) -> tuple[
     return in_page_zone(when.isoformat(), html)
 
 
+_META_TAG = re.compile(rb"<meta\b[^>]*>", re.I)
+_OG_NAME = re.compile(rb"""\bname=(["']?)(og|article|fb|book|profile|video|music):""", re.I)
+
+
+def restore_meta(raw: bytes) -> bytes:
+    """Undo the meta normalisation Postlight ran before saving its fixtures (content → value, property →
+    name: src/resource/utils/dom/normalize-meta-tags.js): ``value=`` becomes ``content=`` again, and
+    OpenGraph-namespace names (og:, article:, fb:, book:, profile:, video:, music:) ``property=``."""
+    def one(m):
+        tag = m.group(0)
+        if not re.search(rb"\bcontent=", tag, re.I):
+            tag = re.sub(rb"\bvalue=", b"content=", tag, count=1, flags=re.I)
+        return _OG_NAME.sub(rb"property=\1\2:", tag)
+    return _META_TAG.sub(one, raw)
+
+
 def page_language(html: str) -> str:
     m = re.search(r"<html[^>]*\blang=[\"']?([A-Za-z]{2,3})", html, re.I)
     return m.group(1).lower() if m else "und"
@@ -167,7 +186,7 @@ def convert(checkout: Path, out: Path) -> int:
             if not path.exists() or case["fixture"] in seen or not case["url"] or not gold:
                 continue
             seen.add(case["fixture"])
-            raw = path.read_bytes()
+            raw = restore_meta(path.read_bytes())
             html = raw.decode("utf-8", "replace")
             published, published_zone = local_published(gold.get("published"), zone.group(1) if zone else None, html)
             page_id = Path(case["fixture"]).name.removesuffix(".html")
