@@ -38,7 +38,20 @@ def export_object(store: Store) -> dict:
             "evidence": m["evidence"], "reasons": m["reasons"], "copyright": m["copyright"],
             "licence_conflicts": m["conflicts"], "credits_parent": bool(m["credits_parent"]),
         })
-    return {"articles": out}
+    return {"articles": out + twin_entries(store, out)}
+
+
+def twin_entries(store: Store, articles: list[dict]) -> list[dict]:
+    """Pages stored as byte-identical twins of an article (one page captured under two URLs of its site):
+    each is reported with its twin's story, as a copy of it, so that every URL carrying a story is listed."""
+    by_url = {a["url"]: a for a in articles if a["story"] is not None}
+    out = []
+    for source, target in sorted(store.twins().items()):
+        twin = by_url.get(store.resolve_alias(target))
+        if twin is not None:
+            out.append({**twin, "url": source, "is_origin": False, "parent": twin["url"], "twin_of": twin["url"],
+                        "signal": "byte-identical-twin"})
+    return out
 
 
 def find_story(store: Store, ref: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from crawler.errors import LockedError, StorageError, UserInputError
-from crawler.storage.records import FetchRecord, StoredSignature, StoredText
+from crawler.storage.records import FetchRecord, StoredEdge, StoredSignature, StoredText
 from crawler.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
 STORY_ORDER = {"spread": "s.size desc, s.sites desc, s.id", "recent": "s.last_published desc, s.id"}
@@ -257,6 +257,11 @@ class Store:
         """Every recorded redirect, source → target."""
         return dict(self.db.execute("select source_url, target_url from aliases"))
 
+    def twins(self) -> dict[str, str]:
+        """Pages stored as byte-identical twins of another URL of their site (not redirects): source → target."""
+        return dict(self.db.execute("select source_url, target_url from aliases where status = 200 "
+                                    "and source_url not in (select url from articles)"))
+
     # -- outlets --------------------------------------------------------------------------------
     def save_outlet(self, host: str, name: str | None) -> None:
         if not name:
@@ -368,13 +373,13 @@ class Store:
         with self.transaction():
             self.db["signatures"].upsert_all(rows, pk="url")
 
-    def signature_states(self, num_perm: int, seed: int, scheme: str, shingle_size: int,
+    def signature_states(self, num_perm: int, seed: int, scheme: str, shingle_size: int, fingerprint: int,
                          lead_words: str) -> Iterator[StoredSignature]:
         """What every stored signature was made from, and whether with these parameters and lead sizes."""
         for url, same, *rest in self.db.execute(
                 "select url, coalesce(num_perm = ? and seed = ? and scheme = ? and shingle_size = ? "
-                "and lead_words = ?, 0), content_hash, paragraphs_hash, paragraph_keys from signatures",
-                [num_perm, seed, scheme, shingle_size, lead_words]):
+                "and fingerprint = ? and lead_words = ?, 0), content_hash, paragraphs_hash, paragraph_keys "
+                "from signatures", [num_perm, seed, scheme, shingle_size, fingerprint, lead_words]):
             yield StoredSignature(url, bool(same), *rest)
 
     def signature_bytes(self) -> int:
@@ -393,35 +398,38 @@ class Store:
                 self.db.execute(f"delete from signatures where url in ({marks})", chunk)
                 self.db.execute(f"delete from edges where a in ({marks}) or b in ({marks})", chunk + chunk)
 
-    # -- verified copy edges --------------------------------------------------------------------
+    # -- relations between articles (copies, quotes) --------------------------------------------
     def save_edges(self, rows: Iterable[dict], replace_all: bool = False) -> None:
         with self.transaction():
             if replace_all:
                 self.db.execute("delete from edges")
             self.db["edges"].upsert_all(rows, pk=("a", "b"))
 
-    def edges(self) -> list[dict]:
-        return list(self.db.query("select a, b, containment, jaccard from edges"))
+    def edges(self) -> Iterator[StoredEdge]:
+        """Every stored relation, as compact rows."""
+        for row in self.db.execute("select a, b, containment, jaccard, kind, basis, cover_a, cover_b, len_a, len_b, "
+                                   "passages, opens from edges"):
+            yield StoredEdge(*row)
 
     # -- stories, lineage, audit ----------------------------------------------------------------
     def replace_results(self, stories: list[dict], members: list[dict], lineage: list[dict], audits: list[dict],
-                        story_ids: Iterable[str] | None = None) -> None:
+                        story_ids: Iterable[str] | None = None, contains: list[dict] | None = None) -> None:
         """Swap in new grouping results atomically: for the given stories only, or for everything."""
         with self.transaction():
             if story_ids is None:
-                for table in ("audits", "lineage", "members", "stories"):
+                for table in ("audits", "lineage", "members", "stories", "contains"):
                     self.db.execute(f"delete from {table}")
             else:
                 ids = list(story_ids)
                 urls = [m["url"] for m in members]
                 for chunk in _chunks(ids, _CHUNK):
                     marks = ",".join("?" * len(chunk))
-                    for table in ("audits", "lineage"):
+                    for table in ("audits", "lineage", "contains"):
                         self.db.execute(f"delete from {table} where story_id in ({marks})", chunk)
                     self.db.execute(f"delete from members where story_id in ({marks})", chunk)
                 for chunk in _chunks(urls, _CHUNK):
                     marks = ",".join("?" * len(chunk))
-                    for table in ("audits", "lineage", "members"):
+                    for table in ("audits", "lineage", "members", "contains"):
                         self.db.execute(f"delete from {table} where url in ({marks})", chunk)
                 for chunk in _chunks(ids, _CHUNK):
                     marks = ",".join("?" * len(chunk))
@@ -431,6 +439,7 @@ class Store:
             self.db["members"].upsert_all(members, pk="url")
             self.db["lineage"].upsert_all(lineage, pk="url")
             self.db["audits"].upsert_all(audits, pk="url")
+            self.db["contains"].upsert_all(contains or [], pk=("url", "contained_url"))
             self.db.execute("delete from stories where id not in (select story_id from members)")
 
     def story(self, story_id: str) -> dict | None:
