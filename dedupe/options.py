@@ -49,14 +49,27 @@ class GroupingOptions:
     # excerpt-with-link pages: coverage 1.000 with both, bench/RESULTS.md)
     lead_words: tuple[int, ...] = setting((50, 150), "Lengths (words) of an article's leads, each indexed separately "
                                           "so that short and long excerpts of long articles are both found.")
-    # half of the smaller text: an excerpt is wholly contained, while two stories sharing a press-release
-    # paragraph (the corpus's hard negatives) share far less
-    min_containment: float = setting(0.5, "Share of the smaller text's shingles found in the larger one for a verified copy.")
+    # what is fingerprinted and aligned: 2 = every paragraph once (repeated captions and headlines count
+    # once); stored with each signature, so that signatures of another version are made again, never mixed
+    fingerprint: int = setting(2, "Version of the rules for the words that are fingerprinted.")
+    # half of a text: an excerpt is wholly in its original, a copy padded with captions is measured on the
+    # original's side; two stories sharing a press-release paragraph or quotes share far less of their own
+    # words (quotes are not counted)
+    min_cover: float = setting(0.5, "Share of one text's own (unquoted) words found in order in the other for a copy.")
+    # a trimmed copy keeps the lead and a good part of what follows; a commentary quoting an article's first
+    # sentence or paragraph, or a listing holding it, keeps far less of it
+    lead_share: float = setting(1 / 3, "Share of a text its shared opening stretch must make up for a trimmed copy "
+                                       "(and the shared passages of two texts that both open with them).")
+    # a one-sentence news lead is at least this long; bylines, datelines, credits and widget labels are shorter
+    lead_noise_words: int = setting(20, "Unshared words of one paragraph that make it a text's own lead, "
+                                        "not header lines, when it precedes the shared passages.")
+    # a changed word or phrase, or a typo, breaks a run of shared shingles for a few words
+    align_gap: int = setting(12, "Words between two shared runs that still join them into one passage.")
+    # shorter shared runs are common phrases ("said in a statement on Friday")
+    min_passage_words: int = setting(8, "Words a shared run needs to count as a passage.")
     # one page is not a pattern and two may be a story and its update; three pages of one site sharing a
     # paragraph is boilerplate
     furniture_min_pages: int = setting(3, "A paragraph seen on this many pages of one site is site furniture.")
-    # a majority of the possible cross pairs: one borderline pair cannot chain two stories
-    min_linkage: float = setting(0.5, "Share of cross pairs that must be verified copies for two clusters to merge.")
     # measured at 100,000 articles: a few thousand rows at once keep the lineage stage's memory flat while
     # one query per story would dominate it (bench/RESULTS.md, "lineage stage reads articles in batches")
     lineage_batch: int = setting(5000, "Articles the lineage stage reads from the database at once.")
@@ -64,4 +77,5 @@ class GroupingOptions:
 
     def signature_params(self) -> dict:
         """The parameters stored next to every signature; mixing them is refused."""
-        return {"num_perm": self.num_perm, "seed": self.seed, "scheme": self.scheme, "shingle_size": self.shingle_size}
+        return {"num_perm": self.num_perm, "seed": self.seed, "scheme": self.scheme, "shingle_size": self.shingle_size,
+                "fingerprint": self.fingerprint}

@@ -22,12 +22,15 @@ import xxhash
 from crawler.page.attribution import OutletDirectory, cue_line_credit
 from crawler.page.dates import numeric_date_order, parse_visible_date
 from crawler.page.urls import site_of, url_key
+from crawler.storage.records import StoredEdge
 from crawler.storage.store import Store, utc_now
-from dedupe.group import Edge, cluster, connected_components, verify
+from dedupe.align import TextPrint, text_print_of_hashes
+from dedupe.group import cluster, connected_components
 from dedupe.index import banded_pairs, lsh_bands
-from dedupe.normalise import fingerprint_words, paragraph_hash, paragraph_hashes, site_furniture
+from dedupe.normalise import paragraph_hash, paragraph_hashes, print_words, site_furniture
 from dedupe.options import GroupingOptions
-from dedupe.signature import SignatureParams, lead_signatures, leads_to_bytes, shingle_hashes, sign, word_hashes
+from dedupe.relate import Edge, relate
+from dedupe.signature import SignatureParams, lead_signatures, leads_to_bytes, sign, word_hashes
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
 from dedupe.trace.members import Member, member_from_article
@@ -146,9 +149,17 @@ def plan_signing(corpus: Corpus, furniture: Furniture, full: bool) -> SigningPla
 # -- signatures, candidates, verification --------------------------------------------------------------
 @dataclass
 class Signed:
-    """The shingles of the articles just signed, kept for verification (4 bytes a shingle)."""
+    """The prints of the articles just signed, kept for verification (about 4 bytes a word), and their sites."""
 
-    shingles: dict[str, np.ndarray] = field(default_factory=dict)
+    prints: dict[str, TextPrint] = field(default_factory=dict)
+    sites: dict[str, str] = field(default_factory=dict)
+
+
+def print_text(paragraphs: list[str], furniture: set[int], options: GroupingOptions) -> tuple[TextPrint, np.ndarray]:
+    """A text's print for alignment, and its words' hashes (for lead signatures)."""
+    found, quoted, starts = print_words(paragraphs, furniture)
+    hashes = word_hashes(found)
+    return text_print_of_hashes(hashes, quoted, starts, options.shingle_size), hashes
 
 
 def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Furniture, options: GroupingOptions,
@@ -156,7 +167,7 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     """Sign every changed article (whole text and leads) and store the signatures; drop those of gone ones.
 
     Words, shingles and signatures are made one article at a time and saved in batches: memory holds the
-    shingles for verification, never every article's words.
+    prints for verification, never every article's words.
     """
     params = SignatureParams(**options.signature_params())
     lead_sizes = lead_sizes_of(options)
@@ -167,8 +178,9 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     signed = Signed()
     rows = []
     for i, (url, site, paragraphs) in enumerate(store.paragraphs_of(changed)):
-        wh = word_hashes(fingerprint_words(paragraphs, furniture.of(site)))
-        sh = signed.shingles[url] = shingle_hashes(wh, options.shingle_size)
+        printed, wh = print_text(paragraphs, furniture.of(site), options)
+        signed.prints[url], signed.sites[url] = printed, site
+        sh = printed.unique()
         leads = lead_signatures(wh, options.lead_words, options.shingle_size, params)
         text = corpus.texts[url]
         rows.append({"url": url, **options.signature_params(), "n_shingles": len(sh),
@@ -213,40 +225,58 @@ def find_candidates(store: Store, queries: set[str], options: GroupingOptions) -
     return Candidates(urls, pairs)
 
 
+def edge_row(e: Edge) -> dict:
+    """A relation as a row of the edges table."""
+    return {"a": e.a, "b": e.b, "containment": e.containment, "jaccard": e.jaccard, "kind": e.kind, "basis": e.basis,
+            "cover_a": e.cover_a, "cover_b": e.cover_b, "len_a": e.len_a, "len_b": e.len_b,
+            "passages": np.array(e.passages, dtype=np.int32).tobytes(), "opens": e.opens}
+
+
+def edge_of_row(r: StoredEdge) -> Edge:
+    passages = tuple(map(tuple, np.frombuffer(r.passages or b"", dtype=np.int32).reshape(-1, 4).tolist()))
+    return Edge(r.a, r.b, r.containment, r.jaccard, r.kind or "copy", r.basis or "covers",
+                1.0 if r.cover_a is None else r.cover_a, 1.0 if r.cover_b is None else r.cover_b,
+                passages, r.opens or "", r.len_a or 0, r.len_b or 0)
+
+
 def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furniture: Furniture,
                       options: GroupingOptions) -> list[Edge]:
-    """Exact containment of every candidate pair; the copies found are stored as edges and returned."""
+    """Align every candidate pair and keep the relations found (copies and quotes), stored and returned."""
     urls, found = candidates.urls, candidates.pairs
-    shingles = signed.shingles
-    need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in shingles)
+    prints, sites = signed.prints, signed.sites
+    need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in prints)
     for url, site, paragraphs in store.paragraphs_of(need):
-        shingles[url] = shingle_hashes(fingerprint_words(paragraphs, furniture.of(site)), options.shingle_size)
+        prints[url], sites[url] = print_text(paragraphs, furniture.of(site), options)[0], site
     edges = []
     for start in range(0, len(found), 100_000):  # in slices: millions of pairs as Python ints weigh
         part = found[start:start + 100_000]
-        for a, b in zip(part[:, 0].tolist(), part[:, 1].tolist()):
-            edge = verify(urls[a], urls[b], shingles[urls[a]], shingles[urls[b]], options.min_containment)
+        for i, j in zip(part[:, 0].tolist(), part[:, 1].tolist()):
+            a, b = (urls[i], urls[j]) if urls[i] < urls[j] else (urls[j], urls[i])
+            edge = relate(a, b, prints[a], prints[b], options, same_site=sites[a] == sites[b])
             if edge:
                 edges.append(edge)
-    store.save_edges({"a": e.a, "b": e.b, "containment": e.containment, "jaccard": e.jaccard} for e in edges)
+    store.save_edges(edge_row(e) for e in edges)
     return edges
 
 
 # -- stories -------------------------------------------------------------------------------------------
 @dataclass
 class Grouping:
-    """The stories to trace again, and every verified edge (for the similarity of each copy to its parent)."""
+    """The stories to trace again, which page contains which (without joining its story), and every relation
+    (for the similarity of each copy to its parent)."""
 
     groups: list[list[str]]
     edges: list[Edge]
+    contains: list[tuple[str, str]] = field(default_factory=list)
 
 
 def cluster_touched(store: Store, plan: SigningPlan, new_edges: list[Edge], options: GroupingOptions,
                     full: bool) -> Grouping:
     """Stories of the connected components this pass touched (all of them when ``full``): a component is
     touched when it holds a changed, new or gone article, a new edge, or a member of a story one of those
-    belonged to."""
-    edges = [Edge(r["a"], r["b"], r["containment"], r["jaccard"]) for r in store.edges()]
+    belonged to. Components are taken over every relation, quotes too, so a page and what it contains are
+    always grouped together."""
+    edges = [edge_of_row(r) for r in store.edges()]
     components = connected_components(sorted(plan.digests), edges)
     if full:
         touched = components
@@ -262,9 +292,12 @@ def cluster_touched(store: Store, plan: SigningPlan, new_edges: list[Edge], opti
     for e in edges:
         edges_by_node[e.a].append(e)
     groups: list[list[str]] = []
+    contains: list[tuple[str, str]] = []
     for comp in touched:
-        groups.extend(cluster(comp, [e for u in comp for e in edges_by_node[u]], options.min_linkage))
-    return Grouping(groups, edges)
+        found = cluster(comp, [e for u in comp for e in edges_by_node[u]], options.min_cover, options.lead_share)
+        groups.extend(found.stories)
+        contains.extend(found.contains)
+    return Grouping(groups, edges, contains)
 
 
 def story_id(urls: list[str]) -> str:
@@ -402,4 +435,12 @@ def save_results(store: Store, traced: Traced, grouping: Grouping, plan: Signing
     replaced = None
     if not full:
         replaced = store.stories_of([u for g in grouping.groups for u in g]) | store.stories_of(plan.gone)
-    store.replace_results(traced.stories, traced.members, traced.lineage, traced.audits, story_ids=replaced)
+    store.replace_results(traced.stories, traced.members, traced.lineage, traced.audits, story_ids=replaced,
+                          contains=contains_rows(grouping.contains, traced.members))
+
+
+def contains_rows(contains: list[tuple[str, str]], members: list[dict]) -> list[dict]:
+    """The "contains" links as rows, with the story of each side (a link inside one story is dropped)."""
+    story = {m["url"]: m["story_id"] for m in members}
+    return [{"url": a, "contained_url": b, "story_id": story[a], "contained_story": story[b]}
+            for a, b in contains if a in story and b in story and story[a] != story[b]]
