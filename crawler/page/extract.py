@@ -17,8 +17,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import trafilatura
-
 from crawler.options import LIMITS
 from crawler.page.attribution import OutletDirectory, read_attribution
 from crawler.page.byline import find_author
@@ -85,6 +83,8 @@ def body_paragraphs(tree, url: str, title: str | None) -> list[str]:
     """The article body by trafilatura (fast mode, no comments or tables), without link-only lines and the title."""
     # a paragraph that is nothing but a link's text is navigation (related lists, tags), not prose
     link_texts = {" ".join(a.text_content().split()) for a in tree.iter("a")}
+    import trafilatura
+
     doc = trafilatura.bare_extraction(tree, url=url, fast=True, include_comments=False, include_tables=False,
                                       with_metadata=False)
     body_text = (doc.text if doc is not None and not isinstance(doc, dict) else (doc or {}).get("text")) or ""
