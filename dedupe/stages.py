@@ -27,7 +27,7 @@ from crawler.storage.store import Store, utc_now
 from dedupe.align import TextPrint, text_print_of_hashes
 from dedupe.group import cluster, connected_components
 from dedupe.index import banded_pairs, lsh_bands
-from dedupe.normalise import paragraph_hash, paragraph_hashes, print_words, site_furniture
+from dedupe.normalise import paragraph_hash, paragraph_hashes, paragraph_key, print_words, site_furniture
 from dedupe.options import GroupingOptions
 from dedupe.relate import Edge, relate
 from dedupe.signature import SignatureParams, lead_signatures, leads_to_bytes, sign, word_hashes
@@ -35,6 +35,7 @@ from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
 from dedupe.trace.members import Member, member_from_article
 from dedupe.trace.verdicts import UNCREDITED_VERDICTS
+from dedupe.trace.versions import Versions, find_versions
 
 Progress = Callable[[str, int, int], None]
 Timer = Callable[[str], AbstractContextManager]
@@ -316,6 +317,7 @@ class LineageEvidence:
             self.outlets.add(host, name)
         self.aliases = store.aliases()
         self.captured = store.capture_times()
+        self.titles = {paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))}
         self.furniture_sites: dict[int, set[str]] = defaultdict(set)
         for site, hashes in furniture.by_site.items():
             for h in hashes:
@@ -335,8 +337,10 @@ class LineageEvidence:
         return url
 
     def generic(self, key: str, site: str) -> bool:
-        """Boilerplate several other sites also repeat (spam, ads): no evidence of who copied whom."""
-        return len(self.furniture_sites.get(paragraph_hash(key), set()) - {site}) >= 2
+        """Boilerplate several other sites also repeat (spam, ads), or the headline of a stored article (a
+        related link, a page's own headline printed in its text): no evidence of who copied whom."""
+        h = paragraph_hash(key)
+        return h in self.titles or len(self.furniture_sites.get(h, set()) - {site}) >= 2
 
     def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
@@ -377,23 +381,31 @@ def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options
     for gi, arts in enumerate(articles_by_group(store, groups, options.lineage_batch)):
         members = [evidence.member(a) for a in arts]
         decisions = decide(members, evidence.generic, options.lineage)
+        versions = find_versions(members, decisions, options.lineage)
         with timed("audit"):
             results = audit_story(members, decisions)
-        _add_story(traced, story_id(groups[gi]), arts, members, decisions, results, run_id)
+        _add_story(traced, story_id(groups[gi]), arts, members, (decisions, versions), results, run_id)
         progress("lineage", gi + 1, len(groups))
     _fill_similarity(traced.members, grouping.edges)
     return traced
 
 
-def _add_story(traced: Traced, sid: str, arts: list[dict], members: list, decisions: dict, results: list,
-               run_id: int | None) -> None:
+def _add_story(traced: Traced, sid: str, arts: list[dict], members: list, traced_story: tuple[dict, Versions],
+               results: list, run_id: int | None) -> None:
+    decisions, versions = traced_story
     origin = decisions[members[0].url].origin
     for m in members:
         d = decisions[m.url]
+        started = versions.started_by(m.url)
+        role = "origin" if m.url == origin else "version" if started else "copy"
+        number = versions.of[m.url]
         traced.members.append({"url": m.url, "story_id": sid, "is_origin": int(m.url == origin),
-                               "parent_url": d.parent, "similarity": None, "containment": None, "first_run": run_id})
+                               "parent_url": d.parent, "similarity": None, "containment": None, "first_run": run_id,
+                               "role": role, "version": number, "version_url": versions.first_page(number)})
         traced.lineage.append({"url": m.url, "story_id": sid, "parent_url": d.parent, "origin_url": origin,
-                               "signal": d.signal, "evidence": json.dumps(d.evidence)})
+                               "signal": d.signal, "evidence": json.dumps(d.evidence),
+                               "changes": json.dumps({**started.changes.to_json(), "updates": versions.of[started.updates]})
+                               if started and started.updates else None})
     uncredited = 0
     for r in results:
         row = r.to_row()
@@ -407,7 +419,8 @@ def _add_story(traced: Traced, sid: str, arts: list[dict], members: list, decisi
                            "first_published": dated[0] if dated else None,
                            "last_published": dated[-1] if dated else None,
                            "title": next((a["title"] for a in arts if a["url"] == origin), None),
-                           "uncredited": uncredited, "first_run": run_id, "updated_at": utc_now()})
+                           "uncredited": uncredited, "first_run": run_id, "updated_at": utc_now(),
+                           "versions": len(versions.chain), "contains": 0})
 
 
 def _fill_similarity(members: list[dict], edges: list[Edge]) -> None:
@@ -435,8 +448,10 @@ def save_results(store: Store, traced: Traced, grouping: Grouping, plan: Signing
     replaced = None
     if not full:
         replaced = store.stories_of([u for g in grouping.groups for u in g]) | store.stories_of(plan.gone)
+    rows = contains_rows(grouping.contains, traced.members)
+    mark_aggregates(traced, rows)
     store.replace_results(traced.stories, traced.members, traced.lineage, traced.audits, story_ids=replaced,
-                          contains=contains_rows(grouping.contains, traced.members))
+                          contains=rows)
 
 
 def contains_rows(contains: list[tuple[str, str]], members: list[dict]) -> list[dict]:
@@ -444,3 +459,22 @@ def contains_rows(contains: list[tuple[str, str]], members: list[dict]) -> list[
     story = {m["url"]: m["story_id"] for m in members}
     return [{"url": a, "contained_url": b, "story_id": story[a], "contained_story": story[b]}
             for a, b in contains if a in story and b in story and story[a] != story[b]]
+
+
+def mark_aggregates(traced: Traced, contains: list[dict]) -> None:
+    """Count each story's contained stories, and mark as aggregates the stories made only of pages holding
+    pieces of two or more other stories (a listing, a compilation, and their captures)."""
+    by_page: dict[str, set[str]] = defaultdict(set)
+    by_story: dict[str, set[str]] = defaultdict(set)
+    for row in contains:
+        by_page[row["url"]].add(row["contained_story"])
+        by_story[row["story_id"]].add(row["contained_story"])
+    for s in traced.stories:
+        s["contains"] = len(by_story.get(s["id"], ()))
+    pages: dict[str, list[dict]] = defaultdict(list)
+    for m in traced.members:
+        pages[m["story_id"]].append(m)
+    for story_pages in pages.values():
+        if all(len(by_page.get(m["url"], ())) >= 2 for m in story_pages):
+            for m in story_pages:
+                m["role"] = "aggregate"

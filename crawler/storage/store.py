@@ -313,6 +313,11 @@ class Store:
         yield from self.db.query(
             "select url, site, page_type, title, author, published, modified, canonical from articles order by url")
 
+    def titles(self) -> Iterator[str]:
+        """The title of every stored article page."""
+        for (title,) in self.db.execute("select title from articles where page_type = 'article' and title is not null"):
+            yield title
+
     def article_texts(self) -> Iterator[StoredText]:
         """Site and stored paragraphs of every article page, in URL order."""
         for row in self.db.execute("select url, site, paragraphs from articles where page_type = 'article' "
@@ -504,7 +509,7 @@ class Store:
             "select m.url, m.story_id, a.site from members m join articles a on a.url = m.url where m.is_origin = 1")}
 
     def members(self, story_id: str | None = None) -> list[dict]:
-        sql = ("select m.*, l.signal, l.evidence, a.verdict, a.credits_origin, a.credits_parent, a.links_to_origin, "
+        sql = ("select m.*, l.signal, l.evidence, l.changes, a.verdict, a.credits_origin, a.credits_parent, a.links_to_origin, "
                "a.author_kept, a.license, a.copyright, a.reasons, a.conflicts, a.added, a.removed, "
                "ar.site, ar.title, ar.author, ar.published, ar.modified "
                "from members m left join lineage l on l.url = m.url left join audits a on a.url = m.url "
@@ -515,10 +520,22 @@ class Store:
             params.append(story_id)
         rows = []
         for row in self.db.query(sql + " order by m.story_id, ar.published, m.url", params):
-            for key in ("evidence", "reasons", "conflicts", "added", "removed"):
-                row[key] = json.loads(row[key]) if row.get(key) else ([] if key != "evidence" else {})
+            for key in ("evidence", "reasons", "conflicts", "added", "removed", "changes"):
+                row[key] = json.loads(row[key]) if row.get(key) else ([] if key not in ("evidence", "changes") else {})
             rows.append(row)
         return rows
+
+    def contains(self, story_id: str | None = None) -> list[dict]:
+        """"Contains" links (a page holding a piece of a page of another story), of one story's pages or all,
+        with both stories' titles."""
+        sql = ("select c.url, c.contained_url, c.story_id, c.contained_story, s.title as story_title, "
+               "t.title as contained_title from contains c left join stories s on s.id = c.story_id "
+               "left join stories t on t.id = c.contained_story")
+        params: list[Any] = []
+        if story_id is not None:
+            sql += " where c.story_id = ? or c.contained_story = ?"
+            params = [story_id, story_id]
+        return list(self.db.query(sql + " order by c.story_id, c.url, c.contained_url", params))
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
