@@ -24,7 +24,6 @@ _PUNCT_FOLD = str.maketrans({
     "\u00a0": " ", "\u2026": "...",
 })
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
-_WORD_OR_QUOTE = re.compile(r"\"|[^\W_]+(?:'[^\W_]+)?")
 _SPACE = re.compile(r"\s+")
 
 
@@ -108,18 +107,13 @@ def quoted_words(paragraph: str) -> tuple[list[str], list[bool]]:
     paragraph open, so an unclosed quote ends with its paragraph).
     """
     text = paragraph.lower() if paragraph.isascii() else _fold(paragraph)
-    if '"' not in text:   # nothing is quoted
-        found = _ascii_words(text) if text.isascii() else _WORD.findall(text)
-        return found, [False] * len(found)
+    split = _ascii_words if text.isascii() else _WORD.findall
     out: list[str] = []
     flags: list[bool] = []
-    inside = False
-    for token in _WORD_OR_QUOTE.findall(text):
-        if token == '"':
-            inside = not inside
-        else:
-            out.append(token)
-            flags.append(inside)
+    for i, stretch in enumerate(text.split('"')):   # odd stretches lie inside quotation marks
+        found = split(stretch)   # no word spans a quotation mark
+        out.extend(found)
+        flags.extend([i % 2 == 1] * len(found))
     return out, flags
 
 
