@@ -43,7 +43,17 @@ from crawler.storage.store import Store
 from dedupe.group import components
 from dedupe.index import lsh_bands
 from dedupe.options import GroupingOptions
-from dedupe.stages import find_furniture, plan_signing, read_corpus, sign_changed
+from dedupe.stages import (
+    LineageEvidence,
+    articles_by_group,
+    find_furniture,
+    plan_signing,
+    read_corpus,
+    sign_changed,
+)
+from dedupe.trace.audit import audit_story
+from dedupe.trace.lineage import decide
+from dedupe.trace.versions import find_versions
 
 PLAIN_THRESHOLD = 0.5
 
@@ -82,6 +92,32 @@ def child_sign(db: str) -> int:
     sign_changed(store, corpus, plan, furniture, options, True)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     print(json.dumps({"articles": len(plan.changed), "wall_s": wall, "cpu_s": cpu}))
+    return 0
+
+
+def child_lineage(db: str) -> int:
+    """Lineage, versions and audit of every story of a rebuilt database, timed story by story (wall seconds),
+    summed by story size: is the cost per member flat as stories grow? Prints JSON."""
+    store = Store(db)
+    options = GroupingOptions()
+    evidence = LineageEvidence(store, find_furniture(read_corpus(store, options, False), options))
+    groups: dict[str, list[str]] = {}
+    for url, story in store.member_stories().items():
+        groups.setdefault(story, []).append(url)
+    ordered = sorted((sorted(g) for g in groups.values()), key=lambda g: g[0])
+    by_size: dict[int, list[float]] = {}
+    for arts in articles_by_group(store, ordered, options.lineage_batch):
+        started = time.perf_counter()
+        members = [evidence.member(a) for a in arts]
+        decisions = decide(members, evidence.generic, options.lineage)
+        find_versions(members, decisions, options.lineage)
+        audit_story(members, decisions)
+        bucket = by_size.setdefault(min(len(arts), 2 ** (len(arts).bit_length() - 1)), [0, 0.0, 0])
+        bucket[0] += 1
+        bucket[1] += time.perf_counter() - started
+        bucket[2] += len(arts)
+    print(json.dumps({str(size): {"stories": n, "members": m, "us_per_member": 1e6 * cpu / m}
+                      for size, (n, cpu, m) in sorted(by_size.items())}))
     return 0
 
 
@@ -153,6 +189,8 @@ def main() -> int:
         return child_plain(sys.argv[2])
     if len(sys.argv) == 3 and sys.argv[1] == "--child-sign":
         return child_sign(sys.argv[2])
+    if len(sys.argv) == 3 and sys.argv[1] == "--child-lineage":
+        return child_lineage(sys.argv[2])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--warc", required=True, help="the crawled web as one WARC")
     ap.add_argument("--db", default="/tmp/syndtrace-rebuild/web.db", help="ingested once, then reused")
@@ -173,13 +211,18 @@ def main() -> int:
               f"{rebuild['seconds']:6.1f} s ({rebuild['report']['stories']} stories): "
               f"{plain['seconds'] / rebuild['seconds']:.2f}x; load {before} -> {load()}", flush=True)
     signing = run_sign(args.db, work)
+    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--child-lineage", os.path.join(work, "rebuild.db")],
+                          capture_output=True, text=True, cwd=ROOT, check=True)
+    lineage = json.loads(done.stdout.strip().splitlines()[-1])
     out = summary(rounds)
-    out["sign_alone"] = signing
+    out["sign_alone"], out["lineage_by_size"] = signing, lineage
     print(f"best of each: plain {out['plain_s']:.1f} s, rebuild {out['rebuild_s']:.1f} s: {out['ratio_best']:.2f}x")
     print(f"signature stage: {out['signature_articles_per_s']:.0f} articles/s ({out['articles']} articles); "
           f"lineage {out['lineage_share']:.1%} of the rebuild")
     print(f"signature stage alone: {signing['articles'] / signing['wall_s']:.0f} articles/s wall, "
           f"{signing['articles'] / signing['cpu_s']:.0f} articles per CPU second (one core)")
+    print("lineage µs per member, by story size (members: stories): " + ", ".join(
+        f"{size}+: {v['us_per_member']:.0f} ({v['stories']})" for size, v in lineage.items()))
     print("stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in out["stages"].items()))
     if args.json:
         with open(args.json, "w") as fh:
