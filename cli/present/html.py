@@ -124,7 +124,7 @@ def timeline_svg(arts: list[dict]) -> str:
     return "".join(parts)
 
 
-def render_html(obj: dict) -> str:
+def render_html(obj: dict, story: str | None = None) -> str:
     """The report for an export object (``cli.present.tables.export_object``)."""
     arts = [a for a in obj["articles"] if a.get("story")]
     stories: dict[str, list[dict]] = defaultdict(list)
