@@ -23,7 +23,7 @@ from rich.text import Text
 from typer.core import TyperArgument, TyperCommand
 
 from cli import jobs
-from cli.inputs import parse_date, resolve_site, without_userinfo
+from cli.inputs import parse_date, resolve_site
 from cli.present import export as exporter
 from cli.present import terminal as render
 from cli.present.escape import for_terminal
@@ -41,7 +41,7 @@ from cli.present.tables import (
 )
 from crawler.errors import SyndtraceError, UserInputError
 from crawler.options import CrawlOptions, help_of
-from crawler.page.urls import canonicalize_url, is_fetchable
+from crawler.page.urls import canonicalize_url, is_fetchable, without_userinfo
 from crawler.run import run_worker
 from crawler.storage.store import Store
 from crawler.watchlist import parse_every
@@ -226,12 +226,13 @@ def demo(db: Annotated[Path, typer.Option("--db", metavar="FILE", help="Database
     jobs.check_demo_database(str(db))
     if not quiet and not as_json:
         err.print("Serving the demo web on 127.0.0.1 and crawling it…")
-    result = jobs.run_demo(str(db))
+    with render.CrawlDisplay(err, quiet or as_json) as display:
+        result = jobs.run_demo(str(db), on_event=display)
     store = _store(db)
     if as_json:
         write_rows(sys.stdout, Format.JSON, [], export_object(store))
         return
-    show(render.crawl_summary(result.crawl, result.grouping))
+    show(render.crawl_summary(result.crawl, result.grouping, width()))
     if result.story_id is None:
         raise UserInputError("the demo found no story with copies; see the log above")
     show(render.lineage_tree(story_tree(store, result.story_id), width()))
@@ -286,9 +287,11 @@ def crawl(
         report, grouping = jobs.crawl_distributed_and_trace(str(db), replace(options, redis_url=redis), crawl_name,
                                                             progress=render.progress(err, quiet))
     else:
-        report, grouping = jobs.crawl_and_trace(str(db), options, progress=render.progress(err, quiet))
+        with render.CrawlDisplay(err, quiet) as display:
+            report, grouping = jobs.crawl_and_trace(str(db), options, progress=render.progress(err, quiet),
+                                                    on_event=display)
     if not quiet:
-        show(render.crawl_summary(report, grouping))
+        show(render.crawl_summary(report, grouping, width()))
 
 
 @command()
@@ -339,9 +342,10 @@ def watch(
     options = jobs.watch_list_options(str(db), str(sites_file) if sites_file else None, options)
 
     def once() -> jobs.WatchRound:
-        result = jobs.watch_round(str(db), options)
+        with render.CrawlDisplay(err, quiet) as display:
+            result = jobs.watch_round(str(db), options, progress=render.progress(err, quiet), on_event=display)
         if result.crawl and not quiet:
-            show(render.crawl_summary(result.crawl, result.grouping))
+            show(render.crawl_summary(result.crawl, result.grouping, width()))
         return result
 
     jobs.watch(once, seconds, runs, say=lambda text: err.print(for_terminal(text), markup=False))

@@ -102,14 +102,3 @@ def resolve_site(text: str, known: list[str]) -> str:
     hint = f"; did you mean {', '.join(close)}?" if close else f" among the {len(known)} sites of this database"
     raise UserInputError(f"no such site {host or text!r}{hint}")
 
-
-def without_userinfo(url: str) -> str:
-    """The URL to show: any ``user:password@`` removed (credentials are never printed)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return re.sub(r"//[^/@]*@", "//", url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=host).geturl()

@@ -21,7 +21,7 @@ from crawler.capture import reextract_all
 from crawler.errors import CrawlError, LockedError, UserInputError
 from crawler.localserver import LocalWeb
 from crawler.options import CrawlOptions
-from crawler.progress import outcome_of
+from crawler.progress import WORDS, outcome_of
 from crawler.run import CrawlReport, coordinate_crawl, run_crawl
 from crawler.storage.store import Store
 from crawler.warc import IngestReport, ingest_files
@@ -32,17 +32,19 @@ from dedupe.pipeline import GroupReport, Progress, update_stories
 DEMO_ORIGIN_HOST = "commondreams.example"
 
 
-def crawl_and_trace(db_path: str, options: CrawlOptions, kind: str = "crawl",
-                    progress: Progress | None = None) -> tuple[CrawlReport, GroupReport]:
+def crawl_and_trace(db_path: str, options: CrawlOptions, kind: str = "crawl", progress: Progress | None = None,
+                    on_event: Callable[[dict], None] | None = None) -> tuple[CrawlReport, GroupReport]:
     """Crawl, then bring stories, lineage and audit up to date; holds the database's run lock throughout.
+    ``on_event`` receives the crawl's live progress (``crawler.progress``).
 
     Raises:
         LockedError: another run holds the lock (nothing is touched).
+        NothingFetchedError: the proxy cannot be reached or no page answered (nothing is grouped).
     """
     guard = Store(db_path)
     try:
         with guard.run_lock():
-            report = run_crawl(db_path, options, kind=kind)
+            report = run_crawl(db_path, options, kind=kind, on_event=on_event)
             store = Store(db_path)
             try:
                 grouping = update_stories(store, run_id=report.run_id, progress=progress)
@@ -109,11 +111,12 @@ class WatchRound:
     failed: str | None = None    # why this round's crawl failed (no network, proxy down): tried again later
 
 
-def watch_round(db_path: str, options: CrawlOptions) -> WatchRound:
+def watch_round(db_path: str, options: CrawlOptions, progress: Progress | None = None,
+                on_event: Callable[[dict], None] | None = None) -> WatchRound:
     """One round of ``syndtrace watch``: a round that finds the database busy is skipped, one whose crawl fails
     is reported; neither ends the watch."""
     try:
-        crawl, grouping = crawl_and_trace(db_path, options)
+        crawl, grouping = crawl_and_trace(db_path, options, progress=progress, on_event=on_event)
     except LockedError as exc:   # another run (cron, a manual crawl) is busy: skip this round, not the watch
         return WatchRound(skipped=str(exc))
     except CrawlError as exc:
@@ -209,8 +212,9 @@ def failed_pages(store: Store, run: int | None) -> list[dict]:
         last = store.runs(1)
         run = last[0]["id"] if last else 0
     rows = store.failures(run or None)
-    return [{"run": r["run"], "url": r["url"], "status": r["status"], "why": outcome_of(r["status"], r["error"]),
-             "error": r["error"], "when": r["seen_at"]} for r in rows]
+    return [{"run": r["run"], "url": r["url"], "status": r["status"],
+             "why": WORDS[outcome_of(r["status"], r["error"])][0], "error": r["error"], "when": r["seen_at"]}
+            for r in rows]
 
 
 def runs_with_options(store: Store, limit: int = 10) -> list[dict]:
@@ -258,13 +262,13 @@ class DemoResult:
     seeds: list[str]
 
 
-def run_demo(db_path: str) -> DemoResult:
+def run_demo(db_path: str, on_event: Callable[[dict], None] | None = None) -> DemoResult:
     """Serve the bundled mini-web on 127.0.0.1, crawl it through the local server as proxy, group and trace it."""
     with LocalWeb(demo_sites_root()) as web:
         seeds = [f"http://{host}/" for host in web.hosts()]
         options = CrawlOptions(seeds=tuple(seeds), proxy=web.proxy, delay=0, concurrency=8, per_site=4,
                                autothrottle=False, extract_workers=1)
-        crawl, grouping = crawl_and_trace(db_path, options, kind="demo")
+        crawl, grouping = crawl_and_trace(db_path, options, kind="demo", on_event=on_event)
     store = Store(db_path)
     try:
         return DemoResult(crawl, grouping, store.story_with_copies_on(DEMO_ORIGIN_HOST), seeds)

@@ -19,11 +19,12 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
-from cli.inputs import parse_date, resolve_site, without_userinfo
+from cli.inputs import parse_date, resolve_site
 from cli.present.escape import for_csv, for_html, for_terminal, for_xml
 from cli.present.export import write_atomically
 from cli.present.layout import Column, table
 from crawler.errors import UserInputError
+from crawler.page.urls import without_userinfo
 from dedupe.pipeline import update_stories
 from dedupe.trace.verdicts import Verdict
 from tests.test_present import BODY, CREDIT, OTHER, add
@@ -175,7 +176,7 @@ def run_in_terminal(args: list[str], columns: int = 80) -> str:
     return b"".join(chunks).decode("utf-8", "replace")
 
 
-ANSI_STYLE = re.compile(r"\x1b\[[0-9;]*m")
+ANSI_STYLE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def visible(text: str) -> list[str]:

@@ -120,7 +120,7 @@ def whats_new(store: Store, run_id: int, stories: list[dict]) -> list[dict]:
     found: dict[tuple[str, str], list[str]] = {}
     for p in store.new_pages(run_id):
         if p["story_id"] in wanted:
-            kind = "new story" if p["story_first_run"] == run_id else "new copies"
+            kind = "new copies" if p["story_seen_before"] else "new story"
             found.setdefault((p["story_id"], kind), []).append(p["url"])
     for url, (story, since) in store.gone_pages().items():
         if since == run_id and story in wanted:

@@ -4,12 +4,17 @@ No logic beyond layout."""
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Self
+
 from rich.console import Console
+from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from cli.present.escape import for_terminal
 from cli.present.layout import Column, Line, table, tree
+from crawler.progress import FAILED, WORDS, in_words
 from crawler.storage.store import SNIPPET_MARKS
 from dedupe.trace.verdicts import Verdict
 
@@ -106,14 +111,97 @@ def whats_new(rows: list[dict], width: int | None) -> Text:
     return out or Text("nothing new in the last run")
 
 
-def crawl_summary(crawl, grouping) -> Text:
-    text = (f"crawl run {crawl.run_id}: {crawl.pages_fetched} pages fetched ({crawl.new} new, {crawl.changed} changed, "
-            f"{crawl.unchanged} unchanged, {crawl.errors} errors) in {crawl.seconds:.1f} s; "
-            f"{grouping.stories} stories, {grouping.stories_with_copies} with copies")
+def crawl_summary(crawl, grouping, width: int | None = None) -> Text:
+    """What a crawl did, in words: pages by state, what could not be fetched and why, start URLs that failed,
+    and the stories after grouping."""
+    lines = [f"crawl run {crawl.run_id}: {crawl.pages_fetched} pages fetched in {crawl.seconds:.1f} s"
+             + (f" from {crawl.sites} sites" if crawl.sites else "")
+             + f" ({crawl.new} new, {crawl.changed} changed, {crawl.unchanged} unchanged)"]
+    failed = in_words(crawl.outcomes, (*FAILED, "robots")) if crawl.outcomes else (
+        f"{crawl.errors} errors" if crawl.errors else "")
+    if failed:
+        lines.append(f"not fetched: {failed}; 'syndtrace status --errors' lists them")
+    if crawl.failed_seeds:
+        lines.append("start URLs that failed: " + ", ".join(f"{u} ({WORDS.get(why, (why,))[0]})"
+                                                            for u, why in crawl.failed_seeds))
+    if grouping is not None:
+        lines.append(f"{grouping.stories} stories, {grouping.stories_with_copies} with copies; "
+                     "'syndtrace stories --new' shows what is new")
     if crawl.by_worker:
-        text += "\npages by worker: " + ", ".join(f"{w} {n} ({n / max(crawl.pages_fetched, 1):.0%})"
-                                                 for w, n in crawl.by_worker.items())
-    return Text(text)
+        lines.append("pages by worker: " + ", ".join(f"{w} {n} ({n / max(crawl.pages_fetched, 1):.0%})"
+                                                    for w, n in crawl.by_worker.items()))
+    out = Text()
+    for n, line in enumerate(lines):
+        out.append_text(Text("\n").join(Line(line, "bold" if n == 0 else "").pieces(width)))
+        out.append("\n")
+    out.rstrip()
+    return out
+
+
+class CrawlDisplay:
+    """A crawl as it runs: on a terminal, a live view on stderr (pages fetched, rate, queue, in flight,
+    failures by kind, the busiest sites) with the crawl's log lines above it; elsewhere only the log lines.
+    Each distinct log line is shown once and its repeats counted at the end. Called from the thread that
+    reads the crawl's progress (``crawler.progress.read_events``)."""
+
+    def __init__(self, console: Console, quiet: bool = False):
+        self.console = console
+        self.quiet = quiet
+        self.live = Live(console=console, refresh_per_second=4, transient=True) \
+            if console.is_terminal and not quiet else None
+        self.repeats: Counter[str] = Counter()
+
+    def __enter__(self) -> Self:
+        if self.live is not None:
+            self.live.update(Text("starting the crawl…", style="dim"))
+            self.live.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.live is not None:
+            self.live.stop()
+        for message, n in self.repeats.items():
+            if n > 1:
+                self.console.print(f"(repeated {n - 1} more times) {message}", markup=False, style="dim")
+
+    def __call__(self, event: dict) -> None:
+        if event.get("kind") == "log":
+            message = for_terminal(event.get("message", ""))
+            self.repeats[message] += 1
+            if self.repeats[message] == 1 and not self.quiet:
+                self.console.print(message, markup=False, style="yellow")
+        elif self.live is not None:
+            self.live.update(live_view(event))
+            if event.get("kind") == "final":   # grouping's progress bars come next: one live display at a time
+                self.live.stop()
+                self.live = None
+
+
+def live_view(event: dict) -> Text:
+    out = Text()
+    out.append(f"crawling {event.get('site_count', 0)} sites", style="bold")
+    out.append(f"  {_span(event.get('seconds', 0))}\n", style="dim")
+    out.append(f"{event.get('fetched', 0)} pages fetched", style="bold green")
+    out.append(f"  {event.get('rate', 0):.1f}/s  ·  {event.get('queued', 0)} queued  ·  "
+               f"{event.get('in_flight', 0)} in flight\n")
+    failed = in_words(event.get("outcomes", {}), (*FAILED, "robots"))
+    out.append((failed or "no failures") + "\n", style="yellow" if failed else "dim")
+    sites = event.get("sites", {})
+    for site, counts in sites.items():
+        out.append(f"  {for_terminal(site)[:40]:40}  {counts.get('fetched', 0):>6} pages")
+        if counts.get("failed"):
+            out.append(f"  {counts['failed']} failed", style="yellow")
+        out.append("\n")
+    more = event.get("site_count", 0) - len(sites)
+    if more > 0:
+        out.append(f"  and {more} more sites\n", style="dim")
+    out.rstrip()
+    return out
+
+
+def _span(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}" if minutes < 60 else f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
 
 
 AUDIT_COLUMNS = [Column("story", "story", repeat=False), Column("site", "site"),

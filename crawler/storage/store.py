@@ -170,10 +170,12 @@ class Store:
         return rows[0] if rows else None
 
     def new_pages(self, run_id: int) -> list[dict]:
-        """Pages that joined a story in this run, with the run their story first appeared in."""
+        """Pages that joined a story in this run, and whether their story has pages from earlier runs (a story's
+        id can change as pages join it, so its pages tell whether it is new, not its id)."""
         return list(self.db.query(
-            "select m.story_id, m.url, s.first_run as story_first_run from members m join stories s on s.id = m.story_id "
-            "where m.first_run = ? order by m.story_id, m.url", [run_id]))
+            "select m.story_id, m.url, exists(select 1 from members e where e.story_id = m.story_id "
+            "and coalesce(e.first_run, 0) < ?) as story_seen_before from members m where m.first_run = ? "
+            "order by m.story_id, m.url", [run_id, run_id]))
 
     def new_members(self, run_id: int | None) -> int:
         """Pages that joined a story for the first time in this run."""
