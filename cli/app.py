@@ -13,7 +13,7 @@ import sqlite3
 import sys
 import traceback
 from dataclasses import replace
-from importlib import metadata
+from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Annotated
 
@@ -26,8 +26,9 @@ from cli import jobs
 from cli.inputs import parse_date, resolve_site
 from cli.present import export as exporter
 from cli.present import terminal as render
+from cli.present.datasette import database_name, metadata_for
 from cli.present.escape import for_terminal
-from cli.present.formats import Format, choose, write_rows
+from cli.present.formats import Format, choose, to_json, write_rows
 from cli.present.tables import (
     audit_by_site,
     audit_table,
@@ -97,8 +98,8 @@ DEBUG = {"traceback": False}   # -v before the command, or a command's own --ver
 def _version(value: bool) -> None:
     if value:
         try:
-            version = metadata.version("syndtrace")
-        except metadata.PackageNotFoundError:
+            version = package_metadata.version("syndtrace")
+        except package_metadata.PackageNotFoundError:
             version = "unknown (not installed)"
         sys.stdout.write(f"syndtrace {version}\n")
         raise typer.Exit()
@@ -634,6 +635,26 @@ def verdicts(as_json: JsonOption = False, as_csv: CsvOption = False, as_nl: NlOp
     """
     rows = [{"verdict": v.value, "meaning": v.meaning} for v in Verdict.in_decision_order()]
     emit(choose(as_json, as_csv, as_nl), rows, render.verdicts)
+
+
+@command(name="metadata")
+@handles_errors
+def datasette_metadata(
+    db: DbOption = DEFAULT_DB,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="File to write (default: "
+                                                                                       "stdout).")] = None,
+) -> None:
+    """Datasette metadata (what each table, view and column holds) for this database file, whatever its name.
+
+    Example: syndtrace metadata --db news.db -o news-metadata.json && datasette news.db --metadata news-metadata.json
+    """
+    text = to_json(metadata_for(str(db)))
+    if output:
+        exporter.write_atomically(str(output), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        err.print(f"wrote Datasette metadata for database {database_name(str(db))!r} to {for_terminal(str(output))}",
+                  markup=False)
+    else:
+        sys.stdout.write(text)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ import json
 import os
 import pty
 import re
+import sqlite3
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -264,3 +265,21 @@ def test_version_short_help_readable_metavars_and_verdicts():
     meanings = {r["verdict"]: r["meaning"] for r in json.loads(cli("verdicts", "--json").stdout)}
     assert set(meanings) == {v.value for v in Verdict} and all(meanings.values())
     assert meanings["misattributed"] == Verdict.MISATTRIBUTED.meaning
+
+
+def test_datasette_metadata_describes_the_database_whatever_its_name(tmp_path):
+    db = tmp_path / "my news.2024.db"
+    assert cli("sites", "list", "--db", db).exit_code == 0          # makes the database
+    meta = json.loads(cli("metadata", "--db", db).stdout)
+    assert list(meta["databases"]) == ["my news.2024"]              # Datasette's name for that file
+    tables = meta["databases"]["my news.2024"]["tables"]
+    conn = sqlite3.connect(db)
+    names = {n for (n,) in conn.execute("select name from sqlite_master where type in ('table', 'view') "
+                                        "and name not like '%fts%' and name not like 'sqlite_%'")}
+    assert names - {"meta"} <= set(tables), names - set(tables)    # every table and view described
+    for name, info in tables.items():
+        columns = {c[1] for c in conn.execute(f"pragma table_info('{name}')")}
+        assert set(info.get("columns", {})) <= columns, (name, set(info.get("columns", {})) - columns)
+    conn.close()
+    shipped = json.loads((ROOT / "datasette" / "metadata.json").read_text())
+    assert shipped == json.loads(cli("metadata", "--db", "syndtrace.db").stdout)   # the file in the repository
