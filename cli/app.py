@@ -183,6 +183,10 @@ def handles_errors(fn):
         except KeyboardInterrupt:
             err.print("Interrupted; what was stored so far is kept.")
             raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 (a bug must still be one line; -v shows where)
+            _fail(f"unexpected {type(exc).__name__}: {exc} (a bug: 'syndtrace -v …' shows the traceback)", 1)
 
     return wrapper
 

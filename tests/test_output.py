@@ -283,3 +283,19 @@ def test_datasette_metadata_describes_the_database_whatever_its_name(tmp_path):
     conn.close()
     shipped = json.loads((ROOT / "datasette" / "metadata.json").read_text())
     assert shipped == json.loads(cli("metadata", "--db", "syndtrace.db").stdout)   # the file in the repository
+
+
+def test_bad_urls_and_a_damaged_database_are_one_line(hostile_db, tmp_path):
+    for args in (["diff", "http://[::1", COPY], ["lineage", "http://[::1"], ["audit", "--site", "http://[::1"],
+                 ["export", "--story", "http://[::1"]):
+        result = cli(*args, "--db", hostile_db)
+        assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, (args, result.output)
+        assert "Traceback" not in result.output
+    damaged = tmp_path / "damaged.db"
+    data = bytearray(Path(hostile_db).read_bytes())
+    for offset in range(2 * 4096, len(data), 4096):
+        data[offset + 100:offset + 900] = b"\xde\xad\xbe\xef" * 200
+    damaged.write_bytes(bytes(data))
+    result = cli("stories", "--db", damaged)
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert "damaged" in result.output and "disk space" not in result.output, result.output

@@ -191,7 +191,10 @@ def compare_pages(store: Store, url_a: str, url_b: str) -> dict:
     lacks (removed), in each page's order, and how many of B's A also has (kept)."""
     pages = []
     for ref in (url_a, url_b):
-        key = store.resolve_alias(url_key(ref)) if ref.startswith(("http://", "https://")) else ref
+        try:
+            key = store.resolve_alias(url_key(ref)) if ref.startswith(("http://", "https://")) else ref
+        except ValueError:
+            raise UserInputError(f"not a valid URL: {ref}") from None
         art = store.article(key)
         if art is None:
             raise UserInputError(f"unknown URL: {ref}")
