@@ -21,6 +21,7 @@ from crawler.capture import reextract_all
 from crawler.errors import CrawlError, LockedError, UserInputError
 from crawler.localserver import LocalWeb
 from crawler.options import CrawlOptions
+from crawler.page.urls import without_userinfo
 from crawler.progress import WORDS, outcome_of
 from crawler.run import CrawlReport, coordinate_crawl, run_crawl
 from crawler.storage.store import Store
@@ -218,13 +219,15 @@ def failed_pages(store: Store, run: int | None) -> list[dict]:
 
 
 def runs_with_options(store: Store, limit: int = 10) -> list[dict]:
-    """The last runs, their options decoded (stored as JSON text)."""
+    """The last runs, their options decoded (stored as JSON text), start URLs without credentials."""
     rows = store.runs(limit)
     for r in rows:
         try:
             r["options"] = json.loads(r["options"] or "{}")
         except ValueError:
-            pass
+            continue
+        if isinstance(r["options"], dict) and isinstance(r["options"].get("seeds"), list):
+            r["options"]["seeds"] = [without_userinfo(str(u)) for u in r["options"]["seeds"]]   # never print secrets
     return rows
 
 

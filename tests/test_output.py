@@ -26,6 +26,7 @@ from cli.present.export import write_atomically
 from cli.present.layout import Column, table
 from crawler.errors import UserInputError
 from crawler.page.urls import without_userinfo
+from crawler.storage.store import Store
 from dedupe.pipeline import update_stories
 from dedupe.trace.verdicts import Verdict
 from tests.test_present import BODY, CREDIT, OTHER, add
@@ -253,6 +254,11 @@ def test_urls_are_shown_without_credentials(tmp_path):
     result = cli("sites", "add", "https://me:s3cret@news.example/", "--db", tmp_path / "s.db")
     assert result.exit_code == 0 and "s3cret" not in result.output and "news.example" in result.output
     assert "s3cret" not in cli("sites", "list", "--db", tmp_path / "s.db").output
+    store = Store(str(tmp_path / "s.db"))
+    store.start_run("crawl", {"seeds": ["https://me:s3cret@news.example/"]})
+    store.close()
+    shown = cli("status", "--json", "--db", tmp_path / "s.db").output
+    assert "s3cret" not in shown and "https://news.example/" in shown
 
 
 # -- help -------------------------------------------------------------------------------------------------

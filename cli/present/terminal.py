@@ -146,7 +146,6 @@ class CrawlDisplay:
 
     def __init__(self, console: Console, quiet: bool = False):
         self.console = console
-        self.quiet = quiet
         self.live = Live(console=console, refresh_per_second=4, transient=True) \
             if console.is_terminal and not quiet else None
         self.repeats: Counter[str] = Counter()
@@ -168,7 +167,7 @@ class CrawlDisplay:
         if event.get("kind") == "log":
             message = for_terminal(event.get("message", ""))
             self.repeats[message] += 1
-            if self.repeats[message] == 1 and not self.quiet:
+            if self.repeats[message] == 1:   # errors only (Scrapy's log is the crawl's, with -v): shown even when quiet
                 self.console.print(message, markup=False, style="yellow")
         elif self.live is not None:
             self.live.update(live_view(event))
