@@ -337,7 +337,8 @@ def watch(
     """Crawl the watch list (and any URLs) again and again, for people without cron; each run reports what is new.
 
     Takes the options of 'syndtrace crawl'. A round that fails (no network, proxy down) is retried later, waiting
-    longer after each failure in a row; the failures are summed up, not repeated.
+    longer after each failure in a row; the failures are summed up, not repeated. With --runs, the exit code is the
+    last round's (4: it could fetch nothing).
 
     Example: syndtrace watch --every 6h
     """
@@ -353,7 +354,9 @@ def watch(
             show(render.crawl_summary(result.crawl, result.grouping, width()))
         return result
 
-    jobs.watch(once, seconds, runs, say=lambda text: err.print(for_terminal(text), markup=False))
+    last = jobs.watch(once, seconds, runs, say=lambda text: err.print(for_terminal(text), markup=False))
+    if last.failed:   # the last round failed: say so in the exit code too (its message was printed)
+        raise typer.Exit(last.exit_code)
 
 
 sites_app = typer.Typer(help="The watch list: sites that 'syndtrace crawl' with no URLs (and 'watch') crawl.",

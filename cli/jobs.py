@@ -110,6 +110,7 @@ class WatchRound:
     grouping: GroupReport | None = None
     skipped: str | None = None   # why this round did not run (another run held the database)
     failed: str | None = None    # why this round's crawl failed (no network, proxy down): tried again later
+    exit_code: int = 0           # the failure's exit code (crawler.errors), for the watch's own exit
 
 
 def watch_round(db_path: str, options: CrawlOptions, progress: Progress | None = None,
@@ -121,7 +122,7 @@ def watch_round(db_path: str, options: CrawlOptions, progress: Progress | None =
     except LockedError as exc:   # another run (cron, a manual crawl) is busy: skip this round, not the watch
         return WatchRound(skipped=str(exc))
     except CrawlError as exc:
-        return WatchRound(failed=str(exc))
+        return WatchRound(failed=str(exc), exit_code=exc.exit_code)
     return WatchRound(crawl, grouping)
 
 
@@ -153,8 +154,8 @@ def pause(seconds: float) -> None:
 
 
 def watch(run_once: Callable[[], WatchRound], every: float, runs: int = 0,
-          say: Callable[[str], None] = print) -> int:
-    """Run rounds every ``every`` seconds (``runs`` times, or until interrupted); returns the rounds run.
+          say: Callable[[str], None] = print) -> WatchRound:
+    """Run rounds every ``every`` seconds (``runs`` times, or until interrupted); returns the last round.
 
     Says when the next round starts. Failed rounds back off (:func:`retry_wait`) and are summed up: the
     first failure is told in full, the next ones as a count, and the recovery once.
@@ -179,7 +180,7 @@ def watch(run_once: Callable[[], WatchRound], every: float, runs: int = 0,
             say(f"recovered after {failures} failed round{'s' if failures > 1 else ''}")
             failures = 0
         if runs and done >= runs:
-            return done
+            return result
         wait = max(0.0, retry_wait(every, failures) - (time.monotonic() - started))
         say(f"next round at {_clock(wait)} (in {_span(wait)}); Ctrl-C stops")
         pause(wait)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from typer.testing import CliRunner
@@ -133,7 +134,7 @@ def test_watch_says_when_the_next_round_is_and_backs_off_on_failures():
     orig = jobs.pause
     jobs.pause = waits.append
     try:
-        assert jobs.watch(lambda: next(rounds), every=60, runs=7, say=said.append) == 7
+        assert jobs.watch(lambda: next(rounds), every=60, runs=7, say=said.append) == jobs.WatchRound()
     finally:
         jobs.pause = orig
     assert [round(w) for w in waits] == [60, 120, 240, 480, 960, 60]    # doubled while failing, then back
@@ -187,3 +188,16 @@ def test_bad_seeds_files_are_one_line(tmp_path, kind):
     result = cli("crawl", "--seeds-file", seeds, "--db", tmp_path / "w.db")
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
     assert "Traceback" not in result.output
+
+
+def test_a_watch_without_its_proxy_backs_off_and_exits_4(tmp_path, no_waiting):
+    db = tmp_path / "w.db"
+    cli("sites", "add", "http://gamma.example/", "--db", db)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = cli("watch", "--every", "1m", "--runs", 3, "--proxy", f"http://127.0.0.1:{port}", "--db", db)
+    assert result.exit_code == 4, result.output
+    assert result.output.count("round 1 failed: cannot reach the proxy") == 1
+    assert "round 3 failed again, 3 in a row" in result.output and "Traceback" not in result.output
+    assert [round(w) for w in no_waiting] == [60, 120]
