@@ -139,6 +139,8 @@ def test_export_says_what_the_file_holds_and_replaces_files_whole(hostile_db, tm
     with pytest.raises(UserInputError, match="No space left"):
         write_atomically(str(out), dies_half_way)
     assert json.loads(out.read_text())["articles"] == held and len(list(folder.iterdir())) == 1
+    into_folder = cli("export", "-o", folder, "--db", hostile_db)
+    assert into_folder.exit_code == 1 and "it is a folder" in into_folder.output
     story = json.loads(cli("export", "--story", COPY, "--db", hostile_db).stdout)["articles"]
     assert {a["url"] for a in story} == {ORIGIN, COPY}
 

@@ -67,6 +67,8 @@ def to_graphml(obj: dict) -> str:
 
 def write_atomically(path: str, write: Callable[[str], None]) -> None:
     """``write(temporary_path)``, then the temporary file renamed to ``path`` (removed if writing failed)."""
+    if os.path.isdir(path):
+        raise UserInputError(f"cannot write {path}: it is a folder; give a file name")
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".syndtrace-", suffix=".part", dir=folder)
