@@ -232,21 +232,28 @@ def audit_by_site(rows: list[dict], width: int | None) -> Text:
 
 
 def search(rows: list[dict], width: int | None) -> Text:
-    """Each hit: date, site, story, title, URL, and the passage that matched with the words found in bold."""
+    """Each hit: date, site, story and title on one line (the title cut to the width), its URL whole, and the
+    passage that matched with the words found in bold."""
     out = Text()
     for r in rows:
-        out.append(f"{_day(r['published']) or 'no date':10}  ", style="dim")
-        out.append(for_terminal(r["site"] or ""), style="bold")
-        out.append(f"  {r['story'] or 'no story'}  ", style="dim")
-        out.append(for_terminal(r["title"] or "") + "\n")
-        out.append(f"    {r['url']}\n", style="blue")
-        snippet = Text("    ")
+        head = Text(f"{_day(r['published']) or 'no date':10}  ", style="dim")
+        head.append(for_terminal(r["site"] or ""), style="bold")
+        head.append(f"  {r['story'] or 'no story'}  ", style="dim")
+        head.append(for_terminal(r["title"] or ""))
+        if width is not None and head.cell_len > width:
+            head.truncate(width - 1)
+            head.append("…")
+        out.append_text(head)
+        out.append(f"\n    {r['url']}\n", style="blue")
+        snippet = Text()
         for n, piece in enumerate(for_terminal(r["snippet"] or "").split(SNIPPET_MARKS[0])):
             found, _, rest = piece.partition(SNIPPET_MARKS[1]) if n else ("", "", piece)
             snippet.append(found, style="bold yellow")
             snippet.append(rest)
-        out.append_text(Text("\n").join(Line(snippet).pieces(None if width is None else width - 4)))
-        out.append("\n")
+        for line in Line(snippet).pieces(None if width is None else width - 4):
+            out.append("    ")
+            out.append_text(line)
+            out.append("\n")
     out.rstrip()
     return out or Text("no matches")
 
@@ -268,14 +275,14 @@ def status(info: dict, width: int | None) -> Text:
 
 
 ERROR_COLUMNS = [Column("run", "run", right=True), Column("status", "status", right=True), Column("why", "why"),
-                 Column("url", "url", "wrap", min_width=30)]
+                 Column("url", "url")]   # whole, even past the edge: a URL cut in two cannot be copied
 
 
 def errors(rows: list[dict], width: int | None) -> Text:
     return table(rows, ERROR_COLUMNS, width) if rows else Text("no failed pages")
 
 
-SITE_COLUMNS = [Column("url", "url"), Column("feed", "feed", "wrap"), Column("max_pages", "max pages", right=True),
+SITE_COLUMNS = [Column("url", "url"), Column("feed", "feed"), Column("max_pages", "max pages", right=True),
                 Column("delay", "delay", right=True), Column("added", "added")]
 
 
