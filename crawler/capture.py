@@ -26,21 +26,37 @@ logger = logging.getLogger(__name__)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
+# the bytes that the WHATWG MIME sniffing standard calls binary: no text has many of them
+_BINARY_BYTES = bytes([*range(0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+_HTML_START = re.compile(rb"<(!doctype\s+html|html|head|body|title|!--|meta|div|p|h1|table|script|style)[\s>/]", re.I)
+BINARY_SHARE = 0.05   # random bytes hold ~10% binary bytes; a page with a few stray controls well under 1%
+
+
+def looks_binary(body: bytes) -> bool:
+    """What a browser would not render as a page: a head that does not open with HTML and holds more than a
+    few percent of binary bytes. One NUL or a run of control characters in a page does not make it binary."""
+    head = body[:4096]
+    controls = len(head) - len(head.translate(None, _BINARY_BYTES))
+    if controls <= BINARY_SHARE * len(head):
+        return False
+    return not _HTML_START.match(head.translate(None, _BINARY_BYTES).lstrip(b" \t\r\n\x0c\xef\xbb\xbf"))
+
+
 def is_html(content_type: str, body: bytes) -> bool:
-    """HTML by declared type, or by sniffing when the type is missing or generic."""
+    """HTML by declared type, or by sniffing when the type is missing or generic; never binary content."""
     ctype = (content_type or "").split(";")[0].strip().lower()
     if ctype in HTML_TYPES:
-        return b"\x00" not in body[:1024]
+        return not looks_binary(body)
     if ctype in ("", "application/octet-stream", "text/plain"):
-        head = body[:512].lstrip().lower()
-        return head.startswith((b"<!doctype html", b"<html")) and b"\x00" not in body[:1024]
+        head = body[:512].translate(None, _BINARY_BYTES).lstrip().lower()
+        return head.startswith((b"<!doctype html", b"<html")) and not looks_binary(body)
     return False
 
 
 def why_not_html(content_type: str, body: bytes) -> str:
     if not body.strip():
         return "empty page"
-    if b"\x00" in body[:1024]:
+    if looks_binary(body):
         return "binary content"
     return f"not HTML ({(content_type or 'no content type').split(';')[0]})"
 

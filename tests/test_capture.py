@@ -37,6 +37,10 @@ def rec(url="http://alpha.example/news/budget.html", body=PAGE, status=200, cont
     ("", b"  <!DOCTYPE html><html></html>", True),
     ("application/octet-stream", b"<html><body>x", True),
     ("text/html", b"\x00\x01binary", False),
+    ("text/html", b"<!doctype html>\x00<html><p>one NUL does not make a page binary</p>", True),
+    ("text/html", b"\x00" * 300 + b"<html><body>" + b"<p>text</p>" * 300, True),
+    ("", b"\x00<!DOCTYPE html><html></html>", True),
+    ("text/html", b"%PDF-1.4\n" + bytes(range(256)) * 16, False),
     ("application/pdf", b"%PDF-1.4", False),
     ("text/plain", b"just text", False),
 ])
