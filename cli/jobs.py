@@ -14,7 +14,7 @@ from crawler.capture import reextract_all
 from crawler.errors import LockedError, UserInputError
 from crawler.localserver import LocalWeb
 from crawler.options import CrawlOptions
-from crawler.run import CrawlReport, coordinate_crawl, run_crawl
+from crawler.run import CrawlReport, check_crawl_options, coordinate_crawl, run_crawl
 from crawler.storage.store import Store
 from crawler.warc import IngestReport, ingest_files
 from crawler.watchlist import WatchedSite, load_sites_file, options_for
@@ -30,7 +30,9 @@ def crawl_and_trace(db_path: str, options: CrawlOptions, kind: str = "crawl",
 
     Raises:
         LockedError: another run holds the lock (nothing is touched).
+        UserInputError: options no crawl could finish (nothing is touched).
     """
+    check_crawl_options(options)
     guard = Store(db_path)
     try:
         with guard.run_lock():
@@ -52,6 +54,7 @@ def crawl_distributed_and_trace(db_path: str, options: CrawlOptions, crawl: str 
     sent, once, here. Holds the database's run lock throughout; the report counts pages by worker."""
     if not options.seeds:
         raise UserInputError("nothing to crawl: give URLs, --seeds-file, or add sites to the watch list")
+    check_crawl_options(options)
     coordinator = distributed.Coordinator(distributed.connect(options.redis_url), crawl)
     store = Store(db_path)
     try:

@@ -2,6 +2,8 @@
 
 - StoreExtension opens the :class:`crawler.storage.store.Store` when the spider opens and closes it after.
 - SchemeGuardMiddleware refuses every scheme but http and https, redirects included.
+- SkippedSiteMiddleware refuses requests to sites the spider gave up on once their robots.txt was read
+  (a Crawl-delay too long to ever finish).
 - ConditionalRequestMiddleware sends If-None-Match / If-Modified-Since for pages already stored and turns
   a 304 into the stored page, so links are still followed but nothing unchanged is downloaded again.
 """
@@ -9,7 +11,7 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
@@ -58,6 +60,22 @@ class SchemeGuardMiddleware:
         if not request.url.lower().startswith(("http://", "https://")):
             logger.warning("refused non-http(s) URL %s", request.url[:200])
             raise IgnoreRequest(f"scheme not allowed: {request.url[:80]}")
+
+
+class SkippedSiteMiddleware:
+    """Runs after robots.txt is read (Scrapy's RobotsTxtMiddleware is at 100): a site the spider skipped
+    (``NewsSpider.too_slow``) gets no request at all, not even the one that made Scrapy read its robots.txt."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request):
+        if urlsplit(request.url).hostname in getattr(self.crawler.spider, "too_slow", ()):
+            raise IgnoreRequest("site skipped: its robots.txt asks for a Crawl-delay too long to finish a crawl")
 
 
 class ConditionalRequestMiddleware:

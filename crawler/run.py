@@ -7,11 +7,14 @@ database. This module is the parent's side and imports neither Scrapy nor Twiste
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
 
 from crawler import distributed
 from crawler.errors import CrawlError, UserInputError
@@ -30,6 +33,49 @@ class CrawlReport:
     errors: int
     seconds: float
     by_worker: dict[str, int] = field(default_factory=dict)   # pages fetched by each process of a distributed crawl
+
+
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+
+
+def check_crawl_options(options: CrawlOptions) -> None:
+    """Refuse, before anything is written, options a crawl could never finish or reach: a delay that is not a
+    finite number of seconds (``inf`` would stall a site for ever, ``nan`` compares false with every limit),
+    and seeds whose host or port cannot exist.
+
+    Raises:
+        UserInputError: the first bad value, in one line.
+    """
+    delays = [("--delay", options.delay), ("--timeout", options.timeout), ("max_crawl_delay", options.max_crawl_delay)]
+    delays += [(f"the delay of {host}", delay) for host, _limit, delay in options.site_limits if delay is not None]
+    for name, value in delays:
+        if not (isinstance(value, (int, float)) and math.isfinite(value)) or value < -1:
+            raise UserInputError(f"{name} must be a finite number of seconds, got {value!r}")
+    for url in options.seeds:
+        problem = bad_target(url)
+        if problem:
+            raise UserInputError(f"cannot crawl {url!r}: {problem}")
+
+
+def bad_target(url: str) -> str | None:
+    """Why a URL cannot be fetched (no http(s) scheme, an impossible host or port), or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"bad host or port ({exc})"
+    host = parts.hostname or ""
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return "not an http(s) URL"
+    if port == 0:
+        return "port 0"
+    if ":" in host:
+        return None   # an IPv6 literal, which urlsplit has checked
+    try:
+        labels = host.rstrip(".").encode("idna").decode("ascii").split(".")
+    except UnicodeError:
+        return "the host is not a valid name"
+    return None if all(_HOST_LABEL.fullmatch(label) for label in labels) else "the host is not a valid name"
 
 
 def _child(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl: str | None = None,
@@ -57,6 +103,7 @@ def run_crawl(db_path: str, options: CrawlOptions, kind: str = "crawl") -> Crawl
     """Crawl the seeds into the database at ``db_path``; returns the run's figures."""
     if not options.seeds:
         raise UserInputError("nothing to crawl: give URLs, --seeds-file, or add sites to the watch list")
+    check_crawl_options(options)
     store = Store(db_path)
     run_id = store.start_run(kind, {"seeds": list(options.seeds), "delay": options.delay,
                                     "concurrency": options.concurrency, "max_pages": options.max_pages})

@@ -37,6 +37,7 @@ DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SchemeGuardMiddleware": 50,
+    "crawler.middlewares.SkippedSiteMiddleware": 120,   # after RobotsTxtMiddleware (100) has read robots.txt
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.retry.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,

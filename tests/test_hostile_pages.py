@@ -3,6 +3,14 @@ crawls, unbounded sitemaps, addresses a page should not make the crawler reach."
 
 from __future__ import annotations
 
+import gzip
+import json
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
 import pytest
 
 from cli.jobs import crawl_and_trace
@@ -73,3 +81,155 @@ def test_invisible_characters_do_not_hide_a_copy(invisible_web, tmp_path):
 def test_page_text_is_cleaned_once_where_it_is_decoded(raw, clean):
     assert clean_text(raw) == clean
     assert decode_html(raw.encode("utf-8", "surrogatepass")) == clean or "\ud800" in raw
+
+
+# -- a server of hostile listing files and robots.txt ----------------------------------------------------
+
+def urlset(urls) -> bytes:
+    return b"<urlset>" + b"".join(b"<url><loc>%s</loc></url>" % u.encode() for u in urls) + b"</urlset>"
+
+
+class HostileHandler(BaseHTTPRequestHandler):
+    """Answers by host (proxy form): each site's routes are a dict path -> (content type, body or callable)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        parts = urlsplit(self.path)
+        host, path = parts.hostname or "", parts.path or "/"
+        with self.server.lock:
+            self.server.hits.append((host, path))
+        route = self.server.sites.get(host, {}).get(path)
+        if route is None:
+            ctype, body = "text/html", b"<h1>not found</h1>"
+            status = 404
+        else:
+            ctype, body = route
+            body = body(path) if callable(body) else body
+            status = 200
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def hostile(request):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HostileHandler)
+    server.daemon_threads = True
+    server.sites, server.hits, server.lock = {}, [], threading.Lock()
+    server.proxy = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def plain_site(host: str, robots: str = "User-agent: *\nAllow: /\n", stories: int = 2) -> dict:
+    links = "".join(f'<a href="/2021/03/story-{i}.html">s</a>' for i in range(stories))
+    routes = {"/robots.txt": ("text/plain", robots.encode()),
+              "/": ("text/html", f"<html><body>{links}</body></html>".encode())}
+    for i in range(stories):
+        routes[f"/2021/03/story-{i}.html"] = ("text/html", article(f"{host} story {i}").encode())
+    return routes
+
+
+CRAWL_IN_CHILD = """
+import json, resource, sys, time
+from cli.jobs import crawl_and_trace
+from crawler.options import CrawlOptions
+options = CrawlOptions.from_json(sys.argv[2])
+started = time.monotonic()
+report, grouping = crawl_and_trace(sys.argv[1], options)
+print(json.dumps({"seconds": time.monotonic() - started, "status": report.status,
+                  "child_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+
+def crawl_measured(db: str, options: CrawlOptions, timeout: float = 120) -> dict:
+    """Crawl in a fresh process: its time, and the peak memory of the crawl process it starts."""
+    result = subprocess.run([sys.executable, "-c", CRAWL_IN_CHILD, db, options.to_json()], capture_output=True,
+                            text=True, timeout=timeout, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {**json.loads(result.stdout.strip().splitlines()[-1]), "log": result.stderr}
+
+
+# -- item 2: a gzipped sitemap is read in bounded memory, the size limit applies after decompression --------
+
+def test_gzipped_sitemap_bomb_is_read_in_bounded_memory(hostile, tmp_path):
+    filler = b" " * (400 << 20)   # 400 MB of nothing between two entries: far past the 50 MB a sitemap may have
+    bomb = gzip.compress(b"<urlset><url><loc>http://bomb.example/2021/03/story-0.html</loc></url>" + filler +
+                         b"<url><loc>http://bomb.example/2021/03/story-1.html</loc></url></urlset>", 9)
+    assert len(bomb) < 1 << 20
+    site = plain_site("bomb.example", "User-agent: *\nSitemap: http://bomb.example/sitemap.xml.gz\n", stories=0)
+    site["/sitemap.xml.gz"] = ("application/octet-stream", bomb)   # gzip as content, not as Content-Encoding
+    site["/2021/03/story-0.html"] = ("text/html", article("Read before the limit").encode())
+    site["/2021/03/story-1.html"] = ("text/html", article("Listed past the limit").encode())
+    hostile.sites["bomb.example"] = site
+    run = crawl_measured(str(tmp_path / "bomb.db"), crawl_options(hostile, ["http://bomb.example/"]))
+    assert run["status"] == "crawled"
+    assert run["child_rss_mb"] < 250, run["child_rss_mb"]
+    assert ("bomb.example", "/2021/03/story-0.html") in hostile.hits
+    assert ("bomb.example", "/2021/03/story-1.html") not in hostile.hits
+
+
+# -- item 6: a million-URL sitemap read for 20 pages costs 20 pages ----------------------------------------
+
+def test_huge_sitemap_with_a_page_limit_stops_early(hostile, tmp_path):
+    urls = [f"http://big.example/2021/03/story-{i}.html" for i in range(300_000)]
+    site = plain_site("big.example", "User-agent: *\nSitemap: http://big.example/sitemap.xml\n", stories=0)
+    site["/sitemap.xml"] = ("application/xml", gzip.compress(urlset(urls)))
+    page = article("One of many").encode()
+    site.update({urlsplit(u).path: ("text/html", page) for u in urls[:200]})
+    hostile.sites["big.example"] = site
+    run = crawl_measured(str(tmp_path / "big.db"), crawl_options(hostile, ["http://big.example/"], max_pages=20))
+    assert run["status"] == "crawled"
+    assert run["seconds"] < 30, run["seconds"]
+    assert run["child_rss_mb"] < 250, run["child_rss_mb"]
+    assert len(hostile.hits) < 20 + 100   # the page limit, and no more than the requests in flight beyond it
+
+
+# -- item 5: crawls that never end ---------------------------------------------------------------------
+
+def test_endless_crawl_delays_and_sitemap_chains_end(hostile, tmp_path):
+    hostile.sites["good.example"] = plain_site("good.example")
+    hostile.sites["slow.example"] = plain_site("slow.example", "User-agent: *\nCrawl-delay: 100000\n")
+    hostile.sites["huge.example"] = plain_site("huge.example", "User-agent: *\nCrawl-delay: 1e308\n")
+
+    def next_index(path: str) -> bytes:   # every index names a newer one
+        n = int(path.rsplit("-", 1)[1].split(".")[0])
+        return (b"<sitemapindex><sitemap><loc>http://chain.example/index-%d.xml</loc></sitemap></sitemapindex>"
+                % (n + 1))
+
+    chain = plain_site("chain.example", "User-agent: *\nSitemap: http://chain.example/index-0.xml\n")
+    chain.update({f"/index-{n}.xml": ("application/xml", next_index) for n in range(1000)})
+    hostile.sites["chain.example"] = chain
+    db = str(tmp_path / "endless.db")
+    seeds = [f"http://{h}/" for h in ("good.example", "slow.example", "huge.example", "chain.example")]
+    run = crawl_measured(db, crawl_options(hostile, seeds), timeout=90)
+    assert run["status"] == "crawled" and run["seconds"] < 30, run
+    assert "slow.example" in run["log"] and "Crawl-delay" in run["log"]
+    hit_hosts = {h for h, _ in hostile.hits}
+    assert [p for h, p in hostile.hits if h in ("slow.example", "huge.example")] == ["/robots.txt"] * 2
+    assert "good.example" in hit_hosts
+    assert sum(1 for h, p in hostile.hits if h == "chain.example" and p.startswith("/index-")) <= 5
+    runs = query(db, "select status from runs")
+    assert [r["status"] for r in runs] == ["finished"]
+    assert query(db, "select count(*) from members")[0][0] == 4   # good's and chain's stories were grouped
+
+
+@pytest.mark.parametrize("value", ["inf", "nan"])
+def test_endless_delay_is_refused(hostile, value, tmp_path):
+    hostile.sites["good.example"] = plain_site("good.example")
+    db = tmp_path / "delay.db"
+    result = subprocess.run([sys.executable, "-m", "cli.app", "crawl", "http://good.example/", "--delay", value,
+                             "--proxy", hostile.proxy, "--db", str(db)], capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.returncode in (1, 2), result.stderr   # refused: a bad value (1) or a usage error (2)
+    assert "Traceback" not in result.stderr and "delay" in result.stderr, result.stderr
+    assert hostile.hits == [] and not db.exists()
