@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 USER_AGENT = "syndtrace/0.1 (+https://pypi.org/project/syndtrace/; syndication tracer)"
 WARN_BYTES = 2 * 1024 * 1024   # Scrapy logs a warning for responses larger than this
+OPTIONS_ENV = "SYNDTRACE_CRAWL_OPTIONS"   # how a crawl process gets its CrawlOptions: not on its command line
 
 
 def setting(default, help: str):

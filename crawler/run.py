@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -17,9 +18,13 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from crawler import distributed
-from crawler.errors import CrawlError, UserInputError
-from crawler.options import CrawlOptions
+from crawler.errors import CrawlError, Stopped, UserInputError
+from crawler.lifecycle import child_env, stop_on_signals
+from crawler.options import OPTIONS_ENV, CrawlOptions
+from crawler.page.urls import without_userinfo
 from crawler.storage.store import Store
+
+STOP_GRACE = 10.0   # seconds a stopped crawl process has to close its spider before it is killed
 
 
 @dataclass
@@ -79,24 +84,53 @@ def bad_target(url: str) -> str | None:
 
 
 def _child(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl: str | None = None,
-           seed: bool = True, wait: bool = True):
-    env = os.environ.copy()
+           seed: bool = True) -> subprocess.Popen:
+    """Start the crawl process. It dies with this one (``crawler.lifecycle``), and its options (proxy and seed
+    credentials included) and any Redis URL reach it through the environment, never a command line, which
+    any local user can read."""
+    env = child_env(os.environ.copy())
     if options.proxy:
         env["http_proxy"] = env["HTTP_PROXY"] = options.proxy
         env["https_proxy"] = env["HTTPS_PROXY"] = options.proxy
     if options.redis_url:
-        env[distributed.URL_ENV] = options.redis_url   # not on the command line, which any local user can read
+        env[distributed.URL_ENV] = options.redis_url
         options = replace(options, redis_url=None)
+    env[OPTIONS_ENV] = options.to_json()
     project_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = project_root + os.pathsep + env.get("PYTHONPATH", "")
-    cmd = [sys.executable, "-m", "crawler.crawl_process", "--db", os.path.abspath(db_path), "--options", options.to_json()]
+    cmd = [sys.executable, "-m", "crawler.crawl_process", "--db", os.path.abspath(db_path)]
     if run_id is not None:
         cmd += ["--run-id", str(run_id)]
     if redis_crawl:
         cmd += ["--redis-crawl", redis_crawl] + ([] if seed else ["--worker"])
-    if wait:
-        return subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, check=False)
     return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
+
+
+def wait_or_stop(child: subprocess.Popen) -> int:
+    """The crawl process's exit code; a stop signal to this process stops it too, then is raised again.
+
+    Raises:
+        Stopped: SIGTERM, SIGHUP or SIGINT reached this process.
+    """
+    try:
+        with stop_on_signals():
+            return child.wait()
+    except Stopped:
+        stop_child(child)
+        raise
+
+
+def stop_child(child: subprocess.Popen, grace: float = STOP_GRACE) -> None:
+    """Ask the crawl process to stop (Scrapy closes the spider and the pipeline records its counts), and
+    kill it if it has not within ``grace`` seconds. Whatever it stored is kept either way."""
+    if child.poll() is not None:
+        return
+    child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(grace)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 def run_crawl(db_path: str, options: CrawlOptions, kind: str = "crawl") -> CrawlReport:
@@ -105,20 +139,33 @@ def run_crawl(db_path: str, options: CrawlOptions, kind: str = "crawl") -> Crawl
         raise UserInputError("nothing to crawl: give URLs, --seeds-file, or add sites to the watch list")
     check_crawl_options(options)
     store = Store(db_path)
-    run_id = store.start_run(kind, {"seeds": list(options.seeds), "delay": options.delay,
+    run_id = store.start_run(kind, {"seeds": [without_userinfo(u) for u in options.seeds], "delay": options.delay,
                                     "concurrency": options.concurrency, "max_pages": options.max_pages})
     store.close()
     started = time.monotonic()
-    proc = _child(db_path, options, run_id)
+    child = _child(db_path, options, run_id)
+    try:
+        returncode = wait_or_stop(child)
+    except Stopped:
+        _record_stop(db_path, run_id)
+        raise
     store = Store(db_path)
     try:
         row = store.run(run_id)
-        status = "crawled" if proc.returncode == 0 else "failed"
+        status = "crawled" if returncode == 0 else "failed"
         store.finish_run(run_id, status)
-        if proc.returncode != 0:
-            raise CrawlError(f"the crawl process failed (exit {proc.returncode}); pages stored so far are kept")
+        if returncode != 0:
+            raise CrawlError(f"the crawl process failed (exit {returncode}); pages stored so far are kept")
         return CrawlReport(run_id, status, row["pages_fetched"] or 0, row["new"] or 0, row["changed"] or 0,
                            row["unchanged"] or 0, row["errors"] or 0, round(time.monotonic() - started, 2))
+    finally:
+        store.close()
+
+
+def _record_stop(db_path: str, run_id: int) -> None:
+    store = Store(db_path)
+    try:
+        store.finish_run(run_id, "stopped")
     finally:
         store.close()
 
@@ -132,9 +179,9 @@ def run_worker(redis_url: str, crawl: str = "default", timeout: float = 60.0) ->
     """
     client = distributed.connect(redis_url)
     options = replace(distributed.wait_for_options(client, crawl, timeout), redis_url=redis_url)
-    proc = _child(os.devnull, options, None, redis_crawl=crawl, seed=False)
-    if proc.returncode != 0:
-        raise CrawlError(f"the worker's crawl process failed (exit {proc.returncode})")
+    returncode = wait_or_stop(_child(os.devnull, options, None, redis_crawl=crawl, seed=False))
+    if returncode != 0:
+        raise CrawlError(f"the worker's crawl process failed (exit {returncode})")
 
 
 def coordinate_crawl(db_path: str, store: Store, coordinator: distributed.Coordinator,
@@ -147,12 +194,19 @@ def coordinate_crawl(db_path: str, store: Store, coordinator: distributed.Coordi
     """
     coordinator.publish(options)
     try:
-        run_id = store.start_run("crawl", {"seeds": list(options.seeds), "concurrency": options.concurrency,
+        run_id = store.start_run("crawl", {"seeds": [without_userinfo(u) for u in options.seeds],
+                                           "concurrency": options.concurrency,
                                            "redis": distributed.safe_redis_url(options.redis_url),
                                            "crawl": coordinator.crawl})
         started = time.monotonic()
-        child = _child(db_path, options, None, redis_crawl=coordinator.crawl, wait=False)
-        coordinator.collect(store, run_id, lambda: child.poll() is None)
+        child = _child(db_path, options, None, redis_crawl=coordinator.crawl)
+        try:
+            with stop_on_signals():
+                coordinator.collect(store, run_id, lambda: child.poll() is None)
+        except Stopped:
+            stop_child(child)
+            store.finish_run(run_id, "stopped")
+            raise
     finally:
         coordinator.clear()
     states = coordinator.states

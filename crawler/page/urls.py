@@ -76,6 +76,17 @@ def is_fetchable(url: str) -> bool:
         return False
 
 
+def without_userinfo(url: str) -> str:
+    """The URL without any ``user:password@`` part, which must never be stored, shown or passed on."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, parts.fragment))
+
+
 def site_of(url: str) -> str:
     """The site a URL belongs to: its host without ``www.``."""
     try:

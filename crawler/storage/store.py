@@ -8,6 +8,7 @@ inside :meth:`Store.transaction`, which turns SQLite's errors (full disk, read-o
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -23,6 +24,20 @@ import sqlite_utils
 from crawler.errors import LockedError, StorageError, UserInputError
 from crawler.storage.records import FetchRecord, StoredSignature, StoredText
 from crawler.storage.schema import MIGRATIONS, SCHEMA_VERSION
+
+_HELD_LOCKS: set[int] = set()   # file descriptors of the run locks this process holds
+
+
+def _release_inherited_locks() -> None:
+    """In a forked child (an extraction worker): close the inherited run-lock descriptors. An flock belongs to
+    the open file, which a fork shares, so a worker outliving a killed parent would otherwise keep the lock."""
+    for fd in _HELD_LOCKS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_release_inherited_locks)
 
 STORY_ORDER = {"spread": "s.size desc, s.sites desc, s.id", "recent": "s.last_published desc, s.id"}
 _CHUNK = 500   # URLs per "in (…)" query, well under SQLite's limit of bound parameters
@@ -43,6 +58,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike = "syndtrace.db", *, create: bool = True):
         self.path = str(path)
+        self._batching = False
         if self.path != ":memory:":
             if not create and not os.path.exists(self.path):
                 raise StorageError(f"no database at {self.path}; run 'syndtrace crawl' or 'syndtrace demo' first")
@@ -81,12 +97,30 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside commit together or not at all."""
+        """All writes inside commit together or not at all (inside a :meth:`batch`, with the batch)."""
+        if self._batching:
+            yield
+            return
         try:
             with self.db.conn:
                 yield
         except sqlite3.OperationalError as exc:
             raise StorageError(f"cannot write to {self.path}: {exc}") from None
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many records' writes in one transaction: ingest and re-extraction store hundreds of pages a second,
+        and a commit per page would cost more than the page. A killed batch is rolled back whole, and
+        written again by the next run (every write is an upsert)."""
+        if self._batching:
+            yield
+            return
+        with self.transaction():
+            self._batching = True
+            try:
+                yield
+            finally:
+                self._batching = False
 
     def close(self) -> None:
         self.db.conn.close()
@@ -110,17 +144,30 @@ class Store:
             holder = fh.read().strip()
             fh.close()
             raise LockedError(f"another syndtrace run is using {self.path} ({holder or 'pid unknown'}); try later") from None
+        _HELD_LOCKS.add(fh.fileno())
         try:
+            fh.seek(0)
+            self._mark_killed_runs(fh.read().strip())
             fh.seek(0)
             fh.truncate()
             fh.write(f"pid {os.getpid()} since {utc_now()}")
             fh.flush()
             yield
         finally:
+            _HELD_LOCKS.discard(fh.fileno())
             fh.seek(0)
             fh.truncate()
             fcntl.flock(fh, fcntl.LOCK_UN)
             fh.close()
+
+    def _mark_killed_runs(self, last_holder: str) -> None:
+        """A lock file still naming a holder was not released: that run was killed (a clean end empties the
+        file). Its runs, and any other still 'running' now that nobody holds the lock, are marked 'killed'."""
+        pid = last_holder.split()[1] if last_holder.startswith("pid ") and len(last_holder.split()) > 1 else ""
+        if not pid.isdigit() or _alive(int(pid)):
+            return
+        with self.transaction():
+            self.db.execute("update runs set status = 'killed', ended = ? where status = 'running'", [utc_now()])
 
     # -- watch list -----------------------------------------------------------------------------
     def add_site(self, url: str, feed: str | None = None, max_pages: int | None = None,
@@ -510,6 +557,16 @@ class Store:
                 row[key] = json.loads(row[key]) if row.get(key) else ([] if key != "evidence" else {})
             rows.append(row)
         return rows
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # alive, another user's
+        return True
+    return pid != os.getpid()
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
