@@ -9,7 +9,7 @@ import pytest
 
 from crawler import capture
 from crawler.capture import (
-    Extractor,
+    ExtractionPool,
     extract_capture,
     is_html,
     needs_extraction,
@@ -17,7 +17,6 @@ from crawler.capture import (
     reextract_all,
     store_capture,
 )
-from crawler.options import CrawlOptions
 from crawler.storage.records import FetchRecord
 from tests.test_faults import article_html
 
@@ -109,14 +108,14 @@ def test_reextract_all_reads_every_stored_page_again(store):
     seen = []
     assert reextract_all(store, progress=lambda stage, done, total: seen.append((stage, done, total)), workers=1) == 1
     assert store.article("http://alpha.example/news/budget.html")["title"] == "Council approves the transit budget"
-    assert seen == [("extract", 1, 1)]
+    assert seen == [("extract", 2, 2)]
 
 
 def test_one_extract_worker_extracts_in_process():
-    extractor = Extractor(CrawlOptions(extract_workers=1))
+    extractor = ExtractionPool(1)
     try:
-        assert extractor.pool is None
-        row = asyncio.run(extractor(PAGE, "http://alpha.example/news/budget.html", {}))
+        assert extractor.executor is None
+        row = asyncio.run(extractor.extract(PAGE, "http://alpha.example/news/budget.html", {}))
     finally:
         extractor.close()
     assert row["site"] == "alpha.example" and row["page_type"] == "article"
