@@ -6,9 +6,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import sqlite3
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -107,3 +110,45 @@ def test_an_endless_header_line_is_refused_in_bounded_memory(tmp_path):
     run = ingest_measured(str(tmp_path / "line.db"), warc)
     assert "nothing could be read" in run["error"] and "header line" in run["error"], run
     assert run["peak_mb"] < 200, run
+
+
+# -- item 11: a database of another program is refused before anything is written ---------------------------
+
+def sqlite_file(path, *statements) -> str:
+    conn = sqlite3.connect(path)
+    for statement in statements:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+    return str(path)
+
+
+def fingerprint(path: str) -> tuple:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return (conn.execute("select type, name, sql from sqlite_master order by name").fetchall(),
+                conn.execute("pragma journal_mode").fetchone()[0])
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("command", [["status"], ["stories"], ["ingest", "__warc__"], ["rebuild"]])
+@pytest.mark.parametrize("statements,message", [
+    (["create table notes (id integer primary key, body text)", "insert into notes (body) values ('mine')"],
+     "not a syndtrace database"),
+    (["create table articles (id integer primary key, headline text, body text)"], "not a syndtrace database"),
+    (["create table meta (key text primary key, value text)", "insert into meta values ('schema_version', 'three')"],
+     "not a number"),
+])
+def test_a_foreign_database_is_refused_in_one_line_and_left_as_it_was(tmp_path, command, statements, message):
+    db = sqlite_file(tmp_path / "theirs.db", *statements)
+    before = fingerprint(db)
+    warc = tmp_path / "one.warc.gz"
+    write_warc(warc, STORIES[:1])
+    args = [str(warc) if a == "__warc__" else a for a in command]
+    result = CliRunner().invoke(app, [*args, "--db", db])
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.output, result.output
+    assert fingerprint(db) == before
+    assert not os.path.exists(db + ".lock") and not os.path.exists(db + "-wal")

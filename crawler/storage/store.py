@@ -23,7 +23,7 @@ import sqlite_utils
 
 from crawler.errors import LockedError, StorageError, UserInputError
 from crawler.storage.records import FetchRecord, StoredSignature, StoredText
-from crawler.storage.schema import MIGRATIONS, SCHEMA_VERSION
+from crawler.storage.schema import MIGRATIONS, SCHEMA_VERSION, foreign_tables
 
 _HELD_LOCKS: set[int] = set()   # file descriptors of the run locks this process holds
 
@@ -68,6 +68,7 @@ class Store:
         try:
             conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
+            self._refuse_foreign(conn)
             if self.path != ":memory:":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -78,11 +79,37 @@ class Store:
             raise StorageError(f"cannot use database {self.path}: {exc}") from None
 
     # -- schema ---------------------------------------------------------------------------------
+    def _refuse_foreign(self, conn: sqlite3.Connection) -> None:
+        """Before anything is written (not even the journal mode): a file of another program, or with a schema
+        version that is not one, is refused. An empty file, and syndtrace's own tables without a version (a
+        first migration that was cut short), are taken."""
+        names = [name for (name,) in conn.execute(
+            "select name from sqlite_master where type in ('table', 'view') and name not like 'sqlite_%'")]
+        if "meta" in names:
+            row = conn.execute("select value from meta where key = 'schema_version'").fetchone()
+            if row is not None:
+                self._version(row[0])
+                return
+        problem = foreign_tables({name: {c[1] for c in conn.execute(f"pragma table_info([{name}])")} for name in names})
+        if problem:
+            conn.close()
+            raise StorageError(f"{self.path} is not a syndtrace database ({problem}); nothing was changed")
+
+    def _version(self, value) -> int:
+        try:
+            version = int(value)
+        except (TypeError, ValueError):
+            version = -1
+        if version < 0:
+            raise StorageError(f"{self.path} has schema version {str(value)[:40]!r}, not a number; "
+                               "it is not a database this syndtrace can use")
+        return version
+
     def schema_version(self) -> int:
         if not self.db["meta"].exists():
             return 0
         row = self.db.execute("select value from meta where key = 'schema_version'").fetchone()
-        return int(row[0]) if row else 0
+        return self._version(row[0]) if row else 0
 
     def _migrate(self) -> None:
         current = self.schema_version()
