@@ -122,6 +122,7 @@ def crawl(
     per_site: Annotated[int, typer.Option(help=help_of(CrawlOptions, "per_site"), min=1)] = CRAWL.per_site,
     max_pages: Annotated[int, typer.Option(help=help_of(CrawlOptions, "max_pages"), min=0)] = CRAWL.max_pages,
     offsite: Annotated[bool, typer.Option(help=help_of(CrawlOptions, "offsite"))] = CRAWL.offsite,
+    private_targets: Annotated[bool, typer.Option(help=help_of(CrawlOptions, "private_targets"))] = CRAWL.private_targets,
     redis: Annotated[str | None, typer.Option(help="redis://HOST:PORT/DB: coordinate a distributed crawl; "
                                                       "start more workers with 'syndtrace worker'.")] = None,
     crawl_name: Annotated[str, typer.Option(help="Name of the distributed crawl in Redis.")] = "default",
@@ -147,7 +148,7 @@ def crawl(
     if proxy and not is_fetchable(proxy):
         raise UserInputError(f"--proxy must be an http:// URL, got {proxy!r}")
     options = CrawlOptions(seeds=tuple(seeds), proxy=proxy, delay=delay, concurrency=concurrency,
-                           per_site=per_site, max_pages=max_pages, offsite=offsite,
+                           per_site=per_site, max_pages=max_pages, offsite=offsite, private_targets=private_targets,
                            log_level="INFO" if verbose else ("ERROR" if quiet else "WARNING"))
     if sites_file or not seeds:
         options = jobs.watch_list_options(str(db), str(sites_file) if sites_file else None, options)

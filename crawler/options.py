@@ -41,6 +41,8 @@ class CrawlOptions:
     max_bytes: int = setting(10 * 1024 * 1024, "Largest response accepted, after decompression.")
     autothrottle: bool = setting(True, "Adapt the delay to each site's response times.")
     offsite: bool = setting(False, "Also follow links to sites not in the seeds.")
+    private_targets: bool = setting(False, "Also fetch private, loopback and link-local addresses that pages or "
+                                           "redirects name (for local testing; the seeds' hosts always are).")
     log_level: str = setting("WARNING", "Scrapy log level.")
     max_crawl_delay: float = setting(60.0, "Sites whose robots.txt asks for a longer Crawl-delay (seconds) are skipped "
                                            "with a warning: at that pace a crawl would not end.")

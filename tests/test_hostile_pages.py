@@ -17,6 +17,7 @@ from cli.jobs import crawl_and_trace
 from crawler.localserver import LocalWeb
 from crawler.options import CrawlOptions
 from crawler.page.decode import clean_text, decode_html
+from crawler.targets import TargetGuard
 from tests.conftest import query
 from tests.test_crawl import article, write
 
@@ -233,3 +234,53 @@ def test_endless_delay_is_refused(hostile, value, tmp_path):
     assert result.returncode in (1, 2), result.stderr   # refused: a bad value (1) or a usage error (2)
     assert "Traceback" not in result.stderr and "delay" in result.stderr, result.stderr
     assert hostile.hits == [] and not db.exists()
+
+
+# -- item 12: no private, loopback or link-local target that a page names ------------------------------------
+
+PRIVATE_HOSTS = ["169.254.169.254", "0x7f000001", "2130706433", "10.0.0.7", "localhost", "::1"]
+
+
+@pytest.fixture
+def private_web(tmp_path):
+    root = str(tmp_path / "sites")
+    links = "".join(f'<a href="http://{h if ":" not in h else f"[{h}]"}/latest/meta-data/">x</a>'
+                    for h in PRIVATE_HOSTS)
+    links += '<a href="/go">go</a><a href="/moved">moved</a><a href="/2021/03/story.html">story</a>'
+    write(root, "news.example", "/", f"<html><body>{links}</body></html>")
+    write(root, "news.example", "/robots.txt", "User-agent: *\nAllow: /\n")
+    write(root, "news.example", "/2021/03/story.html", article("A story with links"))
+    for host in [*PRIVATE_HOSTS, "elsewhere.example"]:
+        write(root, host, "/latest/meta-data/", "<html><body><p>secret-instance-credentials</p></body></html>")
+        write(root, host, "/robots.txt", "User-agent: *\nAllow: /\n")
+    redirects = {("news.example", "/go"): "http://169.254.169.254/latest/meta-data/",
+                 ("news.example", "/moved"): "http://elsewhere.example/latest/meta-data/"}
+    with LocalWeb(root, redirects=redirects) as server:
+        yield server
+
+
+def test_private_targets_named_by_pages_and_redirects_are_refused(private_web, tmp_path):
+    db = str(tmp_path / "private.db")
+    crawl_and_trace(db, crawl_options(private_web, ["http://news.example/"], offsite=True))
+    reached = {host for host, _path, _agent in private_web.requests}
+    assert reached == {"news.example", "elsewhere.example"}, reached
+    bodies = query(db, "select url from fetches where body like '%secret%' or length(body) > 0 and url like '%meta%'")
+    assert [r["url"] for r in bodies] == ["http://elsewhere.example/latest/meta-data"]
+    refused = query(db, "select url, error from fetches where error like 'refused%'")
+    assert len(refused) >= len(PRIVATE_HOSTS), [dict(r) for r in refused]
+
+
+def test_refused_redirects_make_no_alias_and_seeds_may_be_private(private_web, tmp_path):
+    db = str(tmp_path / "alias.db")
+    crawl_and_trace(db, crawl_options(private_web, ["http://news.example/", "http://10.0.0.7/latest/meta-data/"]))
+    assert query(db, "select source_url, target_url from aliases") == []
+    assert ("10.0.0.7", "/latest/meta-data/") in {(h, p) for h, p, _ in private_web.requests}   # a seed: asked for
+    assert ("169.254.169.254", "/latest/meta-data/") not in {(h, p) for h, p, _ in private_web.requests}
+
+
+def test_names_that_resolve_to_private_addresses_are_refused():
+    guard = TargetGuard(CrawlOptions(seeds=("http://127.0.0.1:8080/",), proxy="http://10.1.1.1:3128"))
+    assert guard.refusal("rebind.example", "127.0.0.1") and guard.refusal("metadata.example", "169.254.169.254")
+    assert guard.refusal("news.example", "93.184.216.34") is None
+    assert guard.refusal("127.0.0.1") is None and guard.refusal("10.1.1.1", "10.1.1.1") is None   # seed, proxy
+    assert TargetGuard(CrawlOptions(private_targets=True)).refusal("10.0.0.7") is None

@@ -51,6 +51,7 @@ def canonicalize_url(url: str, base: str | None = None) -> str:
         except UnicodeError:
             pass
         port = parts.port
+        host = f"[{host}]" if ":" in host else host   # an IPv6 address keeps its brackets
         netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
         path = parts.path or "/"
         path = re.sub(r"/{2,}", "/", path)

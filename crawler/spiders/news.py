@@ -44,12 +44,15 @@ class NewsSpider(scrapy.Spider):
         self.too_slow: set[str] = set()            # hosts whose Crawl-delay is above max_crawl_delay: skipped
         self.listings = ListingFrontier()
 
+    def reaches(self, url: str) -> bool:
+        """Would this crawl go to ``url`` at all: an http(s) URL of a site it crawls, not one it gave up on."""
+        return is_fetchable(url) and urlsplit(url).hostname not in self.too_slow and \
+            (self.options.offsite or site_of(url) in self.sites)
+
     def _allowed(self, url: str) -> bool:
-        if not is_fetchable(url) or urlsplit(url).hostname in self.too_slow:
+        if not self.reaches(url):
             return False
         site = site_of(url)
-        if not (self.options.offsite or site in self.sites):
-            return False
         limit = self.page_limits.get(site)
         if not limit:
             return True
