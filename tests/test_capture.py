@@ -18,7 +18,10 @@ from crawler.capture import (
     store_capture,
 )
 from crawler.storage.records import FetchRecord
+from crawler.storage.store import Store
+from crawler.warc import ingest_files
 from tests.test_faults import article_html
+from tests.test_hostile_files import write_warc
 
 PAGE = article_html("Council approves the transit budget").replace(
     "<head>", '<head><meta property="og:site_name" content="Alpha Courier">').encode()
@@ -119,3 +122,23 @@ def test_one_extract_worker_extracts_in_process():
     finally:
         extractor.close()
     assert row["site"] == "alpha.example" and row["page_type"] == "article"
+
+
+def test_extraction_in_the_pool_stores_what_serial_extraction_stores(tmp_path):
+    """Issue 14.1: ingest with workers gives the rows one process gives (outlet names included: the last
+    page of a site read names it, so the order of writes matters)."""
+    pages = [(f"http://{site}.example/news/story-{i}.html", "text/html; charset=utf-8",
+              PAGE.replace(b"Alpha Courier", f"{site.title()} {i % 3}".encode())
+              .replace(b"Council approves", f"Story {i}: council approves".encode()))
+             for i in range(24) for site in ("alpha", "beta")]
+    warc = tmp_path / "pages.warc.gz"
+    write_warc(warc, pages)
+    tables = []
+    for workers in (1, 2):
+        store = Store(str(tmp_path / f"w{workers}.db"))
+        report = ingest_files(store, [str(warc)], workers=workers)
+        assert report.stored == len(pages)
+        tables.append(([{k: v for k, v in a.items() if k != "extracted_at"} for a in store.articles(None)],
+                       store.outlets()))
+        store.close()
+    assert tables[0] == tables[1] and len(tables[0][0]) == len(pages)

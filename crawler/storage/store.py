@@ -293,18 +293,25 @@ class Store:
         with self.transaction():
             self.db["aliases"].upsert({"source_url": source, "target_url": target, "status": status}, pk="source_url")
 
-    def iter_fetches(self, urls: Iterable[str] | None = None) -> Iterator[dict]:
-        """Stored successful captures with their decompressed bodies."""
+    def iter_fetches(self, urls: Iterable[str] | None = None, page: int = 200) -> Iterator[dict]:
+        """Stored successful captures with their decompressed bodies. All of them are read ``page`` rows at a
+        time in URL order, with no cursor left open between pages: a caller may write meanwhile (re-extraction
+        commits as it goes; SQLite refuses a commit on a table an open cursor reads)."""
         sql = "select url, final_url, status, headers, fetched_at, body, content_hash from fetches where status between 200 and 299"
-        rows: Iterable
-        if urls is None:
-            rows = self.db.execute(sql)
-        else:
-            rows = (r for u in urls for r in self.db.execute(sql + " and url = ?", [u]))
-        for url, final_url, status, headers, fetched_at, body, content_hash in rows:
+        for url, final_url, status, headers, fetched_at, body, content_hash in self._fetch_rows(sql, urls, page):
             yield {"url": url, "final_url": final_url, "status": status, "headers": json.loads(headers or "{}"),
                    "fetched_at": fetched_at, "body": zlib.decompress(body) if body else b"",
                    "content_hash": content_hash}
+
+    def _fetch_rows(self, sql: str, urls: Iterable[str] | None, page: int) -> Iterator[tuple]:
+        if urls is not None:
+            for url in urls:
+                yield from self.db.execute(sql + " and url = ?", [url]).fetchall()
+            return
+        last = ""
+        while rows := self.db.execute(sql + " and url > ? order by url limit ?", [last, page]).fetchall():
+            yield from rows
+            last = rows[-1][0]
 
     def cached_page(self, url: str) -> tuple[bytes, dict] | None:
         """Body and headers of a stored capture, to stand in for the page when the server says 304."""
