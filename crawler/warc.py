@@ -235,7 +235,8 @@ def write_story_warc(store: Store, urls: list[str], out_path: str) -> int:
                                                                               "content-encoding")]
             http = StatusAndHeaders(f"{rec['status']} OK", headers, protocol="HTTP/1.1")
             record = writer.create_warc_record(
-                rec["final_url"] or rec["url"], "response", payload=io.BytesIO(rec["body"]), http_headers=http,
+                without_userinfo(rec["final_url"] or rec["url"]), "response", payload=io.BytesIO(rec["body"]),
+                http_headers=http,
                 warc_headers_dict={"WARC-Date": _warc_date(rec["fetched_at"])})
             writer.write_record(record)
             written += 1

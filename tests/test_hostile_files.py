@@ -17,7 +17,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from cli.app import app
-from crawler.warc import ingest_files
+from crawler.warc import ingest_files, write_story_warc
 from tests.conftest import query
 from tests.test_faults import article_html
 
@@ -71,7 +71,7 @@ def test_a_content_length_past_the_end_is_reported(tmp_path, db_path, caplog):
 INGEST_IN_CHILD = """
 import json, re, sys
 from crawler.storage.store import Store
-from crawler.warc import ingest_files
+from crawler.warc import ingest_files, write_story_warc
 from crawler.errors import UserInputError
 try:
     report = ingest_files(Store(sys.argv[1]), sys.argv[2:])
@@ -152,3 +152,20 @@ def test_a_foreign_database_is_refused_in_one_line_and_left_as_it_was(tmp_path, 
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.output, result.output
     assert fingerprint(db) == before
     assert not os.path.exists(db + ".lock") and not os.path.exists(db + "-wal")
+
+
+# -- Low: credentials and local paths are never stored or passed on ---------------------------------------
+
+def test_credentials_and_local_paths_are_not_stored_or_exported(tmp_path, store):
+    secret = "http://reader:hunter2@arch.example/news/story-0.html"
+    warc = tmp_path / "private" / "mine.warc.gz"
+    warc.parent.mkdir()
+    write_warc(warc, [(secret, "text/html; charset=utf-8", STORIES[0][2])])
+    report = ingest_files(store, [str(warc)])
+    assert report.stored == 1
+    stored = query(store.path, "select url, requested_url, final_url from fetches")[0]
+    assert "hunter2" not in "".join(stored) and "reader" not in "".join(stored)
+    assert json.loads(query(store.path, "select options from runs")[0][0]) == {"files": ["mine.warc.gz"]}
+    out = tmp_path / "evidence.warc.gz"
+    assert write_story_warc(store, [stored[0]], str(out)) == 1
+    assert b"hunter2" not in gzip.decompress(out.read_bytes())

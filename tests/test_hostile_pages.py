@@ -14,8 +14,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from cli.jobs import crawl_and_trace
+from crawler import run
+from crawler.errors import UserInputError
 from crawler.localserver import LocalWeb
-from crawler.options import CrawlOptions
+from crawler.options import OPTIONS_ENV, CrawlOptions
 from crawler.page.decode import clean_text, decode_html
 from crawler.targets import TargetGuard
 from tests.conftest import query
@@ -143,7 +145,9 @@ def plain_site(host: str, robots: str = "User-agent: *\nAllow: /\n", stories: in
 CRAWL_IN_CHILD = """
 import json, resource, sys, time
 from cli.jobs import crawl_and_trace
-from crawler.options import CrawlOptions
+from crawler import run
+from crawler.errors import UserInputError
+from crawler.options import OPTIONS_ENV, CrawlOptions
 options = CrawlOptions.from_json(sys.argv[2])
 started = time.monotonic()
 report, grouping = crawl_and_trace(sys.argv[1], options)
@@ -284,3 +288,22 @@ def test_names_that_resolve_to_private_addresses_are_refused():
     assert guard.refusal("news.example", "93.184.216.34") is None
     assert guard.refusal("127.0.0.1") is None and guard.refusal("10.1.1.1", "10.1.1.1") is None   # seed, proxy
     assert TargetGuard(CrawlOptions(private_targets=True)).refusal("10.0.0.7") is None
+
+
+@pytest.mark.parametrize("seed", ["http://exa mple.example/", "http://a.example:99999/", "http://a.example:0/",
+                                  "http://[::1/", "http://-a.example/", "http://a..example/"])
+def test_impossible_hosts_and_ports_are_refused_before_anything_is_written(seed, tmp_path):
+    db = tmp_path / "bad.db"
+    with pytest.raises(UserInputError, match="cannot crawl"):
+        crawl_and_trace(str(db), CrawlOptions(seeds=(seed,)))
+    assert not db.exists()
+
+
+def test_crawl_options_reach_the_crawl_process_outside_its_command_line(tmp_path, monkeypatch):
+    started = []
+    monkeypatch.setattr(run.subprocess, "Popen", lambda cmd, env, stdin: started.append((cmd, env)))
+    run._child(str(tmp_path / "x.db"), CrawlOptions(seeds=("http://u:hunter2@a.example/",),
+                                                    proxy="http://p:secret@127.0.0.1:3128"), None)
+    (cmd, env), = started
+    assert "hunter2" not in " ".join(cmd) and "secret" not in " ".join(cmd)
+    assert json.loads(env[OPTIONS_ENV])["seeds"] == ["http://u:hunter2@a.example/"]   # the child needs them
