@@ -11,17 +11,21 @@ import math
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from crawler import distributed
-from crawler.errors import CrawlError, Stopped, UserInputError
+from crawler.errors import CrawlError, NothingFetchedError, Stopped, UserInputError
 from crawler.lifecycle import child_env, stop_on_signals
 from crawler.options import OPTIONS_ENV, CrawlOptions
-from crawler.page.urls import without_userinfo
+from crawler.page.urls import url_key, without_userinfo
+from crawler.progress import FAILED, FETCHED, in_words, outcome_of, read_events
 from crawler.storage.store import Store
 
 STOP_GRACE = 10.0   # seconds a stopped crawl process has to close its spider before it is killed
@@ -38,6 +42,9 @@ class CrawlReport:
     errors: int
     seconds: float
     by_worker: dict[str, int] = field(default_factory=dict)   # pages fetched by each process of a distributed crawl
+    outcomes: dict[str, int] = field(default_factory=dict)    # captures by outcome (crawler.progress.WORDS)
+    failed_seeds: list[tuple[str, str]] = field(default_factory=list)   # start URLs that failed, and why
+    sites: int = 0                                            # sites that answered or failed
 
 
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
@@ -84,10 +91,10 @@ def bad_target(url: str) -> str | None:
 
 
 def _child(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl: str | None = None,
-           seed: bool = True) -> subprocess.Popen:
+           seed: bool = True, progress_fd: int | None = None, stderr=None) -> subprocess.Popen:
     """Start the crawl process. It dies with this one (``crawler.lifecycle``), and its options (proxy and seed
     credentials included) and any Redis URL reach it through the environment, never a command line, which
-    any local user can read."""
+    any local user can read; its progress comes back on ``progress_fd`` (``crawler.progress``)."""
     env = child_env(os.environ.copy())
     if options.proxy:
         env["http_proxy"] = env["HTTP_PROXY"] = options.proxy
@@ -103,7 +110,11 @@ def _child(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl:
         cmd += ["--run-id", str(run_id)]
     if redis_crawl:
         cmd += ["--redis-crawl", redis_crawl] + ([] if seed else ["--worker"])
-    return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
+    extra: dict = {"stderr": stderr}
+    if progress_fd is not None:
+        cmd += ["--progress-fd", str(progress_fd)]
+        extra["pass_fds"] = (progress_fd,)
+    return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, **extra)
 
 
 def wait_or_stop(child: subprocess.Popen) -> int:
@@ -133,31 +144,96 @@ def stop_child(child: subprocess.Popen, grace: float = STOP_GRACE) -> None:
         child.wait()
 
 
-def run_crawl(db_path: str, options: CrawlOptions, kind: str = "crawl") -> CrawlReport:
-    """Crawl the seeds into the database at ``db_path``; returns the run's figures."""
+def check_proxy(proxy: str, timeout: float = 5.0) -> None:
+    """A proxy nothing listens on is refused at once, before a crawl starts.
+
+    Raises:
+        NothingFetchedError: no TCP connection to the proxy's host and port.
+    """
+    try:
+        parts = urlsplit(proxy)
+        address = (parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+    except ValueError:
+        raise UserInputError(f"--proxy is not a valid URL: {without_userinfo(proxy)!r}") from None
+    try:
+        socket.create_connection(address, timeout=timeout).close()
+    except OSError as exc:
+        raise NothingFetchedError(f"cannot reach the proxy {without_userinfo(proxy)} "
+                                  f"({exc.strerror or exc}); nothing was crawled") from None
+
+
+def run_crawl(db_path: str, options: CrawlOptions, kind: str = "crawl",
+              on_event: Callable[[dict], None] | None = None) -> CrawlReport:
+    """Crawl the seeds into the database at ``db_path``; returns the run's figures. ``on_event`` receives the
+    crawl process's progress events (``crawler.progress``) as they come.
+
+    Raises:
+        NothingFetchedError: the proxy cannot be reached, or not one page answered.
+        CrawlError: the crawl process failed (its last error line in the message).
+    """
     if not options.seeds:
         raise UserInputError("nothing to crawl: give URLs, --seeds-file, or add sites to the watch list")
     check_crawl_options(options)
+    if options.proxy:
+        check_proxy(options.proxy)
     store = Store(db_path)
     run_id = store.start_run(kind, {"seeds": [without_userinfo(u) for u in options.seeds], "delay": options.delay,
                                     "concurrency": options.concurrency, "max_pages": options.max_pages})
     store.close()
     started = time.monotonic()
-    child = _child(db_path, options, run_id)
-    try:
-        returncode = wait_or_stop(child)
-    except Stopped:
-        _record_stop(db_path, run_id)
-        raise
+    final: dict = {}
+
+    def take(event: dict) -> None:
+        if event.get("kind") == "final":
+            final.update(event)
+        if on_event is not None:
+            on_event(event)
+
+    read_fd, write_fd = os.pipe()
+    reader = read_events(read_fd, take)
+    verbose = options.log_level in ("INFO", "DEBUG")
+    with tempfile.TemporaryFile() as child_errors:
+        try:
+            child = _child(db_path, options, run_id, progress_fd=write_fd, stderr=None if verbose else child_errors)
+        finally:
+            os.close(write_fd)
+        try:
+            returncode = wait_or_stop(child)
+        except Stopped:
+            reader.join(timeout=10)
+            _record_stop(db_path, run_id)
+            raise
+        reader.join(timeout=10)
+        child_errors.seek(0)
+        last_error = next((line for line in reversed(child_errors.read().decode("utf-8", "replace").splitlines())
+                           if line.strip()), "")
+    return _judge_crawl(db_path, run_id, options, returncode, final, last_error, time.monotonic() - started)
+
+
+def _judge_crawl(db_path: str, run_id: int, options: CrawlOptions, returncode: int, final: dict, last_error: str,
+                 seconds: float) -> CrawlReport:
+    """The run's figures, or the one-line reason it failed (the run is then marked 'failed')."""
     store = Store(db_path)
     try:
         row = store.run(run_id)
-        status = "crawled" if returncode == 0 else "failed"
-        store.finish_run(run_id, status)
+        outcomes = final.get("outcomes", {})
+        seeds = {url_key(u): u for u in options.seeds}
+        failed_seeds = [(seeds[f["url"]], outcome_of(f["status"], f["error"])) for f in store.failures(run_id)
+                        if f["url"] in seeds]
         if returncode != 0:
-            raise CrawlError(f"the crawl process failed (exit {returncode}); pages stored so far are kept")
-        return CrawlReport(run_id, status, row["pages_fetched"] or 0, row["new"] or 0, row["changed"] or 0,
-                           row["unchanged"] or 0, row["errors"] or 0, round(time.monotonic() - started, 2))
+            store.finish_run(run_id, "failed")
+            why = f": {last_error[-300:]}" if last_error else ""
+            raise CrawlError(f"the crawl process failed (exit {returncode}){why}; pages stored so far are kept "
+                             "(-v shows its log)")
+        if final and not any(outcomes.get(k) for k in FETCHED):
+            store.finish_run(run_id, "failed")
+            raise NothingFetchedError("nothing could be fetched: " + (in_words(outcomes, (*FAILED, "robots")) or
+                                                                      "no page answered") +
+                                      "; 'syndtrace status --errors' lists the URLs")
+        store.finish_run(run_id, "crawled")
+        return CrawlReport(run_id, "crawled", row["pages_fetched"] or 0, row["new"] or 0, row["changed"] or 0,
+                           row["unchanged"] or 0, row["errors"] or 0, round(seconds, 2), outcomes=outcomes,
+                           failed_seeds=failed_seeds, sites=final.get("site_count", 0))
     finally:
         store.close()
 

@@ -150,7 +150,8 @@ from crawler.errors import UserInputError
 from crawler.options import OPTIONS_ENV, CrawlOptions
 options = CrawlOptions.from_json(sys.argv[2])
 started = time.monotonic()
-report, grouping = crawl_and_trace(sys.argv[1], options)
+report, grouping = crawl_and_trace(sys.argv[1], options,   # the crawl's log lines on stderr, as the CLI shows them
+                                   on_event=lambda e: e.get('kind') == 'log' and print(e['message'], file=sys.stderr))
 print(json.dumps({"seconds": time.monotonic() - started, "status": report.status,
                   "child_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
@@ -301,7 +302,7 @@ def test_impossible_hosts_and_ports_are_refused_before_anything_is_written(seed,
 
 def test_crawl_options_reach_the_crawl_process_outside_its_command_line(tmp_path, monkeypatch):
     started = []
-    monkeypatch.setattr(run.subprocess, "Popen", lambda cmd, env, stdin: started.append((cmd, env)))
+    monkeypatch.setattr(run.subprocess, "Popen", lambda cmd, env, stdin, **_: started.append((cmd, env)))
     run._child(str(tmp_path / "x.db"), CrawlOptions(seeds=("http://u:hunter2@a.example/",),
                                                     proxy="http://p:secret@127.0.0.1:3128"), None)
     (cmd, env), = started

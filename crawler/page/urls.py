@@ -78,14 +78,14 @@ def is_fetchable(url: str) -> bool:
 
 
 def without_userinfo(url: str) -> str:
-    """The URL without any ``user:password@`` part, which must never be stored, shown or passed on."""
+    """The URL without any ``user:password@`` part, which must never be stored, shown, logged or passed on."""
     try:
         parts = urlsplit(url)
     except ValueError:
+        return re.sub(r"//[^/@]*@", "//", url)
+    if parts.username is None and parts.password is None:
         return url
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, parts.fragment))
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 def site_of(url: str) -> str:

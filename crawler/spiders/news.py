@@ -15,6 +15,7 @@ from crawler.items import PageItem
 from crawler.listings import ListingFrontier, listing_entries
 from crawler.options import CrawlOptions
 from crawler.page.urls import canonicalize_url, fast_links, is_fetchable, site_of, url_key
+from crawler.progress import FOR_USER
 from crawler.robots import robots_crawl_delay, robots_sitemaps
 
 FEEDISH = (".xml", ".rss", ".atom", "/feed", "/rss", "/feed/", "/rss/", "/atom.xml", ".xml.gz")
@@ -97,7 +98,8 @@ class NewsSpider(scrapy.Spider):
         if delay is not None and not (math.isfinite(delay) and delay <= self.options.max_crawl_delay):
             self.too_slow.add(parts.hostname)
             self.logger.warning("skipped %s: its robots.txt asks for a Crawl-delay of %s s, more than %s s; "
-                                "a crawl at that pace would not end", base, delay, self.options.max_crawl_delay)
+                                "a crawl at that pace would not end", base, delay, self.options.max_crawl_delay,
+                                extra=FOR_USER)
             return
         if delay and delay > self.options.delay:
             self.crawl_delays[parts.hostname] = delay

@@ -7,7 +7,7 @@ import functools
 
 import sqlite_utils
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
@@ -26,9 +26,15 @@ VIEWS = {
         where m.is_origin = 0""",
     "story_view": """
         select s.id, s.title, s.origin_url, o.site as origin_site, s.size - 1 as copies, s.sites,
-               s.first_published, s.last_published, s.uncredited
+               s.first_published, s.last_published,
+               (select count(*) from members m join audits au on au.url = m.url
+                where m.story_id = s.id and au.verdict = 'uncredited') as uncredited,
+               (select count(*) from members m join audits au on au.url = m.url
+                where m.story_id = s.id and au.verdict = 'misattributed') as misattributed
         from stories s left join articles o on o.url = s.origin_url""",
 }
+FAILED = "(status >= 400 or status = 0)"   # what counts as a failed fetch in fetches and status_history
+GONE = (404, 410)                           # statuses that say a page is no longer there
 
 
 def create_views(db: sqlite_utils.Database) -> None:
@@ -114,7 +120,19 @@ def _schema_v3(db: sqlite_utils.Database) -> None:
         db["signatures"].add_column("paragraph_keys", bytes)
 
 
-MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3}
+def _schema_v4(db: sqlite_utils.Database) -> None:
+    """Each page's fetch status history: every failure, and the recovery after one. A copy that now answers
+    404 or 410 is known as gone since a run while its old capture stays as evidence; failed URLs can be
+    listed by run. The story view counts uncredited and misattributed copies apart."""
+    db["status_history"].create({"url": str, "run_id": int, "status": int, "error": str, "seen_at": str},
+                                pk=("url", "run_id"), if_not_exists=True)
+    db["status_history"].create_index(["run_id"], if_not_exists=True)
+    db.execute(f"insert or ignore into status_history (url, run_id, status, error, seen_at) "
+               f"select url, coalesce(run_id, 0), status, error, fetched_at from fetches where {FAILED}")
+    create_views(db)
+
+
+MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4}
 
 
 @functools.cache
