@@ -121,18 +121,21 @@ class Store:
                 f"{self.path} has schema version {current}, newer than this syndtrace ({SCHEMA_VERSION}); upgrade syndtrace"
             )
         for version in range(current + 1, SCHEMA_VERSION + 1):
-            with self.db.conn:
+            with self.db.atomic():
                 MIGRATIONS[version](self.db)
                 self.db["meta"].upsert({"key": "schema_version", "value": str(version)}, pk="key")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside commit together or not at all (inside a :meth:`batch`, with the batch)."""
+        """All writes inside commit together or not at all (inside a :meth:`batch`, with the batch).
+
+        The transaction is opened explicitly (sqlite-utils' ``atomic``): sqlite-utils commits at once any write
+        that opens a transaction by itself, so ``with connection:`` alone held nothing together."""
         if self._batching:
             yield
             return
         try:
-            with self.db.conn:
+            with self.db.atomic():
                 yield
         except sqlite3.OperationalError as exc:
             raise StorageError(f"cannot write to {self.path}: {exc}") from None
