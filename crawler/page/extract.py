@@ -21,12 +21,20 @@ import trafilatura
 
 from crawler.options import LIMITS
 from crawler.page.attribution import OutletDirectory, read_attribution
-from crawler.page.byline import find_author
+from crawler.page.byline import find_authors
 from crawler.page.classify import classify_page
 from crawler.page.dates import page_dates
 from crawler.page.decode import decode_html
 from crawler.page.dom import content_region, parse_document
-from crawler.page.metadata import article_json_ld, canonical_url, header_zone, site_name, title_element, title_of
+from crawler.page.metadata import (
+    article_json_ld,
+    canonical_url,
+    header_zone,
+    own_names,
+    site_name,
+    title_element,
+    title_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +45,8 @@ class ExtractedPage:
     url: str
     page_type: str
     title: str | None = None
-    author: str | None = None
+    author: str | None = None          # the authors joined with ", " (one string, as exports show it)
+    authors: list[str] = field(default_factory=list)
     published: str | None = None
     modified: str | None = None
     site_name: str | None = None
@@ -62,7 +71,8 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None,
     page.canonical = canonical_url(tree, url)
     page.language = (tree.get("lang") or "").split("-")[0] or None
     page.page_type = classify_page(url, tree, {"jsonld": article_ld})
-    page.title = title_of(tree, article_ld)
+    own = own_names(tree, article_ld, url)
+    page.title = title_of(tree, article_ld, own)
     if page.page_type != "article":
         return page
 
@@ -75,7 +85,8 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None,
     page.published, page.modified = dates.published, dates.modified
     if dates.numeric_date:
         page.evidence["numeric_date"] = dates.numeric_date
-    page.author = find_author(tree, region, article_ld, header)
+    page.authors = find_authors(tree, region, article_ld, header, own)
+    page.author = ", ".join(page.authors) or None
     page.paragraphs = body_paragraphs(tree, url, page.title)
     page.text = "\n\n".join(page.paragraphs)
     return page
