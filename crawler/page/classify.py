@@ -1,8 +1,10 @@
 """Is this page an article? Pure functions over a parsed page, from general signals only.
 
-Signals, strongest first: structured metadata (og:type article, JSON-LD NewsArticle/BlogPosting), URL
-shape (/tag/, /category/, /author/, /page/2, /about, /search…), and the page's prose: an article has a
-run of long paragraphs and a low link density; a listing has many short linked items and little prose.
+Signals: URL shape (/tag/, /category/, /author/, /page/2, /about, /search…) unless the path goes on to a
+dated or numbered article (``/archives/2016/09/slug``, ``/archive/63076``); structured metadata (og:type
+article, JSON-LD NewsArticle/BlogPosting/LiveBlogPosting…); and the page's prose: an article has a run of long
+paragraphs (in ``<p>``, or in bare ``<div>``s and ``<br>`` runs) and a low link density; a listing has many short
+linked items and little prose. Blog posts, opinion, live pages and long-form are articles.
 """
 
 from __future__ import annotations
@@ -31,6 +33,33 @@ def looks_like_article_url(url: str) -> bool:
     return bool(ARTICLE_URL.search(path))
 
 
+def listing_kind(path_query: str) -> str | None:
+    """The kind of listing a URL path names, unless the path goes on to an article under it."""
+    for kind, pattern in NON_ARTICLE_PATHS:
+        m = pattern.search(path_query)
+        if not m:
+            continue
+        rest = path_query[m.end() - 1:] if path_query[m.end() - 1:m.end()] == "/" else path_query[m.end():]
+        if kind not in ("feed", "search") and not re.search(r"/page/\d+|[?&]page=\d+", path_query) \
+                and ARTICLE_URL.search(rest if rest.startswith("/") else "/" + rest):
+            continue   # /archives/2016/09/why-new-yorkers-got-…, /archive/63076: an article filed under a listing
+        return kind
+    return None
+
+
+def loose_prose(tree) -> int:
+    """Characters of long runs of text outside ``<p>`` (bodies in bare ``<div>``s, ``<br>`` runs, table cells)."""
+    total = 0
+    for text in tree.xpath("//text()[string-length(normalize-space()) > 80]"):
+        parent = text.getparent()
+        owner = parent if text.is_text else (parent.getparent() if parent is not None else None)
+        if owner is None or owner.tag in ("p", "script", "style", "noscript", "a", "option", "textarea", "template") \
+                or owner.xpath("ancestor::p|ancestor::a|ancestor::nav|ancestor::footer"):
+            continue
+        total += len(text.strip())
+    return total
+
+
 def prose_stats(tree) -> tuple[int, int, float]:
     """(long paragraphs, prose characters, link density of the prose)."""
     long_paras = prose = linked = 0
@@ -54,18 +83,19 @@ def classify_page(url: str, tree, meta: dict | None = None) -> str:
     query = urlsplit(url).query.lower()
     if path in ("/", "/index.html", "/index.php", "/home"):
         return "home"
-    for kind, pattern in NON_ARTICLE_PATHS:
-        if pattern.search(path + ("?" + query if query else "")):
-            return kind
+    kind = listing_kind(path + ("?" + query if query else ""))
+    if kind:
+        return kind
     og_type = (tree.xpath("string(//meta[@property='og:type']/@content)") or "").strip().lower()
     ld = (meta or {}).get("jsonld") or {}
-    ld_type = str(ld.get("@type", "")).lower()
+    ld_article = any(str(t).lower().endswith(("article", "posting", "report"))
+                     for t in (ld.get("@type") if isinstance(ld.get("@type"), list) else [ld.get("@type")]))
     long_paras, prose, density = prose_stats(tree)
     links = len(tree.xpath("//a[@href]"))
-    if og_type in ("website", "profile") and long_paras < 3:
+    if og_type in ("website", "profile") and long_paras < 3 and not ld_article:
         return "section"
-    if og_type == "article" or ld_type.endswith(("article", "posting", "report")):
-        return "article" if prose >= 200 or long_paras >= 1 else "other"
+    if og_type == "article" or ld_article:
+        return "article"   # the page says so, even when its body is drawn by a script (nothing in the HTML to read)
     if long_paras >= 3 and density < 0.25 and prose >= 600:
         return "article"
     if long_paras >= 1 and prose >= 350 and links < 60 and tree.xpath("//h1"):
@@ -73,6 +103,8 @@ def classify_page(url: str, tree, meta: dict | None = None) -> str:
     # short pieces (excerpts, briefs): a headline, a byline or date line, a little prose, few links
     if prose >= 120 and links < 45 and tree.xpath("//h1|//h2") and (has_byline(tree) or looks_like_article_url(url)):
         return "article"
+    if long_paras < 3 and tree.xpath("//h1") and loose_prose(tree) >= 1200 and (has_byline(tree) or looks_like_article_url(url)):
+        return "article"   # a body with no <p> at all (text in <br> runs or bare <div>s)
     return "section" if links >= 15 else "other"
 
 

@@ -30,6 +30,7 @@ from crawler.page.metadata import (
     article_json_ld,
     canonical_url,
     header_zone,
+    meta_content,
     own_names,
     site_name,
     title_element,
@@ -69,11 +70,14 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None,
     article_ld = article_json_ld(tree)
     page.site_name = site_name(tree, article_ld)
     page.canonical = canonical_url(tree, url)
-    page.language = (tree.get("lang") or "").split("-")[0] or None
+    page.language = page_language(tree)
     page.page_type = classify_page(url, tree, {"jsonld": article_ld})
     own = own_names(tree, article_ld, url)
     page.title = title_of(tree, article_ld, own)
     if page.page_type != "article":
+        # a listing, home or about page keeps its title and the date it states
+        dates = page_dates(tree, None, article_ld, [], url, page.language)
+        page.published, page.modified = dates.published, dates.modified
         return page
 
     region = content_region(tree)
@@ -81,15 +85,25 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None,
     header = header_zone(region if title_el is None or title_el in region.iter() else tree, title_el)
     # credits first: trafilatura cleans the tree it is given
     page.attribution = read_attribution(tree, url, outlets, region=region).to_dict()
-    dates = page_dates(tree, region, article_ld, header)
+    dates = page_dates(tree, region, article_ld, header, url, page.language)
     page.published, page.modified = dates.published, dates.modified
     if dates.numeric_date:
         page.evidence["numeric_date"] = dates.numeric_date
+    if dates.source:
+        page.evidence["date_source"] = dates.source
     page.authors = find_authors(tree, region, article_ld, header, own)
     page.author = ", ".join(page.authors) or None
     page.paragraphs = body_paragraphs(tree, url, page.title)
     page.text = "\n\n".join(page.paragraphs)
     return page
+
+
+def page_language(tree) -> str | None:
+    """The page's language: ``<html lang>``, else its Content-Language or og:locale (two letters)."""
+    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
+    if not lang.strip():
+        lang = meta_content(tree, "content-language", "og:locale", "language") or ""
+    return lang.strip().replace("_", "-").split("-")[0].lower()[:3] or None
 
 
 def body_paragraphs(tree, url: str, title: str | None) -> list[str]:

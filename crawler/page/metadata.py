@@ -241,6 +241,7 @@ def header_zone(region, title_el) -> list[str]:
     """Text lines between the headline and the first long body paragraph: byline and date line."""
     chunks: list[str] = []
     started = title_el is None
+    skipping = None
     for event, el in lxml.etree.iterwalk(region, events=("start", "end")):
         if not isinstance(el.tag, str):
             continue
@@ -254,7 +255,10 @@ def header_zone(region, title_el) -> list[str]:
                 break
             if el.tag in _BLOCK_TAGS:
                 chunks.append("\n")
-            if el.tag in ("script", "style"):
+            if el.tag in ("script", "style") or skipping is not None:
+                continue
+            if el.tag in ("figure", "figcaption"):
+                skipping = el        # a photo caption's date is the photo's
                 continue
             if el.text:
                 chunks.append(el.text)
@@ -262,7 +266,9 @@ def header_zone(region, title_el) -> list[str]:
             if el is title_el:
                 chunks.append("\n")
                 continue
-            if not started:
+            if el is skipping:
+                skipping = None
+            if not started or skipping is not None:
                 continue
             if el.tag in _BLOCK_TAGS:
                 chunks.append("\n")
