@@ -16,7 +16,7 @@ from crawler.storage.store import Store
 from crawler.warc import write_story_warc
 
 FORMATS = ("json", "csv", "graphml", "html", "warc")
-CSV_FIELDS = ("url", "story", "is_origin", "parent", "published", "author", "site", "title", "verdict",
+CSV_FIELDS = ("url", "story", "is_origin", "parent", "published", "author", "authors", "site", "title", "verdict",
               "credits_origin", "links_to_origin", "author_kept", "license", "copyright", "similarity", "signal")
 
 
@@ -27,8 +27,9 @@ def to_csv(obj: dict) -> str:
     for a in obj["articles"]:
         if a["story"] is None:
             continue
-        writer.writerow({**a, **{k: a["attribution"][k] for k in ("verdict", "credits_origin", "links_to_origin",
-                                                                     "author_kept", "license")}})
+        writer.writerow({**a, "authors": "; ".join(a.get("authors") or []),
+                         **{k: a["attribution"][k] for k in ("verdict", "credits_origin", "links_to_origin",
+                                                             "author_kept", "license")}})
     return buf.getvalue()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
@@ -112,4 +112,12 @@ def _schema_v3(db: sqlite_utils.Database) -> None:
         db["signatures"].add_column("paragraph_keys", bytes)
 
 
-MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3}
+def _schema_v4(db: sqlite_utils.Database) -> None:
+    """Articles keep every author (a JSON list) beside the one ``author`` string; an older row's author becomes
+    a list of one."""
+    if "authors" not in db["articles"].columns_dict:
+        db["articles"].add_column("authors", str)
+        db.execute("update articles set authors = json_array(author) where author is not null and author != ''")
+
+
+MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4}

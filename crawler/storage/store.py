@@ -270,9 +270,10 @@ class Store:
     # -- articles -------------------------------------------------------------------------------
     def save_article(self, row: dict) -> None:
         row = dict(row)
-        for key in ("paragraphs", "attribution", "evidence"):
+        for key in ("paragraphs", "attribution", "evidence", "authors"):
             if not isinstance(row.get(key), str):
-                row[key] = json.dumps(row.get(key) or ([] if key == "paragraphs" else {}))
+                row[key] = json.dumps(row.get(key) or ([] if key in ("paragraphs", "authors") else {}),
+                                      ensure_ascii=False)
         row.setdefault("extracted_at", utc_now())
         with self.transaction():
             self.db["articles"].upsert(row, pk="url", alter=False)
@@ -306,7 +307,8 @@ class Store:
     def article_summaries(self) -> Iterator[dict]:
         """Every stored page's identity, kind and metadata (no text), in URL order."""
         yield from self.db.query(
-            "select url, site, page_type, title, author, published, modified, canonical from articles order by url")
+            "select url, site, page_type, title, author, authors, published, modified, canonical from articles "
+            "order by url")
 
     def article_texts(self) -> Iterator[StoredText]:
         """Site and stored paragraphs of every article page, in URL order."""
@@ -343,6 +345,7 @@ class Store:
         row["paragraphs"] = json.loads(row.get("paragraphs") or "[]")
         row["attribution"] = json.loads(row.get("attribution") or "{}")
         row["evidence"] = json.loads(row.get("evidence") or "{}")
+        row["authors"] = authors_of(row)
         return row
 
     def search(self, text: str, limit: int = 20) -> list[dict]:
@@ -510,6 +513,19 @@ class Store:
                 row[key] = json.loads(row[key]) if row.get(key) else ([] if key != "evidence" else {})
             rows.append(row)
         return rows
+
+
+def authors_of(row: dict) -> list[str]:
+    """A stored row's authors: its JSON list, else its one ``author`` string as a list of one."""
+    value = row.get("authors")
+    if isinstance(value, list):
+        return value
+    try:
+        names = json.loads(value) if value else None
+    except ValueError:
+        names = None
+    names = [n for n in names if isinstance(n, str) and n] if isinstance(names, list) else []
+    return names or ([row["author"]] if row.get("author") else [])
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
