@@ -1,6 +1,6 @@
 """The crawl's pipeline: hands each capture to the library (crawler.capture) and counts.
 
-Distributed workers use ``crawler.distributed.RedisResultsPipeline`` instead; both extract with
+Distributed workers use ``crawler.shared_frontier.RedisResultsPipeline`` instead; both extract with
 :class:`crawler.capture.Extractor`.
 """
 

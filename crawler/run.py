@@ -1,26 +1,21 @@
 """Run a crawl: the Scrapy process in a child, so a crawl can run many times in one program.
 
 Twisted's reactor cannot be restarted inside one process; tests, ``syndtrace demo`` and ``watch`` all
-crawl more than once, so each crawl runs ``python -m crawler.run`` and reports through the database.
+crawl more than once, so each crawl runs ``python -m crawler.crawl_process`` and reports through the
+database. This module is the parent's side and imports neither Scrapy nor Twisted.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
 import time
-import warnings
 from dataclasses import dataclass, field, replace
-
-from scrapy.crawler import CrawlerProcess
-from scrapy.exceptions import ScrapyDeprecationWarning
-from scrapy.utils.project import get_project_settings
 
 from crawler import distributed
 from crawler.errors import CrawlError, UserInputError
-from crawler.options import WARN_BYTES, CrawlOptions
+from crawler.options import CrawlOptions
 from crawler.storage.store import Store
 
 
@@ -37,50 +32,6 @@ class CrawlReport:
     by_worker: dict[str, int] = field(default_factory=dict)   # pages fetched by each process of a distributed crawl
 
 
-def scrapy_settings(db_path: str, options: CrawlOptions, run_id: int | None) -> dict:
-    """Scrapy setting overrides for one crawl."""
-    settings = {
-        "SYNDTRACE_DB": db_path,
-        "SYNDTRACE_OPTIONS": options.to_json(),
-        "SYNDTRACE_RUN_ID": run_id,
-        "CONCURRENT_REQUESTS": options.concurrency,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": options.per_site,
-        "DOWNLOAD_DELAY": options.delay,
-        "AUTOTHROTTLE_ENABLED": options.autothrottle and options.delay > 0,
-        "AUTOTHROTTLE_START_DELAY": max(options.delay, 0.1),
-        "USER_AGENT": options.user_agent,
-        "DOWNLOAD_TIMEOUT": options.timeout,
-        "RETRY_TIMES": options.retries,
-        "DOWNLOAD_MAXSIZE": options.max_bytes,
-        "DOWNLOAD_WARNSIZE": min(options.max_bytes, WARN_BYTES),
-        "LOG_LEVEL": options.log_level,
-    }
-    if options.max_pages:
-        settings["CLOSESPIDER_PAGECOUNT"] = options.max_pages
-    slots = {host: {"delay": delay} for host, _limit, delay in options.site_limits if delay is not None and delay >= 0}
-    if slots:
-        settings["DOWNLOAD_SLOTS"] = slots
-    return settings
-
-
-def crawl_here(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl: str | None = None,
-               redis_url: str | None = None, seed: bool = True) -> None:
-    """Run the spider in this process (the child side of run_crawl); with ``redis_crawl``, as one process of
-    that distributed crawl, seeding its frontier if ``seed``."""
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
-    settings = get_project_settings()
-    settings.setdict(scrapy_settings(db_path, options, run_id), priority="cmdline")
-    if redis_crawl:
-        # scrapy-redis 0.9.1 passes the old 'spider' argument to the stats collector
-        warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")
-        for name, value in distributed.scrapy_settings(redis_url, redis_crawl, seed).items():
-            settings.set(name, {**settings.getdict(name), **value} if isinstance(value, dict) else value,
-                         priority="cmdline")
-    process = CrawlerProcess(settings)
-    process.crawl("news", options_json=options.to_json())
-    process.start()
-
-
 def _child(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl: str | None = None,
            seed: bool = True, wait: bool = True):
     env = os.environ.copy()
@@ -92,7 +43,7 @@ def _child(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl:
         options = replace(options, redis_url=None)
     project_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = project_root + os.pathsep + env.get("PYTHONPATH", "")
-    cmd = [sys.executable, "-m", "crawler.run", "--db", os.path.abspath(db_path), "--options", options.to_json()]
+    cmd = [sys.executable, "-m", "crawler.crawl_process", "--db", os.path.abspath(db_path), "--options", options.to_json()]
     if run_id is not None:
         cmd += ["--run-id", str(run_id)]
     if redis_crawl:
@@ -167,24 +118,3 @@ def coordinate_crawl(db_path: str, store: Store, coordinator: distributed.Coordi
         raise CrawlError(f"the crawl process failed (exit {child.returncode}); pages stored so far are kept")
     return CrawlReport(run_id, "crawled", fetched, states["new"], states["changed"], unchanged, errors,
                        round(time.monotonic() - started, 2), dict(coordinator.by_worker.most_common()))
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Run one syndtrace crawl in this process (used by run_crawl).")
-    ap.add_argument("--db", required=True)
-    ap.add_argument("--run-id", type=int, default=None)
-    ap.add_argument("--options", required=True, help="CrawlOptions as JSON")
-    ap.add_argument("--redis-crawl", default=None,
-                    help="name of the distributed crawl to join (its Redis URL in $SYNDTRACE_REDIS_URL)")
-    ap.add_argument("--worker", action="store_true", help="take from the shared frontier without seeding it")
-    args = ap.parse_args(argv)
-    redis_url = None
-    if args.redis_crawl:
-        redis_url = os.environ[distributed.URL_ENV]
-    crawl_here(args.db, CrawlOptions.from_json(args.options), args.run_id, args.redis_crawl, redis_url,
-               seed=not args.worker)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Scrapy settings of the syndtrace crawler: polite defaults, hardened downloads.
 
-The defaults come from :class:`crawler.options.CrawlOptions`; ``crawler.run.scrapy_settings`` overrides
+The defaults come from :class:`crawler.options.CrawlOptions`; ``crawler.crawl_process.scrapy_settings`` overrides
 them with the options of each crawl.
 """
 
@@ -52,5 +52,5 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = _DEFAULTS.log_level
 
 SYNDTRACE_DB = "syndtrace.db"
-SYNDTRACE_OPTIONS = None  # JSON of CrawlOptions, set by crawler.run
+SYNDTRACE_OPTIONS = None  # JSON of CrawlOptions, set by crawler.crawl_process
 SYNDTRACE_RUN_ID = None

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xxhash
-from datasketch import MinHash
 
 from crawler.errors import SyndtraceError
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 
 class SignatureMismatch(SyndtraceError):
@@ -64,6 +67,8 @@ def _identity(value):
 
 @lru_cache(maxsize=8)
 def _template(num_perm: int, seed: int, scheme: str) -> MinHash:
+    from datasketch import MinHash
+
     return MinHash(num_perm=num_perm, seed=seed, scheme=scheme, hashfunc=_identity)
 
 
@@ -84,7 +89,7 @@ class Signature:
 
     def minhash(self) -> MinHash:
         t = _template(self.params.num_perm, self.params.seed, self.params.scheme)
-        return MinHash(seed=self.params.seed, hashvalues=self.hashvalues, scheme=self.params.scheme,
+        return type(t)(seed=self.params.seed, hashvalues=self.hashvalues, scheme=self.params.scheme,
                        permutations=t.permutations, hashfunc=_identity)
 
     def jaccard(self, other: Signature) -> float:
@@ -148,7 +153,7 @@ def sign(hashes: np.ndarray, params: SignatureParams) -> Signature:
                 mixed = _fmix32(hashes.astype(np.uint32))
                 values = (mixed[:, None] * a.astype(np.uint32) + b.astype(np.uint32)).min(axis=0)
         return Signature(params, values.astype(np.uint32))
-    m = MinHash(num_perm=params.num_perm, seed=params.seed, scheme=params.scheme, permutations=t.permutations,
+    m = type(t)(num_perm=params.num_perm, seed=params.seed, scheme=params.scheme, permutations=t.permutations,
                 hashfunc=_identity)
     if len(hashes):
         m.update_batch(hashes)

@@ -161,7 +161,7 @@ def test_killed_crawl_resumes_without_loss_or_duplicates(web, tmp_path):
     db = str(tmp_path / "k.db")
     opts = options(web, max_pages=0)
     Store(db).close()
-    cmd = [sys.executable, "-m", "crawler.run", "--db", db, "--options", opts.to_json()]
+    cmd = [sys.executable, "-m", "crawler.crawl_process", "--db", db, "--options", opts.to_json()]
     env = dict(os.environ, http_proxy=web.proxy)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 30

@@ -16,9 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
-import dateparser.search
-from htmldate import find_date
-
 from crawler.page.metadata import clean_text, json_ld, ld_types
 
 logger = logging.getLogger(__name__)
@@ -141,6 +138,8 @@ def words_date(text: str, language: str | None) -> datetime | None:
     by dateparser; only for short lines with a year, and only when the page says its language."""
     if not language or len(text) > 160 or not _YEAR.search(text) or not _WORD.search(text):
         return None
+    import dateparser.search  # lazily: commands that do not extract start without it
+
     try:
         found = dateparser.search.search_dates(text, languages=[language], settings=_DATEPARSER_SETTINGS)
     except (ValueError, TypeError, KeyError, OverflowError, RecursionError, AttributeError):
@@ -334,6 +333,8 @@ def page_dates(tree, region, article_ld: dict, header: list[str], url: str = "",
 def library_date(tree, url: str, extensive: bool) -> str | None:
     """htmldate's publication date (the earliest it trusts: more meta names, the URL, with ``extensive`` the whole
     page), a bare day."""
+    from htmldate import find_date  # lazily: commands that do not extract start without it
+
     try:
         found = find_date(tree, url=url or None, original_date=True, extensive_search=extensive,
                           outputformat="%Y-%m-%d", max_date=(date.today() + timedelta(days=2)).isoformat())
