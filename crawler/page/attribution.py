@@ -150,11 +150,25 @@ _CC_TEXT = re.compile(r"\b(?:CC|Creative\s+Commons)[\s\-]*(?:licen[cs]e\s*)?\(?\
 _AGENCY = re.compile(r"(?:^|\s|\()(AP|Associated Press|Reuters|AFP|Agence France-Presse|dpa|EFE|ANSA|UPI|PA Media|"
                      r"Bloomberg|Xinhua|Kyodo)(?:\)|\s*[—–-]|,|\s*$)")
 _CUE_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
-# words that make a short standalone line about another outlet a credit, whatever its exact phrasing
+# words that make a short standalone line about another outlet a credit, whatever its exact phrasing, in the
+# languages news is written in: sourcing ("source", "Quelle", "fuente", "出典"), first publication ("originally",
+# "zuerst erschienen", "publié initialement"), permission ("with permission", "mit freundlicher Genehmigung",
+# "avec l'autorisation"), reprinting ("republished", "Nachdruck", "reproduit", "転載")
 _CREDIT_CUE = re.compile(
     r"\b(?:originally|courtesy|republish\w*|reprint\w*|reproduc\w*|repost\w*|syndicat\w*|cross-?post\w*|"
     r"permission|consent|produced\s+by|distributed\s+by|shared\s+(?:here|with)|thanks\s+to|h/t|hat\s+tip|"
-    r"credit|source|via|(?:published|appeared|ran|posted)\b[^.]{0,40}\bfirst|first\s+(?:published|appeared|ran|posted))\b",
+    r"credit|source|via|(?:published|appeared|ran|posted)\b[^.]{0,40}\bfirst|first\s+(?:published|appeared|ran|posted)|"
+    # German, Dutch, Scandinavian
+    r"quelle|zuerst|erstmals|ursprünglich|erschien\w*|genehmigung|nachdruck|übernommen|bron|oorspronkelijk|"
+    r"toestemming|overgenomen|källa|kilde|først|ursprungligen|opprinnelig|tillat\w+|tilladelse|"
+    # French, Spanish, Italian, Portuguese
+    r"initialement|originellement|paru|autorisation|reproduit\w*|republié\w*|fuente|originalmente|originariamente|"
+    r"apareció|permiso|autorización|cortesía|cortesia|reproducid\w*|republicad\w*|fonte|concessione|permesso|"
+    r"riprodott\w*|ripubblicat\w*|apparso|permissão|reproduzid\w*|"
+    # Polish, Czech, Turkish, Russian
+    r"źródło|zdroj|kaynak|источник|впервые|перепечат\w*|разрешени\w*)\b"
+    # Japanese and Chinese: no word boundaries
+    r"|出典|転載|初出|提供|来源|转载|原文|原载",
     re.I)
 MAX_CREDIT_LINE_WORDS = 25
 _STOP_WORDS = {"on", "in", "at", "by", "and", "under", "with", "is", "was", "the", "a", "an", "for", "to", "from"}
@@ -173,6 +187,34 @@ def _clean_outlet(raw: str) -> str:
             break
         out.append(w)
     return " ".join(out).strip(" .,;:")
+
+
+# Creative Commons licences by their long names, in English, German, French, Spanish, Italian and Portuguese
+_CC_WORDS = [
+    ("BY", re.compile(r"attribution|namensnennung|paternit|atribuci|reconocimiento|attribuzione|atribui", re.I)),
+    ("NC", re.compile(r"non-?commercial|nicht-?kommerziell|pas\s+d.utilisation\s+commerciale|no\s?comercial|"
+                      r"non\s+commerciale|não\s?comercial", re.I)),
+    ("ND", re.compile(r"no-?deriv|keine\s+bearbeitung|pas\s+de\s+modification|sin\s?(?:obra\s?)?derivad|"
+                      r"non\s+opere\s+derivate|sem\s?deriva", re.I)),
+    ("SA", re.compile(r"share-?alike|weitergabe\s+unter\s+gleichen|partage\s+dans\s+les\s+m[êe]mes|compartir\s?igual|"
+                      r"condividi\s+allo\s+stesso|compartilha\s?igual", re.I)),
+]
+_CC_LONG = re.compile(r"creative\s+commons\b[^\n]{0,160}", re.I)
+
+
+def licence_in_words(text: str) -> str | None:
+    """A Creative Commons licence written out ("Creative Commons Attribution-ShareAlike 4.0", "CC Namensnennung 4.0")."""
+    m = _CC_LONG.search(text)
+    if not m:
+        return None
+    phrase = m.group(0)
+    if re.search(r"\bzero\b|\bCC0\b|public\s+domain|domaine\s+public|gemeinfrei", phrase, re.I):
+        return "CC0 1.0"
+    parts = [code for code, pattern in _CC_WORDS if pattern.search(phrase)]
+    if not parts or parts[0] != "BY":
+        return None
+    version = re.search(r"\b(\d\.\d)\b", phrase)
+    return "CC " + "-".join(parts) + (f" {version.group(1)}" if version else "")
 
 
 def _licence_name(kind: str, version: str | None) -> str:
@@ -334,8 +376,9 @@ def _read_licence(result: Attribution, blocks: list, root, page_url: str) -> Non
         if result.license:
             break
         m = _CC_TEXT.search(el.text_content())
-        if m:
-            result.license = _licence_name(m.group(1), m.group(2))
+        named = None if m else licence_in_words(el.text_content())
+        if m or named:
+            result.license = _licence_name(m.group(1), m.group(2)) if m else named
             result.statements.append(" ".join(el.text_content().split())[:300])
             break
     if not result.license:
@@ -345,6 +388,21 @@ def _read_licence(result: Attribution, blocks: list, root, page_url: str) -> Non
                 result.license = _licence_name(m.group(1), m.group(2))
                 result.license_url = href if href.startswith("http") else None
                 break
+
+
+_HOST_IN_TEXT = re.compile(r"(?<![@\w.-])((?:[a-z0-9][a-z0-9-]*\.)+(?:[a-z]{2,12}))(?![\w-])", re.I)
+_NOT_A_TLD = {"jpg", "jpeg", "png", "gif", "webp", "svg", "pdf", "html", "htm", "php", "asp", "aspx", "js", "css",
+              "txt", "doc", "docx", "mp3", "mp4", "xml", "json", "zip", "e", "i", "g", "ie", "eg", "etc", "al", "vs"}
+
+
+def hosts_in(text: str) -> list[str]:
+    """Host names written out in a line ("Source: www.example.com", "kestreltimes.test")."""
+    out = []
+    for m in _HOST_IN_TEXT.finditer(text):
+        host = m.group(1).lower().strip(".")
+        if host.rsplit(".", 1)[-1] not in _NOT_A_TLD and not host.replace(".", "").isdigit() and len(host) > 4:
+            out.append(host)
+    return out
 
 
 def cue_line_credit(text: str, outlets: OutletDirectory, own: str,
@@ -358,6 +416,7 @@ def cue_line_credit(text: str, outlets: OutletDirectory, own: str,
     found = [(name, host, None) for name, host in outlets.find_in(text)]
     found += [(t.strip(" ."), _host(h), h) for t, h in anchors
               if t.strip() and is_fetchable(h) and not _CC_URL.search(h) and len(t) < 80]
+    found += [(host, outlets.resolve_name(host) or host.removeprefix("www."), None) for host in hosts_in(text)]
     for name, host, url in found:
         if host and host != own:
             role = "permission" if re.search(r"\b(?:permission|consent)\b", text, re.I) else "source"
