@@ -47,16 +47,32 @@ def listing_kind(path_query: str) -> str | None:
     return None
 
 
+_INLINE = {"br", "a", "b", "i", "em", "strong", "span", "font", "small", "u", "sub", "sup", "abbr", "cite", "q", "mark",
+           "time", "code", "wbr", "s", "del", "ins"}
+_LOOSE_BLOCKS = ("div", "td", "section", "article", "main", "blockquote", "dd", "center", "font", "span", "body")
+_NOT_PROSE = ("p", "a", "nav", "footer", "header", "aside", "script", "style", "noscript", "li", "h1", "h2", "h3",
+              "form", "select", "button")
+
+
 def loose_prose(tree) -> int:
-    """Characters of long runs of text outside ``<p>`` (bodies in bare ``<div>``s, ``<br>`` runs, table cells)."""
+    """Characters of long runs of text outside ``<p>``: a block's own text and its inline children's (a body in
+    bare ``<div>``s, ``<br>`` runs or table cells), for runs of 80 characters or more."""
     total = 0
-    for text in tree.xpath("//text()[string-length(normalize-space()) > 80]"):
-        parent = text.getparent()
-        owner = parent if text.is_text else (parent.getparent() if parent is not None else None)
-        if owner is None or owner.tag in ("p", "script", "style", "noscript", "a", "option", "textarea", "template") \
-                or owner.xpath("ancestor::p|ancestor::a|ancestor::nav|ancestor::footer"):
+    for el in tree.iter(*_LOOSE_BLOCKS):
+        parts = [el.text or ""]
+        inline_only = True
+        for child in el:
+            if isinstance(child.tag, str) and child.tag not in _INLINE:
+                inline_only = False
+            elif isinstance(child.tag, str) and child.tag != "br":
+                parts.append(child.text_content())
+            parts.append(child.tail or "")
+        text = " ".join(" ".join(parts).split())
+        if len(text) < 80 or (not inline_only and len(text) < 160):
             continue
-        total += len(text.strip())
+        if any(a.tag in _NOT_PROSE for a in el.iterancestors()):
+            continue
+        total += len(text)
     return total
 
 
@@ -103,7 +119,8 @@ def classify_page(url: str, tree, meta: dict | None = None) -> str:
     # short pieces (excerpts, briefs): a headline, a byline or date line, a little prose, few links
     if prose >= 120 and links < 45 and tree.xpath("//h1|//h2") and (has_byline(tree) or looks_like_article_url(url)):
         return "article"
-    if long_paras < 3 and tree.xpath("//h1") and loose_prose(tree) >= 1200 and (has_byline(tree) or looks_like_article_url(url)):
+    if long_paras < 3 and links < 40 and tree.xpath("//h1|//h2") and loose_prose(tree) >= 500 \
+            and (has_byline(tree) or looks_like_article_url(url)):
         return "article"   # a body with no <p> at all (text in <br> runs or bare <div>s)
     return "section" if links >= 15 else "other"
 

@@ -67,10 +67,14 @@ def _ld_items(data) -> list[dict]:
     return out
 
 
+_LD_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)\s*$")
+
+
 def json_ld(tree) -> list[dict]:
     """Every JSON-LD object of the page, ``@graph`` members included; unreadable blocks skipped with a log line."""
     out = []
     for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        script = _LD_WRAPPER.sub("", script)   # <![CDATA[ … ]]> and <!-- … --> around the JSON
         try:
             data = json.loads(script)
         except (ValueError, TypeError, RecursionError) as exc:
