@@ -324,10 +324,32 @@ def page_dates(tree, region, article_ld: dict, header: list[str], url: str = "",
     if not dates.published and dates.modified:
         dates.published, dates.source = dates.modified[:10], "modified"
     if not dates.published:
-        dates.published, dates.source = library_date(tree, url, extensive=True), "htmldate"
+        # htmldate's guess from the whole page, only when the page writes that day out in full somewhere: a
+        # copyright year or a bare year it turned into 1 January is no publication date
+        guess = library_date(tree, url, extensive=True)
+        if guess and guess in written_days(tree, order, language):
+            dates.published, dates.source = guess, "htmldate"
     if not dates.published:
         dates.source = None
     return dates
+
+
+def written_days(tree, day_first: bool | None, language: str | None, limit: int = 400) -> set[str]:
+    """Every day written out in full (day, month and year) in the page's short text runs."""
+    days = set()
+    for node in tree.xpath("//body//text()[string-length(normalize-space()) > 5]")[:5000]:
+        parent = node.getparent()
+        if parent is not None and parent.tag in ("script", "style", "noscript", "template"):
+            continue
+        text = " ".join(node.split())
+        if len(text) > 200 or not _YEAR.search(text):
+            continue
+        when = parse_visible_date(text, day_first) or words_date(text, language)
+        if when:
+            days.add(when.date().isoformat())
+            if len(days) >= limit:
+                break
+    return days
 
 
 def library_date(tree, url: str, extensive: bool) -> str | None:
