@@ -226,14 +226,33 @@ def visible_headline(tree, own: set[str]) -> str | None:
 
 def title_of(tree, article_ld: dict, own: set[str] = frozenset()) -> str | None:
     """The headline: the article's JSON-LD headline, og:title, the visible ``<h1>``, twitter:title, then
-    ``<title>``; the site's name cut from either end, never the site's name alone."""
-    for candidate in (lambda: clean_text(article_ld.get("headline")), lambda: meta_content(tree, "og:title"),
-                      lambda: visible_headline(tree, own), lambda: meta_content(tree, "twitter:title"),
-                      lambda: clean_text(tree.findtext(".//title"))):
-        text = candidate()
-        if text and not is_own_name(text, own):
-            return strip_site_name(text, own)
-    return None
+    ``<title>``; the site's name cut from either end, never the site's name alone; a label the other statements
+    of the title do not carry (``Headline | Sport``, ``Opinion | Headline``) cut too."""
+    stated = [clean_text(article_ld.get("headline")), meta_content(tree, "og:title"), visible_headline(tree, own),
+              meta_content(tree, "twitter:title"), clean_text(tree.findtext(".//title"))]
+    stated = [strip_site_name(t, own) for t in stated if t and not is_own_name(t, own)]
+    return without_label(stated[0], stated[1:]) if stated else None
+
+
+_LABEL_SEPARATOR = re.compile(r"\s+[|\-–—·•»/]{1,2}\s+|\s*｜\s*|\s+::\s+")
+
+
+def without_label(title: str, others: list[str]) -> str:
+    """``title`` without a short label at either end that another statement of the same headline does not have."""
+    for other in others:
+        if other == title or len(other) < 2 * (len(title) - len(other)):
+            continue
+        if title.startswith(other):
+            rest = title[len(other):]
+            m = _LABEL_SEPARATOR.match(rest)
+            if m and len(rest[m.end():].split()) <= 4:
+                return other
+        if title.endswith(other):
+            rest = title[:-len(other)]
+            m = re.search(_LABEL_SEPARATOR.pattern + "$", rest)
+            if m and len(rest[:m.start()].split()) <= 3:
+                return other
+    return title
 
 
 _DEK = re.compile(r"sub|dek|stand|lede|lead|summary|intro|excerpt|teaser|strap", re.I)
