@@ -50,6 +50,7 @@ _SIGNATURE = re.compile(r"^\s*[—–-]{1,2}\s*([A-Z][\w'’.\-]+(?:\s+[A-Z][\w'
 _META_AUTHOR = re.compile(r"(?:^|[:._\-#])(?:author|creator|byl)$", re.I)
 _INVERTED_NAME = re.compile(r"^\s*([^\s,]+(?:\s[^\s,]+)?),\s*([^\s,]+(?:\s[^\s,]+)?)\s*$")
 MAX_AUTHORS = 20
+MAX_BYLINE_LINE = 160   # characters: a longer line that starts with "By" is a sentence
 
 
 def _cased_lower_start(name: str) -> bool:
@@ -86,14 +87,17 @@ def clean_person(name: str | None, strict: bool = True) -> str | None:
     return name
 
 
-def split_names(text: str, strict: bool = True) -> list[str]:
-    """Every author named in one byline text ("Von Felix Schröder und Jörg Soldwisch" → two names)."""
+def split_names(text: str, strict: bool = True, run: bool = False) -> list[str]:
+    """Every author named in one byline text ("Von Felix Schröder und Jörg Soldwisch" → two names); with
+    ``run``, only the names up to the first part that is not one (a sentence that starts with "By" is no byline)."""
     text = " ".join((text or "").split())
     text = _PREFIX_BEFORE_NAME.sub("", _PREFIX.sub("", text))
     parts = _SPLIT.split(text) if len(text) > 2 else [text]
     names = []
     for part in parts:
         name = clean_person(part, strict)
+        if run and not name and not _ROLE_ONLY.match(part or ""):
+            break
         if name and name_key(name) not in {name_key(n) for n in names}:
             names.append(name)
     return names
@@ -152,8 +156,8 @@ def _header_names(header: list[str]) -> list[str]:
     for line, following in zip(header, header[1:] + [""], strict=True):
         m = _HEADER_BYLINE.match(line) or (_HEADER_BYLINE.match(f"{line} {following}") if _PREFIX.fullmatch(line)
                                            else None)
-        if m:
-            names = split_names(m.group("rest"))
+        if m and len(m.group(0)) <= MAX_BYLINE_LINE:
+            names = split_names(m.group("rest"), run=True)
             if names:
                 return names
     return []

@@ -15,8 +15,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from urllib.parse import urljoin
 
 from crawler.page.metadata import clean_text, json_ld, ld_types
+from crawler.page.urls import site_of
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ _DATE_PATTERNS = [
     ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:[T\s](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?\b")),
     ("mdy", re.compile(r"\b" + _MONTH_RE + r"\s+(\d{1,2})" + _ORDINAL + r",?\s+(\d{4})" + _TIME_RE, re.I)),
     ("dmy", re.compile(r"\b(\d{1,2})" + _ORDINAL + r"(?:\s+of)?\s+" + _MONTH_RE + r",?\s+(\d{4})" + _TIME_RE, re.I)),
-    ("num", re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")),
+    ("num", re.compile(r"\b(\d{1,2})([/-])(\d{1,2})\2(\d{4})\b")),
     # day first with dots (Europe): 28.04.2023, 28. 04. 2023
     ("dot", re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})(?![\d.])" + _TIME_RE)),
     # year first: 2019年3月5日, 2026년 1월 29일, 2019/03/05, 2019.03.05
@@ -95,7 +97,7 @@ def _build_date(kind, m, day_first):
         return datetime(year, int(m.group(2)), int(m.group(1)), *_clock(m.group(4), m.group(5), m.group(6)))
     if kind == "ymd":
         return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), *_clock(m.group(4), m.group(5), m.group(6)))
-    a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    a, b, year = int(m.group(1)), int(m.group(3)), int(m.group(4))
     if a > 12:
         day_first = True
     elif b > 12:
@@ -249,8 +251,11 @@ def in_page_zone(stated: str, shown: datetime | None) -> str:
 
 # -- the page's visible date lines -------------------------------------------------------------------------
 
-_SOURCE_DATE = re.compile(r"^\W*(?:originally|first)\s+(?:published|appeared|posted|ran)\b|^\W*(?:source|via)\b", re.I)
-_UPDATE_LINE = re.compile(r"^\W*(?:updated?|last\s+updated|modified|aktualisiert|mis\s+à\s+jour|actualizad[oa])\b", re.I)
+_SOURCE_DATE = re.compile(r"^\W*(?:originally|first)\s+(?:published|appeared|posted|ran)\b|^\W*(?:source|via)\b|"
+                          r"\b(?:originally|first)\s+(?:published|appeared|posted|ran)\b", re.I)
+_UPDATE_LINE = re.compile(r"^\W*(?:updated?|last\s+updated|modified|corrections?|corrected|editor'?s\s+note|aktualisiert|"
+                          r"aktualisierung|korrektur|berichtigung|mis\s+à\s+jour|rectificatif|actualizad[oa]|"
+                          r"actualización|corrección|aggiornat[oa]|rettifica)\b", re.I)
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 
 
@@ -264,12 +269,19 @@ def reads_day_first(tree) -> bool | None:
     return None
 
 
-def shown_date(lines: Iterable[str], day_first: bool | None, language: str | None) -> tuple[datetime | None, str | None]:
+def _credits_a_source(line: str, credits: Iterable[str]) -> bool:
+    """A line of a credit ("Originally published by X on <date>"): its date is the source's, not this page's."""
+    return bool(_SOURCE_DATE.search(line)) or any(c in line or (line in c and len(line) >= 0.6 * len(c))
+                                                  for c in credits if len(c) >= 12)
+
+
+def shown_date(lines: Iterable[str], day_first: bool | None, language: str | None,
+               credits: Iterable[str] = ()) -> tuple[datetime | None, str | None]:
     """The first publication date among short visible lines (not a source's date, not an update stamp), and
     the line's ambiguous numeric date (03/04/2020) if it has one."""
     for line in lines:
-        if len(line) > 200 or _SOURCE_DATE.match(line) or _UPDATE_LINE.match(line):
-            continue   # "Originally published by X on <date>": the source's date, not this page's
+        if len(line) > 200 or _UPDATE_LINE.match(line) or _credits_a_source(line, credits):
+            continue
         when = parse_visible_date(line, day_first) or words_date(line, language)
         if when and 1990 <= when.year <= 2100:
             numeric = _NUMERIC_DATE.search(line)
@@ -277,13 +289,13 @@ def shown_date(lines: Iterable[str], day_first: bool | None, language: str | Non
     return None, None
 
 
-def _date_lines(region, limit: int = 60) -> list[str]:
+def _date_lines(region, site: str, limit: int = 60) -> list[str]:
     """Short text lines of the article (a date line in its footer, a sidebar byline box), in order."""
     lines = []
     for el in region.iter("p", "div", "span", "time", "li", "small", "address", "footer", "td", "dd"):
         if len(lines) >= limit:
             break
-        if el.tag in ("div", "li", "td", "footer") and len(el):
+        if el.tag in ("div", "li", "td", "footer") and len(el) or _quoted(el, site):
             continue
         text = " ".join(el.text_content().split())
         if 6 <= len(text) <= 120 and _YEAR.search(text):
@@ -300,12 +312,14 @@ class PageDates:
 
 
 def page_dates(tree, region, article_ld: dict, header: list[str], url: str = "",
-               language: str | None = None) -> PageDates:
+               language: str | None = None, credits: Iterable[str] = ()) -> PageDates:
     """The page's own publication and update dates; ``header`` is the article header's text lines, ``region``
-    the article's element (None for a page that is not an article: its short lines are not read)."""
+    the article's element (None for a page that is not an article: its short lines are not read), ``credits``
+    the page's credit statements (a date in them is the source's)."""
     published, modified = stated_dates(tree, article_ld)
     order = reads_day_first(tree)
-    shown, numeric = shown_date(header, order, language)
+    credits = list(credits)
+    shown, numeric = shown_date(header, order, language, credits)
     dates = PageDates(published, modified or _modified_time_element(tree), source="stated" if published else None)
     if published:
         dates.published = in_page_zone(published, shown)
@@ -315,35 +329,84 @@ def page_dates(tree, region, article_ld: dict, header: list[str], url: str = "",
         dates.published, dates.source = in_page_zone(time_element, shown), "time"
         return dates
     if shown is None and region is not None:
-        shown, numeric = shown_date(_date_lines(region), order, language)
+        shown, numeric = shown_date(_date_lines(region, site_of(url)), order, language, credits)
     if shown is not None:
         dates.published, dates.numeric_date, dates.source = iso_text(shown), numeric, "visible"
         return dates
-    # htmldate: its other meta names and the URL first; a stated update date before a guess from the whole page
-    dates.published, dates.source = library_date(tree, url, extensive=False), "htmldate"
-    if not dates.published and dates.modified:
-        dates.published, dates.source = dates.modified[:10], "modified"
-    if not dates.published:
-        # htmldate's guess from the whole page, only when the page writes that day out in full somewhere: a
-        # copyright year or a bare year it turned into 1 January is no publication date
-        guess = library_date(tree, url, extensive=True)
-        if guess and guess in written_days(tree, order, language):
+    # htmldate (its other meta names, the URL, then the whole page), kept only when the page backs its day: the
+    # URL or a tag attribute states it, or the page writes it out in full outside links, quotations, embeds,
+    # update notes and credits (a copyright year turned into 1 January, a tweet's date, "Update: As of June 29"
+    # are not the publication date); else a stated update date
+    backed = _Backing(tree, url, order, language, credits)
+    for extensive in (False, True):
+        guess = library_date(tree, url, extensive=extensive)
+        if guess and backed.has(guess):
             dates.published, dates.source = guess, "htmldate"
-    if not dates.published:
-        dates.source = None
+            return dates
+        if not extensive and dates.modified:
+            dates.published, dates.source = dates.modified[:10], "modified"
+            return dates
+    dates.source = None
     return dates
 
 
-def written_days(tree, day_first: bool | None, language: str | None, limit: int = 400) -> set[str]:
-    """Every day written out in full (day, month and year) in the page's short text runs."""
+class _Backing:
+    """The days a page states in its URL and tag attributes, and writes out in its own text (computed once)."""
+
+    def __init__(self, tree, url: str, day_first: bool | None, language: str | None, credits: list[str]):
+        self.tree, self.url, self.day_first, self.language, self.credits = tree, url, day_first, language, credits
+        self.days: set[str] | None = None
+
+    def has(self, day: str) -> bool:
+        if self.days is None:
+            self.days = stated_days(self.tree, self.url) | written_days(self.tree, self.day_first, self.language,
+                                                                        self.credits, site_of(self.url))
+        return day in self.days
+
+
+def stated_days(tree, url: str) -> set[str]:
+    """Days in the URL's path and in date-like attributes (``<meta content>``, ``datetime``, ``data-*``)."""
+    days = set()
+    for value in [url, *tree.xpath("//meta/@content|//@datetime|//@*[contains(name(), 'date')]")[:500]]:
+        if value and _YEAR.search(value):
+            when = parse_visible_date(str(value)[:200])
+            if when:
+                days.add(when.date().isoformat())
+    return days
+
+
+_QUOTING = {"blockquote", "q", "cite", "figure", "figcaption", "iframe", "embed", "object", "nav", "aside"}
+_OTHERS = re.compile(r"comment|related|sidebar|widget|promo|recommend|trending|popular|more-?stories|newsletter|teaser",
+                     re.I)
+
+
+def _quoted(el, site: str = "") -> bool:
+    """Inside a link to another site, a quotation, an embed (a tweet), a comment or a box of other stories:
+    someone else's date. (A link on the page's own site, such as a permalink, is the page's.)"""
+    if el is None:
+        return False
+    for node in (el, *el.iterancestors()):
+        if node.tag in ("body", "html", "main", "article"):
+            break   # their classes describe the whole page ("layout--with-sidebar")
+        if node.tag in _QUOTING or _OTHERS.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            return True
+        if node.tag == "a" and site_of(urljoin(f"http://{site}/", node.get("href") or "")) not in ("", site):
+            return True
+    return False
+
+
+def written_days(tree, day_first: bool | None, language: str | None, credits: Iterable[str] = (), site: str = "",
+                 limit: int = 400) -> set[str]:
+    """Every day written out in full (day, month and year) in the page's short text runs, credits left out."""
     days = set()
     for node in tree.xpath("//body//text()[string-length(normalize-space()) > 5]")[:5000]:
         parent = node.getparent()
         if parent is not None and parent.tag in ("script", "style", "noscript", "template"):
             continue
         text = " ".join(node.split())
-        if len(text) > 200 or not _YEAR.search(text):
-            continue
+        if len(text) > 200 or not _YEAR.search(text) or "://" in text or "www." in text \
+                or (_UPDATE_LINE.match(text) and len(text) > 60) or _credits_a_source(text, credits) or _quoted(parent, site):
+            continue   # a URL's date path, a link, a quotation or embed, a comment, a sidebar: not this page's
         when = parse_visible_date(text, day_first) or words_date(text, language)
         if when:
             days.add(when.date().isoformat())

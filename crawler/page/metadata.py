@@ -280,8 +280,8 @@ def header_zone(region, title_el) -> list[str]:
                 chunks.append("\n")
             if el.tag in ("script", "style") or skipping is not None:
                 continue
-            if el.tag in ("figure", "figcaption"):
-                skipping = el        # a photo caption's date is the photo's
+            if el.tag in ("figure", "figcaption", "blockquote"):
+                skipping = el        # a photo caption's or an embedded post's date is theirs
                 continue
             if el.text:
                 chunks.append(el.text)
