@@ -338,15 +338,17 @@ def page_dates(tree, region, article_ld: dict, header: list[str], url: str = "",
     # update notes and credits (a copyright year turned into 1 January, a tweet's date, "Update: As of June 29"
     # are not the publication date); else a stated update date
     backed = _Backing(tree, url, order, language, credits)
-    for extensive in (False, True):
-        guess = library_date(tree, url, extensive=extensive)
-        if guess and backed.has(guess):
-            dates.published, dates.source = guess, "htmldate"
-            return dates
-        if not extensive and dates.modified:
-            dates.published, dates.source = dates.modified[:10], "modified"
-            return dates
-    dates.source = None
+    guess = library_date(tree, url) if backed.any() else None
+    if guess and backed.has(guess):
+        dates.published, dates.source = guess, "htmldate"
+    elif dates.modified:
+        dates.published, dates.source = dates.modified[:10], "modified"
+    elif backed.written:
+        # the earliest day the page writes out in its own text, as htmldate's whole-page search would pick it
+        # (without its dateparser fallback, which guesses the language from every locale: seconds per page)
+        dates.published, dates.source = min(backed.written), "written"
+    else:
+        dates.source = None
     return dates
 
 
@@ -356,12 +358,20 @@ class _Backing:
     def __init__(self, tree, url: str, day_first: bool | None, language: str | None, credits: list[str]):
         self.tree, self.url, self.day_first, self.language, self.credits = tree, url, day_first, language, credits
         self.days: set[str] | None = None
+        self.written: set[str] = set()
+
+    def _read(self) -> set[str]:
+        if self.days is None:
+            self.written = written_days(self.tree, self.day_first, self.language, self.credits, site_of(self.url))
+            self.days = stated_days(self.tree, self.url) | self.written
+        return self.days
+
+    def any(self) -> bool:
+        """Does the page state or write any day at all? (If not, htmldate is not asked: it could only guess.)"""
+        return bool(self._read())
 
     def has(self, day: str) -> bool:
-        if self.days is None:
-            self.days = stated_days(self.tree, self.url) | written_days(self.tree, self.day_first, self.language,
-                                                                        self.credits, site_of(self.url))
-        return day in self.days
+        return day in self._read()
 
 
 def stated_days(tree, url: str) -> set[str]:
@@ -399,6 +409,7 @@ def written_days(tree, day_first: bool | None, language: str | None, credits: It
                  limit: int = 400) -> set[str]:
     """Every day written out in full (day, month and year) in the page's short text runs, credits left out."""
     days = set()
+    worded = 0   # dateparser calls: a few short lines are enough, and each costs milliseconds
     for node in tree.xpath("//body//text()[string-length(normalize-space()) > 5]")[:5000]:
         parent = node.getparent()
         if parent is not None and parent.tag in ("script", "style", "noscript", "template"):
@@ -407,7 +418,10 @@ def written_days(tree, day_first: bool | None, language: str | None, credits: It
         if len(text) > 200 or not _YEAR.search(text) or "://" in text or "www." in text \
                 or (_UPDATE_LINE.match(text) and len(text) > 60) or _credits_a_source(text, credits) or _quoted(parent, site):
             continue   # a URL's date path, a link, a quotation or embed, a comment, a sidebar: not this page's
-        when = parse_visible_date(text, day_first) or words_date(text, language)
+        when = parse_visible_date(text, day_first)
+        if when is None and len(text) <= 80 and worded < MAX_WORDED_LINES:
+            worded += 1
+            when = words_date(text, language)
         if when:
             days.add(when.date().isoformat())
             if len(days) >= limit:
@@ -415,13 +429,16 @@ def written_days(tree, day_first: bool | None, language: str | None, credits: It
     return days
 
 
-def library_date(tree, url: str, extensive: bool) -> str | None:
-    """htmldate's publication date (the earliest it trusts: more meta names, the URL, with ``extensive`` the whole
-    page), a bare day."""
+MAX_WORDED_LINES = 25
+
+
+def library_date(tree, url: str) -> str | None:
+    """htmldate's publication date from the page's markup (more meta names than ours, the URL, date-like
+    elements; the earliest it trusts), a bare day."""
     from htmldate import find_date  # lazily: commands that do not extract start without it
 
     try:
-        found = find_date(tree, url=url or None, original_date=True, extensive_search=extensive,
+        found = find_date(tree, url=url or None, original_date=True, extensive_search=False,
                           outputformat="%Y-%m-%d", max_date=(date.today() + timedelta(days=2)).isoformat())
     except (ValueError, TypeError, AttributeError, IndexError, OverflowError) as exc:
         logger.debug("htmldate failed on %s: %s", url, str(exc)[:80])
