@@ -21,6 +21,7 @@ import xxhash
 
 from crawler.page.attribution import OutletDirectory, cue_line_credit
 from crawler.page.dates import numeric_date_order, parse_visible_date
+from crawler.page.metadata import repeated_affixes, without_affixes
 from crawler.page.urls import site_of, url_key
 from crawler.storage.store import Store, utc_now
 from dedupe.group import Edge, cluster, connected_components, verify
@@ -60,6 +61,25 @@ def settle_numeric_dates(store: Store) -> int:
                 changed.append((url, value))
     if changed:
         store.set_published(changed)
+    return len(changed)
+
+
+# -- titles -------------------------------------------------------------------------------------------
+def settle_title_affixes(store: Store, min_pages: int) -> int:
+    """Cut from each site's titles the part it repeats on most of them (its name, a tagline, a section label)
+    when no metadata named it; returns how many titles changed."""
+    by_site: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for url, site, title in store.site_titles():
+        by_site[site].append((url, title))
+    changed: list[tuple[str, str]] = []
+    for rows in by_site.values():
+        if len(rows) < min_pages:
+            continue
+        prefixes, suffixes = repeated_affixes([t for _, t in rows], min_pages)
+        if prefixes or suffixes:
+            changed += [(url, new) for url, title in rows if (new := without_affixes(title, prefixes, suffixes)) != title]
+    if changed:
+        store.set_titles(changed)
     return len(changed)
 
 

@@ -18,6 +18,7 @@ from dedupe.stages import (
     read_corpus,
     save_results,
     settle_numeric_dates,
+    settle_title_affixes,
     sign_changed,
     trace_groups,
     verify_candidates,
@@ -141,6 +142,18 @@ def test_numeric_dates_follow_the_sites_unambiguous_ones(store):
     assert settle_numeric_dates(store) == 1
     assert store.article("http://uk.example/b")["published"] == "2020-04-03"
     assert store.article("http://us.example/c")["published"] == "2020-03-04"   # nothing settles it: kept
+
+
+def test_a_sites_repeated_title_suffix_is_cut(store):
+    for i, title in enumerate(["Port strike ends - Kestrel Online", "Council keeps bus line - Kestrel Online",
+                               "Budget vote: what it means - Kestrel Online", "Harbour storm"]):
+        add(store, f"http://kestrel.example/{i}", STORY, title=title)
+    add(store, "http://other.example/a", STORY, title="Port strike ends - Kestrel Online")   # one page: kept
+    assert settle_title_affixes(store, min_pages=3) == 3
+    assert store.article("http://kestrel.example/2")["title"] == "Budget vote: what it means"
+    assert store.article("http://kestrel.example/3")["title"] == "Harbour storm"
+    assert store.article("http://other.example/a")["title"] == "Port strike ends - Kestrel Online"
+    assert settle_title_affixes(store, min_pages=3) == 0
 
 
 def test_every_stage_is_timed(story_db):

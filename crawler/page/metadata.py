@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import unicodedata
+from collections import Counter
 
 import lxml.etree
 
@@ -232,6 +233,32 @@ def title_of(tree, article_ld: dict, own: set[str] = frozenset()) -> str | None:
               meta_content(tree, "twitter:title"), clean_text(tree.findtext(".//title"))]
     stated = [strip_site_name(t, own) for t in stated if t and not is_own_name(t, own)]
     return without_label(stated[0], stated[1:]) if stated else None
+
+
+def repeated_affixes(titles: list[str], min_pages: int) -> tuple[set[str], set[str]]:
+    """(prefixes, suffixes) that one site puts on most of its titles ("Headline - Kestrel Times Online",
+    "NEWS | Headline"): a part cut off by a separator, repeated on ``min_pages`` or more of the titles and on at
+    least half of them. Site-level learning, for names no metadata states."""
+    heads: Counter[str] = Counter()
+    tails: Counter[str] = Counter()
+    for title in titles:
+        parts = list(_TITLE_SEPARATOR.finditer(title))
+        if parts:
+            heads[title[:parts[0].end()]] += 1
+            tails[title[parts[-1].start():]] += 1
+    need = max(min_pages, (len(titles) + 1) // 2)
+    return ({h for h, n in heads.items() if n >= need}, {t for t, n in tails.items() if n >= need})
+
+
+def without_affixes(title: str, prefixes: set[str], suffixes: set[str]) -> str:
+    """``title`` without a site's repeated prefix or suffix (never down to nothing)."""
+    for prefix in prefixes:
+        if title.startswith(prefix) and title[len(prefix):].strip():
+            title = title[len(prefix):]
+    for suffix in suffixes:
+        if title.endswith(suffix) and title[:-len(suffix)].strip():
+            title = title[:-len(suffix)]
+    return title.strip()
 
 
 _LABEL_SEPARATOR = re.compile(r"\s+[|\-–—·•»/]{1,2}\s+|\s*｜\s*|\s+::\s+")

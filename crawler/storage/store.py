@@ -333,6 +333,17 @@ class Store:
             if raw:
                 yield url, site, raw, published
 
+    def site_titles(self) -> Iterator[tuple[str, str, str]]:
+        """(url, site, title) of every article page that has a title, by site."""
+        yield from self.db.execute("select url, site, title from articles where page_type = 'article' and "
+                                   "title is not null and title != '' order by site, url")
+
+    def set_titles(self, titles: list[tuple[str, str]]) -> None:
+        """Correct articles' titles: (url, title) pairs."""
+        with self.transaction():
+            self.db.conn.executemany("update articles set title = ? where url = ?",
+                                     [(value, url) for url, value in titles])
+
     def set_published(self, dates: list[tuple[str, str]]) -> None:
         """Correct articles' publication dates: (url, date) pairs."""
         with self.transaction():
