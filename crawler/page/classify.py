@@ -116,13 +116,31 @@ def classify_page(url: str, tree, meta: dict | None = None) -> str:
         return "article"
     if long_paras >= 1 and prose >= 350 and links < 60 and tree.xpath("//h1"):
         return "article"
-    # short pieces (excerpts, briefs): a headline, a byline or date line, a little prose, few links
-    if prose >= 120 and links < 45 and tree.xpath("//h1|//h2") and (has_byline(tree) or looks_like_article_url(url)):
-        return "article"
-    if long_paras < 3 and links < 40 and tree.xpath("//h1|//h2") and loose_prose(tree) >= 500 \
+    # short pieces (excerpts, briefs) and bodies with no <p> at all (text in <br> runs, bare <div>s, table
+    # cells): a headline, a byline or an article URL, some prose, few links
+    if links < 45 and (prose >= 120 or prose + loose_prose(tree) >= 300) and shows_headline(tree) \
             and (has_byline(tree) or looks_like_article_url(url)):
-        return "article"   # a body with no <p> at all (text in <br> runs or bare <div>s)
+        return "article"
     return "section" if links >= 15 else "other"
+
+
+def shows_headline(tree) -> bool:
+    """A headline on the page: an ``<h1>``/``<h2>``, or any element whose whole text is the page's own title
+    (og:title, or ``<title>`` before a site-name separator) — older layouts set it in ``<font>`` or ``<b>``."""
+    if tree.xpath("//h1|//h2"):
+        return True
+    titles = {_folded(t) for t in tree.xpath("//meta[@property='og:title']/@content|//title/text()")}
+    titles |= {_folded(re.split(r"\s[|\-–—:·]\s", t)[0]) for t in tree.xpath("//title/text()")}
+    titles.discard("")
+    if not titles:
+        return False
+    return any(_folded(el.text_content()) in titles
+               for el in tree.xpath("//body//*[not(self::title or self::a or self::li or self::option)]")
+               if len(el.text_content()) < 400)
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).lower()
 
 
 _BYLINE = re.compile(r"^\s*(by|written by|words:|author:|posted by)\s+[A-Z]", re.I)
