@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xxhash
 
-from crawler.page.attribution import OutletDirectory, cue_line_credit
+from crawler.page.attribution import OutletDirectory, cue_line_credit, edge_line_credit
 from crawler.page.dates import numeric_date_order, parse_visible_date
 from crawler.page.metadata import repeated_affixes, without_affixes
 from crawler.page.urls import site_of, url_key
@@ -313,6 +313,11 @@ class LineageEvidence:
         credit = cue_line_credit(line, self.outlets, site)
         return (credit.host, credit.role) if credit else None
 
+    def read_edge_line(self, line: str, site: str) -> tuple[str, str] | None:
+        """(credited host, role) of a short line at the head or foot of a body naming an outlet now known."""
+        credit = edge_line_credit(line, self.outlets, site)
+        return (credit.host, credit.role) if credit else None
+
     def resolve(self, url: str) -> str:
         """Where a linked URL leads, following recorded redirects."""
         url, seen = url_key(url), set()
@@ -327,7 +332,7 @@ class LineageEvidence:
 
     def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
-                                   self.captured.get(article["url"]), self.read_cue_line)
+                                   self.captured.get(article["url"]), self.read_cue_line, self.read_edge_line)
 
 
 def articles_by_group(store: Store, groups: list[list[str]], batch: int) -> Iterator[list[dict]]:

@@ -102,6 +102,10 @@ class Attribution:
     # short lines with a credit cue that named no outlet known when the page was read; the outlets learnt
     # by the whole crawl resolve them later (cue_line_credit at lineage time)
     cue_lines: list[str] = field(default_factory=list)
+    # short standalone lines at the head or foot of the body (no long paragraph before, or none after) that
+    # named no known outlet when the page was read; resolved later like cue lines (edge_line_credit)
+    edge_lines: list[str] = field(default_factory=list)
+    edge_credits: list[str] = field(default_factory=list)   # the edge lines naming a known outlet when read
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -171,6 +175,8 @@ _CREDIT_CUE = re.compile(
     r"|出典|転載|初出|提供|来源|转载|原文|原载",
     re.I)
 MAX_CREDIT_LINE_WORDS = 25
+LONG_PARAGRAPH_WORDS = 40   # a body paragraph; the short lines before the first and after the last are its edges
+MAX_EDGE_LINES = 8
 _STOP_WORDS = {"on", "in", "at", "by", "and", "under", "with", "is", "was", "the", "a", "an", "for", "to", "from"}
 
 
@@ -257,10 +263,35 @@ def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None
     blocks = content_blocks(region)
     reader = _StatementReader(page_url, outlets, own)
     reader.result.content_links = _content_links(blocks, page_url, own)
-    for el in blocks:
-        reader.read(el, first=el is blocks[0])
+    lines = [line for el in blocks for line in br_lines(el)]
+    words = [len(line.text_content().split()) for line in lines]
+    long_at = [i for i, n in enumerate(words) if n > LONG_PARAGRAPH_WORDS]
+    for i, line in enumerate(lines):
+        at_edge = not long_at or i < long_at[0] or i > long_at[-1]
+        reader.read(line, first=i == 0, at_edge=at_edge and words[i] <= MAX_CREDIT_LINE_WORDS)
     _read_licence(reader.result, blocks, root, page_url)
     return reader.result
+
+
+_BR_RUN = re.compile(r"(?:<br\b[^>]*>\s*){2,}", re.I)
+
+
+def br_lines(el) -> list:
+    """A block as the lines a reader sees: a long block whose text runs are separated by blank lines
+    (``<br><br>``) is split there, so a credit line inside a body with no ``<p>`` is a line of its own."""
+    if len(el) < 2 or len(el.text_content()) <= MAX_LINE_CHARS or el.find("br") is None:
+        return [el]
+    parts = _BR_RUN.split(lxml.html.tostring(el, encoding="unicode", with_tail=False))
+    if len(parts) < 2:
+        return [el]
+    lines = []
+    for part in parts:
+        if part.strip():
+            lines.append(lxml.html.fragment_fromstring(part, create_parent="div"))
+    return lines or [el]
+
+
+MAX_LINE_CHARS = 600   # a block longer than this is body prose, not a statement (unless <br> runs split it)
 
 
 def _content_links(blocks: list, page_url: str, own: str) -> list[str]:
@@ -305,14 +336,16 @@ class _StatementReader:
         self.result = Attribution()
         self.seen_hosts: set[str] = set()
 
-    def read(self, el, first: bool) -> None:
+    def read(self, el, first: bool, at_edge: bool = False) -> None:
         text = " ".join(el.text_content().split())
-        if not text or len(text) > 600:
+        if not text or len(text) > MAX_LINE_CHARS:
             return
         anchors = list(_links_in(el, self.page_url))
         found_here = self._sources(text, anchors)
         if not found_here and len(text.split()) <= MAX_CREDIT_LINE_WORDS and _CREDIT_CUE.search(text):
             found_here = self._cue_line(text, anchors)
+        elif not found_here and at_edge and self._edge_line(text, anchors):
+            self.result.edge_credits.append(text[:300])
         result = self.result
         if _PERMISSION.search(text) or (found_here and re.search(r"\b(?:permission|consent)\b", text, re.I)):
             result.permission = True
@@ -362,6 +395,15 @@ class _StatementReader:
             self.result.credits.append(credit)
             self.result.statements.append(credit.text)
         return True
+
+
+    def _edge_line(self, text: str, anchors: list[tuple[str, str]]) -> bool:
+        """A short standalone line at the head or foot of the body, whatever its words or language: kept to be
+        read at lineage time, where it is a credit when it names another outlet the crawl knows. True if it
+        names one now (a date in it is then the source's)."""
+        if len(self.result.edge_lines) < MAX_EDGE_LINES and re.search(r"[^\W\d_]{2}", text):
+            self.result.edge_lines.append(text[:300])
+        return edge_line_credit(text, self.outlets, self.own, anchors) is not None
 
 
 def _read_licence(result: Attribution, blocks: list, root, page_url: str) -> None:
@@ -424,3 +466,21 @@ def cue_line_credit(text: str, outlets: OutletDirectory, own: str,
             return Credit(name, host, url, role, text[:300])
     return None
 
+
+
+def edge_line_credit(text: str, outlets: OutletDirectory, own: str,
+                     anchors: list[tuple[str, str]] = ()) -> Credit | None:
+    """The credit in a short standalone line at the head or foot of a body: the first outlet of the crawl's
+    directory it names (as written, as a link's text, or as a host), other than the page's own site."""
+    found = [host for _name, host in outlets.find_in(text)]
+    # a link names its outlet when its text is that outlet's name or host (a link in running text does not)
+    found += [host for t, h in anchors if is_fetchable(h) and (host := outlets.resolve_name(_host(h) or ""))
+              and outlets.resolve_name(t.strip(" .")) == host]
+    found += [outlets.resolve_name(host) for host in hosts_in(text)]
+    host = next((h for h in found if h and h != own), None)
+    if host is None:
+        return None
+    name = next((n for n, h in outlets.find_in(text) if h == host), host)
+    role = "permission" if re.search(r"\b(?:permission|consent)\b", text, re.I) else "source"
+    url = next((h for _t, h in anchors if _host(h) == host), None)
+    return Credit(name, host, url, role, text[:300])

@@ -84,7 +84,7 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None,
     header = header_zone(region if title_el is None or title_el in region.iter() else tree, title_el)
     # credits first: trafilatura cleans the tree it is given
     page.attribution = read_attribution(tree, url, outlets, region=region).to_dict()
-    credit_lines = page.attribution.get("statements", []) + page.attribution.get("cue_lines", [])
+    credit_lines = [*page.attribution["statements"], *page.attribution["cue_lines"], *page.attribution["edge_credits"]]
     dates = page_dates(tree, region, article_ld, header, url, page.language, credit_lines)
     page.published, page.modified = dates.published, dates.modified
     if dates.numeric_date:
