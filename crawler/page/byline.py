@@ -163,6 +163,20 @@ def _header_names(header: list[str]) -> list[str]:
     return []
 
 
+def _labelled_names(tree) -> list[str]:
+    """A byline set as a label and a value (a table row "Author: | Name", a "By" term before its name): the
+    element whose whole text is a byline prefix, and the names in the element after it."""
+    for el in tree.xpath("//td|//th|//dt|//span|//div[not(*)]|//b|//strong"):
+        if not _PREFIX.fullmatch(el.text_content() or "") or inside_noise(el):
+            continue
+        value = el.getnext()
+        if value is not None and len(value.text_content()) <= MAX_BYLINE_LINE:
+            names = split_names(value.text_content(), run=True)
+            if names:
+                return names
+    return []
+
+
 def _signature_names(tree) -> list[str]:
     for el in tree.xpath("//p|//div[not(*)]|//address"):
         m = _SIGNATURE.match(el.text_content() or "")
@@ -176,7 +190,8 @@ def find_authors(tree, region, article_ld: dict, header: list[str], own: set[str
     source names only the site (or an agency), that name. ``header``: the article header's text lines."""
     first_found: list[str] = []
     sources = _structured_names(tree, article_ld)
-    readers = (lambda: _byline_elements(tree, region), lambda: _header_names(header), lambda: _signature_names(tree))
+    readers = (lambda: _byline_elements(tree, region), lambda: _header_names(header), lambda: _labelled_names(tree),
+               lambda: _signature_names(tree))
     for index in range(len(sources) + len(readers)):
         names = sources[index] if index < len(sources) else readers[index - len(sources)]()
         others = [n for n in names if not is_own_name(n, own)]

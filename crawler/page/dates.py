@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from urllib.parse import urljoin
 
+from crawler.page.dom import is_info_box
 from crawler.page.metadata import clean_text, json_ld, ld_types
 from crawler.page.urls import site_of
 
@@ -398,7 +399,8 @@ def _quoted(el, site: str = "") -> bool:
     for node in (el, *el.iterancestors()):
         if node.tag in ("body", "html", "main", "article"):
             break   # their classes describe the whole page ("layout--with-sidebar")
-        if node.tag in _QUOTING or _OTHERS.search(f"{node.get('class', '')} {node.get('id', '')}"):
+        if node.tag in _QUOTING and not (node.tag == "aside" and is_info_box(node)) \
+                or _OTHERS.search(f"{node.get('class', '')} {node.get('id', '')}"):
             return True
         if node.tag == "a" and site_of(urljoin(f"http://{site}/", node.get("href") or "")) not in ("", site):
             return True
