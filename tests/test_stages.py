@@ -8,6 +8,7 @@ import pytest
 
 from crawler.storage.records import FetchRecord
 from dedupe.normalise import paragraph_hash, paragraph_key
+from dedupe.trace.members import member_from_article
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
 from dedupe.stages import (
@@ -162,3 +163,12 @@ def test_every_stage_is_timed(story_db):
                                    "save"}
     assert (report.articles, report.signed, report.edges_new, report.stories, report.stories_with_copies) == \
         (3, 3, 1, 2, 1)
+
+
+def test_edge_lines_credit_an_outlet_learnt_later_at_lineage_time():
+    from_edge = member_from_article(
+        {"url": "http://copy.example/a", "site": "copy.example", "paragraphs": [],
+         "attribution": {"edge_lines": ["Julkaistu alun perin sivustolla Civic Wire.", "Port strike ends"]}},
+        lambda url: url.split("/")[2], lambda url: url, lambda name: None,
+        read_edge_line=lambda line, site: ("civicwire.example", "source") if "Civic Wire" in line else None)
+    assert from_edge.credited_hosts == {"civicwire.example"}
