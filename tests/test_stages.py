@@ -8,7 +8,6 @@ import pytest
 
 from crawler.storage.records import FetchRecord
 from dedupe.normalise import paragraph_hash, paragraph_key
-from dedupe.trace.members import member_from_article
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
 from dedupe.stages import (
@@ -24,6 +23,7 @@ from dedupe.stages import (
     trace_groups,
     verify_candidates,
 )
+from dedupe.trace.members import member_from_article
 
 OPTIONS = GroupingOptions()
 NOTE = "Note to readers: please share this article with your friends and family."
