@@ -7,10 +7,12 @@ from contextlib import nullcontext
 import pytest
 
 from crawler.storage.records import FetchRecord
-from dedupe.normalise import paragraph_hash, paragraph_key
+from dedupe.normalise import paragraph_hash, paragraph_hashes, paragraph_key
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
 from dedupe.stages import (
+    ArticleText,
+    Corpus,
     cluster_touched,
     find_candidates,
     find_furniture,
@@ -87,7 +89,7 @@ def test_site_furniture_is_left_out_of_fingerprints(store):
     assert furniture.of("gr.example") == {paragraph_hash(paragraph_key(NOTE))}
     signed = sign_changed(store, corpus, plan, furniture, OPTIONS, full=False)
     note_only = sign_changed(store, corpus, plan, type(furniture)({}), OPTIONS, full=False)
-    assert all(len(signed.shingles[u]) < len(note_only.shingles[u]) for u in plan.changed)
+    assert all(signed.prints[u].n_words < note_only.prints[u].n_words for u in plan.changed)
 
 
 def test_candidates_verification_and_clustering_find_the_copy(story_db):
@@ -172,3 +174,16 @@ def test_edge_lines_credit_an_outlet_learnt_later_at_lineage_time():
         lambda url: url.split("/")[2], lambda url: url, lambda name: None,
         read_edge_line=lambda line, site: ("civicwire.example", "source") if "Civic Wire" in line else None)
     assert from_edge.credited_hosts == {"civicwire.example"}
+
+
+def test_furniture_has_a_writer_only_when_one_site_holds_most_of_its_pages():
+    """A site's note, carried by a page copied from it elsewhere, was written by that site; spam that two sites
+    insert alike was written by neither."""
+    spam = "Earn passive income from home with our proven crypto signals. Join thousands now."
+    pages = [("a.example", [NOTE])] * 4 + [("b.example", [NOTE, spam])] + [("b.example", [spam])] * 2 + \
+        [("c.example", [spam])] * 3
+    texts = {f"http://{site}/{i}": ArticleText(site, "", paragraph_hashes([f"{site} page {i}", *lines]), None)
+             for i, (site, lines) in enumerate(pages)}
+    writers = find_furniture(Corpus(texts, []), OPTIONS).writers
+    assert writers[paragraph_hash(paragraph_key(NOTE))] == "a.example"
+    assert paragraph_hash(paragraph_key(spam)) not in writers

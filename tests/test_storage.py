@@ -9,7 +9,7 @@ import pytest
 import crawler.storage.store
 from crawler.errors import StorageError, UserInputError
 from crawler.storage.records import FetchRecord
-from crawler.storage.schema import SCHEMA_VERSION, VIEWS
+from crawler.storage.schema import EDGE_COLUMNS, SCHEMA_VERSION, VIEWS
 from crawler.storage.store import Store
 
 
@@ -108,14 +108,14 @@ def test_version_1_file_is_migrated(db_path):
     s.close()
 
 
-def test_version_4_file_gets_author_lists(db_path):
+def test_version_5_file_gets_author_lists(db_path):
     s = Store(db_path)
     s.save_fetch(FetchRecord(url="http://a.example/x", requested_url="http://a.example/x", final_url="http://a.example/x",
                              status=200, headers={}, body=b"<html></html>", fetched_at="2020-02-12T00:00:00+00:00"))
     s.db.execute("alter table articles drop column authors")
     s.db["articles"].insert({"url": "http://a.example/x", "site": "a.example", "page_type": "article",
                              "author": "Ana Ruiz"})
-    s.db["meta"].upsert({"key": "schema_version", "value": "4"}, pk="key")
+    s.db["meta"].upsert({"key": "schema_version", "value": "5"}, pk="key")
     s.db.conn.commit()
     s.close()
     s = Store(db_path)
@@ -178,6 +178,28 @@ def test_migration_to_v4_backfills_failures(tmp_path):
     again = Store(path)
     assert again.schema_version() == SCHEMA_VERSION and [f["url"] for f in again.failures(run)] == [
         "http://a.example/missing"]
+    again.close()
+
+
+def test_migration_to_v5_makes_relations_anew(tmp_path):
+    """A file of main's v4 (edges without kinds or passages, no contains links) gets the relation columns, and
+    its old edges are dropped so the next grouping pass aligns every pair again."""
+    path = str(tmp_path / "v4.db")
+    store = Store(path)
+    store.db.execute("drop table contains")
+    for table, columns in (("edges", EDGE_COLUMNS), ("members", {"role", "version", "version_url"}),
+                           ("lineage", {"changes"}), ("stories", {"versions", "contains"}),
+                           ("signatures", {"fingerprint"})):
+        for column in columns:
+            store.db.execute(f"alter table {table} drop column {column}")
+    store.db["edges"].insert({"a": "http://a.example/1", "b": "http://b.example/1", "containment": 0.9, "jaccard": 0.8})
+    store.db.execute("update meta set value = '4' where key = 'schema_version'")
+    store.db.conn.commit()
+    store.close()
+    again = Store(path)
+    assert again.schema_version() == SCHEMA_VERSION == 6
+    assert set(EDGE_COLUMNS) <= set(again.db["edges"].columns_dict) and list(again.edges()) == []
+    assert again.db["contains"].exists() and "version_url" in again.db["members"].columns_dict
     again.close()
 
 

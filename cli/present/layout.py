@@ -135,6 +135,11 @@ class Line:
 
 def tree(title: Line, root: dict, width: int | None) -> Text:
     """``root`` is ``{"lines": [Line, …], "children": [node, …]}``; nodes are drawn with guide lines."""
+    return forest(title, [root], width)
+
+
+def forest(title: Line, roots: list[dict], width: int | None) -> Text:
+    """Several trees under one title line (``tree`` is one)."""
     out = Text()
     _lines(out, "", [title], width)
 
@@ -147,7 +152,8 @@ def tree(title: Line, root: dict, width: int | None) -> Text:
         for n, child in enumerate(kids):
             draw(child, inner, n == len(kids) - 1)
 
-    draw(root, "", True)
+    for n, root in enumerate(roots):
+        draw(root, "", n == len(roots) - 1)
     out.rstrip()
     return out
 

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from cli.present.escape import for_terminal
-from cli.present.layout import Column, Line, table, tree
+from cli.present.layout import Column, Line, forest, table, tree
 from crawler.progress import FAILED, WORDS, in_words
 from crawler.storage.store import SNIPPET_MARKS
 from dedupe.trace.verdicts import Verdict
@@ -32,6 +32,10 @@ def _day(value: str | None) -> str:
 
 def _node_lines(node: dict) -> list[Line]:
     head = Text()
+    if node.get("role") == "version":
+        head.append(f"[version {node['version']}] ", style="bold magenta")
+    elif (node.get("version") or 1) > 1:
+        head.append(f"[v{node['version']}] ", style="magenta")
     head.append(for_terminal(node["site"] or "?"), style="bold")
     head.append(f"  {for_terminal(node['published'] or 'no date')}")
     if node.get("lag"):
@@ -58,7 +62,32 @@ def lineage_tree(doc: dict, width: int | None) -> Text:
         return {"lines": _node_lines(node), "children": [convert(c) for c in node["children"]]}
 
     title = Line(f"story {doc['story']}: {doc['title'] or ''} ({doc['size']} pages)", "bold")
-    return tree(title, convert(doc["origin"]), width)
+    out = tree(title, convert(doc["origin"]), width)
+    sections = []
+    if len(doc.get("versions") or []) > 1:
+        sections.append((Line("versions of the running file", "bold magenta"),
+                         [_version_lines(v) for v in doc["versions"]]))
+    for key, heading in (("contains", "holds pieces of"), ("contained_in", "quoted or listed by")):
+        if doc.get(key):
+            sections.append((Line(heading, "bold"), [[Line(f"story {other['story']}: {other['title'] or ''} "
+                                                          f"({len(other['via'])} link(s))")] for other in doc[key]]))
+    for heading, items in sections:
+        out.append("\n\n")
+        out.append_text(forest(heading, [{"lines": i, "children": []} for i in items], width))
+    return out
+
+
+def _version_lines(v: dict) -> list[Line]:
+    head = Text(f"version {v['version']}: {for_terminal(v['site'] or '?')}  {v['published'] or 'no date'}  "
+                f"({len(v['pages'])} page(s))", style="magenta")
+    counts = (v.get("changes") or {}).get("counts")
+    if v.get("updates") and counts:
+        head.append(f"  updates version {v['updates']}: rewrote {counts['rewritten']}, added {counts['added']}, "
+                    f"dropped {counts['dropped']} paragraph(s)", style="dim")
+    lines = [Line(head)]
+    for old, new in (v.get("changes") or {}).get("rewritten", [])[:2]:
+        lines += [Line(f"- {old}", "dim"), Line(f"+ {new}", "dim")]
+    return lines + [Line(v["url"], "blue", keep=True)]
 
 
 def lineage_rows(doc: dict) -> list[dict]:
@@ -111,11 +140,15 @@ def whats_new(rows: list[dict], width: int | None) -> Text:
     return out or Text("nothing new in the last run")
 
 
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def crawl_summary(crawl, grouping, width: int | None = None) -> Text:
     """What a crawl did, in words: pages by state, what could not be fetched and why, start URLs that failed,
     and the stories after grouping."""
-    lines = [f"crawl run {crawl.run_id}: {crawl.pages_fetched} pages fetched in {crawl.seconds:.1f} s"
-             + (f" from {crawl.sites} sites" if crawl.sites else "")
+    lines = [f"crawl run {crawl.run_id}: {_counted(crawl.pages_fetched, 'page')} fetched in {crawl.seconds:.1f} s"
+             + (f" from {_counted(crawl.sites, 'site')}" if crawl.sites else "")
              + f" ({crawl.new} new, {crawl.changed} changed, {crawl.unchanged} unchanged)"]
     failed = in_words(crawl.outcomes, (*FAILED, "robots")) if crawl.outcomes else (
         f"{crawl.errors} errors" if crawl.errors else "")

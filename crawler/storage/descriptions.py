@@ -41,9 +41,34 @@ TABLES: dict[str, dict] = {
     },
     "signatures": {
         "description": "MinHash signatures with the parameters they were built with (mixing them is refused).",
+        "columns": {
+            "fingerprint": "version of the fingerprint rules the signature was made with (older ones are redone)",
+        },
     },
     "edges": {
-        "description": "Verified copy relations: containment of the smaller text in the larger, and Jaccard.",
+        "description": ("Relations found by aligning the passages two texts share: copies (which join stories) and "
+                        "quotes (which do not)."),
+        "columns": {
+            "containment": "share of the smaller text's shingles in the larger",
+            "kind": "copy or quote",
+            "basis": "rule that made a copy (covers, lead, leads), or the quoted side (a or b) of a quote",
+            "cover_a": "share of a's unquoted words in the aligned passages",
+            "cover_b": "share of b's unquoted words in the aligned passages",
+            "len_a": "words of a as aligned",
+            "len_b": "words of b as aligned",
+            "passages": "the aligned passages as int32 quadruples: start, end in a, then in b, in words",
+            "opens": "texts (a, b) whose opening stretch the other holds",
+        },
+    },
+    "contains": {
+        "description": ("A page holding a piece of a page of another story (listing, compilation, commentary, quote): "
+                        "linked, never merged."),
+        "columns": {
+            "url": "the page holding the piece",
+            "contained_url": "the page of the other story",
+            "story_id": "story of the holding page",
+            "contained_story": "story of the page held",
+        },
     },
     "stories": {
         "description": "Groups of copies of one article.",
@@ -51,13 +76,24 @@ TABLES: dict[str, dict] = {
             "origin_url": "the original",
             "size": "pages in the story",
             "uncredited": "copies uncredited or misattributed (story_view counts them apart)",
+            "versions": "versions of the running file (write-thrus, updates)",
+            "contains": "links to other stories this story's pages hold pieces of",
         },
     },
     "members": {
         "description": "Which story each article belongs to, whether it is the origin, and its parent.",
+        "columns": {
+            "role": "origin, copy, version (starts a new version) or aggregate",
+            "version": "number of the version of the running file the page carries",
+            "version_url": "first page of that version",
+        },
     },
     "lineage": {
         "description": "Why each origin and parent was chosen: signal and evidence (JSON).",
+        "columns": {
+            "changes": ("for a page starting a version: the version it updates and what it rewrote, added and "
+                        "dropped (JSON)"),
+        },
     },
     "audits": {
         "description": "Attribution verdict per article, with reasons, licence conflicts and passage diff.",
