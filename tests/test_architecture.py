@@ -22,6 +22,8 @@ LAZY_ALLOWED = {
     "rensa": "an optional dependency (the bench extra)",
     "datasketch": "its package import loads scipy (0.5 s); only grouping needs it, so commands start quickly",
     "trafilatura": "its import costs 0.2 s; only extraction needs it, so commands start quickly",
+    "htmldate": "only extraction needs it (publication dates), so commands start quickly",
+    "dateparser": "its import and language data are heavy; only extraction needs it, so commands start quickly",
 }
 # what a command that neither crawls, extracts nor groups must not load (the CLI imports everything else)
 HEAVY_FOR_STARTUP = ("scrapy", "twisted", "scrapy_redis", "datasketch", "scipy", "trafilatura", "htmldate",

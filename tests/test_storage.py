@@ -1,6 +1,7 @@
 """The storage layer, white-box: these tests may look at the SQLite file through ``Store.db``."""
 
 import doctest
+import json
 import sqlite3
 
 import pytest
@@ -107,6 +108,23 @@ def test_version_1_file_is_migrated(db_path):
     s.close()
 
 
+def test_version_5_file_gets_author_lists(db_path):
+    s = Store(db_path)
+    s.save_fetch(FetchRecord(url="http://a.example/x", requested_url="http://a.example/x", final_url="http://a.example/x",
+                             status=200, headers={}, body=b"<html></html>", fetched_at="2020-02-12T00:00:00+00:00"))
+    s.db.execute("alter table articles drop column authors")
+    s.db["articles"].insert({"url": "http://a.example/x", "site": "a.example", "page_type": "article",
+                             "author": "Ana Ruiz"})
+    s.db["meta"].upsert({"key": "schema_version", "value": "5"}, pk="key")
+    s.db.conn.commit()
+    s.close()
+    s = Store(db_path)
+    assert s.schema_version() == SCHEMA_VERSION
+    assert s.article("http://a.example/x")["authors"] == ["Ana Ruiz"]
+    assert json.loads(s.db.execute("select authors from articles").fetchone()[0]) == ["Ana Ruiz"]
+    s.close()
+
+
 def test_views_answer_on_a_real_schema(store):
     for name in VIEWS:
         assert list(store.db.query(f"select * from {name}")) == []
@@ -179,7 +197,7 @@ def test_migration_to_v5_makes_relations_anew(tmp_path):
     store.db.conn.commit()
     store.close()
     again = Store(path)
-    assert again.schema_version() == SCHEMA_VERSION == 5
+    assert again.schema_version() == SCHEMA_VERSION == 6
     assert set(EDGE_COLUMNS) <= set(again.db["edges"].columns_dict) and list(again.edges()) == []
     assert again.db["contains"].exists() and "version_url" in again.db["members"].columns_dict
     again.close()
@@ -187,3 +205,36 @@ def test_migration_to_v5_makes_relations_anew(tmp_path):
 
 def test_docstring_example_runs():
     assert doctest.testmod(crawler.storage.store).failed == 0
+
+
+def test_a_batch_is_one_transaction_that_a_failure_rolls_back(store, db_path):
+    """sqlite-utils commits a write that opens a transaction by itself: a batch must open its own, or each
+    page's rows are committed one by one (a stopped ingest kept captures without their articles)."""
+    with pytest.raises(RuntimeError), store.batch():
+        store.save_fetch(capture())
+        store.save_alias("http://b.example/y", "http://a.example/x")
+        assert sqlite3.connect(db_path).execute("select count(*) from fetches").fetchone()[0] == 0   # not yet visible
+        raise RuntimeError("stopped midway")
+    assert store.counts()["fetches"] == 0 and store.aliases() == {}
+
+
+def test_grouping_results_are_replaced_whole_or_not_at_all(store):
+    store.save_fetch(capture())
+    store.save_article({"url": "http://a.example/x", "site": "a.example", "page_type": "article"})
+    member = {"url": "http://a.example/x", "is_origin": 1}
+    store.replace_results([{"id": "st-1", "origin_url": "http://a.example/x", "size": 1}],
+                          [{**member, "story_id": "st-1"}], [], [])
+    real = store.db.execute
+
+    def failing(sql, *args):
+        if sql.startswith("delete from stories where id not in"):   # the last statement
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(sql, *args)
+
+    store.db.execute = failing
+    with pytest.raises(StorageError):
+        store.replace_results([{"id": "st-2", "origin_url": "http://a.example/x", "size": 1}],
+                              [{**member, "story_id": "st-2"}], [], [])
+    store.db.execute = real
+    assert [r["id"] for r in store.db.query("select id from stories")] == ["st-1"]
+    assert store.member_stories() == {"http://a.example/x": "st-1"}
