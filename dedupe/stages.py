@@ -31,7 +31,7 @@ from dedupe.index import banded_pairs, lsh_bands
 from dedupe.normalise import paragraph_hash, paragraph_hashes, paragraph_key, print_words, site_furniture
 from dedupe.options import GroupingOptions
 from dedupe.relate import Edge, relate
-from dedupe.signature import SignatureParams, lead_signatures, leads_to_bytes, sign, word_hashes
+from dedupe.signature import SignatureParams, leads_to_bytes, sign_text, word_hashes
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
 from dedupe.trace.members import Member, member_from_article
@@ -219,11 +219,10 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     for i, (url, site, paragraphs) in enumerate(store.paragraphs_of(changed)):
         printed, wh = print_text(paragraphs, furniture.of(site), options)
         signed.prints[url], signed.sites[url] = printed, site
-        sh = printed.unique()
-        leads = lead_signatures(wh, options.lead_words, options.shingle_size, params)
+        full_text, leads = sign_text(printed.shingles, wh, options.lead_words, params)
         text = corpus.texts[url]
-        rows.append({"url": url, **options.signature_params(), "n_shingles": len(sh),
-                     "hashvalues": sign(sh, params).to_bytes(), "lead_words": lead_sizes,
+        rows.append({"url": url, **options.signature_params(), "n_shingles": len(printed.unique()),
+                     "hashvalues": full_text.to_bytes(), "lead_words": lead_sizes,
                      "lead_hashvalues": leads_to_bytes(leads), "content_hash": plan.digests[url],
                      "paragraphs_hash": text.text_hash, "paragraph_keys": text.paragraph_hashes.tobytes()})
         if len(rows) >= 1000:
@@ -354,6 +353,7 @@ class LineageEvidence:
         for host, name in store.outlets().items():
             self.outlets.add(host, name)
         self.aliases = store.aliases()
+        self.resolved: dict[str, str] = {}
         self.captured = store.capture_times()
         self.titles = {paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))}
         self.writers = furniture.writers
@@ -373,12 +373,18 @@ class LineageEvidence:
         return (credit.host, credit.role) if credit else None
 
     def resolve(self, url: str) -> str:
-        """Where a linked URL leads, following recorded redirects."""
-        url, seen = url_key(url), set()
-        while url in self.aliases and url not in seen:
-            seen.add(url)
-            url = self.aliases[url]
-        return url
+        """Where a linked URL leads, following recorded redirects (remembered: pages of a site link the same
+        pages, and canonicalising a URL costs more than looking it up)."""
+        found = self.resolved.get(url)
+        if found is None:
+            if len(self.resolved) >= 200_000:
+                self.resolved.clear()
+            key, seen = url_key(url), set()
+            while key in self.aliases and key not in seen:
+                seen.add(key)
+                key = self.aliases[key]
+            found = self.resolved[url] = key
+        return found
 
     def generic(self, key: str, site: str) -> bool:
         """Boilerplate several other sites also repeat (spam, ads), or the headline of a stored article (a
