@@ -71,8 +71,18 @@ def site_furniture(pages: Iterable[tuple[str, np.ndarray]], min_pages: int) -> d
     """
     seen: dict[str, Counter] = defaultdict(Counter)
     for site, hashes in pages:
-        seen[site].update(set(hashes.tolist()) - {0})
-    return {site: {h for h, n in counts.items() if n >= min_pages} for site, counts in seen.items()}
+        seen[site].update(furniture_votes(hashes))
+    return {site: {h for h, n in counts.items() if is_furniture(n, min_pages)} for site, counts in seen.items()}
+
+
+def furniture_votes(hashes: np.ndarray) -> set[int]:
+    """The paragraphs one page counts towards its site's furniture: each distinct one once, never 0 (no words)."""
+    return set(hashes.tolist()) - {0}
+
+
+def is_furniture(pages: int, min_pages: int) -> bool:
+    """Whether a paragraph seen on ``pages`` pages of one site is furniture there."""
+    return pages >= min_pages
 
 
 def fingerprint_words(paragraphs: list[str], furniture: set[int]) -> list[str]:

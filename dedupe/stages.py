@@ -27,7 +27,15 @@ from dedupe.group import Edge, cluster, connected_components, verify
 from dedupe.index import banded_pairs, lsh_bands
 from dedupe.normalise import fingerprint_words, paragraph_hash, paragraph_hashes, site_furniture
 from dedupe.options import GroupingOptions
-from dedupe.signature import SignatureParams, lead_signatures, leads_to_bytes, shingle_hashes, sign, word_hashes
+from dedupe.signature import (
+    Signature,
+    SignatureParams,
+    lead_signatures,
+    leads_to_bytes,
+    shingle_hashes,
+    sign,
+    word_hashes,
+)
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
 from dedupe.trace.members import Member, member_from_article
@@ -88,6 +96,11 @@ def lead_sizes_of(options: GroupingOptions) -> str:
     return ",".join(map(str, sorted(options.lead_words)))
 
 
+def stored_text_hash(paragraphs_json: str | None) -> str:
+    """The hash of an article's stored paragraphs as stored (tells an unchanged text without reading it)."""
+    return xxhash.xxh64_hexdigest((paragraphs_json or "").encode())
+
+
 def read_corpus(store: Store, options: GroupingOptions, full: bool) -> Corpus:
     """Stored articles and signatures. Paragraph identities are kept with each signature, so an article whose
     text has not changed is not normalised again (unless ``full``): its stored text is hashed instead. A full
@@ -96,7 +109,7 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool) -> Corpus:
     stored = dict.fromkeys(s.url for s in states) if full else {s.url: s for s in states}
     texts: dict[str, ArticleText] = {}
     for row in store.article_texts():
-        text_hash = xxhash.xxh64_hexdigest((row.paragraphs_json or "").encode())
+        text_hash = stored_text_hash(row.paragraphs_json)
         old = stored.get(row.url)
         if old and old.paragraphs_hash == text_hash and old.paragraph_keys is not None:
             hashes = np.frombuffer(old.paragraph_keys, dtype=np.uint64)
@@ -131,13 +144,17 @@ class SigningPlan:
     gone: list[str]           # signed articles no longer stored as articles
 
 
+def fingerprint_digest(hashes: np.ndarray, banned: set[int]) -> str:
+    """The digest of the paragraphs an article fingerprints (its paragraph hashes less its site's furniture)."""
+    kept = np.array([h for h in hashes.tolist() if h and h not in banned], dtype=np.uint64)
+    return hashlib.sha1(kept.tobytes()).hexdigest()
+
+
 def plan_signing(corpus: Corpus, furniture: Furniture, full: bool) -> SigningPlan:
     digests: dict[str, str] = {}
     changed: list[str] = []
     for url, text in corpus.texts.items():
-        banned = furniture.of(text.site)
-        kept = np.array([h for h in text.paragraph_hashes.tolist() if h and h not in banned], dtype=np.uint64)
-        digest = digests[url] = hashlib.sha1(kept.tobytes()).hexdigest()
+        digest = digests[url] = fingerprint_digest(text.paragraph_hashes, furniture.of(text.site))
         if full or text.signed_digest is None or text.signed_digest != digest:
             changed.append(url)
     return SigningPlan(digests, sorted(changed), corpus.gone)
@@ -151,6 +168,41 @@ class Signed:
     shingles: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+def article_shingles(paragraphs: list[str], banned: set[int], options: GroupingOptions) -> np.ndarray:
+    """What verification compares of an article: the distinct shingle hashes of the words it fingerprints."""
+    return shingle_hashes(fingerprint_words(paragraphs, banned), options.shingle_size)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedArticle:
+    """One article's verification material and its signatures (whole text, then its leads)."""
+
+    shingles: np.ndarray
+    full: Signature
+    leads: list[Signature]
+
+    def matrix(self) -> np.ndarray:
+        """Its signatures as rows of uint32 values (what LSH bands), whole text first."""
+        return np.stack([s.hashvalues for s in (self.full, *self.leads)])
+
+
+def sign_article(paragraphs: list[str], banned: set[int], options: GroupingOptions,
+                 params: SignatureParams) -> SignedArticle:
+    """Words, shingles and signatures of one article (``banned``: its site's furniture)."""
+    wh = word_hashes(fingerprint_words(paragraphs, banned))
+    sh = shingle_hashes(wh, options.shingle_size)
+    return SignedArticle(sh, sign(sh, params), lead_signatures(wh, options.lead_words, options.shingle_size, params))
+
+
+def signature_row(url: str, article: SignedArticle, digest: str, text_hash: str, hashes: np.ndarray,
+                  options: GroupingOptions) -> dict:
+    """The signatures-table row of a signed article."""
+    return {"url": url, **options.signature_params(), "n_shingles": len(article.shingles),
+            "hashvalues": article.full.to_bytes(), "lead_words": lead_sizes_of(options),
+            "lead_hashvalues": leads_to_bytes(article.leads), "content_hash": digest,
+            "paragraphs_hash": text_hash, "paragraph_keys": hashes.tobytes()}
+
+
 def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Furniture, options: GroupingOptions,
                  full: bool, progress: Progress = no_progress) -> Signed:
     """Sign every changed article (whole text and leads) and store the signatures; drop those of gone ones.
@@ -159,7 +211,6 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     shingles for verification, never every article's words.
     """
     params = SignatureParams(**options.signature_params())
-    lead_sizes = lead_sizes_of(options)
     if full:
         store.save_edges([], replace_all=True)
     changed = plan.changed
@@ -167,14 +218,10 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     signed = Signed()
     rows = []
     for i, (url, site, paragraphs) in enumerate(store.paragraphs_of(changed)):
-        wh = word_hashes(fingerprint_words(paragraphs, furniture.of(site)))
-        sh = signed.shingles[url] = shingle_hashes(wh, options.shingle_size)
-        leads = lead_signatures(wh, options.lead_words, options.shingle_size, params)
+        article = sign_article(paragraphs, furniture.of(site), options, params)
+        signed.shingles[url] = article.shingles
         text = corpus.texts[url]
-        rows.append({"url": url, **options.signature_params(), "n_shingles": len(sh),
-                     "hashvalues": sign(sh, params).to_bytes(), "lead_words": lead_sizes,
-                     "lead_hashvalues": leads_to_bytes(leads), "content_hash": plan.digests[url],
-                     "paragraphs_hash": text.text_hash, "paragraph_keys": text.paragraph_hashes.tobytes()})
+        rows.append(signature_row(url, article, plan.digests[url], text.text_hash, text.paragraph_hashes, options))
         if len(rows) >= 1000:
             store.save_signatures(rows)
             rows = []
@@ -220,16 +267,27 @@ def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furn
     shingles = signed.shingles
     need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in shingles)
     for url, site, paragraphs in store.paragraphs_of(need):
-        shingles[url] = shingle_hashes(fingerprint_words(paragraphs, furniture.of(site)), options.shingle_size)
+        shingles[url] = article_shingles(paragraphs, furniture.of(site), options)
     edges = []
     for start in range(0, len(found), 100_000):  # in slices: millions of pairs as Python ints weigh
         part = found[start:start + 100_000]
         for a, b in zip(part[:, 0].tolist(), part[:, 1].tolist()):
-            edge = verify(urls[a], urls[b], shingles[urls[a]], shingles[urls[b]], options.min_containment)
+            edge = verify_pair(urls[a], urls[b], shingles[urls[a]], shingles[urls[b]], options)
             if edge:
                 edges.append(edge)
-    store.save_edges({"a": e.a, "b": e.b, "containment": e.containment, "jaccard": e.jaccard} for e in edges)
+    store.save_edges(edge_row(e) for e in edges)
     return edges
+
+
+def verify_pair(a: str, b: str, shingles_a: np.ndarray, shingles_b: np.ndarray,
+                options: GroupingOptions) -> Edge | None:
+    """One candidate pair verified from the two articles' :func:`article_shingles`: an Edge if it is a copy."""
+    return verify(a, b, shingles_a, shingles_b, options.min_containment)
+
+
+def edge_row(edge: Edge) -> dict:
+    """The edges-table row of a verified copy."""
+    return {"a": edge.a, "b": edge.b, "containment": edge.containment, "jaccard": edge.jaccard}
 
 
 # -- stories -------------------------------------------------------------------------------------------

@@ -1,0 +1,269 @@
+"""A full grouping pass on Apache Spark: the same stages as ``dedupe.pipeline.update_stories(full=True)``,
+with the per-article and per-pair work spread over a Spark cluster.
+
+    texts (staged) → paragraph identities → site furniture (counted by (site, paragraph)) → signatures
+    → band keys, shuffled by (band, key) → candidate pairs → verification (two joins on article number)
+    → edges → stories, lineage and audit (the local stages, in the driver) → the database
+
+Every task calls the kernels the local stages call (``dedupe.stages``, ``dedupe.normalise``,
+``dedupe.index``), so the same stored articles give the same signatures, edges and stories; a change
+inside a kernel needs no change here. The driver stages the stored texts as pickled batches in a folder
+every worker can read (``stage_dir``: a shared file system on a cluster), and streams the signatures and
+edges back into the database as they come; the database is written only by the driver, under the run lock.
+
+pyspark is an optional dependency (``pip install 'syndtrace[spark]'``, plus a Java 17 runtime): it is
+imported in :func:`spark_context` only, so commands that do not use it start without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crawler.errors import UserInputError
+from crawler.storage.store import Store
+from dedupe.group import Edge
+from dedupe.index import band_columns, band_keys, bucket_pairs, lsh_bands
+from dedupe.normalise import furniture_votes, is_furniture, paragraph_hashes
+from dedupe.options import GroupingOptions
+from dedupe.pipeline import GroupReport
+from dedupe.signature import SignatureParams
+from dedupe.stages import (
+    Furniture,
+    Progress,
+    SigningPlan,
+    cluster_touched,
+    edge_row,
+    fingerprint_digest,
+    lead_sizes_of,
+    no_progress,
+    save_results,
+    settle_numeric_dates,
+    sign_article,
+    signature_row,
+    stored_text_hash,
+    trace_groups,
+    verify_pair,
+)
+
+SHIPPED_PACKAGES = ("crawler", "dedupe")   # the code every executor runs, shipped from the driver's own tree
+
+
+@dataclass(frozen=True)
+class SparkOptions:
+    """Where and how the job runs."""
+
+    master: str | None = None          # e.g. spark://host:7077, yarn, k8s://…; None: Spark's local mode
+    workers: int | None = None         # local mode only: cores to use (None: all)
+    stage_dir: str | None = None       # a folder every executor can read; None: a temporary one here
+    batch: int = 5000                  # articles per staged file (one task each)
+    conf: tuple[tuple[str, str], ...] = ()   # extra Spark settings (spark.executor.memory, …)
+
+
+@dataclass
+class Staged:
+    """The stored texts as batch files, and every article's URL by number (URL order)."""
+
+    files: list[str]
+    urls: list[str] = field(default_factory=list)
+
+
+def spark_context(options: SparkOptions):
+    """A SparkContext for ``options.master``, with this tree's code shipped to the executors.
+
+    Raises:
+        UserInputError: pyspark is not installed.
+    """
+    try:
+        from pyspark import SparkConf, SparkContext
+    except ImportError:
+        raise UserInputError("the spark engine needs pyspark: pip install 'syndtrace[spark]' "
+                             "(and a Java 17 runtime)") from None
+    master = options.master or f"local[{options.workers or '*'}]"
+    conf = SparkConf().setAppName("syndtrace-grouping").setMaster(master)
+    conf.set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false")
+    if master.startswith("local") or "//127.0.0.1:" in master or "//localhost:" in master:
+        # a cluster on this machine: executors run this interpreter and reach the driver on the loopback only
+        conf.set("spark.pyspark.python", os.environ.get("PYSPARK_PYTHON", sys.executable))
+        conf.set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
+    for key, value in options.conf:
+        conf.set(key, value)
+    sc = SparkContext.getOrCreate(conf)
+    sc.setLogLevel("ERROR")
+    return sc
+
+
+def ship_code(sc, folder: str) -> None:
+    """Zip the packages the tasks import and add them to the job, so executors run the driver's kernels."""
+    root = Path(__file__).resolve().parent.parent
+    path = os.path.join(folder, "syndtrace-code.zip")
+    with zipfile.ZipFile(path, "w") as zf:
+        for package in SHIPPED_PACKAGES:
+            for file in sorted((root / package).rglob("*.py")):
+                zf.write(file, file.relative_to(root).as_posix())
+    sc.addPyFile(path)
+
+
+# -- staging ---------------------------------------------------------------------------------------------
+def stage_texts(store: Store, folder: str, batch: int) -> Staged:
+    """Write every stored article's (number, url, site, paragraphs JSON) in batches of ``batch``, in URL order."""
+    staged = Staged([])
+    rows: list[tuple] = []
+
+    def flush() -> None:
+        path = os.path.join(folder, f"texts-{len(staged.files):06d}.pickle")
+        with open(path, "wb") as fh:
+            pickle.dump(rows, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        staged.files.append(path)
+        rows.clear()
+
+    for text in store.article_texts():
+        rows.append((len(staged.urls), text.url, text.site, text.paragraphs_json))
+        staged.urls.append(text.url)
+        if len(rows) >= batch:
+            flush()
+    if rows or not staged.files:
+        flush()
+    return staged
+
+
+def read_batch(path: str) -> list[tuple]:
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
+
+
+# -- tasks (each calls the local stages' kernels) -------------------------------------------------------
+def identify(row: tuple) -> tuple:
+    """(number, url, site, paragraphs, text hash, paragraph hashes) of one staged article."""
+    number, url, site, paragraphs_json = row
+    paragraphs = json.loads(paragraphs_json or "[]")
+    return number, url, site, paragraphs, stored_text_hash(paragraphs_json), paragraph_hashes(paragraphs)
+
+
+def votes(article: tuple) -> Iterator[tuple[tuple[str, int], int]]:
+    _, _, site, _, _, hashes = article
+    return (((site, h), 1) for h in furniture_votes(hashes))
+
+
+def sign_task(article: tuple, furniture: dict[str, set[int]], options: GroupingOptions) -> tuple:
+    """(number, url, shingles, signature matrix, signatures-table row) of one article."""
+    number, url, site, paragraphs, text_hash, hashes = article
+    banned = furniture.get(site, set())
+    signed = sign_article(paragraphs, banned, options, SignatureParams(**options.signature_params()))
+    row = signature_row(url, signed, fingerprint_digest(hashes, banned), text_hash, hashes, options)
+    return number, url, signed.shingles, signed.matrix(), row
+
+
+def keyed_bands(signed: tuple, bands: int, rows: int) -> Iterator[tuple[tuple[int, int], int]]:
+    """((band, key), article number) for every band of every signature of an article with a text."""
+    number, _, shingles, matrix, _ = signed
+    if not len(shingles):
+        return
+    for band in range(bands):
+        for key in set(band_keys(matrix[:, band_columns(band, rows)]).tolist()):
+            yield (band, key), number
+
+
+def verify_task(joined: tuple, options: GroupingOptions) -> Edge | None:
+    _, ((url_a, print_a), (url_b, print_b)) = joined
+    return verify_pair(url_a, url_b, print_a, print_b, options)
+
+
+# -- the driver ------------------------------------------------------------------------------------------
+def run_on_spark(store: Store, options: GroupingOptions | None = None, spark: SparkOptions | None = None,
+                 run_id: int | None = None, progress: Progress | None = None) -> GroupReport:
+    """Recompute signatures, edges, stories, lineage and audit of every stored article on Spark."""
+    options, spark = options or GroupingOptions(), spark or SparkOptions()
+    report, say = GroupReport(), progress or no_progress
+    folder = tempfile.mkdtemp(prefix="syndtrace-stage-", dir=spark.stage_dir)
+    try:
+        with report.stage("start"):
+            sc = spark_context(spark)
+            ship_code(sc, folder)
+        try:
+            edges, plan, furniture = distributed_edges(sc, store, options, spark, folder, report, say)
+        finally:
+            sc.stop()
+        with report.stage("group"):
+            grouping = cluster_touched(store, plan, edges, options, full=True)
+        with report.stage("lineage"):
+            traced = trace_groups(store, grouping, furniture, options, run_id, report.stage, say)
+            report.stories_updated = len(traced.stories)
+        with report.stage("save"):
+            save_results(store, traced, grouping, plan, full=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    report.stories, report.stories_with_copies = store.story_counts()
+    return report
+
+
+def distributed_edges(sc, store: Store, options: GroupingOptions, spark: SparkOptions, folder: str,
+                      report: GroupReport, say: Progress) -> tuple[list[Edge], SigningPlan, Furniture]:
+    """Normalise, count furniture, sign, band and verify on the cluster; save signatures and edges as they come."""
+    with report.stage("normalise"):
+        settle_numeric_dates(store)
+        staged = stage_texts(store, folder, spark.batch)
+        report.articles = report.signed = len(staged.urls)
+        articles = sc.parallelize(staged.files, len(staged.files)).flatMap(read_batch).map(identify)
+        articles.persist()
+        min_pages = options.furniture_min_pages
+        counted = articles.flatMap(votes).reduceByKey(lambda x, y: x + y)
+        by_site: dict[str, set[int]] = {}
+        for (site, h), _ in counted.filter(lambda kv: is_furniture(kv[1], min_pages)).toLocalIterator():
+            by_site.setdefault(site, set()).add(h)
+        furniture = Furniture(by_site)
+    with report.stage("signature"):
+        shared = sc.broadcast(by_site)
+        signed = articles.map(lambda a: sign_task(a, shared.value, options))
+        signed.persist()
+        store.delete_signatures(staged.urls + _gone(store, staged.urls, options))
+        store.save_edges([], replace_all=True)
+        _save_in_batches(store.save_signatures, (s[4] for s in signed.toLocalIterator()), say, "signature",
+                         len(staged.urls))
+        articles.unpersist()
+    with report.stage("candidates"):
+        bands, rows = lsh_bands(options.lsh_threshold, options.num_perm)
+        pairs = (signed.flatMap(lambda s: keyed_bands(s, bands, rows)).groupByKey()
+                 .flatMap(lambda kv: bucket_pairs(list(kv[1]))).distinct())
+        pairs.persist()
+        report.candidate_pairs = pairs.count()
+    with report.stage("verify"):
+        prints = signed.map(lambda s: (s[0], (s[1], s[2])))
+        by_first = pairs.join(prints).map(lambda kv: (kv[1][0], kv[1][1]))           # (b, (url a, print a))
+        edges_rdd = by_first.join(prints).map(lambda kv: verify_task(kv, options)).filter(lambda e: e is not None)
+        edges = list(edges_rdd.toLocalIterator())
+        store.save_edges(edge_row(e) for e in edges)
+        report.edges_new = len(edges)
+        signed.unpersist()
+        pairs.unpersist()
+    plan = SigningPlan(dict.fromkeys(staged.urls, ""), staged.urls, [])
+    return edges, plan, furniture
+
+
+def _gone(store: Store, urls: list[str], options: GroupingOptions) -> list[str]:
+    """Signed pages no longer stored as articles (their signatures go, as in a local full pass)."""
+    known = set(urls)
+    states = store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options))
+    return sorted(s.url for s in states if s.url not in known)
+
+
+def _save_in_batches(save, rows: Iterable[dict], say: Progress, stage: str, total: int, size: int = 1000) -> None:
+    batch: list[dict] = []
+    done = 0
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            save(batch)
+            done += len(batch)
+            say(stage, done, total)
+            batch = []
+    save(batch)
+
