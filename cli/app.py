@@ -13,6 +13,7 @@ import logging
 import sqlite3
 import sys
 from dataclasses import replace
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +31,7 @@ from crawler.run import run_worker
 from crawler.storage.store import Store
 from crawler.watchlist import parse_every
 from crawler.watchlist import watch as repeat_every
+from dedupe.spark_job import SparkOptions
 from dedupe.trace.verdicts import COPY_VERDICTS
 
 app = typer.Typer(
@@ -274,20 +276,56 @@ def ingest(
                   f"{grouping.stories} stories ({grouping.stories_with_copies} with copies)")
 
 
+class Engine(str, Enum):
+    local = "local"
+    spark = "spark"
+
+
+def _spark_options(engine: Engine, master: str | None, workers: int | None, stage_dir: Path | None,
+                   conf: list[str]) -> SparkOptions | None:
+    """The Spark options of ``rebuild``, or None for the local engine.
+
+    Raises:
+        UserInputError: a Spark option without ``--engine spark``, or a setting that is not KEY=VALUE.
+    """
+    if engine is Engine.local:
+        given = [name for name, value in (("--master", master), ("--workers", workers), ("--stage-dir", stage_dir),
+                                          ("--conf", conf)) if value]
+        if given:
+            raise UserInputError(f"{', '.join(given)} only apply with --engine spark")
+        return None
+    bad = [c for c in conf if "=" not in c or not c.split("=", 1)[0].strip()]
+    if bad:
+        raise UserInputError(f"--conf takes KEY=VALUE, not {bad[0]!r}")
+    if stage_dir is not None and not stage_dir.is_dir():
+        raise UserInputError(f"--stage-dir {stage_dir} is not a folder")
+    pairs = tuple((k.strip(), v) for k, v in (c.split("=", 1) for c in conf))
+    return SparkOptions(master=master, workers=workers, stage_dir=str(stage_dir) if stage_dir else None, conf=pairs)
+
+
 @app.command()
 @handles_errors
 def rebuild(
     extract: Annotated[bool, typer.Option(help="Also re-extract every stored page first.")] = False,
+    engine: Annotated[Engine, typer.Option(help="Where grouping runs: here, or on Apache Spark "
+                                                 "(pip install 'syndtrace[spark]'); the same stories either way.")
+                      ] = Engine.local,
+    master: Annotated[str | None, typer.Option(help=help_of(SparkOptions, "master"))] = None,
+    workers: Annotated[int | None, typer.Option(help=help_of(SparkOptions, "workers"), min=1)] = None,
+    stage_dir: Annotated[Path | None, typer.Option(help=help_of(SparkOptions, "stage_dir"))] = None,
+    conf: Annotated[list[str] | None, typer.Option(help="A Spark setting, KEY=VALUE (repeat the option for more).")
+                    ] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Recompute signatures, stories, lineage and audit from the stored pages, and time each stage.
 
-    Example: syndtrace rebuild --extract
+    Example: syndtrace rebuild --extract; syndtrace rebuild --engine spark --master spark://HOST:7077
     """
     _setup_logging(quiet)
-    report = jobs.rebuild(_store(db), extract=extract, progress=render.progress(err, quiet))
+    spark = _spark_options(engine, master, workers, stage_dir, conf or [])
+    report = jobs.rebuild(_store(db), extract=extract, progress=render.progress(err, quiet), spark=spark)
     if as_json:
         _print_json(report.__dict__)
         return

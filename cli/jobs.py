@@ -20,6 +20,7 @@ from crawler.warc import IngestReport, ingest_files
 from crawler.watchlist import WatchedSite, load_sites_file, options_for
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import GroupReport, Progress, update_stories
+from dedupe.spark_job import SparkOptions, run_on_spark
 
 DEMO_ORIGIN_HOST = "commondreams.example"
 
@@ -81,14 +82,18 @@ def ingest_and_trace(db_path: str, paths: list[str],
 
 
 def rebuild(store: Store, *, extract: bool = False, options: GroupingOptions | None = None,
-            progress: Progress | None = None) -> GroupReport:
-    """Recompute everything from stored pages under the run lock (optionally re-extracting them first)."""
+            progress: Progress | None = None, spark: SparkOptions | None = None) -> GroupReport:
+    """Recompute everything from stored pages under the run lock (optionally re-extracting them first), here or,
+    with ``spark``, on a Spark cluster (the same stories either way)."""
     with store.run_lock():
         report = GroupReport()
         if extract:
             with report.stage("extract"):
                 reextract_all(store, progress=progress)
-        result = update_stories(store, options, full=True, progress=progress)
+        if spark is not None:
+            result = run_on_spark(store, options, spark, progress=progress)
+        else:
+            result = update_stories(store, options, full=True, progress=progress)
         result.timings = {**report.timings, **result.timings}
         return result
 

@@ -28,7 +28,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.errors import UserInputError
+from crawler.errors import SyndtraceError, UserInputError
+from crawler.options import setting
 from crawler.storage.store import Store
 from dedupe.group import Edge
 from dedupe.index import band_columns, band_keys, bucket_pairs, lsh_bands
@@ -61,11 +62,14 @@ SHIPPED_PACKAGES = ("crawler", "dedupe")   # the code every executor runs, shipp
 class SparkOptions:
     """Where and how the job runs."""
 
-    master: str | None = None          # e.g. spark://host:7077, yarn, k8s://…; None: Spark's local mode
-    workers: int | None = None         # local mode only: cores to use (None: all)
-    stage_dir: str | None = None       # a folder every executor can read; None: a temporary one here
-    batch: int = 5000                  # articles per staged file (one task each)
-    conf: tuple[tuple[str, str], ...] = ()   # extra Spark settings (spark.executor.memory, …)
+    master: str | None = setting(None, "Spark master URL (spark://HOST:7077, yarn, k8s://https://HOST:PORT); "
+                                       "default: Spark's local mode on this machine.")
+    workers: int | None = setting(None, "Local mode only: cores to use (default: all).")
+    stage_dir: str | None = setting(None, "Folder every executor can read (a shared file system on a cluster) where the "
+                                          "stored texts are staged; default: a temporary folder on this machine.")
+    # one task per batch: a few MB of text, a few seconds of work, so that a lost task costs little
+    batch: int = setting(5000, "Articles per staged file (one task each).")
+    conf: tuple[tuple[str, str], ...] = setting((), "Extra Spark settings as (key, value): spark.executor.memory, …")
 
 
 @dataclass
@@ -96,7 +100,11 @@ def spark_context(options: SparkOptions):
         conf.set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
     for key, value in options.conf:
         conf.set(key, value)
-    sc = SparkContext.getOrCreate(conf)
+    try:
+        sc = SparkContext.getOrCreate(conf)
+    except Exception as exc:  # noqa: BLE001 (no Java, a master that cannot be reached: one line, not a traceback)
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SyndtraceError(f"could not start Spark on {master}: {first} (Spark needs a Java 17 runtime)") from None
     sc.setLogLevel("ERROR")
     return sc
 
