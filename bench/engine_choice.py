@@ -278,6 +278,8 @@ def main() -> int:
     ap.add_argument("--db", required=True, help="a syndtrace database (bench/scale.py --keep makes one)")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--engines", default="local,spark,dask,ray")
+    ap.add_argument("--articles", type=int, default=0,
+                    help="use only the first N articles in URL order (whole batches of 5,000; 0: all)")
     ap.add_argument("--stage-dir", default=None, help="where to stage the texts (default: a temporary folder)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
@@ -287,10 +289,11 @@ def main() -> int:
         store = Store(args.db, create=False)
         staged = stage_texts(store, folder, 5000)
         store.close()
+        files = staged.files[:-(-args.articles // 5000)] if args.articles else staged.files
         manifest = os.path.join(folder, "files.json")
         with open(manifest, "w") as fh:
-            json.dump(staged.files, fh)
-        print(f"{len(staged.urls)} articles staged in {len(staged.files)} files", flush=True)
+            json.dump(files, fh)
+        print(f"{min(len(staged.urls), 5000 * len(files))} articles staged in {len(files)} files", flush=True)
         rows = []
         for engine in args.engines.split(","):
             for workers in ([1] if engine == "local" else [int(w) for w in args.workers.split(",")]):

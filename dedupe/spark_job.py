@@ -221,7 +221,7 @@ def distributed_edges(sc, store: Store, options: GroupingOptions, spark: SparkOp
         staged = stage_texts(store, folder, spark.batch)
         report.articles = report.signed = len(staged.urls)
         articles = sc.parallelize(staged.files, len(staged.files)).flatMap(read_batch).map(identify)
-        articles.persist()
+        articles.persist(_spill())
         min_pages = options.furniture_min_pages
         counted = articles.flatMap(votes).reduceByKey(lambda x, y: x + y)
         by_site: dict[str, set[int]] = {}
@@ -230,18 +230,20 @@ def distributed_edges(sc, store: Store, options: GroupingOptions, spark: SparkOp
         furniture = Furniture(by_site)
     with report.stage("signature"):
         shared = sc.broadcast(by_site)
-        signed = articles.map(lambda a: sign_task(a, shared.value, options))
-        signed.persist()
+        rows_and_prints = articles.map(lambda a: sign_task(a, shared.value, options)).persist(_spill())
         store.delete_signatures(staged.urls + _gone(store, staged.urls, options))
         store.save_edges([], replace_all=True)
-        _save_in_batches(store.save_signatures, (s[4] for s in signed.toLocalIterator()), say, "signature",
+        _save_in_batches(store.save_signatures, (s[4] for s in rows_and_prints.toLocalIterator()), say, "signature",
                          len(staged.urls))
         articles.unpersist()
+        signed = rows_and_prints.map(lambda s: (*s[:4], None)).persist(_spill())   # the rows are saved: drop them
+        signed.count()
+        rows_and_prints.unpersist()
     with report.stage("candidates"):
         bands, rows = lsh_bands(options.lsh_threshold, options.num_perm)
         pairs = (signed.flatMap(lambda s: keyed_bands(s, bands, rows)).groupByKey()
                  .flatMap(lambda kv: bucket_pairs(list(kv[1]))).distinct())
-        pairs.persist()
+        pairs.persist(_spill())
         report.candidate_pairs = pairs.count()
     with report.stage("verify"):
         prints = signed.map(lambda s: (s[0], (s[1], s[2])))
@@ -254,6 +256,13 @@ def distributed_edges(sc, store: Store, options: GroupingOptions, spark: SparkOp
         pairs.unpersist()
     plan = SigningPlan(dict.fromkeys(staged.urls, ""), staged.urls, [])
     return edges, plan, furniture
+
+
+def _spill():
+    """Kept data spills to the executors' disks rather than failing when it outgrows their memory."""
+    from pyspark import StorageLevel
+
+    return StorageLevel.MEMORY_AND_DISK
 
 
 def _gone(store: Store, urls: list[str], options: GroupingOptions) -> list[str]:
