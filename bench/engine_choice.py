@@ -49,7 +49,7 @@ from crawler.storage.store import Store
 from dedupe.index import banded_pairs, bucket_pairs, lsh_bands
 from dedupe.normalise import is_furniture, site_furniture
 from dedupe.options import GroupingOptions
-from dedupe.spark_job import identify, keyed_bands, read_batch, sign_task, stage_texts, verify_task, votes
+from dedupe.spark_job import identify, keyed_bands, read_batch, relate_task, sign_task, stage_texts, votes
 
 OPTIONS = GroupingOptions()
 BANDS, ROWS = lsh_bands(OPTIONS.lsh_threshold, OPTIONS.num_perm)
@@ -59,17 +59,17 @@ def add(x: int, y: int) -> int:
     return x + y
 
 
-# -- the job on each engine: files → sorted (url a, url b, containment, jaccard) --------------------------
+# -- the job on each engine: files → relations found (compared as (a, b, kind, basis, containment, jaccard)) --
 def run_local(files: list[str], workers: int) -> tuple[float, list]:
     articles = [identify(r) for f in files for r in read_batch(f)]
     furniture = site_furniture(((a[2], a[5]) for a in articles), OPTIONS.furniture_min_pages)
     signed = [sign_task(a, furniture, OPTIONS) for a in articles]
     del articles
-    rows = [(s[0], m) for s in signed if len(s[2]) for m in s[3]]
+    rows = [(s[0], m) for s in signed if s[1][2].n_words for m in s[2]]
     owners = np.array([o for o, _ in rows], dtype=np.int64)
     matrix = np.array([m for _, m in rows], dtype=np.uint32).reshape(-1, OPTIONS.num_perm)
     pairs = banded_pairs(owners, matrix, np.ones(len(signed), dtype=bool), BANDS, ROWS)
-    edges = [verify_task((b, ((signed[a][1], signed[a][2]), (signed[b][1], signed[b][2]))), OPTIONS)
+    edges = [relate_task((b, (signed[a][1], signed[b][1])), OPTIONS)
              for a, b in pairs.tolist()]
     return 0.0, [e for e in edges if e is not None]
 
@@ -96,9 +96,9 @@ def run_spark(files: list[str], workers: int) -> tuple[float, list]:
         articles.unpersist()
         pairs = (signed.flatMap(lambda s: keyed_bands(s, BANDS, ROWS)).groupByKey()
                  .flatMap(lambda kv: bucket_pairs(list(kv[1]))).distinct())
-        prints = signed.map(lambda s: (s[0], (s[1], s[2])))
+        prints = signed.map(lambda s: (s[0], s[1]))
         joined = pairs.join(prints).map(lambda kv: (kv[1][0], kv[1][1])).join(prints)
-        edges = joined.map(lambda kv: verify_task(kv, OPTIONS)).filter(lambda e: e is not None).collect()
+        edges = joined.map(lambda kv: relate_task(kv, OPTIONS)).filter(lambda e: e is not None).collect()
     finally:
         sc.stop()
         cluster.__exit__(None, None, None)
@@ -125,7 +125,7 @@ def run_dask(files: list[str], workers: int) -> tuple[float, list]:
             pairs = (signed.map(keyed_bands, BANDS, ROWS).flatten().groupby(lambda kv: kv[0], shuffle="tasks")
                      .map(lambda kv: bucket_pairs([n for _, n in kv[1]])).flatten().distinct())
             # a join is a group by key of both sides: pair (a, b) meets article a, then article b
-            prints = signed.map(lambda s: (s[0], ("print", s[1], s[2])))
+            prints = signed.map(lambda s: (s[0], ("print", s[1])))
             firsts = db.concat([pairs.map(lambda p: (p[0], ("pair", p[1]))), prints]).groupby(
                 lambda kv: kv[0], shuffle="tasks").map(_meet_first).flatten()
             edges = db.concat([firsts, prints]).groupby(lambda kv: kv[0], shuffle="tasks").map(_meet_second).flatten()
@@ -139,7 +139,7 @@ def run_dask(files: list[str], workers: int) -> tuple[float, list]:
 def _meet_first(group) -> list:
     _, items = group
     mine = next((v for _, v in items if v[0] == "print"), None)
-    return [(v[1], ("half", mine[1], mine[2])) for _, v in items if v[0] == "pair"] if mine else []
+    return [(v[1], ("half", mine[1])) for _, v in items if v[0] == "pair"] if mine else []
 
 
 def _meet_second(group) -> list:
@@ -148,7 +148,7 @@ def _meet_second(group) -> list:
     out = []
     for _, v in items:
         if v[0] == "half" and mine:
-            edge = verify_task((number, ((v[1], v[2]), (mine[1], mine[2]))), OPTIONS)
+            edge = relate_task((number, (v[1], mine[1])), OPTIONS)
             if edge is not None:
                 out.append(edge)
     return out
@@ -177,19 +177,19 @@ def run_ray(files: list[str], workers: int) -> tuple[float, list]:
 
         def sign(row):
             s = sign_task(pickle.loads(row["a"]), ray.get(shared), OPTIONS)
-            return {"id": s[0], "s": pickle.dumps((*s[:4], None))}
+            return {"id": s[0], "s": pickle.dumps((*s[:3], None))}
 
         signed = articles.map(sign).materialize()
         keyed = signed.flat_map(lambda r: [{"band": k[0], "key": _signed(k[1]), "id": n}
                                            for k, n in keyed_bands(pickle.loads(r["s"]), BANDS, ROWS)])
         pairs = keyed.groupby(["band", "key"], num_partitions=parts).map_groups(_ray_bucket_pairs, batch_format="numpy")
         pairs = pairs.groupby(["a", "b"], num_partitions=parts).count()
-        prints = signed.map(lambda r: {"id": r["id"], "p": pickle.dumps(pickle.loads(r["s"])[1:3])})
+        prints = signed.map(lambda r: {"id": r["id"], "p": pickle.dumps(pickle.loads(r["s"])[1])})
         first = pairs.join(prints.rename_columns({"id": "a", "p": "pa"}), "inner", parts, on=("a",))
         both = first.join(prints.rename_columns({"id": "b", "p": "pb"}), "inner", parts, on=("b",))
         edges = []
         for row in both.iter_rows():
-            edge = verify_task((row["b"], (pickle.loads(row["pa"]), pickle.loads(row["pb"]))), OPTIONS)
+            edge = relate_task((row["b"], (pickle.loads(row["pa"]), pickle.loads(row["pb"]))), OPTIONS)
             if edge is not None:
                 edges.append(edge)
     finally:
@@ -264,7 +264,7 @@ def child(engine: str, workers: int, manifest: str) -> int:
     start = time.perf_counter()
     started, edges = ENGINES[engine](files, workers)
     total = time.perf_counter() - start
-    found = sorted((e.a, e.b, e.containment, e.jaccard) for e in edges)
+    found = sorted((e.a, e.b, e.kind, e.basis, e.containment, e.jaccard) for e in edges)
     digest = hashlib.sha1(repr(found).encode()).hexdigest()[:12]
     print(json.dumps({"engine": engine, "workers": workers, "start_s": started, "job_s": total - started,
                       "edges": len(found), "digest": digest}))

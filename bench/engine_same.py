@@ -33,11 +33,12 @@ from bench.spark_cluster import StandaloneCluster
 TABLES = {
     "signatures": "select * from signatures order by url",
     "edges": "select * from edges order by a, b",
-    "stories": "select id, origin_url, size, sites, first_published, last_published, title, uncredited "
-               "from stories order by id",
+    "stories": "select id, origin_url, size, sites, first_published, last_published, title, uncredited, versions, "
+               "contains from stories order by id",
     "members": "select * from members order by url",
     "lineage": "select * from lineage order by url",
     "audits": "select * from audits order by url",
+    "contains": "select * from contains order by url, contained_url",
 }
 
 

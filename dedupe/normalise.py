@@ -24,6 +24,7 @@ _PUNCT_FOLD = str.maketrans({
     "\u00a0": " ", "\u2026": "...",
 })
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+_WORD_OR_QUOTE = re.compile(r"\"|[^\W_]+(?:'[^\W_]+)?")
 _SPACE = re.compile(r"\s+")
 
 
@@ -85,11 +86,44 @@ def is_furniture(pages: int, min_pages: int) -> bool:
     return pages >= min_pages
 
 
-def fingerprint_words(paragraphs: list[str], furniture: set[int]) -> list[str]:
-    """The words that are fingerprinted: every paragraph except the site's furniture (paragraph hashes)."""
+def quoted_words(paragraph: str) -> tuple[list[str], list[bool]]:
+    """The paragraph's :func:`words`, each flagged when it stands inside quotation marks.
+
+    Quotation marks are counted within the paragraph (news style leaves a quote that runs on to the next
+    paragraph open, so an unclosed quote ends with its paragraph).
+    """
+    text = paragraph.lower() if paragraph.isascii() else normalise_text(paragraph)
     out: list[str] = []
+    flags: list[bool] = []
+    inside = False
+    for token in _WORD_OR_QUOTE.findall(text):
+        if token == '"':
+            inside = not inside
+        else:
+            out.append(token)
+            flags.append(inside)
+    return out, flags
+
+
+def print_words(paragraphs: list[str], furniture: set[int]) -> tuple[list[str], list[bool], list[int]]:
+    """The words that are fingerprinted and aligned, with their quoted flags and each paragraph's first word:
+    every paragraph once, except the site's furniture.
+
+    A paragraph repeated within one page (a photo caption shown with every picture, a headline shown twice
+    by a share widget) counts once, so that such noise cannot outweigh the article it surrounds.
+    """
+    out: list[str] = []
+    flags: list[bool] = []
+    starts: list[int] = []
+    seen: set[int] = set()
     for p in paragraphs:
         key = paragraph_key(p)
-        if key and paragraph_hash(key) not in furniture:
-            out.extend(key.split(" "))
-    return out
+        h = paragraph_hash(key) if key else 0
+        if not key or h in furniture or h in seen:
+            continue
+        seen.add(h)
+        found, quoted = quoted_words(p)
+        starts.append(len(out))
+        out.extend(found)
+        flags.extend(quoted)
+    return out, flags, starts

@@ -16,17 +16,36 @@ from crawler.options import setting
 class LineageOptions:
     """How a story's origin and each copy's parent are decided (``dedupe.trace.lineage``)."""
 
-    # two copies may credit the origin in the same words by chance, so a shared credit line is weaker
-    # evidence of copying one from the other than a shared note, disclaimer or edit
-    credit_line_weight: float = setting(0.5, "Weight of a shared credit line to the origin (a shared addition: 1).")
+    # two copies may credit the origin in the same words, or carry the same boilerplate, by chance, and a new
+    # order of paragraphs mostly comes with an addition or drop already counted: such shared edits only add
+    # to others (alone, held by the copy and its candidate only, they stay under min_parent_score)
+    weak_edit_weight: float = setting(0.25, "Weight of shared boilerplate, a subheading or a new paragraph order "
+                                            "(a shared paragraph of its own: 1).")
+    credit_line_weight: float = setting(0.25, "Weight of a shared credit line to the origin in the same words.")
+    # copies often drop the same embedded tweet or photo: a shared drop says less than a shared addition
+    drop_weight: float = setting(0.4, "Weight of a passage of the original two copies both dropped.")
+    # a copy keeps what it copies but may drop a paragraph or a credit line of it: a candidate parent's edits
+    # the copy lacks count against it, at half their weight
+    missing_edit_factor: float = setting(0.5, "Share of the weight of a candidate parent's edit the copy lacks "
+                                              "that counts against the candidate.")
     # a one-word line ("Advertisement", a lone name) is too common to say who copied whom
     min_addition_words: int = setting(2, "Words a paragraph added by a copy needs to count as its addition.")
     # a bare calendar date may be that day anywhere from UTC-12 to UTC+14
     date_only_slack_hours: float = setting(14.0, "Hours a date without a time may be off on either side.")
     # an addition held only by the copy and its candidate parent scores 1, one also held by one other page
-    # 0.5: either is enough; one held by three or more pages (1/3) is not, nor a credit line to the origin
-    # shared with one other page (0.5 x 0.5)
+    # 0.5: either is enough; one held by three or more pages (1/3) is not, nor one weak edit alone
     min_parent_score: float = setting(0.5, "Evidence a copy needs to be taken as another copy's copy.")
+    # versions (dedupe.trace.versions): a paragraph rewritten by a newer take keeps some of its word pairs
+    # (a reworded lead shares a third to two thirds of them); one or two typos keep more than 0.7, two
+    # different paragraphs less than a fifth; bylines and datelines are too short to tell
+    rewrite_floor: float = setting(0.2, "Least word-pair similarity of a paragraph and its rewrite.")
+    typo_similarity: float = setting(0.7, "Word-pair similarity from which a changed paragraph is the same one "
+                                          "with typos or a changed word, not a rewrite.")
+    rewrite_min_words: int = setting(15, "Words a paragraph needs for its rewrite to make a new version.")
+    # two paragraphs joined into one, or a caption quoting the lead, bring no word pair of their own but the
+    # one at the seam; a rewrite keeping a quote and changing the sentence around it brings a fifth or more
+    rewrite_new_share: float = setting(0.1, "Share of a rewritten paragraph's word pairs found nowhere in the "
+                                            "older text.")
     # a site repeats its own boilerplate across its pages; the shared lines prove less across them
     same_site_factor: float = setting(0.5, "Factor on the evidence for a candidate parent on the copy's own site.")
 
@@ -49,14 +68,27 @@ class GroupingOptions:
     # excerpt-with-link pages: coverage 1.000 with both, bench/RESULTS.md)
     lead_words: tuple[int, ...] = setting((50, 150), "Lengths (words) of an article's leads, each indexed separately "
                                           "so that short and long excerpts of long articles are both found.")
-    # half of the smaller text: an excerpt is wholly contained, while two stories sharing a press-release
-    # paragraph (the corpus's hard negatives) share far less
-    min_containment: float = setting(0.5, "Share of the smaller text's shingles found in the larger one for a verified copy.")
+    # what is fingerprinted and aligned: 2 = every paragraph once (repeated captions and headlines count
+    # once); stored with each signature, so that signatures of another version are made again, never mixed
+    fingerprint: int = setting(2, "Version of the rules for the words that are fingerprinted.")
+    # half of a text: an excerpt is wholly in its original, a copy padded with captions is measured on the
+    # original's side; two stories sharing a press-release paragraph or quotes share far less of their own
+    # words (quotes are not counted)
+    min_cover: float = setting(0.5, "Share of one text's own (unquoted) words found in order in the other for a copy.")
+    # a trimmed copy keeps the lead and a good part of what follows; a commentary quoting an article's first
+    # sentence or paragraph, or a listing holding it, keeps far less of it
+    lead_share: float = setting(1 / 3, "Share of a text its shared opening stretch must make up for a trimmed copy "
+                                       "(and the shared passages of two texts that both open with them).")
+    # a one-sentence news lead is at least this long; bylines, datelines, credits and widget labels are shorter
+    lead_noise_words: int = setting(20, "Unshared words of one paragraph that make it a text's own lead, "
+                                        "not header lines, when it precedes the shared passages.")
+    # a changed word or phrase, or a typo, breaks a run of shared shingles for a few words
+    align_gap: int = setting(12, "Words between two shared runs that still join them into one passage.")
+    # shorter shared runs are common phrases ("said in a statement on Friday")
+    min_passage_words: int = setting(8, "Words a shared run needs to count as a passage.")
     # one page is not a pattern and two may be a story and its update; three pages of one site sharing a
     # paragraph is boilerplate
     furniture_min_pages: int = setting(3, "A paragraph seen on this many pages of one site is site furniture.")
-    # a majority of the possible cross pairs: one borderline pair cannot chain two stories
-    min_linkage: float = setting(0.5, "Share of cross pairs that must be verified copies for two clusters to merge.")
     # measured at 100,000 articles: a few thousand rows at once keep the lineage stage's memory flat while
     # one query per story would dominate it (bench/RESULTS.md, "lineage stage reads articles in batches")
     lineage_batch: int = setting(5000, "Articles the lineage stage reads from the database at once.")
@@ -64,4 +96,5 @@ class GroupingOptions:
 
     def signature_params(self) -> dict:
         """The parameters stored next to every signature; mixing them is refused."""
-        return {"num_perm": self.num_perm, "seed": self.seed, "scheme": self.scheme, "shingle_size": self.shingle_size}
+        return {"num_perm": self.num_perm, "seed": self.seed, "scheme": self.scheme, "shingle_size": self.shingle_size,
+                "fingerprint": self.fingerprint}

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from crawler.storage.store import Store
-from dedupe.group import cluster, verify
+from dedupe.group import cluster
 from dedupe.index import banded_pairs, lsh_bands
-from dedupe.normalise import words
 from dedupe.options import GroupingOptions
-from dedupe.signature import SignatureParams, lead_signatures, shingle_hashes, sign, word_hashes
+from dedupe.relate import relate
+from dedupe.signature import SignatureParams, lead_signatures, sign
 from dedupe.stages import (
     Progress,
     cluster_touched,
@@ -32,6 +32,7 @@ from dedupe.stages import (
     find_furniture,
     no_progress,
     plan_signing,
+    print_text,
     read_corpus,
     save_results,
     settle_numeric_dates,
@@ -97,25 +98,27 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
     return report
 
 
-def group_texts(texts: dict[str, list[str]], options: GroupingOptions | None = None) -> list[list[str]]:
+def group_texts(texts: dict[str, list[str]], options: GroupingOptions | None = None,
+                sites: dict[str, str] | None = None) -> list[list[str]]:
     """Stories of in-memory texts (url → paragraphs), through the same stages without a database.
 
     Used by the benchmarks and the order-independence tests; ``update_stories`` is the stored variant.
+    ``sites`` gives each text's site (by default each text is on a site of its own).
     """
     options = options or GroupingOptions()
     params = SignatureParams(**options.signature_params())
     urls = list(texts)
-    shingles, sigs, owners = {}, [], []
+    prints, sigs, owners = {}, [], []
     for i, url in enumerate(urls):
-        wh = word_hashes([w for p in texts[url] for w in words(p)])
-        sh = shingle_hashes(wh, options.shingle_size)
-        shingles[url] = sh
-        for sig in (sign(sh, params), *lead_signatures(wh, options.lead_words, options.shingle_size, params)):
+        printed, wh = print_text(texts[url], set(), options)
+        prints[url] = printed
+        for sig in (sign(printed.unique(), params), *lead_signatures(wh, options.lead_words, options.shingle_size, params)):
             sigs.append(sig.hashvalues)
             owners.append(i)
     found = banded_pairs(np.array(owners, dtype=np.int64), np.array(sigs, dtype=np.uint32).reshape(-1, params.num_perm),
                          np.ones(len(urls), dtype=bool), *lsh_bands(options.lsh_threshold, params.num_perm))
     pairs = {(urls[a], urls[b]) if urls[a] < urls[b] else (urls[b], urls[a]) for a, b in found.tolist()}
+    site_of = sites or {}
     edges = [e for a, b in sorted(pairs)
-             if (e := verify(a, b, shingles[a], shingles[b], options.min_containment)) is not None]
-    return cluster(sorted(texts), edges, options.min_linkage)
+             if (e := relate(a, b, prints[a], prints[b], options, site_of.get(a, a) == site_of.get(b, b))) is not None]
+    return cluster(sorted(texts), edges, options.min_cover, options.lead_share).stories

@@ -43,11 +43,9 @@ def word_hashes(word_list: list[str]) -> np.ndarray:
     return np.fromiter(map(_word_hash, word_list), dtype=np.uint64, count=len(word_list))
 
 
-def shingle_hashes(word_list: list[str] | np.ndarray, size: int) -> np.ndarray:
-    """Distinct 32-bit hashes of the text's ``size``-word shingles (a short text is one shingle).
-
-    Takes the words, or their :func:`word_hashes`.
-    """
+def shingle_hashes_in_order(word_list: list[str] | np.ndarray, size: int) -> np.ndarray:
+    """32-bit hashes of the text's ``size``-word shingles, one per position in text order (a short text is one
+    shingle). Takes the words, or their :func:`word_hashes`."""
     if len(word_list) == 0:
         return np.empty(0, dtype=np.uint32)
     h = word_list if isinstance(word_list, np.ndarray) else word_hashes(word_list)
@@ -58,7 +56,15 @@ def shingle_hashes(word_list: list[str] | np.ndarray, size: int) -> np.ndarray:
         for j in range(1, size):
             acc = acc * _MIX + h[j:j + n]
         folded = (acc >> np.uint64(32)) ^ (acc & np.uint64(0xFFFFFFFF))
-    return np.unique(folded.astype(np.uint32))
+    return folded.astype(np.uint32)
+
+
+def shingle_hashes(word_list: list[str] | np.ndarray, size: int) -> np.ndarray:
+    """Distinct 32-bit hashes of the text's ``size``-word shingles, sorted (a short text is one shingle).
+
+    Takes the words, or their :func:`word_hashes`.
+    """
+    return np.unique(shingle_hashes_in_order(word_list, size))
 
 
 def _identity(value):
@@ -80,6 +86,7 @@ class SignatureParams:
     seed: int
     scheme: str
     shingle_size: int
+    fingerprint: int = 2   # version of the rules for which words are fingerprinted (dedupe.options)
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,11 @@ from pathlib import Path
 from crawler.errors import SyndtraceError, UserInputError
 from crawler.options import setting
 from crawler.storage.store import Store
-from dedupe.group import Edge
 from dedupe.index import band_columns, band_keys, bucket_pairs, lsh_bands
 from dedupe.normalise import furniture_votes, is_furniture, paragraph_hashes
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import GroupReport
+from dedupe.relate import Edge
 from dedupe.signature import SignatureParams
 from dedupe.stages import (
     Furniture,
@@ -46,13 +46,13 @@ from dedupe.stages import (
     fingerprint_digest,
     lead_sizes_of,
     no_progress,
+    relate_pair,
     save_results,
     settle_numeric_dates,
     sign_article,
     signature_row,
     stored_text_hash,
     trace_groups,
-    verify_pair,
 )
 
 SHIPPED_PACKAGES = ("crawler", "dedupe")   # the code every executor runs, shipped from the driver's own tree
@@ -162,27 +162,28 @@ def votes(article: tuple) -> Iterator[tuple[tuple[str, int], int]]:
 
 
 def sign_task(article: tuple, furniture: dict[str, set[int]], options: GroupingOptions) -> tuple:
-    """(number, url, shingles, signature matrix, signatures-table row) of one article."""
+    """(number, (url, site, print), signature matrix, signatures-table row) of one article."""
     number, url, site, paragraphs, text_hash, hashes = article
     banned = furniture.get(site, set())
     signed = sign_article(paragraphs, banned, options, SignatureParams(**options.signature_params()))
     row = signature_row(url, signed, fingerprint_digest(hashes, banned), text_hash, hashes, options)
-    return number, url, signed.shingles, signed.matrix(), row
+    return number, (url, site, signed.printed), signed.matrix(), row
 
 
 def keyed_bands(signed: tuple, bands: int, rows: int) -> Iterator[tuple[tuple[int, int], int]]:
     """((band, key), article number) for every band of every signature of an article with a text."""
-    number, _, shingles, matrix, _ = signed
-    if not len(shingles):
+    number, (_, _, printed), matrix, _ = signed
+    if not printed.n_words:
         return
     for band in range(bands):
         for key in set(band_keys(matrix[:, band_columns(band, rows)]).tolist()):
             yield (band, key), number
 
 
-def verify_task(joined: tuple, options: GroupingOptions) -> Edge | None:
-    _, ((url_a, print_a), (url_b, print_b)) = joined
-    return verify_pair(url_a, url_b, print_a, print_b, options)
+def relate_task(joined: tuple, options: GroupingOptions) -> Edge | None:
+    """The relation of one candidate pair, joined with both articles' (url, site, print)."""
+    _, ((url_a, site_a, print_a), (url_b, site_b, print_b)) = joined
+    return relate_pair(url_a, url_b, print_a, print_b, site_a == site_b, options)
 
 
 # -- the driver ------------------------------------------------------------------------------------------
@@ -233,10 +234,10 @@ def distributed_edges(sc, store: Store, options: GroupingOptions, spark: SparkOp
         rows_and_prints = articles.map(lambda a: sign_task(a, shared.value, options)).persist(_spill())
         store.delete_signatures(staged.urls + _gone(store, staged.urls, options))
         store.save_edges([], replace_all=True)
-        _save_in_batches(store.save_signatures, (s[4] for s in rows_and_prints.toLocalIterator()), say, "signature",
+        _save_in_batches(store.save_signatures, (s[3] for s in rows_and_prints.toLocalIterator()), say, "signature",
                          len(staged.urls))
         articles.unpersist()
-        signed = rows_and_prints.map(lambda s: (*s[:4], None)).persist(_spill())   # the rows are saved: drop them
+        signed = rows_and_prints.map(lambda s: (*s[:3], None)).persist(_spill())   # the rows are saved: drop them
         signed.count()
         rows_and_prints.unpersist()
     with report.stage("candidates"):
@@ -246,9 +247,9 @@ def distributed_edges(sc, store: Store, options: GroupingOptions, spark: SparkOp
         pairs.persist(_spill())
         report.candidate_pairs = pairs.count()
     with report.stage("verify"):
-        prints = signed.map(lambda s: (s[0], (s[1], s[2])))
-        by_first = pairs.join(prints).map(lambda kv: (kv[1][0], kv[1][1]))           # (b, (url a, print a))
-        edges_rdd = by_first.join(prints).map(lambda kv: verify_task(kv, options)).filter(lambda e: e is not None)
+        prints = signed.map(lambda s: (s[0], s[1]))
+        by_first = pairs.join(prints).map(lambda kv: (kv[1][0], kv[1][1]))   # (b, (url, site, print) of a)
+        edges_rdd = by_first.join(prints).map(lambda kv: relate_task(kv, options)).filter(lambda e: e is not None)
         edges = list(edges_rdd.toLocalIterator())
         store.save_edges(edge_row(e) for e in edges)
         report.edges_new = len(edges)

@@ -22,24 +22,20 @@ import xxhash
 from crawler.page.attribution import OutletDirectory, cue_line_credit
 from crawler.page.dates import numeric_date_order, parse_visible_date
 from crawler.page.urls import site_of, url_key
+from crawler.storage.records import StoredEdge
 from crawler.storage.store import Store, utc_now
-from dedupe.group import Edge, cluster, connected_components, verify
+from dedupe.align import TextPrint, text_print_of_hashes
+from dedupe.group import cluster, connected_components
 from dedupe.index import banded_pairs, lsh_bands
-from dedupe.normalise import fingerprint_words, paragraph_hash, paragraph_hashes, site_furniture
+from dedupe.normalise import paragraph_hash, paragraph_hashes, paragraph_key, print_words, site_furniture
 from dedupe.options import GroupingOptions
-from dedupe.signature import (
-    Signature,
-    SignatureParams,
-    lead_signatures,
-    leads_to_bytes,
-    shingle_hashes,
-    sign,
-    word_hashes,
-)
+from dedupe.relate import Edge, relate
+from dedupe.signature import Signature, SignatureParams, lead_signatures, leads_to_bytes, sign, word_hashes
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
 from dedupe.trace.members import Member, member_from_article
 from dedupe.trace.verdicts import UNCREDITED_VERDICTS
+from dedupe.trace.versions import Versions, find_versions
 
 Progress = Callable[[str, int, int], None]
 Timer = Callable[[str], AbstractContextManager]
@@ -163,21 +159,24 @@ def plan_signing(corpus: Corpus, furniture: Furniture, full: bool) -> SigningPla
 # -- signatures, candidates, verification --------------------------------------------------------------
 @dataclass
 class Signed:
-    """The shingles of the articles just signed, kept for verification (4 bytes a shingle)."""
+    """The prints of the articles just signed, kept for verification (about 4 bytes a word), and their sites."""
 
-    shingles: dict[str, np.ndarray] = field(default_factory=dict)
+    prints: dict[str, TextPrint] = field(default_factory=dict)
+    sites: dict[str, str] = field(default_factory=dict)
 
 
-def article_shingles(paragraphs: list[str], banned: set[int], options: GroupingOptions) -> np.ndarray:
-    """What verification compares of an article: the distinct shingle hashes of the words it fingerprints."""
-    return shingle_hashes(fingerprint_words(paragraphs, banned), options.shingle_size)
+def print_text(paragraphs: list[str], furniture: set[int], options: GroupingOptions) -> tuple[TextPrint, np.ndarray]:
+    """A text's print for alignment, and its words' hashes (for lead signatures)."""
+    found, quoted, starts = print_words(paragraphs, furniture)
+    hashes = word_hashes(found)
+    return text_print_of_hashes(hashes, quoted, starts, options.shingle_size), hashes
 
 
 @dataclass(frozen=True, slots=True)
 class SignedArticle:
-    """One article's verification material and its signatures (whole text, then its leads)."""
+    """One article's print (what alignment compares) and its signatures (whole text, then its leads)."""
 
-    shingles: np.ndarray
+    printed: TextPrint
     full: Signature
     leads: list[Signature]
 
@@ -188,16 +187,16 @@ class SignedArticle:
 
 def sign_article(paragraphs: list[str], banned: set[int], options: GroupingOptions,
                  params: SignatureParams) -> SignedArticle:
-    """Words, shingles and signatures of one article (``banned``: its site's furniture)."""
-    wh = word_hashes(fingerprint_words(paragraphs, banned))
-    sh = shingle_hashes(wh, options.shingle_size)
-    return SignedArticle(sh, sign(sh, params), lead_signatures(wh, options.lead_words, options.shingle_size, params))
+    """Print and signatures of one article (``banned``: its site's furniture)."""
+    printed, wh = print_text(paragraphs, banned, options)
+    return SignedArticle(printed, sign(printed.unique(), params),
+                         lead_signatures(wh, options.lead_words, options.shingle_size, params))
 
 
 def signature_row(url: str, article: SignedArticle, digest: str, text_hash: str, hashes: np.ndarray,
                   options: GroupingOptions) -> dict:
     """The signatures-table row of a signed article."""
-    return {"url": url, **options.signature_params(), "n_shingles": len(article.shingles),
+    return {"url": url, **options.signature_params(), "n_shingles": len(article.printed.unique()),
             "hashvalues": article.full.to_bytes(), "lead_words": lead_sizes_of(options),
             "lead_hashvalues": leads_to_bytes(article.leads), "content_hash": digest,
             "paragraphs_hash": text_hash, "paragraph_keys": hashes.tobytes()}
@@ -208,7 +207,7 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     """Sign every changed article (whole text and leads) and store the signatures; drop those of gone ones.
 
     Words, shingles and signatures are made one article at a time and saved in batches: memory holds the
-    shingles for verification, never every article's words.
+    prints for verification, never every article's words.
     """
     params = SignatureParams(**options.signature_params())
     if full:
@@ -219,7 +218,7 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     rows = []
     for i, (url, site, paragraphs) in enumerate(store.paragraphs_of(changed)):
         article = sign_article(paragraphs, furniture.of(site), options, params)
-        signed.shingles[url] = article.shingles
+        signed.prints[url], signed.sites[url] = article.printed, site
         text = corpus.texts[url]
         rows.append(signature_row(url, article, plan.digests[url], text.text_hash, text.paragraph_hashes, options))
         if len(rows) >= 1000:
@@ -260,51 +259,67 @@ def find_candidates(store: Store, queries: set[str], options: GroupingOptions) -
     return Candidates(urls, pairs)
 
 
+def edge_row(e: Edge) -> dict:
+    """A relation as a row of the edges table."""
+    return {"a": e.a, "b": e.b, "containment": e.containment, "jaccard": e.jaccard, "kind": e.kind, "basis": e.basis,
+            "cover_a": e.cover_a, "cover_b": e.cover_b, "len_a": e.len_a, "len_b": e.len_b,
+            "passages": np.array(e.passages, dtype=np.int32).tobytes(), "opens": e.opens}
+
+
+def edge_of_row(r: StoredEdge) -> Edge:
+    passages = tuple(map(tuple, np.frombuffer(r.passages or b"", dtype=np.int32).reshape(-1, 4).tolist()))
+    return Edge(r.a, r.b, r.containment, r.jaccard, r.kind or "copy", r.basis or "covers",
+                1.0 if r.cover_a is None else r.cover_a, 1.0 if r.cover_b is None else r.cover_b,
+                passages, r.opens or "", r.len_a or 0, r.len_b or 0)
+
+
 def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furniture: Furniture,
                       options: GroupingOptions) -> list[Edge]:
-    """Exact containment of every candidate pair; the copies found are stored as edges and returned."""
+    """Align every candidate pair and keep the relations found (copies and quotes), stored and returned."""
     urls, found = candidates.urls, candidates.pairs
-    shingles = signed.shingles
-    need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in shingles)
+    prints, sites = signed.prints, signed.sites
+    need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in prints)
     for url, site, paragraphs in store.paragraphs_of(need):
-        shingles[url] = article_shingles(paragraphs, furniture.of(site), options)
+        prints[url], sites[url] = print_text(paragraphs, furniture.of(site), options)[0], site
     edges = []
     for start in range(0, len(found), 100_000):  # in slices: millions of pairs as Python ints weigh
         part = found[start:start + 100_000]
-        for a, b in zip(part[:, 0].tolist(), part[:, 1].tolist()):
-            edge = verify_pair(urls[a], urls[b], shingles[urls[a]], shingles[urls[b]], options)
+        for i, j in zip(part[:, 0].tolist(), part[:, 1].tolist()):
+            a, b = urls[i], urls[j]
+            edge = relate_pair(a, b, prints[a], prints[b], sites[a] == sites[b], options)
             if edge:
                 edges.append(edge)
     store.save_edges(edge_row(e) for e in edges)
     return edges
 
 
-def verify_pair(a: str, b: str, shingles_a: np.ndarray, shingles_b: np.ndarray,
+def relate_pair(url_a: str, url_b: str, print_a: TextPrint, print_b: TextPrint, same_site: bool,
                 options: GroupingOptions) -> Edge | None:
-    """One candidate pair verified from the two articles' :func:`article_shingles`: an Edge if it is a copy."""
-    return verify(a, b, shingles_a, shingles_b, options.min_containment)
-
-
-def edge_row(edge: Edge) -> dict:
-    """The edges-table row of a verified copy."""
-    return {"a": edge.a, "b": edge.b, "containment": edge.containment, "jaccard": edge.jaccard}
+    """One candidate pair, in either order, related from the two articles' prints: a copy or quote Edge (its
+    URLs in order), or None."""
+    if url_b < url_a:
+        url_a, url_b, print_a, print_b = url_b, url_a, print_b, print_a
+    return relate(url_a, url_b, print_a, print_b, options, same_site=same_site)
 
 
 # -- stories -------------------------------------------------------------------------------------------
 @dataclass
 class Grouping:
-    """The stories to trace again, and every verified edge (for the similarity of each copy to its parent)."""
+    """The stories to trace again, which page contains which (without joining its story), and every relation
+    (for the similarity of each copy to its parent)."""
 
     groups: list[list[str]]
     edges: list[Edge]
+    contains: list[tuple[str, str]] = field(default_factory=list)
 
 
 def cluster_touched(store: Store, plan: SigningPlan, new_edges: list[Edge], options: GroupingOptions,
                     full: bool) -> Grouping:
     """Stories of the connected components this pass touched (all of them when ``full``): a component is
     touched when it holds a changed, new or gone article, a new edge, or a member of a story one of those
-    belonged to."""
-    edges = [Edge(r["a"], r["b"], r["containment"], r["jaccard"]) for r in store.edges()]
+    belonged to. Components are taken over every relation, quotes too, so a page and what it contains are
+    always grouped together."""
+    edges = [edge_of_row(r) for r in store.edges()]
     components = connected_components(sorted(plan.digests), edges)
     if full:
         touched = components
@@ -320,9 +335,12 @@ def cluster_touched(store: Store, plan: SigningPlan, new_edges: list[Edge], opti
     for e in edges:
         edges_by_node[e.a].append(e)
     groups: list[list[str]] = []
+    contains: list[tuple[str, str]] = []
     for comp in touched:
-        groups.extend(cluster(comp, [e for u in comp for e in edges_by_node[u]], options.min_linkage))
-    return Grouping(groups, edges)
+        found = cluster(comp, [e for u in comp for e in edges_by_node[u]], options.min_cover, options.lead_share)
+        groups.extend(found.stories)
+        contains.extend(found.contains)
+    return Grouping(groups, edges, contains)
 
 
 def story_id(urls: list[str]) -> str:
@@ -341,6 +359,7 @@ class LineageEvidence:
             self.outlets.add(host, name)
         self.aliases = store.aliases()
         self.captured = store.capture_times()
+        self.titles = {paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))}
         self.furniture_sites: dict[int, set[str]] = defaultdict(set)
         for site, hashes in furniture.by_site.items():
             for h in hashes:
@@ -360,8 +379,10 @@ class LineageEvidence:
         return url
 
     def generic(self, key: str, site: str) -> bool:
-        """Boilerplate several other sites also repeat (spam, ads): no evidence of who copied whom."""
-        return len(self.furniture_sites.get(paragraph_hash(key), set()) - {site}) >= 2
+        """Boilerplate several other sites also repeat (spam, ads), or the headline of a stored article (a
+        related link, a page's own headline printed in its text): no evidence of who copied whom."""
+        h = paragraph_hash(key)
+        return h in self.titles or len(self.furniture_sites.get(h, set()) - {site}) >= 2
 
     def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
@@ -402,23 +423,31 @@ def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options
     for gi, arts in enumerate(articles_by_group(store, groups, options.lineage_batch)):
         members = [evidence.member(a) for a in arts]
         decisions = decide(members, evidence.generic, options.lineage)
+        versions = find_versions(members, decisions, options.lineage)
         with timed("audit"):
             results = audit_story(members, decisions)
-        _add_story(traced, story_id(groups[gi]), arts, members, decisions, results, run_id)
+        _add_story(traced, story_id(groups[gi]), arts, members, (decisions, versions), results, run_id)
         progress("lineage", gi + 1, len(groups))
     _fill_similarity(traced.members, grouping.edges)
     return traced
 
 
-def _add_story(traced: Traced, sid: str, arts: list[dict], members: list, decisions: dict, results: list,
-               run_id: int | None) -> None:
+def _add_story(traced: Traced, sid: str, arts: list[dict], members: list, traced_story: tuple[dict, Versions],
+               results: list, run_id: int | None) -> None:
+    decisions, versions = traced_story
     origin = decisions[members[0].url].origin
     for m in members:
         d = decisions[m.url]
+        started = versions.started_by(m.url)
+        role = "origin" if m.url == origin else "version" if started else "copy"
+        number = versions.of[m.url]
         traced.members.append({"url": m.url, "story_id": sid, "is_origin": int(m.url == origin),
-                               "parent_url": d.parent, "similarity": None, "containment": None, "first_run": run_id})
+                               "parent_url": d.parent, "similarity": None, "containment": None, "first_run": run_id,
+                               "role": role, "version": number, "version_url": versions.first_page(number)})
         traced.lineage.append({"url": m.url, "story_id": sid, "parent_url": d.parent, "origin_url": origin,
-                               "signal": d.signal, "evidence": json.dumps(d.evidence)})
+                               "signal": d.signal, "evidence": json.dumps(d.evidence),
+                               "changes": json.dumps({**started.changes.to_json(), "updates": versions.of[started.updates]})
+                               if started and started.updates else None})
     uncredited = 0
     for r in results:
         row = r.to_row()
@@ -432,7 +461,8 @@ def _add_story(traced: Traced, sid: str, arts: list[dict], members: list, decisi
                            "first_published": dated[0] if dated else None,
                            "last_published": dated[-1] if dated else None,
                            "title": next((a["title"] for a in arts if a["url"] == origin), None),
-                           "uncredited": uncredited, "first_run": run_id, "updated_at": utc_now()})
+                           "uncredited": uncredited, "first_run": run_id, "updated_at": utc_now(),
+                           "versions": len(versions.chain), "contains": 0})
 
 
 def _fill_similarity(members: list[dict], edges: list[Edge]) -> None:
@@ -460,4 +490,33 @@ def save_results(store: Store, traced: Traced, grouping: Grouping, plan: Signing
     replaced = None
     if not full:
         replaced = store.stories_of([u for g in grouping.groups for u in g]) | store.stories_of(plan.gone)
-    store.replace_results(traced.stories, traced.members, traced.lineage, traced.audits, story_ids=replaced)
+    rows = contains_rows(grouping.contains, traced.members)
+    mark_aggregates(traced, rows)
+    store.replace_results(traced.stories, traced.members, traced.lineage, traced.audits, story_ids=replaced,
+                          contains=rows)
+
+
+def contains_rows(contains: list[tuple[str, str]], members: list[dict]) -> list[dict]:
+    """The "contains" links as rows, with the story of each side (a link inside one story is dropped)."""
+    story = {m["url"]: m["story_id"] for m in members}
+    return [{"url": a, "contained_url": b, "story_id": story[a], "contained_story": story[b]}
+            for a, b in contains if a in story and b in story and story[a] != story[b]]
+
+
+def mark_aggregates(traced: Traced, contains: list[dict]) -> None:
+    """Count each story's contained stories, and mark as aggregates the stories made only of pages holding
+    pieces of two or more other stories (a listing, a compilation, and their captures)."""
+    by_page: dict[str, set[str]] = defaultdict(set)
+    by_story: dict[str, set[str]] = defaultdict(set)
+    for row in contains:
+        by_page[row["url"]].add(row["contained_story"])
+        by_story[row["story_id"]].add(row["contained_story"])
+    for s in traced.stories:
+        s["contains"] = len(by_story.get(s["id"], ()))
+    pages: dict[str, list[dict]] = defaultdict(list)
+    for m in traced.members:
+        pages[m["story_id"]].append(m)
+    for story_pages in pages.values():
+        if all(len(by_page.get(m["url"], ())) >= 2 for m in story_pages):
+            for m in story_pages:
+                m["role"] = "aggregate"

@@ -1,24 +1,11 @@
 import random
 
-import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.group import Edge, UnionFind, cluster, connected_components, verify
+from dedupe.group import UnionFind, cluster, connected_components
 from dedupe.pipeline import group_texts
-
-
-def arr(values):
-    return np.unique(np.array(values, dtype=np.uint32))
-
-
-def test_verify_uses_containment_of_the_smaller_text():
-    origin = arr(range(1000))
-    excerpt = arr(range(200))           # Jaccard 0.2, containment 1.0
-    edge = verify("b", "a", excerpt, origin, 0.5)
-    assert edge and edge.a == "a" and edge.containment == 1.0 and edge.jaccard == 0.2
-    negative = arr(list(range(240)) + list(range(5000, 5760)))   # shares a press-release paragraph only
-    assert verify("a", "c", origin, negative, 0.5) is None
+from dedupe.relate import Edge
 
 
 def test_union_find():
@@ -30,38 +17,88 @@ def test_union_find():
     assert uf.find("a") == uf.find("b") != uf.find("c")
 
 
-def e(a, b, c=0.9):
-    a, b = sorted((a, b))
-    return Edge(a, b, c, c)
+def rel(a, b, on_a, on_b, len_a=100, len_b=100, kind="copy", opens=""):
+    """A relation whose passages lie at ``on_a`` in a and ``on_b`` in b (lists of (start, end)); ``opens``:
+    "a" and/or "b", the texts whose opening stretch the other holds."""
+    passages = tuple((x0, x1, y0, y1) for (x0, x1), (y0, y1) in zip(on_a, on_b))
+    cover_a = sum(x1 - x0 for x0, x1 in on_a) / len_a
+    cover_b = sum(y1 - y0 for y0, y1 in on_b) / len_b
+    if a > b:
+        a, b, len_a, len_b, cover_a, cover_b = b, a, len_b, len_a, cover_b, cover_a
+        passages = tuple((p[2], p[3], p[0], p[1]) for p in passages)
+        opens = opens.translate(str.maketrans("ab", "ba"))
+    return Edge(a, b, 0.9, 0.5, kind, "covers", round(cover_a, 4), round(cover_b, 4), passages, opens, len_a, len_b)
 
 
-def test_one_weak_link_does_not_chain_two_stories():
-    story1 = ["a1", "a2", "a3", "a4"]
-    story2 = ["b1", "b2", "b3", "b4"]
-    edges = [e(x, y) for s in (story1, story2) for i, x in enumerate(s) for y in s[i + 1:]]
-    edges.append(e("a1", "b1", 0.55))   # borderline pair across stories
-    assert connected_components(story1 + story2, edges) == [sorted(story1 + story2)]
-    assert cluster(story1 + story2, edges) == [story1, story2]
+def full(a, b):
+    return rel(a, b, [(0, 100)], [(0, 100)])
 
 
-def test_chain_of_copies_stays_one_story():
-    nodes = ["o", "c1", "c2", "x"]
-    edges = [e("o", "c1"), e("o", "c2"), e("c1", "c2"), e("o", "x", 0.7), e("c1", "x", 0.6)]
-    assert cluster(nodes, edges) == [["c1", "c2", "o", "x"]]
+def test_copies_chain_through_trims_into_one_story():
+    # o full, c1 full copy, t a trim of the lead (wholly in both), x a tail copy of o only
+    edges = [full("o", "c1"), rel("t", "o", [(0, 30)], [(0, 30)], 30, 100), rel("t", "c1", [(0, 30)], [(0, 30)], 30, 100),
+             rel("x", "o", [(0, 40)], [(60, 100)], 40, 100)]
+    assert cluster(["o", "c1", "t", "x"], edges).stories == [["c1", "o", "t", "x"]]
+
+
+def test_a_listing_of_two_stories_joins_neither_and_contains_both():
+    # story A: a1, a2 and its preview pa; story B: b1, b2 and its preview pb; the listing holds both previews
+    edges = [full("a1", "a2"), full("b1", "b2"),
+             rel("pa", "a1", [(0, 20)], [(0, 20)], 20, 100), rel("pa", "a2", [(0, 20)], [(0, 20)], 20, 100),
+             rel("pb", "b1", [(0, 20)], [(0, 20)], 20, 100), rel("pb", "b2", [(0, 20)], [(0, 20)], 20, 100),
+             rel("pa", "list", [(0, 20)], [(10, 30)], 20, 120), rel("pb", "list", [(0, 20)], [(60, 80)], 20, 120)]
+    found = cluster(["a1", "a2", "b1", "b2", "pa", "pb", "list"], edges)
+    assert found.stories == [["a1", "a2", "pa"], ["b1", "b2", "pb"], ["list"]]
+    assert ("list", "pa") in found.contains and ("list", "pb") in found.contains
+
+
+def test_a_copy_framed_by_another_storys_caption_stays_with_its_own_story():
+    # g carries all of story A (a1, a2 are wholly in it) and, in a gallery above it, the photo caption that
+    # opens c, a trimmed copy of story C whose captions and boxes outweigh the lead of c1 it carries
+    edges = [full("a1", "a2"), rel("a1", "g", [(0, 100)], [(200, 300)], 100, 400),
+             rel("a2", "g", [(0, 100)], [(200, 300)], 100, 400),
+             rel("c", "g", [(0, 40)], [(20, 60)], 110, 400, opens="a"),
+             rel("c", "c1", [(60, 100)], [(0, 40)], 110, 90, opens="b")]
+    found = cluster(["a1", "a2", "g", "c", "c1"], edges)
+    assert ["a1", "a2", "g"] in found.stories and ["c", "c1"] in found.stories
+    assert ("g", "c") in found.contains
+
+
+def test_a_statement_printed_by_two_stories_joins_neither():
+    # s (a statement) is wholly in a1 and in b1, at their tops; a1 and b1 are otherwise unrelated
+    edges = [full("a1", "a2"), full("b1", "b2"), rel("s", "a1", [(0, 40)], [(0, 40)], 40, 300, opens="a"),
+             rel("s", "b1", [(0, 40)], [(5, 45)], 40, 300, opens="a")]
+    found = cluster(["a1", "a2", "b1", "b2", "s"], edges)
+    assert found.stories == [["a1", "a2"], ["b1", "b2"], ["s"]]
+
+
+def test_quotes_never_join_and_are_shown_as_contained():
+    edges = [rel("q", "article", [(0, 50)], [(10, 60)], 60, 400, kind="quote")]
+    edges[0] = Edge(edges[0].a, edges[0].b, 0.8, 0.1, "quote", "b", edges[0].cover_a, edges[0].cover_b,
+                    edges[0].passages, "", edges[0].len_a, edges[0].len_b)
+    found = cluster(["article", "q"], edges)
+    assert found.stories == [["article"], ["q"]] and found.contains == [("article", "q")]
 
 
 @settings(max_examples=30, deadline=None)
 @given(st.randoms(use_true_random=False))
 def test_arrival_order_does_not_change_stories(rnd):
     nodes = [f"n{i}" for i in range(12)]
-    edges = [e(f"n{i}", f"n{j}", round(rnd.uniform(0.5, 1.0), 2)) for i in range(12) for j in range(i + 1, 12)
-             if rnd.random() < 0.25]
+    length = {n: rnd.choice([40, 100]) for n in nodes}
+    edges = []
+    for i in range(12):
+        for j in range(i + 1, 12):
+            if rnd.random() < 0.25:
+                start = rnd.randrange(0, length[f"n{i}"] - 40 + 1)
+                edges.append(rel(f"n{i}", f"n{j}", [(start, start + 40)], [(0, 40)], length[f"n{i}"], length[f"n{j}"]))
     first = cluster(nodes, edges)
     shuffled_nodes, shuffled_edges = nodes[:], edges[:]
     rnd.shuffle(shuffled_nodes)
     rnd.shuffle(shuffled_edges)
-    assert cluster(shuffled_nodes, shuffled_edges) == first
-    assert sorted(u for c in first for u in c) == sorted(nodes)
+    again = cluster(shuffled_nodes, shuffled_edges)
+    assert (again.stories, again.contains) == (first.stories, first.contains)
+    assert sorted(u for c in first.stories for u in c) == sorted(nodes)
+    assert connected_components(nodes, edges)   # every node is in one component
 
 
 def _text(rnd, n_paragraphs, words=40):

@@ -76,7 +76,7 @@ def test_date_only_values_are_not_compared_beyond_their_precision():
 
 @pytest.mark.parametrize("url,parent,signal", [
     (G, O, "credits-origin"),
-    (W, G, "carries-additions"),      # carries Global Research's note: a chain A→B→C
+    (W, G, "carries-edits"),          # carries Global Research's note: a chain A→B→C
     (S, O, "default-origin"),
     (E, O, "credits-origin"),
 ])

@@ -52,7 +52,7 @@ def traced(store):
         author="admin", published="2020-02-10T10:00:00+00:00")
     add(store, LONE, OTHER, title="Harbour storm", published="2020-03-01")
     add(store, TAG, [], page_type="tag", title="Budget tag")
-    store.save_alias("http://short.example/b", COPY)
+    store.save_alias("http://short.example/b", COPY, status=301)   # a short link that redirects
     run = store.start_run("ingest")
     update_stories(store, run_id=run)
     return store

@@ -5,11 +5,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedupe.normalise import (
-    fingerprint_words,
     normalise_text,
     paragraph_hash,
     paragraph_hashes,
     paragraph_key,
+    print_words,
     site_furniture,
     words,
 )
@@ -68,8 +68,15 @@ def test_site_furniture_needs_repetition_on_one_site():
     furniture = site_furniture(pages, min_pages=3)
     assert furniture["gr.example"] == {paragraph_hash(paragraph_key(note))}   # a paragraph without words never counts
     assert not furniture["other.example"]
-    assert fingerprint_words([note, "Body one."], furniture["gr.example"]) == ["body", "one"]
-    assert fingerprint_words([note], furniture["other.example"]) == ["note", "to", "readers", "share", "this"]
+    assert print_words([note, "Body one."], furniture["gr.example"])[0] == ["body", "one"]
+    assert print_words([note], furniture["other.example"])[0] == ["note", "to", "readers", "share", "this"]
+
+
+def test_a_paragraph_repeated_on_a_page_is_fingerprinted_once():
+    caption = "Photo: the minister leaves the building on Friday."
+    found, quoted, starts = print_words([caption, "Body one.", caption, caption], set())
+    assert found == ["photo", "the", "minister", "leaves", "the", "building", "on", "friday", "body", "one"]
+    assert starts == [0, 8] and not any(quoted)
 
 
 @settings(max_examples=50, deadline=None)

@@ -85,7 +85,7 @@ def test_site_furniture_is_left_out_of_fingerprints(store):
     assert furniture.of("gr.example") == {paragraph_hash(paragraph_key(NOTE))}
     signed = sign_changed(store, corpus, plan, furniture, OPTIONS, full=False)
     note_only = sign_changed(store, corpus, plan, type(furniture)({}), OPTIONS, full=False)
-    assert all(len(signed.shingles[u]) < len(note_only.shingles[u]) for u in plan.changed)
+    assert all(signed.prints[u].n_words < note_only.prints[u].n_words for u in plan.changed)
 
 
 def test_candidates_verification_and_clustering_find_the_copy(story_db):

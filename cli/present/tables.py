@@ -19,6 +19,9 @@ from dedupe.trace.verdicts import Verdict
 def export_object(store: Store) -> dict:
     """``{"articles": [...]}`` in the result format: every stored page, articles with their story."""
     members = {m["url"]: m for m in store.members()}
+    contained: dict[str, set[str]] = {}
+    for link in store.contains():
+        contained.setdefault(link["url"], set()).add(link["contained_story"])
     out = []
     for row in store.article_summaries():
         m = members.get(row["url"])
@@ -37,8 +40,23 @@ def export_object(store: Store) -> dict:
             "similarity": m["similarity"], "containment": m["containment"], "signal": m["signal"],
             "evidence": m["evidence"], "reasons": m["reasons"], "copyright": m["copyright"],
             "licence_conflicts": m["conflicts"], "credits_parent": bool(m["credits_parent"]),
+            "role": m["role"], "version": m["version"], "version_url": m["version_url"],
+            "contains": sorted(contained.get(row["url"], ())),
         })
-    return {"articles": out}
+    return {"articles": out + twin_entries(store, out)}
+
+
+def twin_entries(store: Store, articles: list[dict]) -> list[dict]:
+    """Pages stored as byte-identical twins of an article (one page captured under two URLs of its site):
+    each is reported with its twin's story, as a copy of it, so that every URL carrying a story is listed."""
+    by_url = {a["url"]: a for a in articles if a["story"] is not None}
+    out = []
+    for source, target in sorted(store.twins().items()):
+        twin = by_url.get(store.resolve_alias(target))
+        if twin is not None:
+            out.append({**twin, "url": source, "is_origin": False, "parent": twin["url"], "twin_of": twin["url"],
+                        "signal": "byte-identical-twin"})
+    return out
 
 
 def find_story(store: Store, ref: str) -> str:
@@ -84,11 +102,43 @@ def story_tree(store: Store, ref: str) -> dict:
             "similarity": r["similarity"], "verdict": r["verdict"], "reasons": r["reasons"],
             "copyright": r["copyright"], "license": r["license"], "signal": r["signal"], "evidence": r["evidence"],
             "conflicts": r["conflicts"], "added": r["added"], "removed": r["removed"],
+            "role": r.get("role"), "version": r.get("version"),
             "children": [node(k, seen | {url}) for k in kids if k not in seen],
         }
 
     story = store.story(sid) or {}
-    return {"story": sid, "title": story.get("title"), "size": len(rows), "origin": node(origin["url"], frozenset())}
+    return {"story": sid, "title": story.get("title"), "size": len(rows), "origin": node(origin["url"], frozenset()),
+            "versions": version_chain(rows), **contains_of(store, sid)}
+
+
+def version_chain(rows: list[dict]) -> list[dict]:
+    """The story's versions in order: the page that started each, the version it updates, what it changed,
+    and the pages carrying it."""
+    starts = {r["version_url"]: r for r in rows if r.get("version_url") == r["url"]}
+    out = []
+    for number in sorted({r["version"] or 1 for r in rows}):
+        carriers = sorted(r["url"] for r in rows if (r["version"] or 1) == number)
+        first = next((r for u, r in starts.items() if r["version"] == number), None)
+        changes = (first or {}).get("changes") or {}
+        out.append({"version": number, "url": first["url"] if first else carriers[0],
+                    "site": first["site"] if first else None, "published": first["published"] if first else None,
+                    "updates": changes.get("updates"), "changes": changes, "pages": carriers})
+    return out
+
+
+def contains_of(store: Store, sid: str) -> dict:
+    """Stories this story's pages hold pieces of, and stories holding pieces of it (aggregates, quotes)."""
+    held: dict[str, dict] = {}
+    holders: dict[str, dict] = {}
+    for row in store.contains(sid):
+        if row["story_id"] == sid:
+            entry = held.setdefault(row["contained_story"], {"story": row["contained_story"],
+                                                             "title": row["contained_title"], "via": []})
+            entry["via"].append([row["url"], row["contained_url"]])
+        else:
+            entry = holders.setdefault(row["story_id"], {"story": row["story_id"], "title": row["story_title"], "via": []})
+            entry["via"].append([row["url"], row["contained_url"]])
+    return {"contains": list(held.values()), "contained_in": list(holders.values())}
 
 
 def stories_table(store: Store, since: str | None = None, site: str | None = None, min_copies: int = 0,

@@ -24,6 +24,10 @@ def _verdict(v: str | None) -> Text:
 
 def _node_label(node: dict) -> Text:
     t = Text()
+    if node.get("role") == "version":
+        t.append(f"[version {node['version']}] ", style="bold magenta")
+    elif (node.get("version") or 1) > 1:
+        t.append(f"[v{node['version']}] ", style="magenta")
     t.append(node["site"] or "?", style="bold")
     t.append(f"  {node['published'] or 'no date'}")
     if node.get("lag"):
@@ -53,7 +57,29 @@ def lineage_tree(tree: dict) -> Tree:
             add(branch, child)
 
     add(root, tree["origin"])
+    if len(tree.get("versions") or []) > 1:
+        branch = root.add(Text("versions of the running file", style="bold magenta"))
+        for v in tree["versions"]:
+            branch.add(_version_label(v))
+    for key, title in (("contains", "holds pieces of"), ("contained_in", "quoted or listed by")):
+        if tree.get(key):
+            branch = root.add(Text(title, style="bold"))
+            for other in tree[key]:
+                branch.add(Text(f"story {other['story']}: {other['title'] or ''} ({len(other['via'])} link(s))"))
     return root
+
+
+def _version_label(v: dict) -> Text:
+    t = Text(f"version {v['version']}: {v['site'] or '?'}  {v['published'] or 'no date'}  "
+             f"({len(v['pages'])} page(s))", style="magenta")
+    counts = (v.get("changes") or {}).get("counts")
+    if v.get("updates") and counts:
+        t.append(f"  updates version {v['updates']}: rewrote {counts['rewritten']}, added {counts['added']}, "
+                 f"dropped {counts['dropped']} paragraph(s)", style="dim")
+    for old, new in (v.get("changes") or {}).get("rewritten", [])[:2]:
+        t.append(f"\n  - {old}\n  + {new}", style="dim")
+    t.append(f"\n{v['url']}", style="blue")
+    return t
 
 
 def crawl_summary(crawl, grouping) -> Text:

@@ -54,3 +54,20 @@ class StoredText(NamedTuple):
     url: str
     site: str
     paragraphs_json: str | None
+
+
+class StoredEdge(NamedTuple):
+    """A stored relation between two articles (``dedupe.relate.Edge`` as a row)."""
+
+    a: str
+    b: str
+    containment: float
+    jaccard: float
+    kind: str | None
+    basis: str | None
+    cover_a: float | None
+    cover_b: float | None
+    len_a: int | None
+    len_b: int | None
+    passages: bytes | None   # the aligned passages, int32 (start, end in a, start, end in b) each
+    opens: str | None        # the texts whose opening stretch the other holds ("a", "b", "ab")

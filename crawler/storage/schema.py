@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
@@ -112,4 +112,36 @@ def _schema_v3(db: sqlite_utils.Database) -> None:
         db["signatures"].add_column("paragraph_keys", bytes)
 
 
-MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3}
+EDGE_COLUMNS = {"kind": str, "basis": str, "cover_a": float, "cover_b": float, "len_a": int, "len_b": int,
+                "passages": bytes, "opens": str}
+
+
+def _add_columns(db: sqlite_utils.Database, table: str, columns: dict) -> None:
+    present = db[table].columns_dict
+    for name, kind in columns.items():
+        if name not in present:
+            db[table].add_column(name, kind)
+
+
+def _schema_v4(db: sqlite_utils.Database) -> None:
+    """Passage-aligned relations, aggregates and versions (issue 13).
+
+    Edges become relations with a kind (copy or quote), the rule that made them, and the aligned passages and their cover of each text; old edges are dropped and old signatures marked as made by the previous
+    fingerprint rules (repeated paragraphs now count once), so the next grouping pass makes both again.
+    ``contains`` links a page to a page of another story it holds a piece of (aggregates, quotes); members
+    carry the version of the story they show and lineage what each version changed.
+    """
+    _add_columns(db, "signatures", {"fingerprint": int})
+    _add_columns(db, "edges", EDGE_COLUMNS)
+    db.execute("delete from edges")
+    _add_columns(db, "members", {"role": str, "version": int, "version_url": str})
+    _add_columns(db, "lineage", {"changes": str})
+    _add_columns(db, "stories", {"versions": int, "contains": int})
+    db["contains"].create({"url": str, "contained_url": str, "story_id": str, "contained_story": str},
+                          pk=("url", "contained_url"), if_not_exists=True)
+    db["contains"].create_index(["story_id"], if_not_exists=True)
+    db["contains"].create_index(["contained_story"], if_not_exists=True)
+    create_views(db)
+
+
+MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4}

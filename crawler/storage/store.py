@@ -21,7 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from crawler.errors import LockedError, StorageError, UserInputError
-from crawler.storage.records import FetchRecord, StoredSignature, StoredText
+from crawler.storage.records import FetchRecord, StoredEdge, StoredSignature, StoredText
 from crawler.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
 STORY_ORDER = {"spread": "s.size desc, s.sites desc, s.id", "recent": "s.last_published desc, s.id"}
@@ -257,6 +257,11 @@ class Store:
         """Every recorded redirect, source → target."""
         return dict(self.db.execute("select source_url, target_url from aliases"))
 
+    def twins(self) -> dict[str, str]:
+        """Pages stored as byte-identical twins of another URL of their site (not redirects): source → target."""
+        return dict(self.db.execute("select source_url, target_url from aliases where status = 200 "
+                                    "and source_url not in (select url from articles)"))
+
     # -- outlets --------------------------------------------------------------------------------
     def save_outlet(self, host: str, name: str | None) -> None:
         if not name:
@@ -307,6 +312,11 @@ class Store:
         """Every stored page's identity, kind and metadata (no text), in URL order."""
         yield from self.db.query(
             "select url, site, page_type, title, author, published, modified, canonical from articles order by url")
+
+    def titles(self) -> Iterator[str]:
+        """The title of every stored article page."""
+        for (title,) in self.db.execute("select title from articles where page_type = 'article' and title is not null"):
+            yield title
 
     def article_texts(self) -> Iterator[StoredText]:
         """Site and stored paragraphs of every article page, in URL order."""
@@ -368,13 +378,13 @@ class Store:
         with self.transaction():
             self.db["signatures"].upsert_all(rows, pk="url")
 
-    def signature_states(self, num_perm: int, seed: int, scheme: str, shingle_size: int,
+    def signature_states(self, num_perm: int, seed: int, scheme: str, shingle_size: int, fingerprint: int,
                          lead_words: str) -> Iterator[StoredSignature]:
         """What every stored signature was made from, and whether with these parameters and lead sizes."""
         for url, same, *rest in self.db.execute(
                 "select url, coalesce(num_perm = ? and seed = ? and scheme = ? and shingle_size = ? "
-                "and lead_words = ?, 0), content_hash, paragraphs_hash, paragraph_keys from signatures",
-                [num_perm, seed, scheme, shingle_size, lead_words]):
+                "and fingerprint = ? and lead_words = ?, 0), content_hash, paragraphs_hash, paragraph_keys "
+                "from signatures", [num_perm, seed, scheme, shingle_size, fingerprint, lead_words]):
             yield StoredSignature(url, bool(same), *rest)
 
     def signature_bytes(self) -> int:
@@ -393,35 +403,38 @@ class Store:
                 self.db.execute(f"delete from signatures where url in ({marks})", chunk)
                 self.db.execute(f"delete from edges where a in ({marks}) or b in ({marks})", chunk + chunk)
 
-    # -- verified copy edges --------------------------------------------------------------------
+    # -- relations between articles (copies, quotes) --------------------------------------------
     def save_edges(self, rows: Iterable[dict], replace_all: bool = False) -> None:
         with self.transaction():
             if replace_all:
                 self.db.execute("delete from edges")
             self.db["edges"].upsert_all(rows, pk=("a", "b"))
 
-    def edges(self) -> list[dict]:
-        return list(self.db.query("select a, b, containment, jaccard from edges"))
+    def edges(self) -> Iterator[StoredEdge]:
+        """Every stored relation, as compact rows."""
+        for row in self.db.execute("select a, b, containment, jaccard, kind, basis, cover_a, cover_b, len_a, len_b, "
+                                   "passages, opens from edges"):
+            yield StoredEdge(*row)
 
     # -- stories, lineage, audit ----------------------------------------------------------------
     def replace_results(self, stories: list[dict], members: list[dict], lineage: list[dict], audits: list[dict],
-                        story_ids: Iterable[str] | None = None) -> None:
+                        story_ids: Iterable[str] | None = None, contains: list[dict] | None = None) -> None:
         """Swap in new grouping results atomically: for the given stories only, or for everything."""
         with self.transaction():
             if story_ids is None:
-                for table in ("audits", "lineage", "members", "stories"):
+                for table in ("audits", "lineage", "members", "stories", "contains"):
                     self.db.execute(f"delete from {table}")
             else:
                 ids = list(story_ids)
                 urls = [m["url"] for m in members]
                 for chunk in _chunks(ids, _CHUNK):
                     marks = ",".join("?" * len(chunk))
-                    for table in ("audits", "lineage"):
+                    for table in ("audits", "lineage", "contains"):
                         self.db.execute(f"delete from {table} where story_id in ({marks})", chunk)
                     self.db.execute(f"delete from members where story_id in ({marks})", chunk)
                 for chunk in _chunks(urls, _CHUNK):
                     marks = ",".join("?" * len(chunk))
-                    for table in ("audits", "lineage", "members"):
+                    for table in ("audits", "lineage", "members", "contains"):
                         self.db.execute(f"delete from {table} where url in ({marks})", chunk)
                 for chunk in _chunks(ids, _CHUNK):
                     marks = ",".join("?" * len(chunk))
@@ -431,6 +444,7 @@ class Store:
             self.db["members"].upsert_all(members, pk="url")
             self.db["lineage"].upsert_all(lineage, pk="url")
             self.db["audits"].upsert_all(audits, pk="url")
+            self.db["contains"].upsert_all(contains or [], pk=("url", "contained_url"))
             self.db.execute("delete from stories where id not in (select story_id from members)")
 
     def story(self, story_id: str) -> dict | None:
@@ -495,7 +509,7 @@ class Store:
             "select m.url, m.story_id, a.site from members m join articles a on a.url = m.url where m.is_origin = 1")}
 
     def members(self, story_id: str | None = None) -> list[dict]:
-        sql = ("select m.*, l.signal, l.evidence, a.verdict, a.credits_origin, a.credits_parent, a.links_to_origin, "
+        sql = ("select m.*, l.signal, l.evidence, l.changes, a.verdict, a.credits_origin, a.credits_parent, a.links_to_origin, "
                "a.author_kept, a.license, a.copyright, a.reasons, a.conflicts, a.added, a.removed, "
                "ar.site, ar.title, ar.author, ar.published, ar.modified "
                "from members m left join lineage l on l.url = m.url left join audits a on a.url = m.url "
@@ -506,10 +520,22 @@ class Store:
             params.append(story_id)
         rows = []
         for row in self.db.query(sql + " order by m.story_id, ar.published, m.url", params):
-            for key in ("evidence", "reasons", "conflicts", "added", "removed"):
-                row[key] = json.loads(row[key]) if row.get(key) else ([] if key != "evidence" else {})
+            for key in ("evidence", "reasons", "conflicts", "added", "removed", "changes"):
+                row[key] = json.loads(row[key]) if row.get(key) else ([] if key not in ("evidence", "changes") else {})
             rows.append(row)
         return rows
+
+    def contains(self, story_id: str | None = None) -> list[dict]:
+        """"Contains" links (a page holding a piece of a page of another story), of one story's pages or all,
+        with both stories' titles."""
+        sql = ("select c.url, c.contained_url, c.story_id, c.contained_story, s.title as story_title, "
+               "t.title as contained_title from contains c left join stories s on s.id = c.story_id "
+               "left join stories t on t.id = c.contained_story")
+        params: list[Any] = []
+        if story_id is not None:
+            sql += " where c.story_id = ? or c.contained_story = ?"
+            params = [story_id, story_id]
+        return list(self.db.query(sql + " order by c.story_id, c.url, c.contained_url", params))
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

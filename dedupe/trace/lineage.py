@@ -18,10 +18,13 @@ earlier copy it credits by link or name; otherwise the origin. Every decision ke
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import pairwise
 
+from dedupe.normalise import paragraph_key
 from dedupe.options import LineageOptions
 from dedupe.trace.members import Member
 
@@ -68,86 +71,166 @@ def choose_origin(members: list[Member], options: LineageOptions = DEFAULTS) -> 
     return best, signal, evidence
 
 
-def _own_additions(m: Member, origin_keys: set[str], generic: Callable[[str, str], bool], min_words: int) -> set[str]:
-    """Paragraphs a copy added to the original that could only have come from it: long enough, and not
-    boilerplate many sites use."""
-    out = set()
-    for k in m.paragraph_keys:
-        if k in origin_keys or k.count(" ") + 1 < min_words:
-            continue
-        if generic(k, m.site):
-            continue
-        out.add(k)
-    return out
+Feature = tuple[str, ...]   # ("added", key) | ("dropped", key) | ("joined", key, key) | ("title", key) | ("byline", key)
 
 
 def _is_origin_credit(m: Member, key: str, origin: Member) -> bool:
     return any(host == origin.site and (key == k or k in key) for k, host in m.credit_keys.items() if k)
 
 
+def edits_of(m: Member, origin: Member, origin_order: dict[str, int], origin_pairs: set[tuple[str, str]],
+             min_words: int, generic: Callable[[str, str], bool]) -> set[Feature]:
+    """What a page changed in the original's text, paragraph by paragraph: paragraphs it added (long enough
+    to say something), runs of the original's paragraphs it dropped between two it kept (dropping the end is
+    trimming, not an edit; a tweet or photo is one run), paragraphs it put next to each other that the
+    original does not have in that order (a move, a drop, or where boilerplate was inserted; next to a
+    paragraph of its own the addition itself says it), and a headline or byline of its own."""
+    keys = m.paragraph_keys
+    inside = set(keys)
+    own = {k for k in keys if k not in origin_order and k.count(" ") + 1 >= min_words}
+    out: set[Feature] = {("added", k) for k in own}
+    kept = sorted(origin_order[k] for k in inside if k in origin_order)
+    if kept:
+        run: list[str] = []
+        for k, i in sorted(origin_order.items(), key=lambda ki: ki[1]):
+            if kept[0] < i < kept[-1] and k not in inside:
+                run.append(k)
+            elif run:
+                out.add(("dropped", run[0]))
+                run = []
+    plain = {k for k in own if not generic(k, m.site)}
+    out |= {("joined", a, b) for a, b in pairwise(keys) if (a, b) not in origin_pairs and not {a, b} & plain}
+    for kind, mine, theirs in (("title", m.title, origin.title), ("byline", m.author, origin.author)):
+        key = paragraph_key(mine or "")
+        if key and key != paragraph_key(theirs or ""):
+            out.add((kind, key))
+    return out
 @dataclass
 class _Carrier:
-    """The earlier copy whose own additions a copy carries most, and how strongly."""
+    """The earlier copy whose edits a copy carries most, and how strongly."""
 
     member: Member | None = None
     score: float = 0.0
     shared: list[str] = field(default_factory=list)
 
 
-def _carrier(copy: Member, earlier: list[Member], members: list[Member], origin: Member,
-             additions: dict[str, set[str]], keysets: dict[str, set[str]], options: LineageOptions) -> _Carrier:
-    """Each shared addition counts 1 / (pages holding it), a shared credit line to the origin less (two copies
-    may credit the origin in the same words), a candidate on the copy's own site less again."""
+def _weight(feature: Feature, cand: Member, origin: Member, site: str, generic: Callable[[str, str], bool],
+            options: LineageOptions) -> float:
+    """How much one shared edit says (see ``LineageOptions``): a paragraph of its own 1; a dropped passage,
+    a credit line to the origin in the same words, boilerplate, a subheading (kept by one layout, dropped by
+    another) or a new order of paragraphs less, as two copies may make them alike by chance."""
+    if feature[0] == "dropped":
+        return options.drop_weight
+    if feature[0] in ("joined", "title"):
+        return options.weak_edit_weight
+    if _is_origin_credit(cand, feature[1], origin):
+        return options.credit_line_weight
+    if generic(feature[1], site) or feature[1] in cand.headings:
+        return options.weak_edit_weight
+    return 1.0
+
+
+@dataclass
+class _Story:
+    """Each copy's edits, how many pages carry each edit, and each page's paragraphs, for one story."""
+
+    origin: Member
+    edits: dict[str, set[Feature]]
+    holders: Counter
+    keysets: dict[str, set[str]]
+
+
+def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Callable[[str, str], bool],
+             options: LineageOptions) -> _Carrier:
+    """Each edit a candidate made and the copy carries counts its weight over the pages holding it. Against
+    the candidate count its edits the copy lacks (half their weight: a copy may drop a paragraph or a
+    credit) and each paragraph of the original the copy has and the candidate lacks (it could not have
+    come from the candidate). A candidate on the copy's own site counts less. A candidate that comes after
+    the copy in publication order (undated pages last) must have fewer edits of its own than the copy: of
+    two pages with the same edits, the earlier is the parent."""
     best = _Carrier()
-    for cand in earlier:
-        shared = additions[cand.url] & keysets[copy.url]
+    origin = story.origin
+    origin_keys = set(origin.paragraph_keys)
+    mine = story.edits[copy.url]
+
+    def weight(features: set[Feature], cand: Member) -> float:
+        return sum(_weight(f, cand, origin, copy.site, generic, options) for f in features if f[0] in ("added", "dropped"))
+
+    for cand in candidates:
+        theirs = story.edits[cand.url]
+        shared = theirs & mine
         if not shared:
             continue
-        score = 0.0
-        for key in shared:
-            holders = sum(1 for m in members if m is not copy and key in keysets[m.url])
-            weight = options.credit_line_weight if _is_origin_credit(cand, key, origin) else 1.0
-            score += weight / max(holders, 1)
+        missing = weight(theirs - mine, cand)
+        if cand.when > copy.when and missing >= weight(mine - theirs, cand):
+            continue
+        score = sum(_weight(f, cand, origin, copy.site, generic, options) / max(story.holders[f] - 1, 1)
+                    for f in shared)
+        score -= options.missing_edit_factor * missing
+        score -= len((story.keysets[copy.url] - story.keysets[cand.url]) & origin_keys)
         if cand.site == copy.site:
             score *= options.same_site_factor
         if score > best.score:
-            best = _Carrier(cand, score, sorted(shared))
+            best = _Carrier(cand, score, sorted(" ".join(f) for f in shared))
     return best
+
+
+def _descends(url: str, ancestor: str, decisions: dict[str, Decision]) -> bool:
+    """Is ``url`` ``ancestor`` or taken from it, through the parents decided so far?"""
+    seen = set()
+    while url and url not in seen:
+        if url == ancestor:
+            return True
+        seen.add(url)
+        url = decisions[url].parent or "" if url in decisions else ""
+    return False
 
 
 def choose_parents(members: list[Member], origin: Member, generic: Callable[[str, str], bool] = _not_generic,
                    options: LineageOptions = DEFAULTS) -> dict[str, Decision]:
     """Parent of every copy, with the evidence for it.
 
+    A copy's candidates are the other copies not surely published after it (pages without a date are
+    candidates of dated ones: scrapers often show none) and not already taken from it; the direction of
+    copying then comes from which of two pages carries the other's edits.
+
     Args:
         generic: tells whether a paragraph is boilerplate used across sites (spam, ads), seen from a site.
     """
     decisions = {origin.url: Decision(origin.url, None, origin.url, "origin", {})}
-    origin_keys = set(origin.paragraph_keys)
-    additions = {m.url: _own_additions(m, origin_keys, generic, options.min_addition_words) for m in members}
-    keysets = {m.url: set(m.paragraph_keys) for m in members}
-    ordered = [origin] + sorted((m for m in members if m is not origin), key=lambda m: m.when)
-    for i, copy in enumerate(ordered[1:], start=1):
-        earlier = ordered[1:i]
-        carrier = _carrier(copy, earlier, members, origin, additions, keysets, options)
+    origin_order = {k: i for i, k in reversed(list(enumerate(origin.paragraph_keys)))}
+    origin_pairs = set(pairwise(origin.paragraph_keys))
+    edits = {m.url: edits_of(m, origin, origin_order, origin_pairs, options.min_addition_words, generic)
+             for m in members}
+    story = _Story(origin, edits, Counter(f for m in members if m is not origin for f in edits[m.url]),
+                   {m.url: set(m.paragraph_keys) for m in members})
+    slack = timedelta(hours=options.date_only_slack_hours)
+    ordered = sorted((m for m in members if m is not origin), key=lambda m: m.when)
+    for i, copy in enumerate(ordered):
+        earlier = ordered[:i]
+        candidates = [m for m in ordered if m is not copy and not copy.surely_before(m, slack)
+                      and not _descends(m.url, copy.url, decisions)]
+        carrier = _carrier(copy, candidates, story, generic, options)
         if carrier.member is not None and carrier.score >= options.min_parent_score:
-            decisions[copy.url] = Decision(copy.url, carrier.member.url, origin.url, "carries-additions",
-                                           {"shared_additions": carrier.shared[:5], "score": round(carrier.score, 3)})
+            decisions[copy.url] = Decision(copy.url, carrier.member.url, origin.url, "carries-edits",
+                                           {"shared_edits": carrier.shared[:5], "score": round(carrier.score, 3)})
             continue
-        # a copy that credits an intermediate copy got the origin's credit line through it
-        referenced = [(cand, copy.references(cand)) for cand in earlier]
-        linked = [c for c, how in referenced if how in ("link", "canonical")]
-        credited = [c for c, how in referenced if how == "credit"]
-        if linked or credited:
-            chosen = (linked or credited)[0]
-            decisions[copy.url] = Decision(copy.url, chosen.url, origin.url, "credits-copy",
-                                           {"how": copy.references(chosen)})
-        elif copy.references(origin):
-            decisions[copy.url] = Decision(copy.url, origin.url, origin.url, "credits-origin",
-                                           {"how": copy.references(origin)})
-        else:
-            decisions[copy.url] = Decision(copy.url, origin.url, origin.url, "default-origin", {})
+        decisions[copy.url] = _by_credit(copy, earlier, origin)
     return decisions
+
+
+def _by_credit(copy: Member, earlier: list[Member], origin: Member) -> Decision:
+    """The parent a copy names: an earlier copy it links or credits (it got the origin's credit line
+    through it), else the origin."""
+    referenced = [(cand, copy.references(cand)) for cand in earlier]
+    linked = [c for c, how in referenced if how in ("link", "canonical")]
+    credited = [c for c, how in referenced if how == "credit"]
+    if linked or credited:
+        chosen = (linked or credited)[0]
+        return Decision(copy.url, chosen.url, origin.url, "credits-copy", {"how": copy.references(chosen)})
+    if copy.references(origin):
+        return Decision(copy.url, origin.url, origin.url, "credits-origin", {"how": copy.references(origin)})
+    return Decision(copy.url, origin.url, origin.url, "default-origin", {})
 
 
 def decide(members: list[Member], generic: Callable[[str, str], bool] = _not_generic,

@@ -46,6 +46,8 @@ class Member:
     credit_keys: dict[str, str | None] = field(default_factory=dict)  # credit statement key -> host it credits
     notice_keys: set[str] = field(default_factory=set)  # credit, copyright and licence statements
     date_only: bool = False                 # the page gave a calendar date without a time
+    title: str | None = None
+    headings: set[str] = field(default_factory=set)   # keys of short unpunctuated lines (subheadings, labels)
 
     def published_span(self, slack: timedelta) -> tuple[datetime, datetime] | None:
         """Earliest and latest instant the shown publication date can mean (a bare date: that day, give or
@@ -132,4 +134,13 @@ def member_from_article(article: dict, site_of: Callable[[str], str], resolve_ur
         credit_keys=credit_keys,
         notice_keys=notice_keys,
         date_only=len((article.get("published") or "").strip()) == 10,
+        title=article.get("title"),
+        headings={paragraph_key(p) for p in article.get("paragraphs", []) if is_heading(p)},
     )
+
+
+def is_heading(paragraph: str) -> bool:
+    """A short line that ends without a full stop: a subheading or a label, which one site's page layout
+    keeps in the text and another's drops."""
+    text = paragraph.strip()
+    return 0 < len(text.split()) <= 12 and not text.endswith((".", "!", "?", '"', "\u201d", "'", "\u2019", ":"))

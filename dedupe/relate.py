@@ -1,0 +1,157 @@
+"""What two texts are to each other, decided from the passages they share (``dedupe.align``).
+
+A pair is a **copy** (the same piece of writing: a reprint, a trimmed or re-headlined copy, a write-thru)
+on one of three grounds, each measured on words outside quotation marks:
+
+  covers  most of one text lies in the other, in order: a reprint, an excerpt, a copy padded with
+          captions and widgets (the padded side is the larger one, so the other side is measured);
+  lead    one text's opening stretch, from its lead on and without a break, makes up a real share of it
+          and is found whole in the other: a trimmed copy whose own captions and boxes outweigh it;
+  leads   both texts start with the passages they share, in the same order, and those cover a real share
+          of one of them: a write-thru or a lightly rewritten version with its lead reworded.
+
+Two pages of one site must be mostly each other, or share their leads (see ``copy_basis``).
+
+Where the shared words are mostly inside quotation marks, two texts quote the same statement: a
+**quote** relation, kept (an article quoting another is shown as containing it) but never a copy.
+Shared passages elsewhere (background paragraphs, a press release, a caption in the middle of both) are
+no relation at all. Which side contains which is kept with the relation, for the aggregate rules of
+``dedupe.group``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+
+from dedupe.align import Alignment, TextPrint, align
+from dedupe.options import GroupingOptions
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A relation between two articles (``a`` < ``b``), with what it was decided from.
+
+    ``cover_a``/``cover_b``: share of each text's unquoted words in the aligned chain; ``passages``: the
+    chain's passages, each (start, end) in text a then in text b, in words; ``len_a``/``len_b``: words of
+    each text as aligned; ``containment``/``jaccard``: of the shingle sets.
+    """
+
+    a: str
+    b: str
+    containment: float
+    jaccard: float
+    kind: str = "copy"          # copy | quote
+    basis: str = "covers"       # covers | lead | leads (copies); the quoted side for quotes: "a" or "b"
+    cover_a: float = 1.0
+    cover_b: float = 1.0
+    passages: tuple[tuple[int, int, int, int], ...] = ()
+    opens: str = ""             # the texts ("a", "b") whose opening stretch (lead rule) the other holds
+    len_a: int = 0              # words of each text as aligned
+    len_b: int = 0
+
+    @property
+    def is_copy(self) -> bool:
+        return self.kind == "copy"
+
+    def cover(self, url: str) -> float:
+        return self.cover_a if url == self.a else self.cover_b
+
+    def opened(self, url: str) -> bool:
+        """Does the other text hold this text's opening stretch (a real share of it, from its lead on)?"""
+        return ("a" if url == self.a else "b") in self.opens
+
+    def ranges(self, url: str) -> list[tuple[int, int]]:
+        """Where the shared passages lie in this text: (start, end) in words."""
+        return [(p[0], p[1]) if url == self.a else (p[2], p[3]) for p in self.passages]
+
+    def other(self, url: str) -> str:
+        return self.b if url == self.a else self.a
+
+
+@dataclass(frozen=True, slots=True)
+class SideView:
+    """One text's side of an alignment: what its chain covers and where the chain starts."""
+
+    cover: float          # unquoted words in the chain / unquoted words
+    cover_all: float      # all words in the chain / all words
+    anchored: bool        # nothing but short header lines before the chain's first passage
+    lead_stretch: float   # share of the text in the chain's first passage
+
+
+def _side(p: TextPrint, chain: np.ndarray, covered: np.ndarray, column: int, noise_words: int) -> SideView:
+    in_chain = np.zeros(p.n_words, dtype=bool)
+    for row in chain.tolist():
+        in_chain[row[column]:row[column + 1]] = True
+    in_chain &= covered
+    quoted = p.quoted_mask()
+    unquoted = ~quoted
+    # a text mostly in quotation marks (a transcript, a statement) is measured on all its words
+    measured = unquoted if unquoted.sum() * 4 >= p.n_words else np.ones(p.n_words, dtype=bool)
+    cover = float((in_chain & measured).sum() / max(measured.sum(), 1))
+    first = int(chain[0, column]) if len(chain) else p.n_words
+    bounds = np.append(p.paragraphs, p.n_words)
+    unaligned_before = [int((~covered[s:min(e, first)]).sum()) for s, e in pairwise(bounds.tolist()) if s < first]
+    anchored = len(chain) > 0 and all(n < noise_words for n in unaligned_before)
+    stretch = (int(chain[0, column + 1]) - first) / max(p.n_words, 1) if len(chain) else 0.0
+    return SideView(cover, float(in_chain.sum() / max(p.n_words, 1)), anchored, stretch)
+
+
+def sides(a: TextPrint, b: TextPrint, options: GroupingOptions) -> tuple[Alignment, SideView, SideView]:
+    """The alignment of two texts and each text's view of it."""
+    al = align(a, b, options.align_gap, options.min_passage_words)
+    chain = al.passages[al.chain] if len(al.passages) else al.passages
+    return (al, _side(a, chain, al.covered_a, 0, options.lead_noise_words),
+            _side(b, chain, al.covered_b, 2, options.lead_noise_words))
+
+
+def copy_basis(va: SideView, vb: SideView, options: GroupingOptions, same_site: bool = False) -> str | None:
+    """Why two texts are copies of one piece of writing, or None (see the module's docstring).
+
+    Two pages of one site are held to more: an outlet reuses its own background paragraphs across its
+    articles on a running event, so there only the same text on both (each mostly in the other) or a
+    shared lead makes them one article.
+    """
+    if same_site:
+        if min(va.cover, vb.cover) >= options.min_cover:
+            return "covers"
+        both_lead = va.anchored and vb.anchored and max(va.cover, vb.cover) >= options.lead_share
+        return "leads" if both_lead else None
+    if max(va.cover, vb.cover) >= options.min_cover:
+        return "covers"
+    if any(v.anchored and v.lead_stretch >= options.lead_share for v in (va, vb)):
+        return "lead"
+    if va.anchored and vb.anchored and max(va.cover, vb.cover) >= options.lead_share:
+        return "leads"
+    return None
+
+
+def relate(url_a: str, url_b: str, a: TextPrint, b: TextPrint, options: GroupingOptions,
+           same_site: bool = False) -> Edge | None:
+    """The relation of two texts (``url_a`` < ``url_b``), or None when they are unrelated."""
+    ua, ub = a.unique(), b.unique()
+    if not len(ua) or not len(ub):
+        return None
+    inter = len(np.intersect1d(ua, ub, assume_unique=True))
+    containment = inter / min(len(ua), len(ub))
+    # no rule can hold with fewer shared shingles (a chain covering a third of a text needs a third of its
+    # shingles less the few at passage ends): skip the alignment
+    if containment < 0.15:
+        return None
+    al, va, vb = sides(a, b, options)
+    jaccard = inter / (len(ua) + len(ub) - inter)
+    common = {"containment": round(containment, 4), "jaccard": round(jaccard, 4), "cover_a": round(va.cover, 4),
+              "cover_b": round(vb.cover, 4),
+              "passages": tuple(tuple(row) for row in al.passages[al.chain].tolist()),
+              "opens": "".join(side for side, v in (("a", va), ("b", vb))
+                               if v.anchored and v.lead_stretch >= options.lead_share),
+              "len_a": a.n_words, "len_b": b.n_words}
+    basis = copy_basis(va, vb, options, same_site)
+    if basis:
+        return Edge(url_a, url_b, kind="copy", basis=basis, **common)
+    quoted = max(("a", va), ("b", vb), key=lambda s: s[1].cover_all)
+    if quoted[1].cover_all >= options.min_cover > quoted[1].cover:   # most of it shared, but only in quotes
+        return Edge(url_a, url_b, kind="quote", basis=quoted[0], **common)
+    return None
