@@ -1,79 +1,194 @@
 """The ``syndtrace`` command line: parse options, call the library, print.
 
-Results go to stdout (a rich table or tree, or JSON with ``--json``); diagnostics go to stderr. Library
-errors become a one-line message and exit code 1 (3 when another run holds the lock); usage errors
-exit 2 (Typer's own).
+Reports go to stdout: a table or tree laid out for the terminal, one line per row when piped, or
+``--json``, ``--csv``, ``--nl`` (``cli.present.formats``). Progress and diagnostics go to stderr.
+Errors are one line (``-v`` adds the traceback); exit codes are listed in :data:`EXIT_CODES`.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-import logging
+import os
 import sqlite3
 import sys
+import traceback
 from dataclasses import replace
 from enum import Enum
+from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
+from typer.core import TyperArgument, TyperCommand
 
 from cli import jobs
+from cli.inputs import parse_date, resolve_site
 from cli.present import export as exporter
 from cli.present import terminal as render
-from cli.present.tables import audit_table, compare_pages, export_object, search_articles, stories_table, story_tree
+from cli.present.datasette import database_name, metadata_for
+from cli.present.escape import for_terminal
+from cli.present.formats import Format, choose, to_json, write_rows
+from cli.present.tables import (
+    audit_by_site,
+    audit_table,
+    compare_pages,
+    export_object,
+    plain_snippets,
+    search_articles,
+    stories_table,
+    story_tree,
+    whats_new,
+)
 from crawler.errors import SyndtraceError, UserInputError
 from crawler.options import CrawlOptions, help_of
-from crawler.page.urls import canonicalize_url, is_fetchable
+from crawler.page.urls import canonicalize_url, is_fetchable, without_userinfo
 from crawler.run import run_worker
 from crawler.storage.store import Store
 from crawler.watchlist import parse_every
-from crawler.watchlist import watch as repeat_every
 from dedupe.spark_job import SparkOptions
-from dedupe.trace.verdicts import COPY_VERDICTS
+from dedupe.trace.verdicts import COPY_VERDICTS, Verdict
+
+EXIT_CODES = {
+    0: "done",
+    1: "an error: bad input, an unreadable file, a database that cannot be used, a crawl process that failed",
+    2: "a usage error: unknown command or option, an option value of the wrong type or range",
+    3: "another syndtrace run holds the database (scheduled runs that overlap: try later)",
+    4: "a crawl could fetch nothing: no start URL answered, or the proxy cannot be reached",
+    130: "interrupted (Ctrl-C); what was stored so far is kept",
+}
+EPILOG = "\b\nExit codes:\n" + "\n".join(f"  {code:<4} {what}" for code, what in EXIT_CODES.items())
 
 app = typer.Typer(
     name="syndtrace",
     help="Trace where a news story spread, who copied whom, and whether each copy credits the original.",
+    epilog=EPILOG,
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-DbOption = Annotated[Path, typer.Option("--db", envvar="SYNDTRACE_DB", help="SQLite database file.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+class _PlainArgument(TyperArgument):
+    """An argument shown by its metavar (URL, FILE) in --help, without a Python type (``<list[str]>``)."""
+
+    def display_type_rich(self, ctx) -> None:
+        return None
+
+
+class _Command(TyperCommand):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument:
+                param.__class__ = _PlainArgument
+
+
+def command(target: typer.Typer = app, name: str | None = None):
+    """``@app.command()`` with readable argument help."""
+    return target.command(name, cls=_Command)
+
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+DEBUG = {"traceback": False}   # -v before the command, or a command's own --verbose
+
+
+def _version(value: bool) -> None:
+    if value:
+        try:
+            version = package_metadata.version("syndtrace")
+        except package_metadata.PackageNotFoundError:
+            version = "unknown (not installed)"
+        sys.stdout.write(f"syndtrace {version}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks of errors.")] = False,
+) -> None:
+    DEBUG["traceback"] = verbose
+
+
+# -- options shared by the commands ---------------------------------------------------------------------
+DbOption = Annotated[Path, typer.Option("--db", envvar="SYNDTRACE_DB", metavar="FILE", help="SQLite database file.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON instead of a table.")]
+CsvOption = Annotated[bool, typer.Option("--csv", help="CSV instead of a table (lists joined with '; ').")]
+NlOption = Annotated[bool, typer.Option("--nl", help="One JSON object a line instead of a table.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show Scrapy's log and tracebacks.")]
 DEFAULT_DB = Path("syndtrace.db")
 CRAWL = CrawlOptions()   # the crawl settings' defaults; their help comes from the same fields
-DelayOption = Annotated[float, typer.Option(help=help_of(CrawlOptions, "delay"), min=0)]
-ProxyOption = Annotated[str | None, typer.Option(help=help_of(CrawlOptions, "proxy"))]
+MAX_DELAY = 3600.0
+UrlsArgument = Annotated[list[str] | None, typer.Argument(metavar="URL",
+                                                          help="Start URLs: site home pages or any pages.")]
+SeedsFileOption = Annotated[Path | None, typer.Option(metavar="FILE", help="File with one start URL a line.")]
+SitesFileOption = Annotated[Path | None, typer.Option(metavar="FILE", help="TOML watch list ([[site]] url, feed, "
+                                                                         "max_pages, delay).")]
+DelayOption = Annotated[float, typer.Option(metavar="SECONDS", min=0, max=MAX_DELAY, help=help_of(CrawlOptions, "delay"))]
+ProxyOption = Annotated[str | None, typer.Option(metavar="URL", help=help_of(CrawlOptions, "proxy"))]
+ConcurrencyOption = Annotated[int, typer.Option(metavar="N", min=1, help=help_of(CrawlOptions, "concurrency"))]
+PerSiteOption = Annotated[int, typer.Option(metavar="N", min=1, help=help_of(CrawlOptions, "per_site"))]
+MaxPagesOption = Annotated[int, typer.Option(metavar="N", min=0, help=help_of(CrawlOptions, "max_pages"))]
+OffsiteOption = Annotated[bool, typer.Option(help=help_of(CrawlOptions, "offsite"))]
+
+
+def _db_message(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in text or "not a database" in text):
+        return (f"the database file is damaged ({text}); restore it from a backup, or start a new one "
+                "with another --db. Nothing was written.")
+    return (f"the database could not be written or read ({text}); check free disk space and file "
+            "permissions. Nothing half-written was kept.")
+
+
+def _fail(message: str, code: int) -> None:
+    if DEBUG["traceback"]:
+        traceback.print_exc()
+    err.print(f"Error: {for_terminal(message)}", markup=False)
+    raise typer.Exit(code) from None
+
+
+def _quiet_pipe() -> None:
+    """The reader of our output went away (``| head``): stop quietly, as Unix tools do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):   # a test runner's stdout has no file descriptor
+        pass
+    raise typer.Exit(0)
 
 
 def handles_errors(fn):
-    """Turn library errors into a one-line message and an exit code, never a traceback."""
+    """Turn library errors into a one-line message and an exit code (:data:`EXIT_CODES`), never a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        if kwargs.get("verbose"):
+            DEBUG["traceback"] = True
         try:
             return fn(*args, **kwargs)
+        except BrokenPipeError:
+            _quiet_pipe()
         except SyndtraceError as exc:
-            err.print(f"Error: {exc}", markup=False)
-            raise typer.Exit(exc.exit_code) from None
+            _fail(str(exc), exc.exit_code)
         except sqlite3.Error as exc:   # a full disk, a read-only file: the open transaction was rolled back
-            err.print(f"Error: the database could not be written or read ({exc}); "
-                      "check free disk space and file permissions. Nothing half-written was kept.", markup=False)
-            raise typer.Exit(1) from None
+            _fail(_db_message(exc), 1)
         except OSError as exc:
-            err.print(f"Error: {exc.strerror or exc} ({exc.filename or 'file'})", markup=False)
-            raise typer.Exit(1) from None
+            _fail(f"{exc.strerror or exc} ({exc.filename or 'file'})", 1)
         except KeyboardInterrupt:
             err.print("Interrupted; what was stored so far is kept.")
             raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 (a bug must still be one line; -v shows where)
+            _fail(f"unexpected {type(exc).__name__}: {exc} (a bug: 'syndtrace -v …' shows the traceback)", 1)
 
     return wrapper
 
@@ -82,92 +197,118 @@ def _store(db: Path, create: bool = False) -> Store:
     return Store(db, create=create)
 
 
-def _print_json(obj) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+def width() -> int | None:
+    """Columns to lay reports out in: the terminal's, or None when piped (one line per row, nothing cut)."""
+    return out.width if out.is_terminal else None
+
+
+def show(text: Text) -> None:
+    out.print(text, soft_wrap=True)   # laid out already: rich must not wrap it again
+
+
+def emit(fmt: Format, rows: list[dict], render_table, document=None) -> None:
+    """A report in the format asked for: ``render_table(rows, width)`` for people, else JSON, CSV or JSON lines."""
+    if fmt is Format.TABLE:
+        show(render_table(rows if document is None else document, width()))
+    else:
+        write_rows(sys.stdout, fmt, rows, document)
+    sys.stdout.flush()
 
 
 def _setup_logging(quiet: bool) -> None:
-    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING, format="%(message)s", stream=sys.stderr)
+    jobs.setup_logging(quiet)
 
 
 # -- crawling and importing ----------------------------------------------------------------------------
-@app.command()
+@command()
 @handles_errors
-def demo(db: DbOption = DEFAULT_DB, as_json: JsonOption = False, quiet: QuietOption = False) -> None:
+def demo(db: Annotated[Path, typer.Option("--db", metavar="FILE", help="Database for the demo (a new file, or one "
+                                                                       "only the demo wrote).")] = Path("syndtrace-demo.db"),
+         as_json: JsonOption = False, quiet: QuietOption = False) -> None:
     """Run the offline demo: serve the bundled mini-web on 127.0.0.1, crawl it, and trace the Common Dreams story.
 
     Example: syndtrace demo --db demo.db
     """
     _setup_logging(quiet)
+    jobs.check_demo_database(str(db))
     if not quiet and not as_json:
         err.print("Serving the demo web on 127.0.0.1 and crawling it…")
-    result = jobs.run_demo(str(db))
+    with render.CrawlDisplay(err, quiet or as_json) as display:
+        result = jobs.run_demo(str(db), on_event=display)
     store = _store(db)
     if as_json:
-        _print_json(export_object(store))
+        write_rows(sys.stdout, Format.JSON, [], export_object(store))
         return
-    out.print(render.crawl_summary(result.crawl, result.grouping))
+    show(render.crawl_summary(result.crawl, result.grouping, width()))
     if result.story_id is None:
         raise UserInputError("the demo found no story with copies; see the log above")
-    out.print(render.lineage_tree(story_tree(store, result.story_id)))
+    show(render.lineage_tree(story_tree(store, result.story_id), width()))
 
 
-@app.command()
+def _crawl_options(urls, seeds_file, proxy, delay, concurrency, per_site, max_pages, offsite, quiet,
+                   verbose) -> CrawlOptions:
+    seeds = list(urls or [])
+    if seeds_file:
+        seeds += jobs.read_seeds_file(str(seeds_file))
+    bad = [u for u in seeds if not is_fetchable(u)]
+    if bad:
+        raise UserInputError(f"not an http(s) URL: {without_userinfo(bad[0])}")
+    if proxy and not is_fetchable(proxy):
+        raise UserInputError(f"--proxy must be an http:// URL, got {without_userinfo(proxy)!r}")
+    return CrawlOptions(seeds=tuple(seeds), proxy=proxy, delay=delay, concurrency=concurrency,
+                        per_site=per_site, max_pages=max_pages, offsite=offsite,
+                        log_level="INFO" if verbose else ("ERROR" if quiet else "WARNING"))
+
+
+@command()
 @handles_errors
 def crawl(
-    urls: Annotated[list[str] | None, typer.Argument(help="Start URLs: site home pages or any pages.")] = None,
-    seeds_file: Annotated[Path | None, typer.Option(help="File with one start URL a line.")] = None,
-    sites_file: Annotated[Path | None, typer.Option(help="TOML watch list ([[site]] url, feed, max_pages, delay).")] = None,
+    urls: UrlsArgument = None,
+    seeds_file: SeedsFileOption = None,
+    sites_file: SitesFileOption = None,
     proxy: ProxyOption = CRAWL.proxy,
     delay: DelayOption = CRAWL.delay,
-    concurrency: Annotated[int, typer.Option(help=help_of(CrawlOptions, "concurrency"), min=1)] = CRAWL.concurrency,
-    per_site: Annotated[int, typer.Option(help=help_of(CrawlOptions, "per_site"), min=1)] = CRAWL.per_site,
-    max_pages: Annotated[int, typer.Option(help=help_of(CrawlOptions, "max_pages"), min=0)] = CRAWL.max_pages,
-    offsite: Annotated[bool, typer.Option(help=help_of(CrawlOptions, "offsite"))] = CRAWL.offsite,
-    redis: Annotated[str | None, typer.Option(help="redis://HOST:PORT/DB: coordinate a distributed crawl; "
-                                                      "start more workers with 'syndtrace worker'.")] = None,
-    crawl_name: Annotated[str, typer.Option(help="Name of the distributed crawl in Redis.")] = "default",
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Scrapy's log.")] = False,
+    concurrency: ConcurrencyOption = CRAWL.concurrency,
+    per_site: PerSiteOption = CRAWL.per_site,
+    max_pages: MaxPagesOption = CRAWL.max_pages,
+    offsite: OffsiteOption = CRAWL.offsite,
+    redis: Annotated[str | None, typer.Option(metavar="URL", help="redis://HOST:PORT/DB: coordinate a distributed "
+                                                                  "crawl; start more workers with 'syndtrace worker'.")] = None,
+    crawl_name: Annotated[str, typer.Option(metavar="NAME", help="Name of the distributed crawl in Redis.")] = "default",
+    verbose: VerboseOption = False,
     db: DbOption = DEFAULT_DB,
     quiet: QuietOption = False,
 ) -> None:
     """Crawl sites, extract articles, store them, and update stories, lineage and audit.
 
+    With no URL, crawls the watch list ('syndtrace sites'). Shows live progress on a terminal and a summary at the
+    end; exits 4 when nothing could be fetched.
+
     Example: syndtrace crawl https://www.commondreams.org/ https://www.globalresearch.ca/ --max-pages 500
     """
     _setup_logging(quiet)
-    seeds = list(urls or [])
-    if seeds_file:
-        try:
-            seeds += [line.strip() for line in seeds_file.read_text().splitlines()
-                      if line.strip() and not line.startswith("#")]
-        except OSError as exc:
-            raise UserInputError(f"cannot read {seeds_file}: {exc.strerror}") from None
-    bad = [u for u in seeds if not is_fetchable(u)]
-    if bad:
-        raise UserInputError(f"not an http(s) URL: {bad[0]}")
-    if proxy and not is_fetchable(proxy):
-        raise UserInputError(f"--proxy must be an http:// URL, got {proxy!r}")
-    options = CrawlOptions(seeds=tuple(seeds), proxy=proxy, delay=delay, concurrency=concurrency,
-                           per_site=per_site, max_pages=max_pages, offsite=offsite,
-                           log_level="INFO" if verbose else ("ERROR" if quiet else "WARNING"))
-    if sites_file or not seeds:
+    options = _crawl_options(urls, seeds_file, proxy, delay, concurrency, per_site, max_pages, offsite, quiet, verbose)
+    if sites_file or not options.seeds:
         options = jobs.watch_list_options(str(db), str(sites_file) if sites_file else None, options)
     if redis:
         report, grouping = jobs.crawl_distributed_and_trace(str(db), replace(options, redis_url=redis), crawl_name,
                                                             progress=render.progress(err, quiet))
     else:
-        report, grouping = jobs.crawl_and_trace(str(db), options, progress=render.progress(err, quiet))
+        with render.CrawlDisplay(err, quiet) as display:
+            report, grouping = jobs.crawl_and_trace(str(db), options, progress=render.progress(err, quiet),
+                                                    on_event=display)
     if not quiet:
-        out.print(render.crawl_summary(report, grouping))
+        show(render.crawl_summary(report, grouping, width()))
 
 
-@app.command()
+@command()
 @handles_errors
 def worker(
-    redis: Annotated[str, typer.Option(help="redis://HOST:PORT/DB of the coordinating 'syndtrace crawl --redis'.")],
-    crawl_name: Annotated[str, typer.Option(help="Name of the distributed crawl to join.")] = "default",
-    wait: Annotated[float, typer.Option(help="Seconds to wait for the crawl to be published.", min=0)] = 60.0,
+    redis: Annotated[str, typer.Option(metavar="URL", help="redis://HOST:PORT/DB of the coordinating "
+                                                           "'syndtrace crawl --redis'.")],
+    crawl_name: Annotated[str, typer.Option(metavar="NAME", help="Name of the distributed crawl to join.")] = "default",
+    wait: Annotated[float, typer.Option(metavar="SECONDS", min=0, max=86400,
+                                        help="Seconds to wait for the crawl to be published.")] = 60.0,
 ) -> None:
     """Join a distributed crawl: share its frontier in Redis, fetch and extract, send results to the coordinator.
 
@@ -176,34 +317,48 @@ def worker(
     run_worker(redis, crawl_name, timeout=wait)
 
 
-@app.command()
+@command()
 @handles_errors
 def watch(
-    every: Annotated[str, typer.Option(help="How often: 6h, 30m, 1d…")] = "6h",
-    runs: Annotated[int, typer.Option(help="Stop after this many runs (0: until interrupted).", min=0)] = 0,
-    sites_file: Annotated[Path | None, typer.Option(help="TOML watch list instead of the database's.")] = None,
-    delay: DelayOption = CRAWL.delay,
+    urls: UrlsArgument = None,
+    every: Annotated[str, typer.Option(metavar="DURATION", help="How often, with a unit: 30m, 6h, 1d "
+                                                                "(at least 1m).")] = "6h",
+    runs: Annotated[int, typer.Option(metavar="N", min=0, help="Stop after this many runs (0: until interrupted).")] = 0,
+    seeds_file: SeedsFileOption = None,
+    sites_file: SitesFileOption = None,
     proxy: ProxyOption = CRAWL.proxy,
+    delay: DelayOption = CRAWL.delay,
+    concurrency: ConcurrencyOption = CRAWL.concurrency,
+    per_site: PerSiteOption = CRAWL.per_site,
+    max_pages: MaxPagesOption = CRAWL.max_pages,
+    offsite: OffsiteOption = CRAWL.offsite,
+    verbose: VerboseOption = False,
     db: DbOption = DEFAULT_DB,
     quiet: QuietOption = False,
 ) -> None:
-    """Crawl the watch list again and again, for people without cron; each run reports what is new.
+    """Crawl the watch list (and any URLs) again and again, for people without cron; each run reports what is new.
+
+    Takes the options of 'syndtrace crawl'. A round that fails (no network, proxy down) is retried later, waiting
+    longer after each failure in a row; the failures are summed up, not repeated. With --runs, the exit code is the
+    last round's (4: it could fetch nothing).
 
     Example: syndtrace watch --every 6h
     """
     _setup_logging(quiet)
     seconds = parse_every(every)
-    options = jobs.watch_list_options(str(db), str(sites_file) if sites_file else None,
-                                      CrawlOptions(delay=delay, proxy=proxy, log_level="ERROR" if quiet else "WARNING"))
+    options = _crawl_options(urls, seeds_file, proxy, delay, concurrency, per_site, max_pages, offsite, quiet, verbose)
+    options = jobs.watch_list_options(str(db), str(sites_file) if sites_file else None, options)
 
-    def once() -> None:
-        result = jobs.watch_round(str(db), options)
-        if result.skipped:
-            err.print(f"skipped this round: {result.skipped}", markup=False)
-        elif not quiet:
-            out.print(render.crawl_summary(result.crawl, result.grouping))
+    def once() -> jobs.WatchRound:
+        with render.CrawlDisplay(err, quiet) as display:
+            result = jobs.watch_round(str(db), options, progress=render.progress(err, quiet), on_event=display)
+        if result.crawl and not quiet:
+            show(render.crawl_summary(result.crawl, result.grouping, width()))
+        return result
 
-    repeat_every(once, seconds, runs)
+    last = jobs.watch(once, seconds, runs, say=lambda text: err.print(for_terminal(text), markup=False))
+    if last.failed:   # the last round failed: say so in the exit code too (its message was printed)
+        raise typer.Exit(last.exit_code)
 
 
 sites_app = typer.Typer(help="The watch list: sites that 'syndtrace crawl' with no URLs (and 'watch') crawl.",
@@ -211,13 +366,14 @@ sites_app = typer.Typer(help="The watch list: sites that 'syndtrace crawl' with 
 app.add_typer(sites_app, name="sites")
 
 
-@sites_app.command("add")
+@command(sites_app, "add")
 @handles_errors
 def sites_add(
-    url: Annotated[str, typer.Argument(help="The site's home page.")],
-    feed: Annotated[str | None, typer.Option(help="Its RSS or Atom feed.")] = None,
-    max_pages: Annotated[int | None, typer.Option(help="Pages per run at most.", min=1)] = None,
-    delay: Annotated[float | None, typer.Option(help="Seconds between its requests.", min=0)] = None,
+    url: Annotated[str, typer.Argument(metavar="URL", help="The site's home page.")],
+    feed: Annotated[str | None, typer.Option(metavar="URL", help="Its RSS or Atom feed.")] = None,
+    max_pages: Annotated[int | None, typer.Option(metavar="N", min=1, help="Pages per run at most.")] = None,
+    delay: Annotated[float | None, typer.Option(metavar="SECONDS", min=0, max=MAX_DELAY,
+                                                help="Seconds between its requests.")] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Add a site to the watch list (or update its settings).
@@ -226,41 +382,41 @@ def sites_add(
     """
     for value in (url, feed):
         if value and not is_fetchable(value):
-            raise UserInputError(f"not an http(s) URL: {value}")
+            raise UserInputError(f"not an http(s) URL: {without_userinfo(value)}")
     _store(db, create=True).add_site(canonicalize_url(url), canonicalize_url(feed) if feed else None, max_pages, delay)
-    out.print(f"watching {url}")
+    out.print(f"watching {for_terminal(without_userinfo(url))}", markup=False)
 
 
-@sites_app.command("list")
+@command(sites_app, "list")
 @handles_errors
-def sites_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+def sites_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False, as_csv: CsvOption = False,
+               as_nl: NlOption = False) -> None:
     """List the watch list.
 
     Example: syndtrace sites list --json
     """
-    rows = _store(db, create=True).watch_list()
-    if as_json:
-        _print_json(rows)
-    else:
-        out.print(render.sites_table(rows))
+    rows = [{**r, "url": without_userinfo(r["url"]), "feed": r["feed"] and without_userinfo(r["feed"])}
+            for r in _store(db, create=True).watch_list()]
+    emit(choose(as_json, as_csv, as_nl), rows, render.sites)
 
 
-@sites_app.command("remove")
+@command(sites_app, "remove")
 @handles_errors
-def sites_remove(url: Annotated[str, typer.Argument(help="The site's URL as added.")], db: DbOption = DEFAULT_DB) -> None:
+def sites_remove(url: Annotated[str, typer.Argument(metavar="URL", help="The site's URL as added.")],
+                 db: DbOption = DEFAULT_DB) -> None:
     """Remove a site from the watch list.
 
     Example: syndtrace sites remove https://www.commondreams.org/
     """
     if not _store(db, create=True).remove_site(canonicalize_url(url)):
-        raise UserInputError(f"not on the watch list: {url}")
-    out.print(f"removed {url}")
+        raise UserInputError(f"not on the watch list: {without_userinfo(url)}")
+    out.print(f"removed {for_terminal(without_userinfo(url))}", markup=False)
 
 
-@app.command()
+@command()
 @handles_errors
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="WARC or WARC.gz files.")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="WARC or WARC.gz files.")],
     db: DbOption = DEFAULT_DB,
     quiet: QuietOption = False,
 ) -> None:
@@ -273,7 +429,7 @@ def ingest(
     if not quiet:
         out.print(f"{report.records} records from {report.files} file(s): {report.stored} stored, "
                   f"{report.skipped} skipped, {len(report.problems)} problem(s); "
-                  f"{grouping.stories} stories ({grouping.stories_with_copies} with copies)")
+                  f"{grouping.stories} stories ({grouping.stories_with_copies} with copies)", markup=False)
 
 
 class Engine(str, Enum):
@@ -303,7 +459,7 @@ def _spark_options(engine: Engine, master: str | None, workers: int | None, stag
     return SparkOptions(master=master, workers=workers, stage_dir=str(stage_dir) if stage_dir else None, conf=pairs)
 
 
-@app.command()
+@command()
 @handles_errors
 def rebuild(
     extract: Annotated[bool, typer.Option(help="Also re-extract every stored page first.")] = False,
@@ -317,6 +473,8 @@ def rebuild(
                     ] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+    as_nl: NlOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Recompute signatures, stories, lineage and audit from the stored pages, and time each stage.
@@ -326,156 +484,222 @@ def rebuild(
     _setup_logging(quiet)
     spark = _spark_options(engine, master, workers, stage_dir, conf or [])
     report = jobs.rebuild(_store(db), extract=extract, progress=render.progress(err, quiet), spark=spark)
-    if as_json:
-        _print_json(report.__dict__)
-        return
-    out.print(render.group_report(report))
+    rows = [{"stage": stage, "seconds": seconds} for stage, seconds in report.timings.items()]
+    emit(choose(as_json, as_csv, as_nl), rows, lambda _doc, w: render.group_report(report, w), report.__dict__)
 
 
 # -- reports ------------------------------------------------------------------------------------------
-@app.command()
+@command()
 @handles_errors
 def stories(
-    since: Annotated[str | None, typer.Option(help="Only stories first published on or after this date.")] = None,
-    site: Annotated[str | None, typer.Option(help="Only stories with a page on this host.")] = None,
-    min_copies: Annotated[int, typer.Option(help="Only stories with at least this many copies.", min=0)] = 0,
-    sort: Annotated[str, typer.Option(help="spread or recent.")] = "spread",
-    new: Annotated[bool, typer.Option("--new", help="Only stories with pages that appeared in the last run.")] = False,
-    limit: Annotated[int, typer.Option(help="Rows at most (0: all).", min=0)] = 50,
+    since: Annotated[str | None, typer.Option(metavar="DATE", help="Only stories first published on or after this "
+                                                                   "date: 2021-12-01, 1 Dec 2021, 7d, yesterday.")] = None,
+    site: Annotated[str | None, typer.Option(metavar="HOST", help="Only stories with a page on this site (host or "
+                                                                  "URL).")] = None,
+    min_copies: Annotated[int, typer.Option(metavar="N", min=0, help="Only stories with at least this many "
+                                                                     "copies.")] = 0,
+    sort: Annotated[str, typer.Option(metavar="ORDER", help="spread (most copied first) or recent.")] = "spread",
+    new: Annotated[bool, typer.Option("--new", help="What the last run found: new stories, new copies of earlier "
+                                                    "stories, copies gone (404/410), with their URLs.")] = False,
+    limit: Annotated[int, typer.Option(metavar="N", min=0, help="Rows at most (0: all).")] = 50,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+    as_nl: NlOption = False,
 ) -> None:
-    """List stories: origin, copies, sites, first and last dates, uncredited copies.
+    """List stories: origin, first date, copies, and how many copies are uncredited or misattributed.
 
-    Example: syndtrace stories --min-copies 2 --sort spread
+    Example: syndtrace stories --min-copies 2 --since 30d
     """
+    fmt = choose(as_json, as_csv, as_nl)
     store = _store(db)
-    run = None
+    since_day = parse_date(since).isoformat() if since else None
+    host = resolve_site(site, store.sites()) if site else None
+    rows = stories_table(store, since=since_day, site=host, min_copies=min_copies, sort=sort)
     if new:
         last = store.last_finished_run()
-        run = last["id"] if last else -1
-    rows = stories_table(store, since=since, site=site, min_copies=min_copies, sort=sort, new_in_run=run)
-    rows = rows[:limit] if limit else rows
-    if as_json:
-        _print_json(rows)
-    else:
-        out.print(render.stories_table(rows))
+        rows = whats_new(store, last["id"], rows) if last else []
+        emit(fmt, rows[:limit] if limit else rows, render.whats_new)
+        return
+    emit(fmt, rows[:limit] if limit else rows, render.stories)
 
 
-@app.command()
+@command()
 @handles_errors
 def lineage(
-    ref: Annotated[str, typer.Argument(help="A URL of any copy, or a story id.")],
+    ref: Annotated[str, typer.Argument(metavar="URL|STORY", help="A URL of any copy, or a story id.")],
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+    as_nl: NlOption = False,
 ) -> None:
     """Show a story's lineage as a tree: origin, every chain of copies, and each copy's credit verdict.
+
+    --csv and --nl give one row per page, with its depth and parent.
 
     Example: syndtrace lineage http://globalresearch.ca/bombshell-iraqi-officials/5690015
     """
     tree = story_tree(_store(db), ref)
-    if as_json:
-        _print_json(tree)
-    else:
-        out.print(render.lineage_tree(tree))
+    emit(choose(as_json, as_csv, as_nl), render.lineage_rows(tree), render.lineage_tree, tree)
 
 
-@app.command()
+@command()
 @handles_errors
 def audit(
-    origin_site: Annotated[str | None, typer.Option(help="Only copies of this publisher's originals (host).")] = None,
-    verdict: Annotated[str | None, typer.Option(help="Comma-separated verdicts, e.g. uncredited,misattributed.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    origin_site: Annotated[str | None, typer.Option(metavar="HOST", help="Only copies of this publisher's originals "
+                                                                         "(host or URL).")] = None,
+    site: Annotated[str | None, typer.Option(metavar="HOST", help="Only copies on this site (host or URL).")] = None,
+    verdict: Annotated[str | None, typer.Option(metavar="VERDICT[,VERDICT]", help="Only these verdicts, e.g. "
+                                                                                  "uncredited,misattributed.")] = None,
+    by: Annotated[str | None, typer.Option(metavar="site", help="'site': one row per copying site, its copies "
+                                                                "counted by verdict.")] = None,
+    fmt_name: Annotated[str | None, typer.Option("--format", metavar="FORMAT", help="table, json, csv or nl (as "
+                                                                                    "--json, --csv, --nl).")] = None,
     db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+    as_nl: NlOption = False,
 ) -> None:
-    """Audit every copy's attribution: credits, links, byline, copyright line, licence and conflicts.
+    """Audit every copy's attribution: credits, links, byline, copyright line, the licence checked and conflicts.
 
     Example: syndtrace audit --origin-site commondreams.org --verdict uncredited,misattributed
     """
-    verdicts = [v.strip() for v in verdict.split(",")] if verdict else None
+    fmt = choose(as_json, as_csv, as_nl, fmt_name)
+    verdicts = [v.strip().lower() for v in verdict.split(",") if v.strip()] if verdict else None
     known = {v.value for v in COPY_VERDICTS}
     if verdicts and not set(verdicts) <= known:
         raise UserInputError(f"unknown verdict {min(set(verdicts) - known)!r}: use {', '.join(sorted(known))}")
-    if fmt not in ("table", "csv", "json"):
-        raise UserInputError(f"unknown format {fmt!r}: use table, csv or json")
-    rows = audit_table(_store(db), origin_site=origin_site, verdicts=verdicts)
-    if fmt == "json":
-        _print_json(rows)
-    elif fmt == "csv":
-        render.write_csv(sys.stdout, rows)
+    if by not in (None, "site"):
+        raise UserInputError(f"--by takes 'site', got {by!r}")
+    store = _store(db)
+    known_sites = store.sites() if (origin_site or site) else []
+    rows = audit_table(store, origin_site=resolve_site(origin_site, known_sites) if origin_site else None,
+                       verdicts=verdicts, site=resolve_site(site, known_sites) if site else None)
+    if by:
+        emit(fmt, audit_by_site(rows), render.audit_by_site)
     else:
-        out.print(render.audit_table(rows))
+        emit(fmt, rows, render.audit)
 
 
-@app.command()
+@command()
 @handles_errors
 def export(
-    fmt: Annotated[str, typer.Option("--format", help="json, csv, graphml, html or warc.")] = "json",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
-    story: Annotated[str | None, typer.Option(help="With --format warc: the story (id or URL) to export.")] = None,
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="json, csv, graphml, html or warc.")] = "json",
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="File to write (default: "
+                                                                                       "stdout; warc needs one).")] = None,
+    story: Annotated[str | None, typer.Option(metavar="URL|STORY", help="Only this story (an id or any URL of it); "
+                                                                        "html: a one-story report to share.")] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Export the results: json (the result format), csv, graphml (copy graph), html (report) or warc (evidence).
 
-    Example: syndtrace export --format json -o result.json
+    An existing file is replaced only once the new one is complete.
+
+    Example: syndtrace export --format html --story st-fdbb12f6a6 -o story.html
     """
-    store = _store(db)
-    written = exporter.export(store, fmt, str(output) if output else None, story=story)
+    written = exporter.export(_store(db), fmt, str(output) if output else None, story=story)
     if output:
-        err.print(f"wrote {written} to {output}")
+        err.print(f"wrote {written} to {for_terminal(str(output))}", markup=False)
 
 
-@app.command()
+@command()
 @handles_errors
-def status(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
-    """What the database holds, and the last runs with their figures.
+def status(
+    errors: Annotated[bool, typer.Option("--errors", help="List the pages that failed and why, instead.")] = False,
+    run: Annotated[int | None, typer.Option(metavar="N", help="With --errors: this run (default: the last; 0: "
+                                                              "every run).")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+    as_nl: NlOption = False,
+) -> None:
+    """What the database holds, and the last runs with their figures; --errors lists failed pages and why.
 
-    Example: syndtrace status --db syndtrace.db
+    --csv and --nl give one row per run.
+
+    Example: syndtrace status --errors
     """
+    fmt = choose(as_json, as_csv, as_nl)
     store = _store(db)
-    info = {"db": str(db), "schema_version": store.schema_version(), "counts": store.counts(), "runs": store.runs(10)}
-    if as_json:
-        _print_json(info)
-    else:
-        out.print(render.status(info))
+    if errors:
+        emit(fmt, jobs.failed_pages(store, run), render.errors)
+        return
+    runs = jobs.runs_with_options(store)
+    info = {"db": str(db), "schema_version": store.schema_version(), "counts": store.counts(), "runs": runs}
+    emit(fmt, runs, render.status, info)
 
 
-@app.command()
+@command()
 @handles_errors
 def search(
-    text: Annotated[str, typer.Argument(help="Words to find in titles and bodies (SQLite FTS syntax).")],
-    limit: Annotated[int, typer.Option(min=1, help="Rows at most.")] = 20,
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="Words to find in titles and bodies.")],
+    raw: Annotated[bool, typer.Option("--raw", help='TEXT is an SQLite FTS5 query: "a phrase", AND, OR, NOT, '
+                                                    'prefix*.')] = False,
+    limit: Annotated[int, typer.Option(metavar="N", min=1, help="Rows at most.")] = 20,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+    as_nl: NlOption = False,
 ) -> None:
-    """Full-text search over stored article titles and bodies.
+    """Full-text search over stored article titles and bodies, best matches first, with the passage that matched.
 
-    Example: syndtrace search "Soleimani rocket"
+    Example: syndtrace search "al-qaeda U.S. rocket"
     """
-    rows = search_articles(_store(db), text, limit)
-    if as_json:
-        _print_json(rows)
-    else:
-        out.print(render.search_table(rows))
+    fmt = choose(as_json, as_csv, as_nl)
+    rows = search_articles(_store(db), text, limit, raw=raw)
+    emit(fmt, rows if fmt is Format.TABLE else plain_snippets(rows), render.search)
 
 
-@app.command()
+@command()
 @handles_errors
 def diff(
-    url_a: Annotated[str, typer.Argument(help="The earlier page (e.g. the origin).")],
-    url_b: Annotated[str, typer.Argument(help="The copy.")],
+    url_a: Annotated[str, typer.Argument(metavar="URL_A", help="The earlier page (e.g. the origin).")],
+    url_b: Annotated[str, typer.Argument(metavar="URL_B", help="The copy.")],
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+    as_nl: NlOption = False,
 ) -> None:
     """What a copy added and removed relative to another page, passage by passage.
+
+    --csv and --nl give one row per passage added (+) or removed (-).
 
     Example: syndtrace diff http://commondreams.org/news/x http://globalresearch.ca/x/5690015
     """
     result = compare_pages(_store(db), url_a, url_b)
-    if as_json:
-        _print_json(result)
+    rows = [{"change": sign, "passage": p} for sign, key in (("+", "added"), ("-", "removed")) for p in result[key]]
+    emit(choose(as_json, as_csv, as_nl), rows, render.diff, result)
+
+
+@command()
+@handles_errors
+def verdicts(as_json: JsonOption = False, as_csv: CsvOption = False, as_nl: NlOption = False) -> None:
+    """What each verdict means, as the audit decides it (tried in this order).
+
+    Example: syndtrace verdicts
+    """
+    rows = [{"verdict": v.value, "meaning": v.meaning} for v in Verdict.in_decision_order()]
+    emit(choose(as_json, as_csv, as_nl), rows, render.verdicts)
+
+
+@command(name="metadata")
+@handles_errors
+def datasette_metadata(
+    db: DbOption = DEFAULT_DB,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="File to write (default: "
+                                                                                       "stdout).")] = None,
+) -> None:
+    """Datasette metadata (what each table, view and column holds) for this database file, whatever its name.
+
+    Example: syndtrace metadata --db news.db -o news-metadata.json && datasette news.db --metadata news-metadata.json
+    """
+    text = to_json(metadata_for(str(db)))
+    if output:
+        exporter.write_atomically(str(output), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        err.print(f"wrote Datasette metadata for database {database_name(str(db))!r} to {for_terminal(str(output))}",
+                  markup=False)
     else:
-        out.print(render.diff(result))
+        sys.stdout.write(text)
 
 
 def main() -> None:

@@ -6,18 +6,27 @@ This is the only place where crawling and grouping meet; ``crawler`` never impor
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from importlib import resources
 
 from crawler import distributed
 from crawler.capture import reextract_all
-from crawler.errors import LockedError, UserInputError
+from crawler.errors import CrawlError, LockedError, UserInputError
 from crawler.localserver import LocalWeb
 from crawler.options import CrawlOptions
+from crawler.page.urls import without_userinfo
+from crawler.progress import WORDS, outcome_of
 from crawler.run import CrawlReport, coordinate_crawl, run_crawl
 from crawler.storage.store import Store
 from crawler.warc import IngestReport, ingest_files
-from crawler.watchlist import WatchedSite, load_sites_file, options_for
+from crawler.watchlist import WatchedSite, load_sites_file, options_for, read_text_file
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import GroupReport, Progress, update_stories
 from dedupe.spark_job import SparkOptions, run_on_spark
@@ -25,17 +34,19 @@ from dedupe.spark_job import SparkOptions, run_on_spark
 DEMO_ORIGIN_HOST = "commondreams.example"
 
 
-def crawl_and_trace(db_path: str, options: CrawlOptions, kind: str = "crawl",
-                    progress: Progress | None = None) -> tuple[CrawlReport, GroupReport]:
+def crawl_and_trace(db_path: str, options: CrawlOptions, kind: str = "crawl", progress: Progress | None = None,
+                    on_event: Callable[[dict], None] | None = None) -> tuple[CrawlReport, GroupReport]:
     """Crawl, then bring stories, lineage and audit up to date; holds the database's run lock throughout.
+    ``on_event`` receives the crawl's live progress (``crawler.progress``).
 
     Raises:
         LockedError: another run holds the lock (nothing is touched).
+        NothingFetchedError: the proxy cannot be reached or no page answered (nothing is grouped).
     """
     guard = Store(db_path)
     try:
         with guard.run_lock():
-            report = run_crawl(db_path, options, kind=kind)
+            report = run_crawl(db_path, options, kind=kind, on_event=on_event)
             store = Store(db_path)
             try:
                 grouping = update_stories(store, run_id=report.run_id, progress=progress)
@@ -103,15 +114,81 @@ class WatchRound:
     crawl: CrawlReport | None = None
     grouping: GroupReport | None = None
     skipped: str | None = None   # why this round did not run (another run held the database)
+    failed: str | None = None    # why this round's crawl failed (no network, proxy down): tried again later
+    exit_code: int = 0           # the failure's exit code (crawler.errors), for the watch's own exit
 
 
-def watch_round(db_path: str, options: CrawlOptions) -> WatchRound:
-    """One round of ``syndtrace watch``: a round that finds the database busy is skipped, not fatal."""
+def watch_round(db_path: str, options: CrawlOptions, progress: Progress | None = None,
+                on_event: Callable[[dict], None] | None = None) -> WatchRound:
+    """One round of ``syndtrace watch``: a round that finds the database busy is skipped, one whose crawl fails
+    is reported; neither ends the watch."""
     try:
-        crawl, grouping = crawl_and_trace(db_path, options)
+        crawl, grouping = crawl_and_trace(db_path, options, progress=progress, on_event=on_event)
     except LockedError as exc:   # another run (cron, a manual crawl) is busy: skip this round, not the watch
         return WatchRound(skipped=str(exc))
+    except CrawlError as exc:
+        return WatchRound(failed=str(exc), exit_code=exc.exit_code)
     return WatchRound(crawl, grouping)
+
+
+BACKOFF_CAP = 86400.0   # after failures in a row, wait at most a day (or --every, if longer)
+
+
+def retry_wait(every: float, failures: int) -> float:
+    """Seconds to the next round: ``every``, doubled for each failure in a row after the first, capped."""
+    if failures <= 1:
+        return every
+    return min(every * 2 ** (failures - 1), max(every, min(16 * every, BACKOFF_CAP)))
+
+
+def _clock(seconds: float) -> str:
+    when = datetime.now() + timedelta(seconds=seconds)
+    return when.strftime("%H:%M" if seconds < 86400 else "%Y-%m-%d %H:%M")
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.3g}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def pause(seconds: float) -> None:
+    """How ``watch`` waits (tests replace it)."""
+    time.sleep(seconds)
+
+
+def watch(run_once: Callable[[], WatchRound], every: float, runs: int = 0,
+          say: Callable[[str], None] = print) -> WatchRound:
+    """Run rounds every ``every`` seconds (``runs`` times, or until interrupted); returns the last round.
+
+    Says when the next round starts. Failed rounds back off (:func:`retry_wait`) and are summed up: the
+    first failure is told in full, the next ones as a count, and the recovery once.
+    """
+    done = failures = 0
+    first_failure, first_cause = "", ""
+    while True:
+        started = time.monotonic()
+        result = run_once()
+        done += 1
+        if result.skipped:
+            say(f"skipped this round: {result.skipped}")
+        if result.failed:
+            failures += 1
+            if failures == 1:
+                first_failure, first_cause = datetime.now().strftime("%H:%M"), result.failed
+                say(f"round {done} failed: {result.failed}")
+            else:
+                cause = "the same cause" if result.failed == first_cause else result.failed
+                say(f"round {done} failed again, {failures} in a row since {first_failure}: {cause}")
+        elif failures:
+            say(f"recovered after {failures} failed round{'s' if failures > 1 else ''}")
+            failures = 0
+        if runs and done >= runs:
+            return result
+        wait = max(0.0, retry_wait(every, failures) - (time.monotonic() - started))
+        say(f"next round at {_clock(wait)} (in {_span(wait)}); Ctrl-C stops")
+        pause(wait)
 
 
 def watch_list_options(db_path: str, sites_file: str | None, options: CrawlOptions) -> CrawlOptions:
@@ -130,6 +207,58 @@ def watch_list_options(db_path: str, sites_file: str | None, options: CrawlOptio
     return merged if not options.seeds else replace(merged, seeds=options.seeds + merged.seeds)
 
 
+def read_seeds_file(path: str) -> list[str]:
+    """Start URLs of a seeds file: one a line, ``#`` comments and blank lines skipped."""
+    return [line.strip() for line in read_text_file(path).splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def failed_pages(store: Store, run: int | None) -> list[dict]:
+    """Pages that failed in a run (default: the last; 0: every run), with why in words."""
+    if run is None:
+        last = store.runs(1)
+        run = last[0]["id"] if last else 0
+    rows = store.failures(run or None)
+    return [{"run": r["run"], "url": r["url"], "status": r["status"],
+             "why": WORDS[outcome_of(r["status"], r["error"])][0], "error": r["error"], "when": r["seen_at"]}
+            for r in rows]
+
+
+def runs_with_options(store: Store, limit: int = 10) -> list[dict]:
+    """The last runs, their options decoded (stored as JSON text), start URLs without credentials."""
+    rows = store.runs(limit)
+    for r in rows:
+        try:
+            r["options"] = json.loads(r["options"] or "{}")
+        except ValueError:
+            continue
+        if isinstance(r["options"], dict) and isinstance(r["options"].get("seeds"), list):
+            r["options"]["seeds"] = [without_userinfo(str(u)) for u in r["options"]["seeds"]]   # never print secrets
+    return rows
+
+
+def setup_logging(quiet: bool) -> None:
+    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING, format="%(message)s", stream=sys.stderr)
+
+
+def check_demo_database(db_path: str) -> None:
+    """The demo writes its pages into a database of its own: a new file, or one only demos wrote.
+
+    Raises:
+        UserInputError: the file holds other runs (a real crawl's pages must not mix with the demo's).
+    """
+    if not os.path.exists(db_path):
+        return
+    store = Store(db_path, create=False)
+    try:
+        kinds = sorted(store.run_kinds() - {"demo"})
+    finally:
+        store.close()
+    if kinds:
+        raise UserInputError(f"{db_path} holds {', '.join(kinds)} runs; the demo writes its mini-web into a database "
+                             "of its own: give a new --db FILE")
+
+
 def demo_sites_root() -> str:
     return str(resources.files("cli.demo_web") / "sites")
 
@@ -142,13 +271,13 @@ class DemoResult:
     seeds: list[str]
 
 
-def run_demo(db_path: str) -> DemoResult:
+def run_demo(db_path: str, on_event: Callable[[dict], None] | None = None) -> DemoResult:
     """Serve the bundled mini-web on 127.0.0.1, crawl it through the local server as proxy, group and trace it."""
     with LocalWeb(demo_sites_root()) as web:
         seeds = [f"http://{host}/" for host in web.hosts()]
         options = CrawlOptions(seeds=tuple(seeds), proxy=web.proxy, delay=0, concurrency=8, per_site=4,
                                autothrottle=False, extract_workers=1)
-        crawl, grouping = crawl_and_trace(db_path, options, kind="demo")
+        crawl, grouping = crawl_and_trace(db_path, options, kind="demo", on_event=on_event)
     store = Store(db_path)
     try:
         return DemoResult(crawl, grouping, store.story_with_copies_on(DEMO_ORIGIN_HOST), seeds)

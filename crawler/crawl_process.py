@@ -7,6 +7,7 @@ process, and every command that does not crawl, never imports Scrapy or Twisted.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import warnings
@@ -17,6 +18,7 @@ from scrapy.utils.project import get_project_settings
 
 from crawler.distributed import URL_ENV
 from crawler.options import WARN_BYTES, CrawlOptions
+from crawler.progress import ChannelLogHandler, open_channel
 from crawler.shared_frontier import frontier_settings
 
 
@@ -47,12 +49,12 @@ def scrapy_settings(db_path: str, options: CrawlOptions, run_id: int | None) -> 
 
 
 def crawl_here(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl: str | None = None,
-               redis_url: str | None = None, seed: bool = True) -> None:
+               redis_url: str | None = None, seed: bool = True, extra_settings: dict | None = None) -> None:
     """Run the spider in this process (the child side of run_crawl); with ``redis_crawl``, as one process of
     that distributed crawl, seeding its frontier if ``seed``."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     settings = get_project_settings()
-    settings.setdict(scrapy_settings(db_path, options, run_id), priority="cmdline")
+    settings.setdict({**scrapy_settings(db_path, options, run_id), **(extra_settings or {})}, priority="cmdline")
     if redis_crawl:
         # scrapy-redis 0.9.1 passes the old 'spider' argument to the stats collector
         warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")
@@ -64,6 +66,16 @@ def crawl_here(db_path: str, options: CrawlOptions, run_id: int | None, redis_cr
     process.start()
 
 
+def open_progress(fd: int | None, options: CrawlOptions) -> dict:
+    """Open the progress channel to the parent; unless the crawl is verbose, the log goes there too, errors
+    only and one line each, instead of Scrapy's log (tracebacks) on stderr. Returns setting overrides."""
+    writer = open_channel(fd)
+    if fd is None or options.log_level in ("INFO", "DEBUG"):
+        return {}
+    logging.getLogger().addHandler(ChannelLogHandler(writer))
+    return {"LOG_ENABLED": False}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Run one syndtrace crawl in this process (started by crawler.run).")
     ap.add_argument("--db", required=True)
@@ -72,12 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--redis-crawl", default=None,
                     help="name of the distributed crawl to join (its Redis URL in $SYNDTRACE_REDIS_URL)")
     ap.add_argument("--worker", action="store_true", help="take from the shared frontier without seeding it")
+    ap.add_argument("--progress-fd", type=int, default=None, help="write progress as JSON lines here (crawler.progress)")
     args = ap.parse_args(argv)
     redis_url = None
     if args.redis_crawl:
         redis_url = os.environ[URL_ENV]
-    crawl_here(args.db, CrawlOptions.from_json(args.options), args.run_id, args.redis_crawl, redis_url,
-               seed=not args.worker)
+    options = CrawlOptions.from_json(args.options)
+    crawl_here(args.db, options, args.run_id, args.redis_crawl, redis_url, seed=not args.worker,
+               extra_settings=open_progress(args.progress_fd, options))
     return 0
 
 

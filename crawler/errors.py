@@ -19,6 +19,12 @@ class CrawlError(SyndtraceError):
     """The crawl process failed."""
 
 
+class NothingFetchedError(CrawlError):
+    """A crawl could fetch nothing: no start URL answered, or the proxy cannot be reached."""
+
+    exit_code = 4
+
+
 class LockedError(SyndtraceError):
     """Another run holds the database lock."""
 

@@ -44,6 +44,7 @@ class StorePipeline:
         if item.get("cached"):
             self.counts["unchanged"] += 1
             state = "unchanged"
+            self.store.note_fetched(rec.url, 304, self.run_id)
         else:
             state = store_capture(self.store, rec, self.run_id)
             if state == "failed":

@@ -8,14 +8,20 @@ database. This module is the parent's side and imports neither Scrapy nor Twiste
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
 
 from crawler import distributed
-from crawler.errors import CrawlError, UserInputError
+from crawler.errors import CrawlError, NothingFetchedError, UserInputError
 from crawler.options import CrawlOptions
+from crawler.page.urls import url_key, without_userinfo
+from crawler.progress import FAILED, FETCHED, in_words, outcome_of, read_events
 from crawler.storage.store import Store
 
 
@@ -30,10 +36,13 @@ class CrawlReport:
     errors: int
     seconds: float
     by_worker: dict[str, int] = field(default_factory=dict)   # pages fetched by each process of a distributed crawl
+    outcomes: dict[str, int] = field(default_factory=dict)    # captures by outcome (crawler.progress.WORDS)
+    failed_seeds: list[tuple[str, str]] = field(default_factory=list)   # start URLs that failed, and why
+    sites: int = 0                                            # sites that answered or failed
 
 
 def _child(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl: str | None = None,
-           seed: bool = True, wait: bool = True):
+           seed: bool = True, wait: bool = True, progress_fd: int | None = None, stderr=None):
     env = os.environ.copy()
     if options.proxy:
         env["http_proxy"] = env["HTTP_PROXY"] = options.proxy
@@ -48,30 +57,98 @@ def _child(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl:
         cmd += ["--run-id", str(run_id)]
     if redis_crawl:
         cmd += ["--redis-crawl", redis_crawl] + ([] if seed else ["--worker"])
+    extra: dict = {"stderr": stderr}
+    if progress_fd is not None:
+        cmd += ["--progress-fd", str(progress_fd)]
+        extra["pass_fds"] = (progress_fd,)
     if wait:
-        return subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, check=False)
-    return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
+        return subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, check=False, **extra)
+    return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, **extra)
 
 
-def run_crawl(db_path: str, options: CrawlOptions, kind: str = "crawl") -> CrawlReport:
-    """Crawl the seeds into the database at ``db_path``; returns the run's figures."""
+def check_proxy(proxy: str, timeout: float = 5.0) -> None:
+    """A proxy nothing listens on is refused at once, before a crawl starts.
+
+    Raises:
+        NothingFetchedError: no TCP connection to the proxy's host and port.
+    """
+    try:
+        parts = urlsplit(proxy)
+        address = (parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+    except ValueError:
+        raise UserInputError(f"--proxy is not a valid URL: {without_userinfo(proxy)!r}") from None
+    try:
+        socket.create_connection(address, timeout=timeout).close()
+    except OSError as exc:
+        raise NothingFetchedError(f"cannot reach the proxy {without_userinfo(proxy)} "
+                                  f"({exc.strerror or exc}); nothing was crawled") from None
+
+
+def run_crawl(db_path: str, options: CrawlOptions, kind: str = "crawl",
+              on_event: Callable[[dict], None] | None = None) -> CrawlReport:
+    """Crawl the seeds into the database at ``db_path``; returns the run's figures. ``on_event`` receives the
+    crawl process's progress events (``crawler.progress``) as they come.
+
+    Raises:
+        NothingFetchedError: the proxy cannot be reached, or not one page answered.
+        CrawlError: the crawl process failed (its last error line in the message).
+    """
     if not options.seeds:
         raise UserInputError("nothing to crawl: give URLs, --seeds-file, or add sites to the watch list")
+    if options.proxy:
+        check_proxy(options.proxy)
     store = Store(db_path)
     run_id = store.start_run(kind, {"seeds": list(options.seeds), "delay": options.delay,
                                     "concurrency": options.concurrency, "max_pages": options.max_pages})
     store.close()
     started = time.monotonic()
-    proc = _child(db_path, options, run_id)
+    final: dict = {}
+
+    def take(event: dict) -> None:
+        if event.get("kind") == "final":
+            final.update(event)
+        if on_event is not None:
+            on_event(event)
+
+    read_fd, write_fd = os.pipe()
+    reader = read_events(read_fd, take)
+    verbose = options.log_level in ("INFO", "DEBUG")
+    with tempfile.TemporaryFile() as child_errors:
+        try:
+            proc = _child(db_path, options, run_id, progress_fd=write_fd, stderr=None if verbose else child_errors)
+        finally:
+            os.close(write_fd)
+        reader.join(timeout=10)
+        child_errors.seek(0)
+        last_error = next((line for line in reversed(child_errors.read().decode("utf-8", "replace").splitlines())
+                           if line.strip()), "")
+    return _judge_crawl(db_path, run_id, options, proc.returncode, final, last_error, time.monotonic() - started)
+
+
+def _judge_crawl(db_path: str, run_id: int, options: CrawlOptions, returncode: int, final: dict, last_error: str,
+                 seconds: float) -> CrawlReport:
+    """The run's figures, or the one-line reason it failed (the run is then marked 'failed')."""
     store = Store(db_path)
     try:
         row = store.run(run_id)
-        status = "crawled" if proc.returncode == 0 else "failed"
-        store.finish_run(run_id, status)
-        if proc.returncode != 0:
-            raise CrawlError(f"the crawl process failed (exit {proc.returncode}); pages stored so far are kept")
-        return CrawlReport(run_id, status, row["pages_fetched"] or 0, row["new"] or 0, row["changed"] or 0,
-                           row["unchanged"] or 0, row["errors"] or 0, round(time.monotonic() - started, 2))
+        outcomes = final.get("outcomes", {})
+        seeds = {url_key(u): u for u in options.seeds}
+        failed_seeds = [(seeds[f["url"]], outcome_of(f["status"], f["error"])) for f in store.failures(run_id)
+                        if f["url"] in seeds]
+        if returncode != 0:
+            store.finish_run(run_id, "failed")
+            why = f": {last_error[-300:]}" if last_error else ""
+            raise CrawlError(f"the crawl process failed (exit {returncode}){why}; pages stored so far are kept "
+                             "(-v shows its log)")
+        if final and not any(outcomes.get(k) for k in FETCHED):
+            store.finish_run(run_id, "failed")
+            raise NothingFetchedError("nothing could be fetched: " + (in_words(outcomes, (*FAILED, "robots")) or
+                                                                      "no page answered") +
+                                      "; 'syndtrace status --errors' lists the URLs")
+        store.finish_run(run_id, "crawled")
+        return CrawlReport(run_id, "crawled", row["pages_fetched"] or 0, row["new"] or 0, row["changed"] or 0,
+                           row["unchanged"] or 0, row["errors"] or 0, round(seconds, 2), outcomes=outcomes,
+                           failed_seeds=failed_seeds, sites=final.get("site_count", 0))
     finally:
         store.close()
 

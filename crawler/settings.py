@@ -42,7 +42,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
     "crawler.middlewares.RedirectRecorderMiddleware": 650,
 }
-EXTENSIONS = {"crawler.middlewares.StoreExtension": 0}
+EXTENSIONS = {"crawler.middlewares.StoreExtension": 0, "crawler.crawl_progress.ProgressExtension": 10}
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 HTTPERROR_ALLOWED_CODES = [304, 404, 410]
 

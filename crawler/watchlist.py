@@ -12,9 +12,7 @@ A TOML watch list looks like::
 from __future__ import annotations
 
 import re
-import time
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from crawler.errors import UserInputError
@@ -30,24 +28,69 @@ class WatchedSite:
     delay: float | None = None
 
 
+MAX_LIST_BYTES = 10 * 1024 * 1024   # a watch list or seeds file; more is not a list someone wrote
+
+
+def read_text_file(path: str, limit: int = MAX_LIST_BYTES) -> str:
+    """A small UTF-8 text file written by a person; a binary, huge or endless one (a device, a pipe that
+    never ends) is refused after ``limit`` bytes.
+
+    Raises:
+        UserInputError: unreadable, larger than ``limit``, binary, or not UTF-8.
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise UserInputError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise UserInputError(f"{path} is larger than {limit // (1024 * 1024)} MB; is it the right file?")
+    if b"\x00" in data:
+        raise UserInputError(f"{path} is a binary file, not a text file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UserInputError(f"{path} is not UTF-8 text") from None
+
+
 def load_sites_file(path: str) -> list[WatchedSite]:
     """Sites of a TOML watch list."""
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise UserInputError(f"cannot read {path}: {exc.strerror}") from None
+        data = tomllib.loads(read_text_file(path, MAX_LIST_BYTES))
     except tomllib.TOMLDecodeError as exc:
         raise UserInputError(f"{path} is not valid TOML: {exc}") from None
-    sites = []
-    for i, entry in enumerate(data.get("site", [])):
-        url = entry.get("url") if isinstance(entry, dict) else None
-        if not url or not is_fetchable(url):
-            raise UserInputError(f"{path}: site {i + 1} needs an http(s) url")
-        sites.append(WatchedSite(url, entry.get("feed"), entry.get("max_pages"), entry.get("delay")))
+    entries = data.get("site", [])
+    if not isinstance(entries, list):
+        raise UserInputError(f"{path}: 'site' must be a list of [[site]] tables, not {type(entries).__name__}")
+    sites = [_site_entry(path, i + 1, entry) for i, entry in enumerate(entries)]
     if not sites:
         raise UserInputError(f"{path} lists no [[site]] entries")
     return sites
+
+
+MAX_SITE_DELAY = 3600.0   # seconds between one site's requests; more is a mistake, not politeness
+
+
+def _site_entry(path: str, n: int, entry) -> WatchedSite:
+    """One [[site]] table, every value checked, so a bad file is one line naming the entry and the key."""
+    if not isinstance(entry, dict):
+        raise UserInputError(f"{path}: site {n} must be a [[site]] table")
+    url, feed = entry.get("url"), entry.get("feed")
+    if not isinstance(url, str) or not is_fetchable(url):
+        raise UserInputError(f"{path}: site {n} needs an http(s) url")
+    if feed is not None and (not isinstance(feed, str) or not is_fetchable(feed)):
+        raise UserInputError(f"{path}: site {n}: feed must be an http(s) URL")
+    max_pages, delay = entry.get("max_pages"), entry.get("delay")
+    if max_pages is not None and (isinstance(max_pages, bool) or not isinstance(max_pages, int) or max_pages < 1):
+        raise UserInputError(f"{path}: site {n}: max_pages must be a whole number of at least 1, got {max_pages!r}")
+    if delay is not None and (isinstance(delay, bool) or not isinstance(delay, (int, float))
+                              or not 0 <= delay <= MAX_SITE_DELAY):
+        raise UserInputError(f"{path}: site {n}: delay must be a number of seconds from 0 to {MAX_SITE_DELAY:.0f}, "
+                             f"got {delay!r}")
+    unknown = sorted(set(entry) - {"url", "feed", "max_pages", "delay"})
+    if unknown:
+        raise UserInputError(f"{path}: site {n}: unknown key {unknown[0]!r} (use url, feed, max_pages, delay)")
+    return WatchedSite(url, feed, max_pages, None if delay is None else float(delay))
 
 
 def options_for(sites: list[WatchedSite], base: CrawlOptions) -> CrawlOptions:
@@ -59,24 +102,20 @@ def options_for(sites: list[WatchedSite], base: CrawlOptions) -> CrawlOptions:
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MIN_EVERY = 60.0               # a crawl of a watch list every few seconds would hammer the sites
+MAX_EVERY = 366 * 86400.0      # a year; longer waits are a typing mistake
 
 
 def parse_every(text: str) -> float:
-    """'6h', '30m', '1d', '90s' or plain seconds → seconds."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text or "")
-    if not m or float(m.group(1)) <= 0:
-        raise UserInputError(f"--every takes a duration like 6h, 30m or 1d, got {text!r}")
-    return float(m.group(1)) * _UNITS[m.group(2) or "s"]
+    """'30m', '6h', '1d', '1.5h', '90s' → seconds; the unit is required, from 1 minute to a year.
 
-
-def watch(run_once: Callable[[], object], every: float, runs: int = 0,
-          sleep: Callable[[float], None] = time.sleep) -> int:
-    """Run ``run_once`` every ``every`` seconds (``runs`` times, or forever when 0); returns runs done."""
-    done = 0
-    while True:
-        started = time.monotonic()
-        run_once()
-        done += 1
-        if runs and done >= runs:
-            return done
-        sleep(max(0.0, every - (time.monotonic() - started)))
+    Raises:
+        UserInputError: no unit, not a number, or out of range.
+    """
+    m = re.fullmatch(r"\s*(\d{1,9}(?:\.\d{1,6})?)\s*([smhd])\s*", text or "")
+    if not m:
+        raise UserInputError(f"--every takes a number and a unit (s, m, h or d), like 30m, 6h or 1d; got {text!r}")
+    seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    if not MIN_EVERY <= seconds <= MAX_EVERY:
+        raise UserInputError(f"--every must be between 1m and 366d, got {text!r}")
+    return seconds

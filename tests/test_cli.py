@@ -143,3 +143,14 @@ def test_every_command_has_help_with_an_example_and_a_readme_mention():
         assert f"syndtrace {name}" in readme, name
     for sub in ("add", "list", "remove"):
         assert "Example:" in invoke("sites", sub, "--help").output
+
+
+def test_demo_keeps_to_a_database_of_its_own(demo_db, tmp_path):
+    db, _ = demo_db
+    crawled = tmp_path / "news.db"
+    other = invoke("export", "--format", "warc", "--story", GR, "-o", str(tmp_path / "s.warc.gz"), "--db", db)
+    assert other.exit_code == 0
+    assert invoke("ingest", str(tmp_path / "s.warc.gz"), "--db", str(crawled), "--quiet").exit_code == 0
+    refused = invoke("demo", "--db", str(crawled))
+    assert refused.exit_code == 1 and "holds ingest runs" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1

@@ -110,8 +110,15 @@ def test_audit_table_lists_copies_by_publisher_and_verdict(traced):
 def test_search_finds_articles_with_their_story(traced):
     found = search_articles(traced, "harbour")
     assert [r["url"] for r in found] == [LONE] and found[0]["story"] == traced.story_of(LONE)
+    assert [r["url"] for r in search_articles(traced, 'harbour "unclosed')] == []   # words, not FTS5 syntax
+    assert [r["url"] for r in search_articles(traced, "fishing-fleet")] == [LONE]    # no "no such column: harbour"
+    assert "\ue000storm\ue001" in found[0]["snippet"] or "\ue000Storm\ue001" in found[0]["snippet"] or \
+        "\ue000harbour\ue001" in found[0]["snippet"]
+    assert [r["url"] for r in search_articles(traced, "harb* NOT budget", raw=True)] == [LONE]
     with pytest.raises(UserInputError, match="bad search expression"):
-        search_articles(traced, 'harbour "unclosed')
+        search_articles(traced, 'harbour "unclosed', raw=True)
+    with pytest.raises(UserInputError, match="search for what"):
+        search_articles(traced, "  ")
 
 
 def test_compare_pages_lists_added_removed_and_kept_paragraphs(traced):
@@ -139,7 +146,7 @@ def test_csv_and_graphml_hold_the_articles_in_stories(traced):
 
 def test_export_writes_files_and_refuses_bad_requests(traced, tmp_path):
     out = tmp_path / "result.json"
-    assert export(traced, "json", str(out)) == "4 articles"
+    assert export(traced, "json", str(out)) == "5 pages (4 articles in stories)"
     assert json.loads(out.read_text())["articles"] == json.loads(json.dumps(export_object(traced)))["articles"]
     html = tmp_path / "report.html"
     export(traced, "html", str(html))

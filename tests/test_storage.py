@@ -8,7 +8,7 @@ import pytest
 import crawler.storage.store
 from crawler.errors import StorageError, UserInputError
 from crawler.storage.records import FetchRecord
-from crawler.storage.schema import SCHEMA_VERSION, VIEWS
+from crawler.storage.schema import EDGE_COLUMNS, SCHEMA_VERSION, VIEWS
 from crawler.storage.store import Store
 
 
@@ -122,8 +122,67 @@ def test_numeric_dates_are_corrected_in_one_transaction(store):
 
 
 def test_bad_search_expression_is_a_user_error(store):
+    assert store.search('"unbalanced') == []                 # words are searched as words
     with pytest.raises(UserInputError, match="bad search expression"):
-        store.search('"unbalanced')
+        store.search('"unbalanced', raw=True)
+
+
+def test_status_history_knows_a_gone_page_and_keeps_its_capture(store):
+    url = "http://a.example/x"
+    runs = [store.start_run("crawl") for _ in range(5)]
+    store.save_fetch(capture(url), runs[0])
+    store.db["stories"].insert({"id": "st-1", "size": 1})
+    store.db["articles"].insert({"url": url, "site": "a.example", "page_type": "article"})
+    store.db["members"].insert({"url": url, "story_id": "st-1", "is_origin": 1})
+    assert store.gone_pages() == {} and store.failures() == []
+    store.save_failure(url, 404, "HTTP 404", runs[1])
+    store.save_failure(url, 410, "HTTP 410", runs[2])
+    assert store.gone_pages() == {url: ("st-1", runs[1])}          # gone since the first 404 of the streak
+    assert store.cached_page(url)[0].startswith(b"<html>")         # the evidence is kept
+    assert [f["status"] for f in store.failures(runs[2])] == [410] and len(store.failures()) == 2
+    store.note_fetched(url, 304, runs[3])                          # back: answered "not modified"
+    assert store.gone_pages() == {}
+    store.save_failure(url, 503, "HTTP 503", runs[4])              # a server error is not "gone"
+    assert store.gone_pages() == {}
+    store.save_fetch(capture(url), runs[4])
+    assert store.db.execute("select count(*) from status_history").fetchone()[0] == 4
+
+
+def test_migration_to_v4_backfills_failures(tmp_path):
+    path = str(tmp_path / "old.db")
+    store = Store(path)
+    run = store.start_run("crawl")
+    store.save_failure("http://a.example/missing", 404, "HTTP 404", run)
+    store.db.execute("drop table status_history")
+    store.db.execute("update meta set value = '3' where key = 'schema_version'")
+    store.db.conn.commit()
+    store.close()
+    again = Store(path)
+    assert again.schema_version() == SCHEMA_VERSION and [f["url"] for f in again.failures(run)] == [
+        "http://a.example/missing"]
+    again.close()
+
+
+def test_migration_to_v5_makes_relations_anew(tmp_path):
+    """A file of main's v4 (edges without kinds or passages, no contains links) gets the relation columns, and
+    its old edges are dropped so the next grouping pass aligns every pair again."""
+    path = str(tmp_path / "v4.db")
+    store = Store(path)
+    store.db.execute("drop table contains")
+    for table, columns in (("edges", EDGE_COLUMNS), ("members", {"role", "version", "version_url"}),
+                           ("lineage", {"changes"}), ("stories", {"versions", "contains"}),
+                           ("signatures", {"fingerprint"})):
+        for column in columns:
+            store.db.execute(f"alter table {table} drop column {column}")
+    store.db["edges"].insert({"a": "http://a.example/1", "b": "http://b.example/1", "containment": 0.9, "jaccard": 0.8})
+    store.db.execute("update meta set value = '4' where key = 'schema_version'")
+    store.db.conn.commit()
+    store.close()
+    again = Store(path)
+    assert again.schema_version() == SCHEMA_VERSION == 5
+    assert set(EDGE_COLUMNS) <= set(again.db["edges"].columns_dict) and list(again.edges()) == []
+    assert again.db["contains"].exists() and "version_url" in again.db["members"].columns_dict
+    again.close()
 
 
 def test_docstring_example_runs():

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from typer.testing import CliRunner
 
+from cli import jobs
 from cli.app import app
 from crawler.errors import UserInputError
 from crawler.localserver import LocalWeb
 from crawler.storage.store import Store
-from crawler.watchlist import parse_every, watch
+from crawler.watchlist import parse_every
 from tests.test_crawl import article, write
 
 runner = CliRunner()
@@ -94,38 +96,108 @@ def test_sites_file_limits_pages_per_site(little_web, tmp_path):
     assert result.exit_code == 1 and "not valid TOML" in result.output and len(result.output.strip().splitlines()) == 1
 
 
-def test_watch_runs_again_and_reports_each_run(little_web, tmp_path):
+@pytest.fixture
+def no_waiting(monkeypatch):
+    """``watch`` rounds back to back: the waits it would make are recorded instead."""
+    waits = []
+    monkeypatch.setattr(jobs, "pause", waits.append)
+    return waits
+
+
+def test_watch_runs_again_and_reports_each_run(little_web, tmp_path, no_waiting):
     db = tmp_path / "w.db"
     cli("sites", "add", "http://gamma.example/", "--db", db)
-    result = cli("watch", "--every", "1s", "--runs", 2, "--delay", 0, "--proxy", little_web.proxy, "--db", db)
+    result = cli("watch", "--every", "1m", "--runs", 2, "--delay", 0, "--max-pages", 20, "--proxy", little_web.proxy,
+                 "--db", db)
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if line.startswith("crawl run")]
     assert len(lines) == 2 and "0 pages fetched" in lines[1]
+    assert "next round at" in result.output and len(no_waiting) == 1 and 50 < no_waiting[0] <= 60
 
 
-@pytest.mark.parametrize("text,seconds", [("6h", 21600), ("30m", 1800), ("1d", 86400), ("90", 90), ("1.5h", 5400)])
+@pytest.mark.parametrize("text,seconds", [("6h", 21600), ("30m", 1800), ("1d", 86400), ("90s", 90), ("1.5h", 5400)])
 def test_parse_every(text, seconds):
     assert parse_every(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "0h", "-1h", "6 hours", "h"])
-def test_parse_every_rejects(text):
+@pytest.mark.parametrize("text", ["", "0h", "-1h", "6 hours", "h", "5", "90", "5s", "59s", "400d",
+                                  "99999999999999999999d", "1e9d", "nan", "inf"])
+def test_parse_every_wants_a_unit_and_a_sane_range(text):
     with pytest.raises(UserInputError):
         parse_every(text)
 
 
-def test_watch_loop_waits_out_the_interval():
-    calls, sleeps = [], []
-    assert watch(lambda: calls.append(1), every=10, runs=3, sleep=sleeps.append) == 3
-    assert len(calls) == 3 and len(sleeps) == 2 and all(9 <= s <= 10 for s in sleeps)
+def test_watch_says_when_the_next_round_is_and_backs_off_on_failures():
+    said, waits = [], []
+    rounds = iter([jobs.WatchRound(failed="cannot reach the proxy http://127.0.0.1:9: connection refused")] * 5
+                  + [jobs.WatchRound()] * 2)
+    orig = jobs.pause
+    jobs.pause = waits.append
+    try:
+        assert jobs.watch(lambda: next(rounds), every=60, runs=7, say=said.append) == jobs.WatchRound()
+    finally:
+        jobs.pause = orig
+    assert [round(w) for w in waits] == [60, 120, 240, 480, 960, 60]    # doubled while failing, then back
+    failures = [line for line in said if line.startswith("round")]
+    assert len(failures) == 5 and failures[0].startswith("round 1 failed: cannot reach the proxy")
+    assert "5 in a row" in failures[-1] and any(line.startswith("recovered after 5 failed rounds") for line in said)
+    assert sum(line.startswith("next round at") for line in said) == 6
+    assert jobs.retry_wait(6 * 3600, 10) == 86400          # never more than a day between tries
 
 
-def test_watch_skips_a_round_while_another_run_holds_the_database(little_web, tmp_path):
+def test_watch_skips_a_round_while_another_run_holds_the_database(little_web, tmp_path, no_waiting):
     db = tmp_path / "w.db"
     cli("sites", "add", "http://gamma.example/", "--db", db)
     holder = Store(str(db))
     with holder.run_lock():
-        result = cli("watch", "--every", "1s", "--runs", 2, "--delay", 0, "--proxy", little_web.proxy, "--db", db)
+        result = cli("watch", "--every", "1m", "--runs", 2, "--delay", 0, "--proxy", little_web.proxy, "--db", db)
     holder.close()
     assert result.exit_code == 0, result.output
     assert result.output.count("skipped this round") == 2
+
+
+@pytest.mark.parametrize("content,message", [
+    ("site = 5\n", "'site' must be a list"),
+    ('[[site]]\nurl = "http://a.example/"\ndelay = "soon"\n', "delay must be a number"),
+    ('[[site]]\nurl = "http://a.example/"\ndelay = inf\n', "delay must be a number"),
+    ('[[site]]\nurl = "http://a.example/"\nmax_pages = 0\n', "max_pages must be"),
+    ('[[site]]\nurl = 7\n', "needs an http(s) url"),
+    ('[[site]]\nurl = "http://a.example/"\nfeed = ["x"]\n', "feed must be"),
+    ('[[site]]\nurl = "http://a.example/"\nmaxpages = 3\n', "unknown key 'maxpages'"),
+    ('site = ["http://a.example/"]\n', "must be a [[site]] table"),
+])
+def test_malformed_sites_files_are_one_line(tmp_path, content, message):
+    sites = tmp_path / "sites.toml"
+    sites.write_text(content)
+    result = cli("crawl", "--sites-file", sites, "--db", tmp_path / "w.db")
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind", ["binary", "huge", "endless", "latin-1"])
+def test_bad_seeds_files_are_one_line(tmp_path, kind):
+    seeds = tmp_path / "seeds.txt"
+    if kind == "binary":
+        seeds.write_bytes(b"\x7fELF\x02\x01\x00\x00" * 100)
+    elif kind == "huge":
+        seeds.write_bytes(b"http://a.example/\n" * 700_000)
+    elif kind == "latin-1":
+        seeds.write_bytes("http://caf\xe9.example/\n".encode("latin-1"))
+    else:
+        seeds = "/dev/zero"
+    result = cli("crawl", "--seeds-file", seeds, "--db", tmp_path / "w.db")
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_watch_without_its_proxy_backs_off_and_exits_4(tmp_path, no_waiting):
+    db = tmp_path / "w.db"
+    cli("sites", "add", "http://gamma.example/", "--db", db)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = cli("watch", "--every", "1m", "--runs", 3, "--proxy", f"http://127.0.0.1:{port}", "--db", db)
+    assert result.exit_code == 4, result.output
+    assert result.output.count("round 1 failed: cannot reach the proxy") == 1
+    assert "round 3 failed again, 3 in a row" in result.output and "Traceback" not in result.output
+    assert [round(w) for w in no_waiting] == [60, 120]

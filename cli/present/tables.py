@@ -10,21 +10,25 @@ from datetime import datetime
 
 from crawler.errors import UserInputError
 from crawler.page.urls import url_key
-from crawler.storage.store import STORY_ORDER, Store
+from crawler.storage.store import SNIPPET_MARKS, STORY_ORDER, Store
 from dedupe.normalise import paragraph_key
 from dedupe.trace.members import parse_when
-from dedupe.trace.verdicts import Verdict
+from dedupe.trace.verdicts import COPY_VERDICTS, Verdict
 
 
-def export_object(store: Store) -> dict:
-    """``{"articles": [...]}`` in the result format: every stored page, articles with their story."""
-    members = {m["url"]: m for m in store.members()}
+def export_object(store: Store, story: str | None = None) -> dict:
+    """``{"articles": [...]}`` in the result format: every stored page, articles with their story (only the
+    pages of ``story`` when given)."""
+    members = {m["url"]: m for m in store.members(story)}
+    gone = store.gone_pages()
     contained: dict[str, set[str]] = {}
     for link in store.contains():
         contained.setdefault(link["url"], set()).add(link["contained_story"])
     out = []
     for row in store.article_summaries():
         m = members.get(row["url"])
+        if story and m is None:
+            continue
         if row["page_type"] != "article" or m is None:
             out.append({"url": row["url"], "story": None, "page_type": row["page_type"]})
             continue
@@ -39,7 +43,8 @@ def export_object(store: Store) -> dict:
             "title": row["title"], "site": row["site"], "modified": row["modified"], "canonical": row["canonical"],
             "similarity": m["similarity"], "containment": m["containment"], "signal": m["signal"],
             "evidence": m["evidence"], "reasons": m["reasons"], "copyright": m["copyright"],
-            "licence_conflicts": m["conflicts"], "credits_parent": bool(m["credits_parent"]),
+            "license_conflicts": m["conflicts"], "credits_parent": bool(m["credits_parent"]),
+            "gone_since": gone[row["url"]][1] if row["url"] in gone else None,
             "role": m["role"], "version": m["version"], "version_url": m["version_url"],
             "contains": sorted(contained.get(row["url"], ())),
         })
@@ -84,6 +89,7 @@ def story_tree(store: Store, ref: str) -> dict:
     """The lineage of one story as nested nodes, from the origin through every chain."""
     sid = find_story(store, ref)
     rows = store.members(sid)
+    gone = store.gone_pages()
     by_url = {r["url"]: r for r in rows}
     origin = next((r for r in rows if r["is_origin"]), rows[0])
     origin_when = parse_when(origin["published"])
@@ -101,7 +107,8 @@ def story_tree(store: Store, ref: str) -> dict:
             "lag": _lag(origin_when, parse_when(r["published"])) if url != origin["url"] else None,
             "similarity": r["similarity"], "verdict": r["verdict"], "reasons": r["reasons"],
             "copyright": r["copyright"], "license": r["license"], "signal": r["signal"], "evidence": r["evidence"],
-            "conflicts": r["conflicts"], "added": r["added"], "removed": r["removed"],
+            "license_conflicts": r["conflicts"], "added": r["added"], "removed": r["removed"],
+            "gone_since": gone[url][1] if url in gone else None,
             "role": r.get("role"), "version": r.get("version"),
             "children": [node(k, seen | {url}) for k in kids if k not in seen],
         }
@@ -143,47 +150,90 @@ def contains_of(store: Store, sid: str) -> dict:
 
 def stories_table(store: Store, since: str | None = None, site: str | None = None, min_copies: int = 0,
                   sort: str = "spread", new_in_run: int | None = None) -> list[dict]:
-    """One row per story: origin, copies, sites, first and last dates, uncredited count."""
+    """One row per story: origin, copies, sites, first and last dates, and its copies counted by verdict."""
     if sort not in STORY_ORDER:
         raise UserInputError(f"unknown sort {sort!r}: use spread or recent")
+    counts = store.verdict_counts()
     rows = []
     for r in store.list_stories(since=since, site=site, min_copies=min_copies, sort=sort, new_in_run=new_in_run):
+        verdicts = counts.get(r["id"], {})
         rows.append({"story": r["id"], "title": r["title"], "origin": r["origin_url"], "origin_site": r["origin_site"],
                      "copies": r["size"] - 1, "sites": r["sites"], "first": r["first_published"],
-                     "last": r["last_published"], "uncredited": r["uncredited"]})
+                     "last": r["last_published"], **{v.value: verdicts.get(v.value, 0) for v in COPY_VERDICTS}})
     return rows
 
 
-def audit_table(store: Store, origin_site: str | None = None, verdicts: list[str] | None = None) -> list[dict]:
-    """Every copy with its attribution status and evidence, optionally for one publisher's originals."""
-    rows = []
-    for m in store.members():
-        if m["is_origin"]:
-            continue
-        rows.append(m)
-    origin_by_story = store.story_origins()
+def whats_new(store: Store, run_id: int, stories: list[dict]) -> list[dict]:
+    """What a run changed among ``stories`` (rows of :func:`stories_table`): stories that are new, earlier
+    stories with new copies, and stories whose copies answer 404 or 410 since the run; each with its URLs."""
+    wanted = {r["story"]: r for r in stories}
+    found: dict[tuple[str, str], list[str]] = {}
+    for p in store.new_pages(run_id):
+        if p["story_id"] in wanted:
+            kind = "new copies" if p["story_seen_before"] else "new story"
+            found.setdefault((p["story_id"], kind), []).append(p["url"])
+    for url, (story, since) in store.gone_pages().items():
+        if since == run_id and story in wanted:
+            found.setdefault((story, "copies gone"), []).append(url)
+    keep = ("story", "title", "origin", "origin_site", "copies")
+    return [{"story": sid, "what": kind, **{k: wanted[sid][k] for k in keep[1:]}, "urls": urls}
+            for (sid, kind), urls in sorted(found.items(), key=lambda t: (t[0][1] != "new story", t[0]))]
+
+
+def audit_table(store: Store, origin_site: str | None = None, verdicts: list[str] | None = None,
+                site: str | None = None) -> list[dict]:
+    """Every copy with its attribution status and evidence, optionally for one publisher's originals or one
+    copying site; ``origin_license`` is the original's licence, the one the copy was checked against."""
+    origins = store.story_origins()
+    gone = store.gone_pages()
     out = []
-    for m in rows:
-        origin = origin_by_story.get(m["story_id"])
-        if origin_site and (origin is None or origin["site"] != origin_site):
+    for m in store.members():
+        origin = origins.get(m["story_id"])
+        if m["is_origin"] or (origin_site and (origin is None or origin["site"] != origin_site)):
             continue
-        if verdicts and m["verdict"] not in verdicts:
+        if (verdicts and m["verdict"] not in verdicts) or (site and m["site"] != site):
             continue
-        out.append({"url": m["url"], "site": m["site"], "story": m["story_id"],
-                    "origin": origin["url"] if origin else None, "parent": m["parent_url"],
-                    "verdict": m["verdict"], "credits_origin": bool(m["credits_origin"]),
+        origin = origin or {}
+        out.append({"story": m["story_id"], "title": origin.get("title") or m["title"], "url": m["url"],
+                    "site": m["site"], "verdict": m["verdict"], "origin": origin.get("url"),
+                    "origin_site": origin.get("site"), "origin_license": origin.get("license"),
+                    "parent": m["parent_url"], "credits_origin": bool(m["credits_origin"]),
                     "links_to_origin": bool(m["links_to_origin"]), "author_kept": bool(m["author_kept"]),
                     "license": m["license"], "copyright": m["copyright"], "reasons": m["reasons"],
-                    "conflicts": m["conflicts"], "published": m["published"]})
+                    "license_conflicts": m["conflicts"], "published": m["published"],
+                    "gone_since": gone[m["url"]][1] if m["url"] in gone else None})
     return out
 
 
-def search_articles(store: Store, text: str, limit: int = 20) -> list[dict]:
-    """Full-text search (SQLite FTS5 through sqlite-utils) over titles and bodies."""
-    rows = store.search(text, limit)
+def audit_by_site(rows: list[dict]) -> list[dict]:
+    """One row per copying site: its copies counted by verdict, and the stories and origin sites involved."""
+    by_site: dict[str, dict] = {}
+    for r in rows:
+        entry = by_site.setdefault(r["site"], {"site": r["site"], "copies": 0, **{v.value: 0 for v in COPY_VERDICTS},
+                                               "stories": set(), "origin_sites": set()})
+        entry["copies"] += 1
+        entry[r["verdict"]] = entry.get(r["verdict"], 0) + 1
+        entry["stories"].add(r["story"])
+        if r["origin_site"]:
+            entry["origin_sites"].add(r["origin_site"])
+    out = [{**e, "stories": len(e["stories"]), "origin_sites": sorted(e["origin_sites"])} for e in by_site.values()]
+    return sorted(out, key=lambda e: (-e["copies"], e["site"]))
+
+
+def search_articles(store: Store, text: str, limit: int = 20, raw: bool = False) -> list[dict]:
+    """Full-text search over titles and bodies, each hit with its story and a snippet (matches marked with
+    :data:`SNIPPET_MARKS`; ``plain_snippets`` removes the marks)."""
+    if not text.strip():
+        raise UserInputError("search for what? give some words")
+    rows = store.search(text, limit, raw=raw)
     for r in rows:
         r["story"] = store.story_of(r["url"])
     return rows
+
+
+def plain_snippets(rows: list[dict]) -> list[dict]:
+    return [{**r, "snippet": (r["snippet"] or "").replace(SNIPPET_MARKS[0], "").replace(SNIPPET_MARKS[1], "")}
+            for r in rows]
 
 
 def compare_pages(store: Store, url_a: str, url_b: str) -> dict:
@@ -191,7 +241,10 @@ def compare_pages(store: Store, url_a: str, url_b: str) -> dict:
     lacks (removed), in each page's order, and how many of B's A also has (kept)."""
     pages = []
     for ref in (url_a, url_b):
-        key = store.resolve_alias(url_key(ref)) if ref.startswith(("http://", "https://")) else ref
+        try:
+            key = store.resolve_alias(url_key(ref)) if ref.startswith(("http://", "https://")) else ref
+        except ValueError:
+            raise UserInputError(f"not a valid URL: {ref}") from None
         art = store.article(key)
         if art is None:
             raise UserInputError(f"unknown URL: {ref}")

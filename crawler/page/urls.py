@@ -79,6 +79,17 @@ def is_fetchable(url: str) -> bool:
         return False
 
 
+def without_userinfo(url: str) -> str:
+    """The URL fit to show: any ``user:password@`` removed (credentials are never printed or logged)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"//[^/@]*@", "//", url)
+    if parts.username is None and parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
 def site_of(url: str) -> str:
     """The site a URL belongs to: its host without ``www.``."""
     try:

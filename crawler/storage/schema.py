@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
@@ -24,9 +24,15 @@ VIEWS = {
         where m.is_origin = 0""",
     "story_view": """
         select s.id, s.title, s.origin_url, o.site as origin_site, s.size - 1 as copies, s.sites,
-               s.first_published, s.last_published, s.uncredited
+               s.first_published, s.last_published,
+               (select count(*) from members m join audits au on au.url = m.url
+                where m.story_id = s.id and au.verdict = 'uncredited') as uncredited,
+               (select count(*) from members m join audits au on au.url = m.url
+                where m.story_id = s.id and au.verdict = 'misattributed') as misattributed
         from stories s left join articles o on o.url = s.origin_url""",
 }
+FAILED = "(status >= 400 or status = 0)"   # what counts as a failed fetch in fetches and status_history
+GONE = (404, 410)                           # statuses that say a page is no longer there
 
 
 def create_views(db: sqlite_utils.Database) -> None:
@@ -112,6 +118,18 @@ def _schema_v3(db: sqlite_utils.Database) -> None:
         db["signatures"].add_column("paragraph_keys", bytes)
 
 
+def _schema_v4(db: sqlite_utils.Database) -> None:
+    """Each page's fetch status history: every failure, and the recovery after one. A copy that now answers
+    404 or 410 is known as gone since a run while its old capture stays as evidence; failed URLs can be
+    listed by run. The story view counts uncredited and misattributed copies apart."""
+    db["status_history"].create({"url": str, "run_id": int, "status": int, "error": str, "seen_at": str},
+                                pk=("url", "run_id"), if_not_exists=True)
+    db["status_history"].create_index(["run_id"], if_not_exists=True)
+    db.execute(f"insert or ignore into status_history (url, run_id, status, error, seen_at) "
+               f"select url, coalesce(run_id, 0), status, error, fetched_at from fetches where {FAILED}")
+    create_views(db)
+
+
 EDGE_COLUMNS = {"kind": str, "basis": str, "cover_a": float, "cover_b": float, "len_a": int, "len_b": int,
                 "passages": bytes, "opens": str}
 
@@ -123,10 +141,11 @@ def _add_columns(db: sqlite_utils.Database, table: str, columns: dict) -> None:
             db[table].add_column(name, kind)
 
 
-def _schema_v4(db: sqlite_utils.Database) -> None:
+def _schema_v5(db: sqlite_utils.Database) -> None:
     """Passage-aligned relations, aggregates and versions (issue 13).
 
-    Edges become relations with a kind (copy or quote), the rule that made them, and the aligned passages and their cover of each text; old edges are dropped and old signatures marked as made by the previous
+    Edges become relations with a kind (copy or quote), the rule that made them, and the aligned passages
+    and their cover of each text; old edges are dropped and old signatures marked as made by the previous
     fingerprint rules (repeated paragraphs now count once), so the next grouping pass makes both again.
     ``contains`` links a page to a page of another story it holds a piece of (aggregates, quotes); members
     carry the version of the story they show and lineage what each version changed.
@@ -144,4 +163,4 @@ def _schema_v4(db: sqlite_utils.Database) -> None:
     create_views(db)
 
 
-MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4}
+MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5}

@@ -22,9 +22,10 @@ import sqlite_utils
 
 from crawler.errors import LockedError, StorageError, UserInputError
 from crawler.storage.records import FetchRecord, StoredEdge, StoredSignature, StoredText
-from crawler.storage.schema import MIGRATIONS, SCHEMA_VERSION
+from crawler.storage.schema import FAILED, GONE, MIGRATIONS, SCHEMA_VERSION
 
 STORY_ORDER = {"spread": "s.size desc, s.sites desc, s.id", "recent": "s.last_published desc, s.id"}
+SNIPPET_MARKS = ("\ue000", "\ue001")   # around the words found, in the snippets of Store.search
 _CHUNK = 500   # URLs per "in (…)" query, well under SQLite's limit of bound parameters
 
 
@@ -157,12 +158,24 @@ class Store:
     def runs(self, limit: int = 10) -> list[dict]:
         return list(self.db.query("select * from runs order by id desc limit ?", [limit]))
 
+    def run_kinds(self) -> set[str]:
+        """The kinds of run (crawl, demo, ingest) this database has seen."""
+        return {k for (k,) in self.db.execute("select distinct kind from runs")}
+
     def last_finished_run(self, kinds: tuple[str, ...] = ("crawl", "ingest", "demo")) -> dict | None:
         """The newest run that stored pages and finished."""
         marks = ",".join("?" * len(kinds))
         rows = list(self.db.query(
             f"select * from runs where kind in ({marks}) and status = 'finished' order by id desc limit 1", list(kinds)))
         return rows[0] if rows else None
+
+    def new_pages(self, run_id: int) -> list[dict]:
+        """Pages that joined a story in this run, and whether their story has pages from earlier runs (a story's
+        id can change as pages join it, so its pages tell whether it is new, not its id)."""
+        return list(self.db.query(
+            "select m.story_id, m.url, exists(select 1 from members e where e.story_id = m.story_id "
+            "and coalesce(e.first_run, 0) < ?) as story_seen_before from members m where m.first_run = ? "
+            "order by m.story_id, m.url", [run_id, run_id]))
 
     def new_members(self, run_id: int | None) -> int:
         """Pages that joined a story for the first time in this run."""
@@ -190,6 +203,7 @@ class Store:
                  "source": rec.source, "run_id": run_id, "error": rec.error},
                 pk="url",
             )
+            self._note_success(rec.url, rec.status, run_id)
             if rec.requested_url and rec.requested_url != rec.url:
                 self.db["aliases"].upsert(
                     {"source_url": rec.requested_url, "target_url": rec.url, "status": 301}, pk="source_url")
@@ -198,6 +212,7 @@ class Store:
     def save_failure(self, url: str, status: int, error: str, run_id: int | None = None) -> None:
         """Record a page that could not be fetched (404, refused, too large) without losing an older capture."""
         with self.transaction():
+            self._record_status(url, status, error, run_id)
             if self.db.execute("select 1 from fetches where url = ? and status between 200 and 299", [url]).fetchone():
                 return
             self.db["fetches"].upsert(
@@ -206,6 +221,44 @@ class Store:
                  "source": "crawl", "run_id": run_id, "error": error},
                 pk="url",
             )
+
+    # -- status history (failures, and the recovery after one) ---------------------------------------
+    def _record_status(self, url: str, status: int, error: str | None, run_id: int | None) -> None:
+        self.db["status_history"].upsert({"url": url, "run_id": run_id or 0, "status": status, "error": error,
+                                          "seen_at": utc_now()}, pk=("url", "run_id"))
+
+    def _note_success(self, url: str, status: int, run_id: int | None) -> None:
+        last = self.db.execute("select status from status_history where url = ? order by run_id desc limit 1",
+                               [url]).fetchone()
+        if last is not None and (last[0] >= 400 or last[0] == 0):
+            self._record_status(url, status, None, run_id)
+
+    def note_fetched(self, url: str, status: int, run_id: int | None = None) -> None:
+        """A page answered again without being stored anew (304 Not Modified): it is no longer failing."""
+        with self.transaction():
+            self._note_success(url, status, run_id)
+
+    def failures(self, run_id: int | None = None) -> list[dict]:
+        """Failed fetches of one run (or of every run), with their status and why."""
+        where, params = ("and run_id = ?", [run_id]) if run_id is not None else ("", [])
+        return list(self.db.query(f"select run_id as run, url, status, error, seen_at from status_history "
+                                  f"where {FAILED} {where} order by run_id desc, status, url", params))
+
+    def gone_pages(self) -> dict[str, tuple[str, int]]:
+        """Story pages whose last fetch answered 404 or 410: url → (story id, the run since which it is gone)."""
+        gone = ",".join(str(s) for s in GONE)
+        rows = self.db.execute(f"""
+            with last as (select url, max(run_id) as run from status_history group by url),
+                 ok as (select url, max(run_id) as run from status_history where status between 200 and 399
+                        group by url)
+            select h.url, m.story_id, min(h.run_id) from status_history h
+            join last on last.url = h.url
+            join status_history lh on lh.url = last.url and lh.run_id = last.run and lh.status in ({gone})
+            join members m on m.url = h.url
+            left join ok on ok.url = h.url
+            where h.status in ({gone}) and h.run_id > coalesce(ok.run, -1)
+            group by h.url""")
+        return {url: (story, since) for url, story, since in rows}
 
     def same_page_elsewhere(self, rec: FetchRecord) -> str | None:
         """Another URL of the same site already stored with byte-identical content (``?ref=`` twins)."""
@@ -355,16 +408,23 @@ class Store:
         row["evidence"] = json.loads(row.get("evidence") or "{}")
         return row
 
-    def search(self, text: str, limit: int = 20) -> list[dict]:
-        """Full-text search (SQLite FTS5 through sqlite-utils) over titles and bodies.
+    def search(self, text: str, limit: int = 20, raw: bool = False) -> list[dict]:
+        """Full-text search (SQLite FTS5) over titles and bodies, best matches first, each with a snippet of
+        the body around the words found (between the :data:`SNIPPET_MARKS`). The text is searched for as words
+        unless ``raw``, when it is an FTS5 query (``"exact phrase"``, ``AND``, ``OR``, ``NOT``, ``prefix*``).
 
         Raises:
-            UserInputError: the search expression is not valid FTS5.
+            UserInputError: a raw search expression is not valid FTS5.
         """
+        query = text if raw else self.db.quote_fts(text)
         try:
-            return list(self.db["articles"].search(text, columns=["url", "site", "title", "published"], limit=limit))
+            return list(self.db.query(
+                "select a.url, a.site, a.title, a.published, "
+                "snippet(articles_fts, 1, ?, ?, '…', 16) as snippet "
+                "from articles_fts join articles a on a.rowid = articles_fts.rowid "
+                "where articles_fts match ? order by articles_fts.rank limit ?", [*SNIPPET_MARKS, query, limit]))
         except sqlite3.OperationalError as exc:
-            raise UserInputError(f"bad search expression {text!r}: {exc}") from None
+            raise UserInputError(f"bad search expression {text!r}: {exc} (without --raw, words are searched as words)") from None
 
     def counts(self) -> dict[str, int]:
         out = {}
@@ -504,9 +564,23 @@ class Store:
         return list(self.db.query(sql + " order by " + STORY_ORDER[sort], params))
 
     def story_origins(self) -> dict[str, dict]:
-        """Each story's origin page: story id → {url, story_id, site}."""
+        """Each story's origin page: story id → {url, story_id, site, title, license}."""
         return {r["story_id"]: r for r in self.db.query(
-            "select m.url, m.story_id, a.site from members m join articles a on a.url = m.url where m.is_origin = 1")}
+            "select m.url, m.story_id, a.site, a.title, au.license from members m join articles a on a.url = m.url "
+            "left join audits au on au.url = m.url where m.is_origin = 1")}
+
+    def verdict_counts(self) -> dict[str, dict[str, int]]:
+        """How many of each story's pages have each verdict: story id → {verdict: count}."""
+        out: dict[str, dict[str, int]] = {}
+        for story, verdict, n in self.db.execute(
+                "select m.story_id, a.verdict, count(*) from members m join audits a on a.url = m.url "
+                "group by m.story_id, a.verdict"):
+            out.setdefault(story, {})[verdict] = n
+        return out
+
+    def sites(self) -> list[str]:
+        """Every site with a stored page, in order."""
+        return [s for (s,) in self.db.execute("select distinct site from articles where site is not null order by site")]
 
     def members(self, story_id: str | None = None) -> list[dict]:
         sql = ("select m.*, l.signal, l.evidence, l.changes, a.verdict, a.credits_origin, a.credits_parent, a.links_to_origin, "

@@ -1,14 +1,8 @@
 """Stage 8, audit: does each copy credit its source, and does it respect the original's licence?
 
-Verdicts, tried in this order (the meaning a copyright audit needs):
-  origin         the page is the story's original;
-  misattributed  it names as its source an outlet outside its copy chain, and credits neither the
-                 origin nor its parent;
-  credited       it names or links the origin's site, links the origin article or home page, and keeps
-                 the original author;
-  partial        some credit: it names or links the origin or its parent;
-  uncredited     none of the above.
-"""
+Verdicts are tried in ``Verdict.in_decision_order()`` (origin, misattributed, credited, partial, uncredited);
+what each means is written on the ``Verdict`` enum (``dedupe.trace.verdicts``), which ``syndtrace verdicts``
+prints. ``verdict_of`` is the rule."""
 
 from __future__ import annotations
 
