@@ -47,7 +47,7 @@ from crawler.page.urls import canonicalize_url, is_fetchable, without_userinfo
 from crawler.run import run_worker
 from crawler.storage.store import Store
 from crawler.watchlist import parse_every
-from dedupe.spark_job import SparkOptions
+from dedupe.options import SparkOptions
 from dedupe.trace.verdicts import COPY_VERDICTS, Verdict
 
 EXIT_CODES = {
@@ -56,6 +56,7 @@ EXIT_CODES = {
     2: "a usage error: unknown command or option, an option value of the wrong type or range",
     3: "another syndtrace run holds the database (scheduled runs that overlap: try later)",
     4: "a crawl could fetch nothing: no start URL answered, or the proxy cannot be reached",
+    5: "rebuild --engine spark cannot run: pyspark or Java missing, the master unreachable, or the job failed",
     130: "interrupted (Ctrl-C); what was stored so far is kept",
 }
 EPILOG = "\b\nExit codes:\n" + "\n".join(f"  {code:<4} {what}" for code, what in EXIT_CODES.items())
@@ -125,6 +126,7 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress ou
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show Scrapy's log and tracebacks.")]
 DEFAULT_DB = Path("syndtrace.db")
 CRAWL = CrawlOptions()   # the crawl settings' defaults; their help comes from the same fields
+SPARK = SparkOptions()   # the Spark engine's defaults (rebuild --engine spark)
 MAX_DELAY = 3600.0
 UrlsArgument = Annotated[list[str] | None, typer.Argument(metavar="URL",
                                                           help="Start URLs: site home pages or any pages.")]
@@ -439,10 +441,10 @@ class Engine(str, Enum):
 
 def _spark_options(engine: Engine, master: str | None, workers: int | None, stage_dir: Path | None,
                    conf: list[str]) -> SparkOptions | None:
-    """The Spark options of ``rebuild``, or None for the local engine.
+    """The Spark options of ``rebuild`` (checked by :class:`SparkOptions`), or None for the local engine.
 
     Raises:
-        UserInputError: a Spark option without ``--engine spark``, or a setting that is not KEY=VALUE.
+        UserInputError: a Spark option without ``--engine spark``, or a bad Spark option.
     """
     if engine is Engine.local:
         given = [name for name, value in (("--master", master), ("--workers", workers), ("--stage-dir", stage_dir),
@@ -450,13 +452,8 @@ def _spark_options(engine: Engine, master: str | None, workers: int | None, stag
         if given:
             raise UserInputError(f"{', '.join(given)} only apply with --engine spark")
         return None
-    bad = [c for c in conf if "=" not in c or not c.split("=", 1)[0].strip()]
-    if bad:
-        raise UserInputError(f"--conf takes KEY=VALUE, not {bad[0]!r}")
-    if stage_dir is not None and not stage_dir.is_dir():
-        raise UserInputError(f"--stage-dir {stage_dir} is not a folder")
-    pairs = tuple((k.strip(), v) for k, v in (c.split("=", 1) for c in conf))
-    return SparkOptions(master=master, workers=workers, stage_dir=str(stage_dir) if stage_dir else None, conf=pairs)
+    return SparkOptions(master=master, workers=workers, stage_dir=str(stage_dir) if stage_dir else None,
+                        conf=tuple(conf))
 
 
 @command()
@@ -466,11 +463,10 @@ def rebuild(
     engine: Annotated[Engine, typer.Option(help="Where grouping runs: here, or on Apache Spark "
                                                  "(pip install 'syndtrace[spark]'); the same stories either way.")
                       ] = Engine.local,
-    master: Annotated[str | None, typer.Option(help=help_of(SparkOptions, "master"))] = None,
-    workers: Annotated[int | None, typer.Option(help=help_of(SparkOptions, "workers"), min=1)] = None,
+    master: Annotated[str | None, typer.Option(help=help_of(SparkOptions, "master"))] = SPARK.master,
+    workers: Annotated[int | None, typer.Option(help=help_of(SparkOptions, "workers"), min=1)] = SPARK.workers,
     stage_dir: Annotated[Path | None, typer.Option(help=help_of(SparkOptions, "stage_dir"))] = None,
-    conf: Annotated[list[str] | None, typer.Option(help="A Spark setting, KEY=VALUE (repeat the option for more).")
-                    ] = None,
+    conf: Annotated[list[str] | None, typer.Option(help=help_of(SparkOptions, "conf"))] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,

@@ -27,9 +27,9 @@ from crawler.run import CrawlReport, coordinate_crawl, run_crawl
 from crawler.storage.store import Store
 from crawler.warc import IngestReport, ingest_files
 from crawler.watchlist import WatchedSite, load_sites_file, options_for, read_text_file
-from dedupe.options import GroupingOptions
+from dedupe.options import GroupingOptions, SparkOptions
 from dedupe.pipeline import GroupReport, Progress, update_stories
-from dedupe.spark_job import SparkOptions, run_on_spark
+from dedupe.spark_job import run_on_spark
 
 DEMO_ORIGIN_HOST = "commondreams.example"
 

@@ -29,3 +29,10 @@ class LockedError(SyndtraceError):
     """Another run holds the database lock."""
 
     exit_code = 3
+
+
+class EngineError(SyndtraceError):
+    """The distributed engine cannot run the job: not installed, no Java runtime, its master cannot be
+    reached, or the job failed on the cluster."""
+
+    exit_code = 5

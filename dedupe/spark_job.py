@@ -20,7 +20,9 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import shutil
+import socket
 import sys
 import tempfile
 import zipfile
@@ -28,12 +30,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.errors import SyndtraceError, UserInputError
-from crawler.options import setting
+from crawler.errors import EngineError
 from crawler.storage.store import Store
 from dedupe.index import band_columns, band_keys, bucket_pairs, lsh_bands
 from dedupe.normalise import furniture_votes, is_furniture, paragraph_hashes
-from dedupe.options import GroupingOptions
+from dedupe.options import GroupingOptions, SparkOptions
 from dedupe.pipeline import GroupReport
 from dedupe.relate import Edge
 from dedupe.signature import SignatureParams
@@ -55,21 +56,10 @@ from dedupe.stages import (
     trace_groups,
 )
 
+# log4j lines (date, time, level) and the notes Spark prints at every start
+_ROUTINE_LOG = re.compile(r"\d\d/\d\d/\d\d \d\d:\d\d:\d\d (INFO|WARN|DEBUG) |Setting default log level|To adjust logging level"
+                          r"|Using Spark's default log4j profile|WARNING: ")
 SHIPPED_PACKAGES = ("crawler", "dedupe")   # the code every executor runs, shipped from the driver's own tree
-
-
-@dataclass(frozen=True)
-class SparkOptions:
-    """Where and how the job runs."""
-
-    master: str | None = setting(None, "Spark master URL (spark://HOST:7077, yarn, k8s://https://HOST:PORT); "
-                                       "default: Spark's local mode on this machine.")
-    workers: int | None = setting(None, "Local mode only: cores to use (default: all).")
-    stage_dir: str | None = setting(None, "Folder every executor can read (a shared file system on a cluster) where the "
-                                          "stored texts are staged; default: a temporary folder on this machine.")
-    # one task per batch: a few MB of text, a few seconds of work, so that a lost task costs little
-    batch: int = setting(5000, "Articles per staged file (one task each).")
-    conf: tuple[tuple[str, str], ...] = setting((), "Extra Spark settings as (key, value): spark.executor.memory, …")
 
 
 @dataclass
@@ -80,33 +70,91 @@ class Staged:
     urls: list[str] = field(default_factory=list)
 
 
-def spark_context(options: SparkOptions):
-    """A SparkContext for ``options.master``, with this tree's code shipped to the executors.
+def spark_context(options: SparkOptions, folder: str):
+    """A SparkContext for ``options.master``; the driver JVM's own output goes to ``folder``/spark.log, so that
+    the command's output stays its own (``--json``) and a failure is one line.
 
     Raises:
-        UserInputError: pyspark is not installed.
+        EngineError: pyspark or a Java runtime is missing, the master cannot be reached, or Spark does not start.
     """
     try:
         from pyspark import SparkConf, SparkContext
+        from pyspark.java_gateway import launch_gateway
     except ImportError:
-        raise UserInputError("the spark engine needs pyspark: pip install 'syndtrace[spark]' "
-                             "(and a Java 17 runtime)") from None
-    master = options.master or f"local[{options.workers or '*'}]"
+        raise EngineError("the spark engine needs pyspark: pip install 'syndtrace[spark]'") from None
+    if java_runtime() is None:
+        raise EngineError("the spark engine needs a Java 17 runtime: no java on PATH and JAVA_HOME is not set "
+                          "(Debian: apt-get install openjdk-17-jre-headless)")
+    master = options.master_url()
+    check_reachable(master)
     conf = SparkConf().setAppName("syndtrace-grouping").setMaster(master)
     conf.set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false")
     if master.startswith("local") or "//127.0.0.1:" in master or "//localhost:" in master:
         # a cluster on this machine: executors run this interpreter and reach the driver on the loopback only
         conf.set("spark.pyspark.python", os.environ.get("PYSPARK_PYTHON", sys.executable))
         conf.set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
-    for key, value in options.conf:
+    for key, value in options.settings():
         conf.set(key, value)
+    log_path = os.path.join(folder, "spark.log")
     try:
-        sc = SparkContext.getOrCreate(conf)
-    except Exception as exc:  # noqa: BLE001 (no Java, a master that cannot be reached: one line, not a traceback)
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise SyndtraceError(f"could not start Spark on {master}: {first} (Spark needs a Java 17 runtime)") from None
+        with open(log_path, "ab") as log:
+            sc = SparkContext(conf=conf, gateway=launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": log}))
+    except Exception as exc:  # noqa: BLE001 (whatever stops Spark from starting: one line, not a traceback)
+        raise EngineError(f"could not start Spark on {master}: {jvm_error(log_path) or engine_message(exc)}") from None
     sc.setLogLevel("ERROR")
     return sc
+
+
+def jvm_error(log_path: str) -> str:
+    """The first line of the driver JVM's output that is not Spark's routine logging (what made it fail)."""
+    with open(log_path, errors="replace") as fh:
+        for line in fh:
+            line = line.strip()
+            if line and not _ROUTINE_LOG.match(line):
+                return line.removeprefix("Error: ")
+    return ""
+
+
+def java_runtime() -> str | None:
+    """The java command Spark will start (``$JAVA_HOME/bin/java``, else java on PATH), or None."""
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        path = os.path.join(home, "bin", "java")
+        return path if os.access(path, os.X_OK) else None
+    return shutil.which("java")
+
+
+def check_reachable(master: str, timeout: float = 5.0) -> None:
+    """A standalone master (``spark://HOST:PORT[,HOST:PORT…]``) must answer on one of its addresses, checked
+    before any JVM starts: Spark itself retries an unreachable master for a minute, then gives up quietly.
+
+    Raises:
+        EngineError: none of the master's addresses accepts a connection.
+    """
+    if not master.startswith("spark://"):
+        return
+    problem = ""
+    for address in master.removeprefix("spark://").split(","):
+        host, _, port = address.rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=timeout).close()
+            return
+        except OSError as exc:
+            problem = exc.strerror or str(exc) or type(exc).__name__
+    raise EngineError(f"cannot reach the Spark master at {master}: {problem}")
+
+
+def engine_message(exc: BaseException) -> str:
+    """One line from an error Spark raised: the Java exception's own message when there is one (a Py4J error
+    starts with "An error occurred while calling …" and goes on with a Java stack trace)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    cause = next((line.lstrip(": ") for line in lines if line.startswith(": ")), lines[0] if lines else "")
+    return cause or type(exc).__name__
+
+
+def is_engine_error(exc: BaseException) -> bool:
+    """An error raised by Spark or its Java bridge (a failed task, a lost cluster), not by our own code."""
+    return type(exc).__module__.split(".")[0] in ("pyspark", "py4j")
 
 
 def ship_code(sc, folder: str) -> None:
@@ -195,10 +243,14 @@ def run_on_spark(store: Store, options: GroupingOptions | None = None, spark: Sp
     folder = tempfile.mkdtemp(prefix="syndtrace-stage-", dir=spark.stage_dir)
     try:
         with report.stage("start"):
-            sc = spark_context(spark)
+            sc = spark_context(spark, folder)
             ship_code(sc, folder)
         try:
             edges, plan, furniture = distributed_edges(sc, store, options, spark, folder, report, say)
+        except Exception as exc:
+            if is_engine_error(exc):
+                raise EngineError(f"the Spark job failed: {engine_message(exc)}") from exc
+            raise
         finally:
             sc.stop()
         with report.stage("group"):

@@ -15,11 +15,9 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
 from bench.corpus import SyndicatedCorpus, write_warc
 from cli import jobs
-from cli.app import app
 from crawler.storage.store import Store
 from crawler.warc import ingest_files
 from tests.conftest import query
@@ -90,14 +88,3 @@ def test_spark_cluster_gives_the_local_rebuild(corpus_db, tmp_path):
     # every report reads the same rows
     assert syndtrace("stories", "--db", engine, "--json", "--limit", "0").stdout == \
         syndtrace("stories", "--db", local, "--json", "--limit", "0").stdout
-
-
-@pytest.mark.parametrize("args,message", [
-    (["--master", "spark://127.0.0.1:7077"], "--master only apply with --engine spark"),
-    (["--engine", "spark", "--conf", "spark.executor.memory"], "--conf takes KEY=VALUE"),
-    (["--engine", "spark", "--stage-dir", "/nonexistent/folder"], "is not a folder"),
-])
-def test_bad_engine_options_are_one_line(tmp_path, args, message):
-    result = CliRunner().invoke(app, ["rebuild", "--db", str(tmp_path / "x.db"), *args])
-    assert result.exit_code == 1
-    assert message in result.output and "Traceback" not in result.output
