@@ -13,7 +13,7 @@ Every function here is pure: arrays in, arrays and numbers out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,13 +37,17 @@ class TextPrint:
     paragraphs: np.ndarray   # int32, first word of each paragraph
     n_words: int
     size: int
+    distinct: np.ndarray | None = field(default=None, compare=False, repr=False)   # unique(), once asked
 
     def quoted_mask(self) -> np.ndarray:
         return np.unpackbits(self.quoted, count=self.n_words).astype(bool)
 
     def unique(self) -> np.ndarray:
-        """The distinct shingle hashes, sorted (what containment and signatures are computed on)."""
-        return np.unique(self.shingles)
+        """The distinct shingle hashes, sorted (what containment and signatures are computed on); computed
+        once per print, as a text is compared with each of its candidates."""
+        if self.distinct is None:
+            object.__setattr__(self, "distinct", np.unique(self.shingles))
+        return self.distinct
 
     @property
     def shingle_words(self) -> int:

@@ -117,12 +117,13 @@ def print_words(paragraphs: list[str], furniture: set[int]) -> tuple[list[str], 
     starts: list[int] = []
     seen: set[int] = set()
     for p in paragraphs:
-        key = paragraph_key(p)
-        h = paragraph_hash(key) if key else 0
-        if not key or h in furniture or h in seen:
+        found, quoted = quoted_words(p)   # its words are the paragraph's words(): one pass makes key and flags
+        if not found:
+            continue
+        h = paragraph_hash(" ".join(found))
+        if h in furniture or h in seen:
             continue
         seen.add(h)
-        found, quoted = quoted_words(p)
         starts.append(len(out))
         out.extend(found)
         flags.extend(quoted)

@@ -24,7 +24,7 @@ from dedupe.group import cluster
 from dedupe.index import banded_pairs, lsh_bands
 from dedupe.options import GroupingOptions
 from dedupe.relate import relate
-from dedupe.signature import SignatureParams, lead_signatures, sign
+from dedupe.signature import SignatureParams, sign_text
 from dedupe.stages import (
     Progress,
     cluster_touched,
@@ -112,7 +112,8 @@ def group_texts(texts: dict[str, list[str]], options: GroupingOptions | None = N
     for i, url in enumerate(urls):
         printed, wh = print_text(texts[url], set(), options)
         prints[url] = printed
-        for sig in (sign(printed.unique(), params), *lead_signatures(wh, options.lead_words, options.shingle_size, params)):
+        full_text, leads = sign_text(printed.shingles, wh, options.lead_words, params)
+        for sig in (full_text, *leads):
             sigs.append(sig.hashvalues)
             owners.append(i)
     found = banded_pairs(np.array(owners, dtype=np.int64), np.array(sigs, dtype=np.uint32).reshape(-1, params.num_perm),

@@ -29,18 +29,19 @@ _WORD_HASHES: dict[str, int] = {}
 _WORD_CACHE_LIMIT = 2_000_000
 
 
-def _word_hash(word: str) -> int:
-    h = _WORD_HASHES.get(word)
-    if h is None:
-        if len(_WORD_HASHES) >= _WORD_CACHE_LIMIT:
-            _WORD_HASHES.clear()
-        h = _WORD_HASHES[word] = xxhash.xxh64_intdigest(word.encode())
-    return h
-
-
 def word_hashes(word_list: list[str]) -> np.ndarray:
-    """64-bit hashes of the words, in order (computed once, shared by full and lead shingles)."""
-    return np.fromiter(map(_word_hash, word_list), dtype=np.uint64, count=len(word_list))
+    """64-bit hashes of the words, in order (computed once, shared by full and lead shingles).
+
+    Each distinct word is hashed once (and kept in a bounded cache); the per-word lookup is a C-level
+    ``map`` of the cache's ``__getitem__``, with no Python call per word.
+    """
+    missing = [w for w in set(word_list) if w not in _WORD_HASHES]
+    if len(_WORD_HASHES) + len(missing) > _WORD_CACHE_LIMIT:
+        _WORD_HASHES.clear()
+        missing = list(set(word_list))
+    for w in missing:
+        _WORD_HASHES[w] = xxhash.xxh64_intdigest(w.encode())
+    return np.fromiter(map(_WORD_HASHES.__getitem__, word_list), dtype=np.uint64, count=len(word_list))
 
 
 def shingle_hashes_in_order(word_list: list[str] | np.ndarray, size: int) -> np.ndarray:
@@ -143,6 +144,46 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> s3)
 
 
+@lru_cache(maxsize=8)
+def _affine(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's permutations (a, b) for these parameters, as uint32 (what the affine32 scheme multiplies)."""
+    a, b = _template(num_perm, seed, "affine32").permutations
+    return a.astype(np.uint32), b.astype(np.uint32)
+
+
+def _permuted(hashes: np.ndarray, params: SignatureParams) -> np.ndarray:
+    """Every shingle hash under every permutation: shape (len(hashes), num_perm), uint32."""
+    a, b = _affine(params.num_perm, params.seed)
+    with np.errstate(over="ignore"):
+        return _fmix32(hashes.astype(np.uint32))[:, None] * a + b
+
+
+def sign_text(shingles: np.ndarray, hashes: np.ndarray, lead_sizes: tuple[int, ...], params: SignatureParams
+              ) -> tuple[Signature, list[Signature]]:
+    """The whole-text signature and the lead signatures of a text, from its shingle hashes in text order
+    (``shingle_hashes_in_order``, or ``TextPrint.shingles``) and its words' hashes.
+
+    Bit for bit ``sign(np.unique(shingles))`` and ``lead_signatures(hashes, lead_sizes, ...)``, with one
+    permutation pass for all of them: a lead's shingles are the text's first ones, and a minimum does not
+    change when a shingle repeats, so each signature is the running minimum of the rows up to its end.
+    A pure function (added in issue 14; ``sign`` and ``lead_signatures`` are unchanged).
+    """
+    size = params.shingle_size
+    sizes = sorted(s for s in lead_sizes if len(hashes) > s)
+    if params.scheme != "affine32" or not len(shingles) or (sizes and sizes[0] < size):
+        return sign(np.unique(shingles), params), lead_signatures(hashes, lead_sizes, size, params)
+    rows = _permuted(shingles, params)
+    leads, values, done = [], None, 0
+    for end in (s - size + 1 for s in sizes):
+        part = rows[done:end].min(axis=0)
+        values = part if values is None else np.minimum(values, part)
+        leads.append(Signature(params, values))
+        done = end
+    rest = rows[done:].min(axis=0) if done < len(rows) else None
+    full = values if rest is None else rest if values is None else np.minimum(values, rest)
+    return Signature(params, full), leads
+
+
 def sign(hashes: np.ndarray, params: SignatureParams) -> Signature:
     """MinHash signature of a shingle-hash array, in one vectorised pass.
 
@@ -155,11 +196,8 @@ def sign(hashes: np.ndarray, params: SignatureParams) -> Signature:
     if params.scheme == "affine32":
         values = np.full(params.num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
         if len(hashes):
-            a, b = t.permutations
-            with np.errstate(over="ignore"):
-                mixed = _fmix32(hashes.astype(np.uint32))
-                values = (mixed[:, None] * a.astype(np.uint32) + b.astype(np.uint32)).min(axis=0)
-        return Signature(params, values.astype(np.uint32))
+            values = _permuted(hashes, params).min(axis=0)
+        return Signature(params, values)
     m = type(t)(num_perm=params.num_perm, seed=params.seed, scheme=params.scheme, permutations=t.permutations,
                 hashfunc=_identity)
     if len(hashes):

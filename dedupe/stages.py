@@ -30,7 +30,7 @@ from dedupe.index import banded_pairs, lsh_bands
 from dedupe.normalise import paragraph_hash, paragraph_hashes, paragraph_key, print_words, site_furniture
 from dedupe.options import GroupingOptions
 from dedupe.relate import Edge, relate
-from dedupe.signature import Signature, SignatureParams, lead_signatures, leads_to_bytes, sign, word_hashes
+from dedupe.signature import Signature, SignatureParams, leads_to_bytes, sign_text, word_hashes
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
 from dedupe.trace.members import Member, member_from_article
@@ -189,8 +189,8 @@ def sign_article(paragraphs: list[str], banned: set[int], options: GroupingOptio
                  params: SignatureParams) -> SignedArticle:
     """Print and signatures of one article (``banned``: its site's furniture)."""
     printed, wh = print_text(paragraphs, banned, options)
-    return SignedArticle(printed, sign(printed.unique(), params),
-                         lead_signatures(wh, options.lead_words, options.shingle_size, params))
+    full_text, leads = sign_text(printed.shingles, wh, options.lead_words, params)
+    return SignedArticle(printed, full_text, leads)
 
 
 def signature_row(url: str, article: SignedArticle, digest: str, text_hash: str, hashes: np.ndarray,
