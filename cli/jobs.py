@@ -201,7 +201,7 @@ def watch_list_options(db_path: str, sites_file: str | None, options: CrawlOptio
             sites = [WatchedSite(r["url"], r["feed"], r["max_pages"], r["delay"]) for r in store.watch_list()]
         finally:
             store.close()
-        if not sites:
+        if not sites and not options.seeds:
             raise UserInputError("nothing to crawl: give URLs, --seeds-file, --sites-file, or 'syndtrace sites add URL'")
     merged = options_for(sites, options)
     return merged if not options.seeds else replace(merged, seeds=options.seeds + merged.seeds)

@@ -112,7 +112,16 @@ def test_watch_runs_again_and_reports_each_run(little_web, tmp_path, no_waiting)
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if line.startswith("crawl run")]
     assert len(lines) == 2 and "0 pages fetched" in lines[1]
-    assert "next round at" in result.output and len(no_waiting) == 1 and 50 < no_waiting[0] <= 60
+    assert "next round at" in result.output and len(no_waiting) == 1 and 0 < no_waiting[0] <= 60   # every minute, counted from the round's start
+
+
+def test_watch_crawls_the_urls_it_is_given_without_a_watch_list(little_web, tmp_path, no_waiting):
+    db = tmp_path / "w.db"
+    result = cli("watch", "http://gamma.example/", "--every", "1m", "--runs", 1, "--delay", 0, "--max-pages", 20,
+                 "--proxy", little_web.proxy, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert "nothing to crawl" not in result.output
+    assert [line for line in result.stdout.splitlines() if line.startswith("crawl run 1: 6 pages fetched")]
 
 
 @pytest.mark.parametrize("text,seconds", [("6h", 21600), ("30m", 1800), ("1d", 86400), ("90s", 90), ("1.5h", 5400)])

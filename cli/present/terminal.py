@@ -140,11 +140,15 @@ def whats_new(rows: list[dict], width: int | None) -> Text:
     return out or Text("nothing new in the last run")
 
 
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def crawl_summary(crawl, grouping, width: int | None = None) -> Text:
     """What a crawl did, in words: pages by state, what could not be fetched and why, start URLs that failed,
     and the stories after grouping."""
-    lines = [f"crawl run {crawl.run_id}: {crawl.pages_fetched} pages fetched in {crawl.seconds:.1f} s"
-             + (f" from {crawl.sites} sites" if crawl.sites else "")
+    lines = [f"crawl run {crawl.run_id}: {_counted(crawl.pages_fetched, 'page')} fetched in {crawl.seconds:.1f} s"
+             + (f" from {_counted(crawl.sites, 'site')}" if crawl.sites else "")
              + f" ({crawl.new} new, {crawl.changed} changed, {crawl.unchanged} unchanged)"]
     failed = in_words(crawl.outcomes, (*FAILED, "robots")) if crawl.outcomes else (
         f"{crawl.errors} errors" if crawl.errors else "")
