@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -121,14 +121,32 @@ class Furniture:
     """Site furniture: paragraph hashes repeated on enough pages of one site."""
 
     by_site: dict[str, set[int]]
+    writers: dict[int, str] = field(default_factory=dict)   # furniture hash → the site holding most of its pages
 
     def of(self, site: str) -> set[int]:
         return self.by_site.get(site, set())
 
 
 def find_furniture(corpus: Corpus, options: GroupingOptions) -> Furniture:
-    return Furniture(site_furniture(((t.site, t.paragraph_hashes) for t in corpus.texts.values()),
-                                    options.furniture_min_pages))
+    by_site = site_furniture(((t.site, t.paragraph_hashes) for t in corpus.texts.values()), options.furniture_min_pages)
+    return Furniture(by_site, furniture_writers(corpus, by_site))
+
+
+def furniture_writers(corpus: Corpus, by_site: dict[str, set[int]]) -> dict[int, str]:
+    """For each furniture paragraph, the site that wrote it: the one holding more than half of the pages that
+    carry it (a site's note or disclaimer, carried now and then by pages copied from it). Spam and ads that
+    several sites insert alike have no writer."""
+    furniture = set().union(*by_site.values()) if by_site else set()
+    counts: dict[int, Counter] = defaultdict(Counter)
+    for text in corpus.texts.values():
+        for h in furniture.intersection(text.paragraph_hashes.tolist()):
+            counts[h][text.site] += 1
+    out = {}
+    for h, by in counts.items():
+        site, n = by.most_common(1)[0]
+        if 2 * n > by.total():
+            out[h] = site
+    return out
 
 
 @dataclass
@@ -360,6 +378,7 @@ class LineageEvidence:
         self.aliases = store.aliases()
         self.captured = store.capture_times()
         self.titles = {paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))}
+        self.writers = furniture.writers
         self.furniture_sites: dict[int, set[str]] = defaultdict(set)
         for site, hashes in furniture.by_site.items():
             for h in hashes:
@@ -383,6 +402,10 @@ class LineageEvidence:
         related link, a page's own headline printed in its text): no evidence of who copied whom."""
         h = paragraph_hash(key)
         return h in self.titles or len(self.furniture_sites.get(h, set()) - {site}) >= 2
+
+    def wrote(self, key: str, site: str) -> bool:
+        """Did ``site`` write this paragraph (its note or disclaimer: see ``furniture_writers``)?"""
+        return self.writers.get(paragraph_hash(key)) == site
 
     def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
@@ -422,7 +445,7 @@ def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options
     groups = grouping.groups
     for gi, arts in enumerate(articles_by_group(store, groups, options.lineage_batch)):
         members = [evidence.member(a) for a in arts]
-        decisions = decide(members, evidence.generic, options.lineage)
+        decisions = decide(members, evidence.generic, options.lineage, evidence.wrote)
         versions = find_versions(members, decisions, options.lineage)
         with timed("audit"):
             results = audit_story(members, decisions)

@@ -158,3 +158,39 @@ def test_parse_when():
     assert parse_when("2020-02-10") == datetime(2020, 2, 10, tzinfo=UTC)
     assert parse_when("2020-02-10T09:12:00-05:00").utcoffset().total_seconds() == -5 * 3600
     assert parse_when("not a date") is None and parse_when(None) is None
+
+
+SIGN_OFF = "— Jake Johnson"   # a layout printing the byline under the text
+B_NOTE = "Reposted for our readers. Emphasis ours."
+B, C = "http://b.example/p/bombshell", "http://c.example/2020/02/11/bombshell"
+
+
+def wrote_by(site, line):
+    return lambda key, s: s == site and key == paragraph_key(line)
+
+
+def test_a_note_the_parent_site_wrote_gives_the_parent_even_when_it_shows_no_date():
+    """B (no date) carries its site's note and a sign-off of its byline; C (dated) carries B's note: C was taken
+    from B. Without knowing who wrote the note, the undated page counts as the later one and is not chosen."""
+    ms = [member(O, "cd.example", 7), member(B, "b.example", None, BODY + [B_NOTE, CREDIT, SIGN_OFF]),
+          member(C, "c.example", 11, BODY + [B_NOTE, CREDIT])]
+    assert decide(ms, wrote=wrote_by("b.example", B_NOTE))[C].parent == B
+    assert decide(ms)[C].parent == O
+
+
+def test_a_page_holding_what_the_copy_site_wrote_is_not_its_parent():
+    """The undated B holds C's own note: B was taken from C, not the other way round, though B has no edit
+    of its own."""
+    c_note = "Editor's note: the views expressed in republished articles are the authors' own."
+    ms = [member(O, "cd.example", 7), member(B, "b.example", None, BODY + [c_note, CREDIT]),
+          member(C, "c.example", 11, BODY + [c_note, CREDIT, "A paragraph C added of its own, long enough."])]
+    decisions = decide(ms, wrote=wrote_by("c.example", c_note))
+    assert decisions[C].parent == O and decisions[B].parent == C
+
+
+def test_a_credit_line_to_the_origin_is_nobody_s_own_writing():
+    """Two copies crediting the origin in the same words stay apart even when one site often writes that line."""
+    ms = [member(O, "cd.example", 7), member(B, "b.example", 9, BODY + [CREDIT]),
+          member(C, "c.example", 11, BODY + [CREDIT], hosts={"cd.example"})]
+    ms[1].credit_keys = ms[2].credit_keys = {paragraph_key(CREDIT): "cd.example"}
+    assert decide(ms, wrote=wrote_by("b.example", CREDIT))[C].parent == O

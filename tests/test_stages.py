@@ -7,10 +7,12 @@ from contextlib import nullcontext
 import pytest
 
 from crawler.storage.records import FetchRecord
-from dedupe.normalise import paragraph_hash, paragraph_key
+from dedupe.normalise import paragraph_hash, paragraph_hashes, paragraph_key
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
 from dedupe.stages import (
+    ArticleText,
+    Corpus,
     cluster_touched,
     find_candidates,
     find_furniture,
@@ -149,3 +151,17 @@ def test_every_stage_is_timed(story_db):
                                    "save"}
     assert (report.articles, report.signed, report.edges_new, report.stories, report.stories_with_copies) == \
         (3, 3, 1, 2, 1)
+
+
+
+def test_furniture_has_a_writer_only_when_one_site_holds_most_of_its_pages():
+    """A site's note, carried by a page copied from it elsewhere, was written by that site; spam that two sites
+    insert alike was written by neither."""
+    spam = "Earn passive income from home with our proven crypto signals. Join thousands now."
+    pages = [("a.example", [NOTE])] * 4 + [("b.example", [NOTE, spam])] + [("b.example", [spam])] * 2 + \
+        [("c.example", [spam])] * 3
+    texts = {f"http://{site}/{i}": ArticleText(site, "", paragraph_hashes([f"{site} page {i}", *lines]), None)
+             for i, (site, lines) in enumerate(pages)}
+    writers = find_furniture(Corpus(texts, []), OPTIONS).writers
+    assert writers[paragraph_hash(paragraph_key(NOTE))] == "a.example"
+    assert paragraph_hash(paragraph_key(spam)) not in writers

@@ -13,7 +13,9 @@ publication date is compared.
 
 Parent of each copy: a copy that carries another copy's additions (its note to readers, disclaimer or
 edits, absent from the origin) was taken from that copy, which gives chains A→B→C; otherwise the
-earlier copy it credits by link or name; otherwise the origin. Every decision keeps its evidence.
+earlier copy it credits by link or name; otherwise the origin. An addition a site repeats on its own pages
+(its note, its disclaimer) was written by that site, so it also says which way the copying went when the
+dates cannot (undated scrapes). Every decision keeps its evidence.
 """
 
 from __future__ import annotations
@@ -87,7 +89,8 @@ def edits_of(m: Member, origin: Member, origin_order: dict[str, int], origin_pai
     paragraph of its own the addition itself says it), and a headline or byline of its own."""
     keys = m.paragraph_keys
     inside = set(keys)
-    own = {k for k in keys if k not in origin_order and k.count(" ") + 1 >= min_words}
+    signed = {paragraph_key(m.author or ""), paragraph_key(f"by {m.author or ''}")}   # the layout's byline
+    own = {k for k in keys if k not in origin_order and k.count(" ") + 1 >= min_words and k not in signed}
     out: set[Feature] = {("added", k) for k in own}
     kept = sorted(origin_order[k] for k in inside if k in origin_order)
     if kept:
@@ -140,8 +143,16 @@ class _Story:
     keysets: dict[str, set[str]]
 
 
+def _written_by(site: str, shared: set[Feature], wrote: Callable[[str, str], bool], cand: Member,
+                origin: Member) -> set[Feature]:
+    """Shared additions ``site`` wrote (its notes, disclaimers): a page of another site holding them took them
+    from ``site``, whatever the dates say. Not a credit line to the origin: any site crediting it may write
+    that one in the same words."""
+    return {f for f in shared if f[0] == "added" and wrote(f[1], site) and not _is_origin_credit(cand, f[1], origin)}
+
+
 def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Callable[[str, str], bool],
-             options: LineageOptions) -> _Carrier:
+             options: LineageOptions, wrote: Callable[[str, str], bool] = _not_generic) -> _Carrier:
     """Each edit a candidate made and the copy carries counts its weight over the pages holding it. Against
     the candidate count its edits the copy lacks (half their weight: a copy may drop a paragraph or a
     credit) and each paragraph of the original the copy has and the candidate lacks (it could not have
@@ -159,17 +170,22 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
     for cand in candidates:
         theirs = story.edits[cand.url]
         shared = theirs & mine
+        authored = _written_by(cand.site, shared, wrote, cand, origin) if cand.site != copy.site else set()
+        if not authored and cand.site != copy.site and _written_by(copy.site, shared, wrote, copy, origin):
+            continue   # the candidate holds what the copy's site wrote: it was taken from the copy's site
         if not shared:
             continue
         missing = weight(theirs - mine, cand)
-        if cand.when > copy.when and missing >= weight(mine - theirs, cand):
+        if cand.when > copy.when and missing >= weight(mine - theirs, cand) and not authored:
             continue
-        score = sum(_weight(f, cand, origin, copy.site, generic, options) / max(story.holders[f] - 1, 1)
-                    for f in shared)
+        score = sum((1.0 if f in authored else _weight(f, cand, origin, copy.site, generic, options))
+                    / max(story.holders[f] - 1, 1) for f in shared)
         score -= options.missing_edit_factor * missing
         score -= len((story.keysets[copy.url] - story.keysets[cand.url]) & origin_keys)
         if cand.site == copy.site:
             score *= options.same_site_factor
+        if authored:   # what the candidate's site wrote came through a page of that site: this one
+            score = max(score, options.min_parent_score)
         if score > best.score:
             best = _Carrier(cand, score, sorted(" ".join(f) for f in shared))
     return best
@@ -187,7 +203,8 @@ def _descends(url: str, ancestor: str, decisions: dict[str, Decision]) -> bool:
 
 
 def choose_parents(members: list[Member], origin: Member, generic: Callable[[str, str], bool] = _not_generic,
-                   options: LineageOptions = DEFAULTS) -> dict[str, Decision]:
+                   options: LineageOptions = DEFAULTS,
+                   wrote: Callable[[str, str], bool] = _not_generic) -> dict[str, Decision]:
     """Parent of every copy, with the evidence for it.
 
     A copy's candidates are the other copies not surely published after it (pages without a date are
@@ -196,6 +213,8 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
 
     Args:
         generic: tells whether a paragraph is boilerplate used across sites (spam, ads), seen from a site.
+        wrote: tells whether a site wrote a paragraph (a note or disclaimer it repeats on its own pages),
+            which says where a copy took an addition it shares with another copy.
     """
     decisions = {origin.url: Decision(origin.url, None, origin.url, "origin", {})}
     origin_order = {k: i for i, k in reversed(list(enumerate(origin.paragraph_keys)))}
@@ -210,7 +229,7 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
         earlier = ordered[:i]
         candidates = [m for m in ordered if m is not copy and not copy.surely_before(m, slack)
                       and not _descends(m.url, copy.url, decisions)]
-        carrier = _carrier(copy, candidates, story, generic, options)
+        carrier = _carrier(copy, candidates, story, generic, options, wrote)
         if carrier.member is not None and carrier.score >= options.min_parent_score:
             decisions[copy.url] = Decision(copy.url, carrier.member.url, origin.url, "carries-edits",
                                            {"shared_edits": carrier.shared[:5], "score": round(carrier.score, 3)})
@@ -234,10 +253,11 @@ def _by_credit(copy: Member, earlier: list[Member], origin: Member) -> Decision:
 
 
 def decide(members: list[Member], generic: Callable[[str, str], bool] = _not_generic,
-           options: LineageOptions = DEFAULTS) -> dict[str, Decision]:
-    """Origin and parents of one story."""
+           options: LineageOptions = DEFAULTS, wrote: Callable[[str, str], bool] = _not_generic
+           ) -> dict[str, Decision]:
+    """Origin and parents of one story (``wrote``: see ``choose_parents``)."""
     origin, signal, evidence = choose_origin(members, options)
-    decisions = choose_parents(members, origin, generic, options)
+    decisions = choose_parents(members, origin, generic, options, wrote)
     decisions[origin.url] = Decision(origin.url, None, origin.url, signal, evidence)
     return decisions
 
