@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dedupe.signature import shingle_hashes_in_order, word_hashes
+from dedupe.signature import shingle_hashes_in_order, sorted_distinct, word_hashes
 
 _PAIR_LIMIT = 40   # seed pairs per shingle of the shorter text before repeats are ignored (pathological pages)
 
@@ -46,7 +46,7 @@ class TextPrint:
         """The distinct shingle hashes, sorted (what containment and signatures are computed on); computed
         once per print, as a text is compared with each of its candidates."""
         if self.distinct is None:
-            object.__setattr__(self, "distinct", np.unique(self.shingles))
+            object.__setattr__(self, "distinct", sorted_distinct(self.shingles))
         return self.distinct
 
     @property

@@ -18,6 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from dedupe.signature import sorted_distinct
+
 
 @lru_cache(maxsize=16)
 def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
@@ -83,7 +85,7 @@ def banded_pairs(owners: np.ndarray, matrix: np.ndarray, query: np.ndarray, band
         if everyone:
             rows_in = np.arange(len(keys))
         else:  # only rows whose key some query row has
-            wanted = np.unique(keys[asked])
+            wanted = sorted_distinct(keys[asked])
             if not len(wanted):
                 continue
             at = np.minimum(np.searchsorted(wanted, keys), len(wanted) - 1)
@@ -110,8 +112,8 @@ def banded_pairs(owners: np.ndarray, matrix: np.ndarray, query: np.ndarray, band
             held += len(a)
             step += 1
         if held > limit:  # a pair is found again in most bands: fold duplicates as we go
-            found = [np.unique(np.concatenate(found))]
+            found = [sorted_distinct(np.concatenate(found))]
             held = len(found[0])
             limit = max(limit, 2 * held)
-    codes = np.unique(np.concatenate(found))
+    codes = sorted_distinct(np.concatenate(found))
     return np.stack([codes // n, codes % n], axis=1)

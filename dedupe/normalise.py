@@ -24,14 +24,37 @@ _PUNCT_FOLD = str.maketrans({
     "\u00a0": " ", "\u2026": "...",
 })
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
-_WORD_OR_QUOTE = re.compile(r"\"|[^\W_]+(?:'[^\W_]+)?")
 _SPACE = re.compile(r"\s+")
+
+
+_FOLD_PAIRS = tuple((chr(k), v) for k, v in _PUNCT_FOLD.items())
+# ASCII bytes → themselves for [a-z0-9'], lower case for [A-Z], a space for everything else
+_ASCII_WORD_TABLE = bytes(c + 32 if 65 <= c <= 90 else c if chr(c).isalnum() or c == 39 else 32 for c in range(256))
+
+
+def _fold(text: str) -> str:
+    """NFKC, ASCII quotes and dashes, lower case (``str.translate`` with a dict, one lookup per character,
+    costs more than the few ``replace`` calls for the marks a text holds; no replacement is itself a mark)."""
+    text = unicodedata.normalize("NFKC", text)
+    for mark, ascii_form in _FOLD_PAIRS:
+        if mark in text:
+            text = text.replace(mark, ascii_form)
+    return text.casefold()
 
 
 def normalise_text(text: str) -> str:
     """NFKC, ASCII quotes and dashes, lower case, single spaces."""
-    text = unicodedata.normalize("NFKC", text).translate(_PUNCT_FOLD).casefold()
-    return _SPACE.sub(" ", text).strip()
+    return _SPACE.sub(" ", _fold(text)).strip()
+
+
+def _ascii_words(text: str) -> list[str]:
+    """``_WORD.findall(text.lower())`` of an ASCII text, about twice as fast: a byte table lowers letters and
+    blanks all but letters, digits and apostrophes, then a split; only tokens holding an apostrophe go
+    through the regular expression (a match never spans a blanked character)."""
+    found = text.encode().translate(_ASCII_WORD_TABLE).decode().split()
+    if "'" in text:
+        found = [w for token in found for w in (_WORD.findall(token) if "'" in token else (token,))]
+    return found
 
 
 def words(text: str) -> list[str]:
@@ -41,8 +64,9 @@ def words(text: str) -> list[str]:
     this is the hottest loop of grouping.
     """
     if text.isascii():
-        return _WORD.findall(text.lower())
-    return _WORD.findall(unicodedata.normalize("NFKC", text).translate(_PUNCT_FOLD).casefold())
+        return _ascii_words(text)
+    folded = _fold(text)
+    return _ascii_words(folded) if folded.isascii() else _WORD.findall(folded)
 
 
 def paragraph_key(paragraph: str) -> str:
@@ -92,16 +116,14 @@ def quoted_words(paragraph: str) -> tuple[list[str], list[bool]]:
     Quotation marks are counted within the paragraph (news style leaves a quote that runs on to the next
     paragraph open, so an unclosed quote ends with its paragraph).
     """
-    text = paragraph.lower() if paragraph.isascii() else normalise_text(paragraph)
+    text = paragraph.lower() if paragraph.isascii() else _fold(paragraph)
+    split = _ascii_words if text.isascii() else _WORD.findall
     out: list[str] = []
     flags: list[bool] = []
-    inside = False
-    for token in _WORD_OR_QUOTE.findall(text):
-        if token == '"':
-            inside = not inside
-        else:
-            out.append(token)
-            flags.append(inside)
+    for i, stretch in enumerate(text.split('"')):   # odd stretches lie inside quotation marks
+        found = split(stretch)   # no word spans a quotation mark
+        out.extend(found)
+        flags.extend([i % 2 == 1] * len(found))
     return out, flags
 
 

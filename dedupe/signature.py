@@ -44,6 +44,15 @@ def word_hashes(word_list: list[str]) -> np.ndarray:
     return np.fromiter(map(_WORD_HASHES.__getitem__, word_list), dtype=np.uint64, count=len(word_list))
 
 
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` by a sort and a comparison of neighbours: numpy 2's ``unique`` goes through a hash
+    table first, 7-14 times slower on arrays of a text's size (measured for 50 to 3,000 values)."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
 def shingle_hashes_in_order(word_list: list[str] | np.ndarray, size: int) -> np.ndarray:
     """32-bit hashes of the text's ``size``-word shingles, one per position in text order (a short text is one
     shingle). Takes the words, or their :func:`word_hashes`."""
@@ -65,7 +74,7 @@ def shingle_hashes(word_list: list[str] | np.ndarray, size: int) -> np.ndarray:
 
     Takes the words, or their :func:`word_hashes`.
     """
-    return np.unique(shingle_hashes_in_order(word_list, size))
+    return sorted_distinct(shingle_hashes_in_order(word_list, size))
 
 
 def _identity(value):
@@ -171,7 +180,7 @@ def sign_text(shingles: np.ndarray, hashes: np.ndarray, lead_sizes: tuple[int, .
     size = params.shingle_size
     sizes = sorted(s for s in lead_sizes if len(hashes) > s)
     if params.scheme != "affine32" or not len(shingles) or (sizes and sizes[0] < size):
-        return sign(np.unique(shingles), params), lead_signatures(hashes, lead_sizes, size, params)
+        return sign(sorted_distinct(shingles), params), lead_signatures(hashes, lead_sizes, size, params)
     rows = _permuted(shingles, params)
     leads, values, done = [], None, 0
     for end in (s - size + 1 for s in sizes):

@@ -376,6 +376,7 @@ class LineageEvidence:
         for host, name in store.outlets().items():
             self.outlets.add(host, name)
         self.aliases = store.aliases()
+        self.resolved: dict[str, str] = {}
         self.captured = store.capture_times()
         self.titles = {paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))}
         self.writers = furniture.writers
@@ -390,12 +391,18 @@ class LineageEvidence:
         return (credit.host, credit.role) if credit else None
 
     def resolve(self, url: str) -> str:
-        """Where a linked URL leads, following recorded redirects."""
-        url, seen = url_key(url), set()
-        while url in self.aliases and url not in seen:
-            seen.add(url)
-            url = self.aliases[url]
-        return url
+        """Where a linked URL leads, following recorded redirects (remembered: pages of a site link the same
+        pages, and canonicalising a URL costs more than looking it up)."""
+        found = self.resolved.get(url)
+        if found is None:
+            if len(self.resolved) >= 200_000:
+                self.resolved.clear()
+            key, seen = url_key(url), set()
+            while key in self.aliases and key not in seen:
+                seen.add(key)
+                key = self.aliases[key]
+            found = self.resolved[url] = key
+        return found
 
     def generic(self, key: str, site: str) -> bool:
         """Boilerplate several other sites also repeat (spam, ads), or the headline of a stored article (a

@@ -6,7 +6,7 @@ prints. ``verdict_of`` is the rule."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from dedupe.trace.lineage import Decision, ancestors
 from dedupe.trace.members import Member
@@ -29,7 +29,11 @@ class AuditResult:
     removed: list[str] = field(default_factory=list)
 
     def to_row(self) -> dict:
-        return {**asdict(self), "verdict": self.verdict.value}
+        """Its fields as a row (``dataclasses.asdict`` without its deep copy: the lists hold strings)."""
+        row = {f.name: getattr(self, f.name) for f in fields(self)}
+        for key in ("reasons", "conflicts", "added", "removed"):
+            row[key] = list(row[key])
+        return {**row, "verdict": self.verdict.value}
 
 
 def _same_author(a: str | None, b: str | None) -> bool:

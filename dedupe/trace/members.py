@@ -124,10 +124,12 @@ def member_from_article(article: dict, site_of: Callable[[str], str], resolve_ur
             names.add(credit["outlet"])
     links = {resolve_url(u) for u in attr.get("content_links", [])}
     canonical = resolve_url(article["canonical"]) if article.get("canonical") else None
+    paragraphs = article.get("paragraphs", [])
+    keys = [paragraph_key(p) for p in paragraphs]
     return Member(
         url=article["url"], site=article["site"], published=parse_when(article.get("published")),
         captured=parse_when(captured), author=article.get("author"),
-        paragraph_keys=[k for k in (paragraph_key(p) for p in article.get("paragraphs", [])) if k],
+        paragraph_keys=[k for k in keys if k],
         credited_hosts=hosts, credited_names=names, linked_urls=links, linked_hosts={site_of(u) for u in links},
         canonical=canonical, license=attr.get("license"), copyright=attr.get("copyright"),
         permission=permission, excerpt=excerpt, credited_author=attr.get("credited_author"),
@@ -135,7 +137,7 @@ def member_from_article(article: dict, site_of: Callable[[str], str], resolve_ur
         notice_keys=notice_keys,
         date_only=len((article.get("published") or "").strip()) == 10,
         title=article.get("title"),
-        headings={paragraph_key(p) for p in article.get("paragraphs", []) if is_heading(p)},
+        headings={k for p, k in zip(paragraphs, keys) if is_heading(p)},
     )
 
 

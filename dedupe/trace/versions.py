@@ -27,11 +27,17 @@ def _bigrams(key: str) -> set[tuple[str, str]]:
     return set(pairwise(key.split(" ")))
 
 
+def _jaccard(x: set, y: set) -> float:
+    if not x or not y:
+        return 0.0
+    shared = len(x & y)
+    return shared / (len(x) + len(y) - shared)
+
+
 def similarity(a: str, b: str) -> float:
     """Jaccard similarity of two paragraph keys' word pairs (a typo keeps it near 1, a rewrite lowers it,
     a different paragraph takes it near 0)."""
-    x, y = _bigrams(a), _bigrams(b)
-    return len(x & y) / len(x | y) if x and y else 0.0
+    return _jaccard(_bigrams(a), _bigrams(b))
 
 
 @dataclass
@@ -66,7 +72,9 @@ def rewrites(newer: Member, older: Member, options: LineageOptions = DEFAULTS) -
     said = {pair for k in older.paragraph_keys for pair in _bigrams(k)}
     gone = [k for k in dict.fromkeys(older.paragraph_keys) if k not in mine and k.count(" ") + 1 >= options.rewrite_min_words]
     new = [k for k in dict.fromkeys(newer.paragraph_keys) if k not in theirs and k.count(" ") + 1 >= options.rewrite_min_words]
-    scored = sorted(((similarity(a, b), i, j) for i, a in enumerate(gone) for j, b in enumerate(new)), reverse=True)
+    gone_pairs, new_pairs = [_bigrams(k) for k in gone], [_bigrams(k) for k in new]   # each key's pairs once
+    scored = sorted(((_jaccard(x, y), i, j) for i, x in enumerate(gone_pairs) for j, y in enumerate(new_pairs)),
+                    reverse=True)
     used_old: set[int] = set()
     used_new: set[int] = set()
     out = []
@@ -77,7 +85,7 @@ def rewrites(newer: Member, older: Member, options: LineageOptions = DEFAULTS) -
             continue
         used_old.add(i)
         used_new.add(j)
-        pairs = _bigrams(new[j])
+        pairs = new_pairs[j]
         if sim < options.typo_similarity and len(pairs - said) >= options.rewrite_new_share * len(pairs):
             out.append((gone[i], new[j]))
     return out
