@@ -1,18 +1,21 @@
 """A full grouping pass on Apache Spark: the same stages as ``dedupe.pipeline.update_stories(full=True)``,
 with the per-article and per-pair work spread over a Spark cluster.
 
-    texts (staged) → paragraph identities → site furniture (counted by (site, paragraph)) → signatures
-    → band keys, shuffled by (band, key) → candidate pairs → verification (two joins on article number)
-    → edges → stories, lineage and audit (the local stages, in the driver) → the database
+    texts (staged) → paragraph identities → site furniture (counted by (site, paragraph)) → prints and
+    signatures → band keys, shuffled by (band, key) → candidate pairs → relations (two joins on article
+    number bring both prints to ``relate_pair``) → stories, contains links, lineage, versions and audit
+    (the local stages, in the driver) → the database
 
 Every task calls the kernels the local stages call (``dedupe.stages``, ``dedupe.normalise``,
-``dedupe.index``), so the same stored articles give the same signatures, edges and stories; a change
+``dedupe.index``), so the same stored articles give the same signatures, relations and stories; a change
 inside a kernel needs no change here. The driver stages the stored texts as pickled batches in a folder
 every worker can read (``stage_dir``: a shared file system on a cluster), and streams the signatures and
 edges back into the database as they come; the database is written only by the driver, under the run lock.
 
 pyspark is an optional dependency (``pip install 'syndtrace[spark]'``, plus a Java 17 runtime): it is
-imported in :func:`spark_context` only, so commands that do not use it start without it.
+imported in this module's functions only, so commands that do not use it start without it. What cannot
+work (no pyspark, no Java, an unreachable master, a JVM that will not start, a failed job) is an
+``EngineError``: one line and exit code 5.
 """
 
 from __future__ import annotations
