@@ -111,7 +111,7 @@ def run_syndtrace(args, seeds: str, port: int, db: str) -> dict:
     if done.returncode != 0:
         sys.stderr.write(done.stderr[-4000:])
         raise SystemExit(f"syndtrace crawl failed (exit {done.returncode})")
-    m = re.search(r"(\d+) pages fetched .* in ([\d.]+) s; (\d+) stories", done.stdout)
+    m = re.search(r"(\d+) pages fetched in ([\d.]+) s.*?\n(\d+) stories", done.stdout, re.S)
     if not m:
         raise SystemExit(f"unexpected syndtrace output: {done.stdout!r}")
     return {"total_seconds": total, "crawl_seconds": float(m.group(2)), "pages_stored": int(m.group(1)),

@@ -139,6 +139,7 @@ ConcurrencyOption = Annotated[int, typer.Option(metavar="N", min=1, help=help_of
 PerSiteOption = Annotated[int, typer.Option(metavar="N", min=1, help=help_of(CrawlOptions, "per_site"))]
 MaxPagesOption = Annotated[int, typer.Option(metavar="N", min=0, help=help_of(CrawlOptions, "max_pages"))]
 OffsiteOption = Annotated[bool, typer.Option(help=help_of(CrawlOptions, "offsite"))]
+PrivateTargetsOption = Annotated[bool, typer.Option(help=help_of(CrawlOptions, "private_targets"))]
 
 
 def _db_message(exc: sqlite3.Error) -> str:
@@ -248,7 +249,7 @@ def demo(db: Annotated[Path, typer.Option("--db", metavar="FILE", help="Database
 
 
 def _crawl_options(urls, seeds_file, proxy, delay, concurrency, per_site, max_pages, offsite, quiet,
-                   verbose) -> CrawlOptions:
+                   verbose, private_targets: bool = False) -> CrawlOptions:
     seeds = list(urls or [])
     if seeds_file:
         seeds += jobs.read_seeds_file(str(seeds_file))
@@ -258,7 +259,7 @@ def _crawl_options(urls, seeds_file, proxy, delay, concurrency, per_site, max_pa
     if proxy and not is_fetchable(proxy):
         raise UserInputError(f"--proxy must be an http:// URL, got {without_userinfo(proxy)!r}")
     return CrawlOptions(seeds=tuple(seeds), proxy=proxy, delay=delay, concurrency=concurrency,
-                        per_site=per_site, max_pages=max_pages, offsite=offsite,
+                        per_site=per_site, max_pages=max_pages, offsite=offsite, private_targets=private_targets,
                         log_level="INFO" if verbose else ("ERROR" if quiet else "WARNING"))
 
 
@@ -274,6 +275,7 @@ def crawl(
     per_site: PerSiteOption = CRAWL.per_site,
     max_pages: MaxPagesOption = CRAWL.max_pages,
     offsite: OffsiteOption = CRAWL.offsite,
+    private_targets: PrivateTargetsOption = CRAWL.private_targets,
     redis: Annotated[str | None, typer.Option(metavar="URL", help="redis://HOST:PORT/DB: coordinate a distributed "
                                                                   "crawl; start more workers with 'syndtrace worker'.")] = None,
     crawl_name: Annotated[str, typer.Option(metavar="NAME", help="Name of the distributed crawl in Redis.")] = "default",
@@ -289,7 +291,8 @@ def crawl(
     Example: syndtrace crawl https://www.commondreams.org/ https://www.globalresearch.ca/ --max-pages 500
     """
     _setup_logging(quiet)
-    options = _crawl_options(urls, seeds_file, proxy, delay, concurrency, per_site, max_pages, offsite, quiet, verbose)
+    options = _crawl_options(urls, seeds_file, proxy, delay, concurrency, per_site, max_pages, offsite, quiet, verbose,
+                             private_targets)
     if sites_file or not options.seeds:
         options = jobs.watch_list_options(str(db), str(sites_file) if sites_file else None, options)
     if redis:

@@ -18,12 +18,13 @@ from importlib import resources
 
 from crawler import distributed
 from crawler.capture import reextract_all
-from crawler.errors import CrawlError, LockedError, UserInputError
+from crawler.errors import CrawlError, LockedError, Stopped, UserInputError
+from crawler.lifecycle import stop_on_signals
 from crawler.localserver import LocalWeb
 from crawler.options import CrawlOptions
 from crawler.page.urls import without_userinfo
 from crawler.progress import WORDS, outcome_of
-from crawler.run import CrawlReport, coordinate_crawl, run_crawl
+from crawler.run import CrawlReport, check_crawl_options, coordinate_crawl, run_crawl
 from crawler.storage.store import Store
 from crawler.warc import IngestReport, ingest_files
 from crawler.watchlist import WatchedSite, load_sites_file, options_for, read_text_file
@@ -41,15 +42,17 @@ def crawl_and_trace(db_path: str, options: CrawlOptions, kind: str = "crawl", pr
 
     Raises:
         LockedError: another run holds the lock (nothing is touched).
+        UserInputError: options no crawl could finish (nothing is touched).
         NothingFetchedError: the proxy cannot be reached or no page answered (nothing is grouped).
     """
+    check_crawl_options(options)
     guard = Store(db_path)
     try:
-        with guard.run_lock():
+        with guard.run_lock(), stop_on_signals():
             report = run_crawl(db_path, options, kind=kind, on_event=on_event)
             store = Store(db_path)
             try:
-                grouping = update_stories(store, run_id=report.run_id, progress=progress)
+                grouping = _group(store, report.run_id, progress)
                 store.finish_run(report.run_id, "finished", stories_new=store.new_members(report.run_id))
             finally:
                 store.close()
@@ -64,12 +67,13 @@ def crawl_distributed_and_trace(db_path: str, options: CrawlOptions, crawl: str 
     sent, once, here. Holds the database's run lock throughout; the report counts pages by worker."""
     if not options.seeds:
         raise UserInputError("nothing to crawl: give URLs, --seeds-file, or add sites to the watch list")
+    check_crawl_options(options)
     coordinator = distributed.Coordinator(distributed.connect(options.redis_url), crawl)
     store = Store(db_path)
     try:
-        with store.run_lock():
+        with store.run_lock(), stop_on_signals():
             report = coordinate_crawl(db_path, store, coordinator, options)
-            grouping = update_stories(store, run_id=report.run_id, progress=progress)
+            grouping = _group(store, report.run_id, progress)
             store.finish_run(report.run_id, "finished", stories_new=store.new_members(report.run_id))
             return replace(report, status="finished"), grouping
     finally:
@@ -81,10 +85,10 @@ def ingest_and_trace(db_path: str, paths: list[str],
     """Ingest WARC files and update stories, under the database's run lock."""
     store = Store(db_path)
     try:
-        with store.run_lock():
+        with store.run_lock(), stop_on_signals():
             report = ingest_files(store, paths, progress=progress)
             run_id = report.run_id
-            grouping = update_stories(store, run_id=run_id, progress=progress)
+            grouping = _group(store, run_id, progress)
             store.finish_run(run_id, "finished", pages_fetched=report.stored, new=report.stored,
                              errors=report.skipped + len(report.problems), stories_new=store.new_members(run_id))
             return report, grouping
@@ -96,7 +100,7 @@ def rebuild(store: Store, *, extract: bool = False, options: GroupingOptions | N
             progress: Progress | None = None, spark: SparkOptions | None = None) -> GroupReport:
     """Recompute everything from stored pages under the run lock (optionally re-extracting them first), here or,
     with ``spark``, on a Spark cluster (the same stories either way)."""
-    with store.run_lock():
+    with store.run_lock(), stop_on_signals():
         report = GroupReport()
         if extract:
             with report.stage("extract"):
@@ -107,6 +111,16 @@ def rebuild(store: Store, *, extract: bool = False, options: GroupingOptions | N
             result = update_stories(store, options, full=True, progress=progress)
         result.timings = {**report.timings, **result.timings}
         return result
+
+
+def _group(store: Store, run_id: int, progress: Progress | None) -> GroupReport:
+    """Bring stories up to date after a run; a stop signal meanwhile records the run as stopped (the grouping's
+    transaction is rolled back, and the next run groups these pages)."""
+    try:
+        return update_stories(store, run_id=run_id, progress=progress)
+    except Stopped:
+        store.finish_run(run_id, "stopped")
+        raise
 
 
 @dataclass

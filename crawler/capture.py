@@ -1,8 +1,9 @@
 """From one capture to stored rows: the library step shared by the crawl pipeline, the distributed
 coordinator, WARC ingest and re-extraction.
 
-``extract_capture`` is pure and picklable, so the crawl runs it in worker processes (:class:`Extractor`);
-``store_capture`` and ``store_extracted`` do the writing in the process that owns the database.
+``extract_capture`` is pure and picklable, so ingest, re-extraction and the crawl run it in worker processes
+(:class:`ExtractionPool`); ``store_capture`` and ``store_extracted`` do the writing in the process that owns
+the database.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, Self
 
-from crawler.options import CrawlOptions
+from crawler.lifecycle import worker_started
 from crawler.page.extract import extract_page
 from crawler.page.urls import site_of
 from crawler.storage.records import FetchRecord
@@ -26,21 +29,37 @@ logger = logging.getLogger(__name__)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
+# the bytes that the WHATWG MIME sniffing standard calls binary: no text has many of them
+_BINARY_BYTES = bytes([*range(0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+_HTML_START = re.compile(rb"<(!doctype\s+html|html|head|body|title|!--|meta|div|p|h1|table|script|style)[\s>/]", re.I)
+BINARY_SHARE = 0.05   # random bytes hold ~10% binary bytes; a page with a few stray controls well under 1%
+
+
+def looks_binary(body: bytes) -> bool:
+    """What a browser would not render as a page: a head that does not open with HTML and holds more than a
+    few percent of binary bytes. One NUL or a run of control characters in a page does not make it binary."""
+    head = body[:4096]
+    controls = len(head) - len(head.translate(None, _BINARY_BYTES))
+    if controls <= BINARY_SHARE * len(head):
+        return False
+    return not _HTML_START.match(head.translate(None, _BINARY_BYTES).lstrip(b" \t\r\n\x0c\xef\xbb\xbf"))
+
+
 def is_html(content_type: str, body: bytes) -> bool:
-    """HTML by declared type, or by sniffing when the type is missing or generic."""
+    """HTML by declared type, or by sniffing when the type is missing or generic; never binary content."""
     ctype = (content_type or "").split(";")[0].strip().lower()
     if ctype in HTML_TYPES:
-        return b"\x00" not in body[:1024]
+        return not looks_binary(body)
     if ctype in ("", "application/octet-stream", "text/plain"):
-        head = body[:512].lstrip().lower()
-        return head.startswith((b"<!doctype html", b"<html")) and b"\x00" not in body[:1024]
+        head = body[:512].translate(None, _BINARY_BYTES).lstrip().lower()
+        return head.startswith((b"<!doctype html", b"<html")) and not looks_binary(body)
     return False
 
 
 def why_not_html(content_type: str, body: bytes) -> str:
     if not body.strip():
         return "empty page"
-    if b"\x00" in body[:1024]:
+    if looks_binary(body):
         return "binary content"
     return f"not HTML ({(content_type or 'no content type').split(';')[0]})"
 
@@ -104,41 +123,99 @@ def process_capture(store: Store, rec: FetchRecord, run_id: int | None = None, e
     return state
 
 
-class Extractor:
-    """Runs the extractor in a process pool (unless one worker is asked for), so fetching goes on meanwhile."""
+class ExtractionPool:
+    """Extraction on every core: worker processes that die with this one and ignore stop signals
+    (``crawler.lifecycle``), fed a bounded window of pages, their results handed back in the order given, so
+    that storing them gives what serial extraction gives. One worker asked for: extraction in this process.
+    """
 
-    def __init__(self, options: CrawlOptions):
-        workers = options.extract_workers or max(1, (os.cpu_count() or 1))
-        self.pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    def __init__(self, workers: int = 0, window: int = 0):
+        self.workers = workers or os.cpu_count() or 1
+        self.window = window or 4 * self.workers   # pages in flight: enough to keep every worker busy
+        self.executor = ProcessPoolExecutor(self.workers, initializer=worker_started, initargs=(os.getpid(),)) \
+            if self.workers > 1 else None
 
-    async def __call__(self, body: bytes, url: str, headers: dict) -> dict:
-        if self.pool is None:
+    def ordered(self, jobs: Iterable[tuple[Any, tuple | None]]) -> Iterator[tuple[Any, dict | None]]:
+        """(tag, article row or None) for each (tag, (body, url, headers)) job, in the order of the jobs; a job
+        of None is passed through (a capture that needs no extraction keeps its place). Reads ``jobs`` only as
+        far as the window allows, so a stream of captures is never held whole."""
+        pending: deque[tuple[Any, Future | None]] = deque()
+        for tag, job in jobs:
+            pending.append((tag, None if job is None else self._submit(job)))
+            while len(pending) > self.window or (pending and _done(pending[0][1])):
+                yield self._result(*pending.popleft())
+        while pending:
+            yield self._result(*pending.popleft())
+
+    def _submit(self, job: tuple) -> Future:
+        if self.executor is not None:
+            return self.executor.submit(extract_safely, job)
+        done: Future = Future()
+        done.set_result(extract_safely(job))
+        return done
+
+    @staticmethod
+    def _result(tag, future: Future | None) -> tuple[Any, dict | None]:
+        return tag, None if future is None else future.result()
+
+    async def extract(self, body: bytes, url: str, headers: dict) -> dict:
+        """One page's row, without blocking the caller's event loop (the crawl's reactor)."""
+        if self.executor is None:
             return extract_capture(body, url, headers)
-        return await asyncio.get_running_loop().run_in_executor(self.pool, extract_capture, body, url, headers)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, extract_capture, body, url, headers)
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
+        """Stop the workers; pages not yet started are dropped (a stop, or the end of a stream)."""
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
-def reextract_all(store: Store, progress: Callable[[str, int, int], None] | None = None, workers: int = 0) -> int:
-    """Re-run extraction on every stored HTML capture (after an extractor upgrade); returns pages done."""
-    jobs = [(r["body"], r["url"], r["headers"]) for r in store.iter_fetches()
-            if is_html(r["headers"].get("content-type", ""), r["body"])]
-    workers = workers or os.cpu_count() or 1
-    done = 0
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for row in pool.map(_extract_safely, jobs, chunksize=16):
-            done += 1
-            if row is not None:
-                store_extracted(store, row)
-            if progress:
-                progress("extract", done, len(jobs))
-    return done
+def _done(future: Future | None) -> bool:
+    return future is None or future.done()
 
 
-def _extract_safely(job: tuple) -> dict | None:
+def extract_safely(job: tuple) -> dict | None:
+    """The row of one page, or None when the extractor breaks on it (the run goes on; the page is kept raw)."""
     try:
         return extract_capture(*job)
-    except Exception:  # noqa: BLE001 (a page that breaks the extractor is skipped)
+    except Exception as exc:  # noqa: BLE001 (a page that breaks the extractor must not stop the run)
+        logger.warning("could not extract %s: %s", job[1], exc)
         return None
+
+
+def reextract_all(store: Store, progress: Callable[[str, int, int], None] | None = None, workers: int = 0,
+                  batch: int = 200) -> int:
+    """Re-run extraction on every stored HTML capture (after an extractor upgrade), streamed through the pool
+    and written in transactions of ``batch`` pages; returns the pages extracted."""
+    total = store.counts()["fetches"]
+    jobs = ((None, (r["body"], r["url"], r["headers"]) if is_html(r["headers"].get("content-type", ""), r["body"])
+             else None) for r in store.iter_fetches())
+    done = extracted = 0
+    with ExtractionPool(workers) as pool:
+        for chunk in _chunks(pool.ordered(jobs), batch):
+            with store.batch():
+                for _tag, row in chunk:
+                    done += 1
+                    if row is not None:
+                        store_extracted(store, row)
+                        extracted += 1
+            if progress:
+                progress("extract", done, max(done, total))
+    return extracted
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

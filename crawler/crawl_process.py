@@ -17,7 +17,8 @@ from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.utils.project import get_project_settings
 
 from crawler.distributed import URL_ENV
-from crawler.options import WARN_BYTES, CrawlOptions
+from crawler.lifecycle import die_with_parent_from_env
+from crawler.options import OPTIONS_ENV, WARN_BYTES, CrawlOptions
 from crawler.progress import ChannelLogHandler, open_channel
 from crawler.shared_frontier import frontier_settings
 
@@ -77,15 +78,19 @@ def open_progress(fd: int | None, options: CrawlOptions) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    die_with_parent_from_env()
     ap = argparse.ArgumentParser(description="Run one syndtrace crawl in this process (started by crawler.run).")
     ap.add_argument("--db", required=True)
     ap.add_argument("--run-id", type=int, default=None)
-    ap.add_argument("--options", required=True, help="CrawlOptions as JSON")
+    ap.add_argument("--options", default=os.environ.get(OPTIONS_ENV),
+                    help=f"CrawlOptions as JSON (default: ${OPTIONS_ENV}, where crawler.run puts them)")
     ap.add_argument("--redis-crawl", default=None,
                     help="name of the distributed crawl to join (its Redis URL in $SYNDTRACE_REDIS_URL)")
     ap.add_argument("--worker", action="store_true", help="take from the shared frontier without seeding it")
     ap.add_argument("--progress-fd", type=int, default=None, help="write progress as JSON lines here (crawler.progress)")
     args = ap.parse_args(argv)
+    if not args.options:
+        ap.error(f"give --options or ${OPTIONS_ENV}")
     redis_url = None
     if args.redis_crawl:
         redis_url = os.environ[URL_ENV]

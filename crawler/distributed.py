@@ -47,6 +47,7 @@ import redis
 from crawler.capture import process_capture
 from crawler.errors import UserInputError
 from crawler.options import CrawlOptions
+from crawler.page.urls import without_userinfo
 from crawler.storage.records import FetchRecord
 
 logger = logging.getLogger(__name__)
@@ -168,9 +169,12 @@ class Coordinator:
         self.extract_errors = 0
 
     def publish(self, options: CrawlOptions) -> None:
-        """Announce the crawl (without the Redis URL) with a fresh frontier and filter; refuses to take over
-        a crawl of the same name that another coordinator keeps alive."""
-        shared = replace(options, redis_url=None).to_json()
+        """Announce the crawl (without the Redis URL or any credentials: a proxy that needs them is left to each
+        worker's own environment) with a fresh frontier and filter; refuses to take over a crawl of the same
+        name that another coordinator keeps alive."""
+        proxy = options.proxy if options.proxy and without_userinfo(options.proxy) == options.proxy else None
+        shared = replace(options, redis_url=None, proxy=proxy,
+                         seeds=tuple(without_userinfo(u) for u in options.seeds)).to_json()
         if not self.client.set(self.keys.options, shared, nx=True, ex=OPTIONS_TTL):
             raise UserInputError(f"a crawl named {self.crawl!r} is already running in this Redis; "
                                  "give another --crawl-name or wait for it")

@@ -1,5 +1,7 @@
 """Library exceptions. The CLI turns each into an exit code and a one-line message."""
 
+import signal
+
 
 class SyndtraceError(Exception):
     """Base class: a user-facing error with a one-line message."""
@@ -36,3 +38,13 @@ class EngineError(SyndtraceError):
     reached, or the job failed on the cluster."""
 
     exit_code = 5
+
+
+class Stopped(SyndtraceError):
+    """A signal stopped the run cleanly (SIGTERM from timeout, systemd or kill; SIGINT from Ctrl-C)."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        self.exit_code = 128 + signum   # what a shell reports for a process a signal ended
+        super().__init__(f"stopped by {signal.Signals(signum).name}; what was stored is kept, "
+                         "and the next run completes it")

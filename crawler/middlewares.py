@@ -2,6 +2,10 @@
 
 - StoreExtension opens the :class:`crawler.storage.store.Store` when the spider opens and closes it after.
 - SchemeGuardMiddleware refuses every scheme but http and https, redirects included.
+- PrivateTargetMiddleware refuses hosts that are private, loopback or link-local addresses (links, sitemaps
+  and redirects alike), and GuardedResolver refuses names that resolve to one (``crawler.targets``).
+- SkippedSiteMiddleware refuses requests to sites the spider gave up on once their robots.txt was read
+  (a Crawl-delay too long to ever finish).
 - ConditionalRequestMiddleware sends If-None-Match / If-Modified-Since for pages already stored and turns
   a 304 into the stored page, so links are still followed but nothing unchanged is downloaded again.
 """
@@ -9,14 +13,19 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urljoin
+import os
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse
+from scrapy.resolver import CachingThreadedResolver
+from twisted.internet.error import DNSLookupError
 
+from crawler.options import CrawlOptions
 from crawler.page.urls import is_fetchable, url_key
 from crawler.storage.store import Store
+from crawler.targets import TargetGuard
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +69,68 @@ class SchemeGuardMiddleware:
             raise IgnoreRequest(f"scheme not allowed: {request.url[:80]}")
 
 
+def target_guard(crawler) -> TargetGuard:
+    """The crawl's guard against private targets (one per crawl, shared by the middleware and the resolver)."""
+    guard = getattr(crawler, "syndtrace_guard", None)
+    if guard is None:
+        raw = crawler.settings.get("SYNDTRACE_OPTIONS")
+        proxy = os.environ.get("http_proxy") or os.environ.get("HTTP_PROXY")
+        guard = crawler.syndtrace_guard = TargetGuard(CrawlOptions.from_json(raw) if raw else CrawlOptions(), proxy)
+    return guard
+
+
+class PrivateTargetMiddleware:
+    """No request to a private, loopback or link-local address that a page, a sitemap or a redirect names."""
+
+    def __init__(self, crawler):
+        self.guard = target_guard(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request):
+        why = self.guard.refusal(urlsplit(request.url).hostname)
+        if why:
+            raise IgnoreRequest(f"refused: {why}")   # the spider's errback records and logs it
+
+
+class GuardedResolver(CachingThreadedResolver):
+    """Scrapy's resolver, refusing a name that resolves to a private, loopback or link-local address (a host
+    name pointed at 127.0.0.1 is the same attack as the address itself)."""
+
+    @classmethod
+    def from_crawler(cls, crawler, reactor):
+        resolver = super().from_crawler(crawler, reactor)
+        resolver.guard = target_guard(crawler)
+        return resolver
+
+    def getHostByName(self, name, timeout=()):
+        return super().getHostByName(name, timeout).addCallback(self._checked, name)
+
+    def _checked(self, address: str, name: str) -> str:
+        why = self.guard.refusal(name, address)
+        if why:
+            raise DNSLookupError(f"refused: {why}")
+        return address
+
+
+class SkippedSiteMiddleware:
+    """Runs after robots.txt is read (Scrapy's RobotsTxtMiddleware is at 100): a site the spider skipped
+    (``NewsSpider.too_slow``) gets no request at all, not even the one that made Scrapy read its robots.txt."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request):
+        if urlsplit(request.url).hostname in getattr(self.crawler.spider, "too_slow", ()):
+            raise IgnoreRequest("site skipped: its robots.txt asks for a Crawl-delay too long to finish a crawl")
+
+
 class ConditionalRequestMiddleware:
     """Re-crawls ask 'has this changed?' and reuse the stored copy when it has not."""
 
@@ -97,7 +168,8 @@ class ConditionalRequestMiddleware:
 
 class RedirectRecorderMiddleware:
     """Records every redirect (source → target) as an alias, even when the target was already fetched and
-    the redirected request is filtered as a duplicate: reports resolve shortened and moved URLs."""
+    the redirected request is filtered as a duplicate: reports resolve shortened and moved URLs. A redirect
+    the crawl refuses to follow (another scheme, a site not crawled, a private address) is not recorded."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -111,7 +183,9 @@ class RedirectRecorderMiddleware:
         if response.status in (301, 302, 303, 307, 308) and location and \
                 not request.meta.get("dont_obey_robotstxt"):
             target = urljoin(request.url, location.decode("latin-1"))
-            if is_fetchable(target) and url_key(target) != url_key(request.url):
+            reaches = getattr(self.crawler.spider, "reaches", is_fetchable)
+            if url_key(target) != url_key(request.url) and reaches(target) and \
+                    not target_guard(self.crawler).refusal(urlsplit(target).hostname):
                 self.save_alias(url_key(request.url), url_key(target), response.status)
         return response
 

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 USER_AGENT = "syndtrace/0.1 (+https://pypi.org/project/syndtrace/; syndication tracer)"
 WARN_BYTES = 2 * 1024 * 1024   # Scrapy logs a warning for responses larger than this
+OPTIONS_ENV = "SYNDTRACE_CRAWL_OPTIONS"   # how a crawl process gets its CrawlOptions: not on its command line
 
 
 def setting(default, help: str):
@@ -40,7 +41,11 @@ class CrawlOptions:
     max_bytes: int = setting(10 * 1024 * 1024, "Largest response accepted, after decompression.")
     autothrottle: bool = setting(True, "Adapt the delay to each site's response times.")
     offsite: bool = setting(False, "Also follow links to sites not in the seeds.")
+    private_targets: bool = setting(False, "Also fetch private, loopback and link-local addresses that pages or "
+                                           "redirects name (for local testing; the seeds' hosts always are).")
     log_level: str = setting("WARNING", "Scrapy log level.")
+    max_crawl_delay: float = setting(60.0, "Sites whose robots.txt asks for a longer Crawl-delay (seconds) are skipped "
+                                           "with a warning: at that pace a crawl would not end.")
     extract_workers: int = setting(0, "Processes that extract pages (0: one per CPU).")
     site_limits: tuple = setting((), "Per-site (host, max_pages, delay) overrides from the watch list.")
     redis_url: str | None = setting(None, "redis://HOST:PORT/DB: share the frontier and duplicate filter in Redis.")
@@ -68,6 +73,10 @@ class ReadLimits:
     max_warc_record_bytes: int = setting(10 * 1024 * 1024, "Largest WARC response record ingested.")
     # the sitemaps protocol limits a sitemap to 50 MB uncompressed; anything past it is not read
     max_sitemap_bytes: int = setting(50 * 1024 * 1024, "Bytes of a decompressed sitemap that are read.")
+    # the protocol has one level (an index of sitemaps); large sites nest a level or two more, never more
+    max_sitemap_depth: int = setting(3, "Levels of sitemap indexes followed below the sitemaps robots.txt names.")
+    # a sitemap index may list 50,000 sitemaps; a news site's runs to hundreds (a monthly or daily sitemap)
+    max_listing_files: int = setting(2000, "Sitemaps and feeds read per site in one crawl.")
 
 
 LIMITS = ReadLimits()

@@ -1,14 +1,14 @@
 """The crawl's pipeline: hands each capture to the library (crawler.capture) and counts.
 
 Distributed workers use ``crawler.shared_frontier.RedisResultsPipeline`` instead; both extract with
-:class:`crawler.capture.Extractor`.
+:class:`crawler.capture.ExtractionPool`.
 """
 
 from __future__ import annotations
 
 import logging
 
-from crawler.capture import Extractor, needs_extraction, store_capture, store_extracted
+from crawler.capture import ExtractionPool, needs_extraction, store_capture, store_extracted
 from crawler.middlewares import crawl_store
 from crawler.options import CrawlOptions
 from crawler.storage.records import FetchRecord
@@ -32,7 +32,7 @@ class StorePipeline:
 
     def open_spider(self):
         self.store = crawl_store(self.crawler)
-        self.extract = Extractor(self.options)
+        self.extract = ExtractionPool(self.options.extract_workers)
 
     def close_spider(self):
         self.extract.close()
@@ -54,7 +54,7 @@ class StorePipeline:
             self.counts[state if state != "duplicate" else "unchanged"] += 1
         if needs_extraction(self.store, rec, state):
             try:
-                store_extracted(self.store, await self.extract(rec.body, rec.url, rec.headers))
+                store_extracted(self.store, await self.extract.extract(rec.body, rec.url, rec.headers))
             except Exception as exc:  # noqa: BLE001 (counted and logged, the crawl goes on)
                 self.counts["errors"] += 1
                 logger.warning("could not extract %s: %s", rec.url, exc)

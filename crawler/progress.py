@@ -131,15 +131,22 @@ def channel() -> ProgressWriter | None:
     return _CHANNEL[0] if _CHANNEL else None
 
 
+FOR_USER = {"for_user": True}   # ``extra`` of a warning people must see without -v (a site skipped as too slow)
+
+
 class ChannelLogHandler(logging.Handler):
     """Log records as one-line ``log`` events (no traceback): what the crawl has to say reaches the parent,
-    which shows it without breaking its live display."""
+    which shows it without breaking its live display. Below ``level``, only warnings logged with
+    ``extra=FOR_USER`` pass."""
 
     def __init__(self, writer: ProgressWriter, level: int = logging.ERROR):
-        super().__init__(level)
+        super().__init__(min(level, logging.WARNING))
+        self.threshold = level
         self.writer = writer
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno < self.threshold and not getattr(record, "for_user", False):
+            return
         try:
             message = (record.getMessage().strip().splitlines() or [""])[0]
         except Exception:  # noqa: BLE001 (a bad log call must not stop the crawl)

@@ -7,7 +7,10 @@ database. This module is the parent's side and imports neither Scrapy nor Twiste
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -18,11 +21,14 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from crawler import distributed
-from crawler.errors import CrawlError, NothingFetchedError, UserInputError
-from crawler.options import CrawlOptions
+from crawler.errors import CrawlError, NothingFetchedError, Stopped, UserInputError
+from crawler.lifecycle import child_env, stop_on_signals
+from crawler.options import OPTIONS_ENV, CrawlOptions
 from crawler.page.urls import url_key, without_userinfo
 from crawler.progress import FAILED, FETCHED, in_words, outcome_of, read_events
 from crawler.storage.store import Store
+
+STOP_GRACE = 10.0   # seconds a stopped crawl process has to close its spider before it is killed
 
 
 @dataclass
@@ -41,18 +47,65 @@ class CrawlReport:
     sites: int = 0                                            # sites that answered or failed
 
 
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+
+
+def check_crawl_options(options: CrawlOptions) -> None:
+    """Refuse, before anything is written, options a crawl could never finish or reach: a delay that is not a
+    finite number of seconds (``inf`` would stall a site for ever, ``nan`` compares false with every limit),
+    and seeds whose host or port cannot exist.
+
+    Raises:
+        UserInputError: the first bad value, in one line.
+    """
+    delays = [("--delay", options.delay), ("--timeout", options.timeout), ("max_crawl_delay", options.max_crawl_delay)]
+    delays += [(f"the delay of {host}", delay) for host, _limit, delay in options.site_limits if delay is not None]
+    for name, value in delays:
+        if not (isinstance(value, (int, float)) and math.isfinite(value)) or value < -1:
+            raise UserInputError(f"{name} must be a finite number of seconds, got {value!r}")
+    for url in options.seeds:
+        problem = bad_target(url)
+        if problem:
+            raise UserInputError(f"cannot crawl {url!r}: {problem}")
+
+
+def bad_target(url: str) -> str | None:
+    """Why a URL cannot be fetched (no http(s) scheme, an impossible host or port), or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"bad host or port ({exc})"
+    host = parts.hostname or ""
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return "not an http(s) URL"
+    if port == 0:
+        return "port 0"
+    if ":" in host:
+        return None   # an IPv6 literal, which urlsplit has checked
+    try:
+        labels = host.rstrip(".").encode("idna").decode("ascii").split(".")
+    except UnicodeError:
+        return "the host is not a valid name"
+    return None if all(_HOST_LABEL.fullmatch(label) for label in labels) else "the host is not a valid name"
+
+
 def _child(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl: str | None = None,
-           seed: bool = True, wait: bool = True, progress_fd: int | None = None, stderr=None):
-    env = os.environ.copy()
+           seed: bool = True, progress_fd: int | None = None, stderr=None) -> subprocess.Popen:
+    """Start the crawl process. It dies with this one (``crawler.lifecycle``), and its options (proxy and seed
+    credentials included) and any Redis URL reach it through the environment, never a command line, which
+    any local user can read; its progress comes back on ``progress_fd`` (``crawler.progress``)."""
+    env = child_env(os.environ.copy())
     if options.proxy:
         env["http_proxy"] = env["HTTP_PROXY"] = options.proxy
         env["https_proxy"] = env["HTTPS_PROXY"] = options.proxy
     if options.redis_url:
-        env[distributed.URL_ENV] = options.redis_url   # not on the command line, which any local user can read
+        env[distributed.URL_ENV] = options.redis_url
         options = replace(options, redis_url=None)
+    env[OPTIONS_ENV] = options.to_json()
     project_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = project_root + os.pathsep + env.get("PYTHONPATH", "")
-    cmd = [sys.executable, "-m", "crawler.crawl_process", "--db", os.path.abspath(db_path), "--options", options.to_json()]
+    cmd = [sys.executable, "-m", "crawler.crawl_process", "--db", os.path.abspath(db_path)]
     if run_id is not None:
         cmd += ["--run-id", str(run_id)]
     if redis_crawl:
@@ -61,9 +114,34 @@ def _child(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl:
     if progress_fd is not None:
         cmd += ["--progress-fd", str(progress_fd)]
         extra["pass_fds"] = (progress_fd,)
-    if wait:
-        return subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, check=False, **extra)
     return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, **extra)
+
+
+def wait_or_stop(child: subprocess.Popen) -> int:
+    """The crawl process's exit code; a stop signal to this process stops it too, then is raised again.
+
+    Raises:
+        Stopped: SIGTERM, SIGHUP or SIGINT reached this process.
+    """
+    try:
+        with stop_on_signals():
+            return child.wait()
+    except Stopped:
+        stop_child(child)
+        raise
+
+
+def stop_child(child: subprocess.Popen, grace: float = STOP_GRACE) -> None:
+    """Ask the crawl process to stop (Scrapy closes the spider and the pipeline records its counts), and
+    kill it if it has not within ``grace`` seconds. Whatever it stored is kept either way."""
+    if child.poll() is not None:
+        return
+    child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(grace)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 def check_proxy(proxy: str, timeout: float = 5.0) -> None:
@@ -95,10 +173,11 @@ def run_crawl(db_path: str, options: CrawlOptions, kind: str = "crawl",
     """
     if not options.seeds:
         raise UserInputError("nothing to crawl: give URLs, --seeds-file, or add sites to the watch list")
+    check_crawl_options(options)
     if options.proxy:
         check_proxy(options.proxy)
     store = Store(db_path)
-    run_id = store.start_run(kind, {"seeds": list(options.seeds), "delay": options.delay,
+    run_id = store.start_run(kind, {"seeds": [without_userinfo(u) for u in options.seeds], "delay": options.delay,
                                     "concurrency": options.concurrency, "max_pages": options.max_pages})
     store.close()
     started = time.monotonic()
@@ -115,14 +194,20 @@ def run_crawl(db_path: str, options: CrawlOptions, kind: str = "crawl",
     verbose = options.log_level in ("INFO", "DEBUG")
     with tempfile.TemporaryFile() as child_errors:
         try:
-            proc = _child(db_path, options, run_id, progress_fd=write_fd, stderr=None if verbose else child_errors)
+            child = _child(db_path, options, run_id, progress_fd=write_fd, stderr=None if verbose else child_errors)
         finally:
             os.close(write_fd)
+        try:
+            returncode = wait_or_stop(child)
+        except Stopped:
+            reader.join(timeout=10)
+            _record_stop(db_path, run_id)
+            raise
         reader.join(timeout=10)
         child_errors.seek(0)
         last_error = next((line for line in reversed(child_errors.read().decode("utf-8", "replace").splitlines())
                            if line.strip()), "")
-    return _judge_crawl(db_path, run_id, options, proc.returncode, final, last_error, time.monotonic() - started)
+    return _judge_crawl(db_path, run_id, options, returncode, final, last_error, time.monotonic() - started)
 
 
 def _judge_crawl(db_path: str, run_id: int, options: CrawlOptions, returncode: int, final: dict, last_error: str,
@@ -153,6 +238,14 @@ def _judge_crawl(db_path: str, run_id: int, options: CrawlOptions, returncode: i
         store.close()
 
 
+def _record_stop(db_path: str, run_id: int) -> None:
+    store = Store(db_path)
+    try:
+        store.finish_run(run_id, "stopped")
+    finally:
+        store.close()
+
+
 def run_worker(redis_url: str, crawl: str = "default", timeout: float = 60.0) -> None:
     """Join a distributed crawl as a worker: fetch and extract; results go to Redis for the coordinator.
 
@@ -162,9 +255,9 @@ def run_worker(redis_url: str, crawl: str = "default", timeout: float = 60.0) ->
     """
     client = distributed.connect(redis_url)
     options = replace(distributed.wait_for_options(client, crawl, timeout), redis_url=redis_url)
-    proc = _child(os.devnull, options, None, redis_crawl=crawl, seed=False)
-    if proc.returncode != 0:
-        raise CrawlError(f"the worker's crawl process failed (exit {proc.returncode})")
+    returncode = wait_or_stop(_child(os.devnull, options, None, redis_crawl=crawl, seed=False))
+    if returncode != 0:
+        raise CrawlError(f"the worker's crawl process failed (exit {returncode})")
 
 
 def coordinate_crawl(db_path: str, store: Store, coordinator: distributed.Coordinator,
@@ -177,12 +270,19 @@ def coordinate_crawl(db_path: str, store: Store, coordinator: distributed.Coordi
     """
     coordinator.publish(options)
     try:
-        run_id = store.start_run("crawl", {"seeds": list(options.seeds), "concurrency": options.concurrency,
+        run_id = store.start_run("crawl", {"seeds": [without_userinfo(u) for u in options.seeds],
+                                           "concurrency": options.concurrency,
                                            "redis": distributed.safe_redis_url(options.redis_url),
                                            "crawl": coordinator.crawl})
         started = time.monotonic()
-        child = _child(db_path, options, None, redis_crawl=coordinator.crawl, wait=False)
-        coordinator.collect(store, run_id, lambda: child.poll() is None)
+        child = _child(db_path, options, None, redis_crawl=coordinator.crawl)
+        try:
+            with stop_on_signals():
+                coordinator.collect(store, run_id, lambda: child.poll() is None)
+        except Stopped:
+            stop_child(child)
+            store.finish_run(run_id, "stopped")
+            raise
     finally:
         coordinator.clear()
     states = coordinator.states

@@ -30,6 +30,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+DNS_RESOLVER = "crawler.middlewares.GuardedResolver"   # no host name that resolves to a private address
 REMOTE_CONTROL_ENABLED = False   # no control port: a crawler for audits opens no listening socket
 
 # Only http and https are ever fetched.
@@ -37,6 +38,8 @@ DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SchemeGuardMiddleware": 50,
+    "crawler.middlewares.PrivateTargetMiddleware": 60,
+    "crawler.middlewares.SkippedSiteMiddleware": 120,   # after RobotsTxtMiddleware (100) has read robots.txt
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.retry.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,

@@ -14,7 +14,7 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
-from crawler.capture import Extractor, is_html
+from crawler.capture import ExtractionPool, is_html
 from crawler.distributed import HEARTBEAT, POLL, SETTLE_MS, STALE_AFTER, Keys, connect, encode_result, worker_id
 from crawler.middlewares import RedirectRecorderMiddleware
 from crawler.options import CrawlOptions
@@ -149,7 +149,7 @@ class RedisResultsPipeline:
         return cls(crawler)
 
     def open_spider(self):
-        self.extract = Extractor(self.options)
+        self.extract = ExtractionPool(self.options.extract_workers)
 
     def close_spider(self):
         self.extract.close()
@@ -160,7 +160,7 @@ class RedisResultsPipeline:
         result = {"worker": self.me, "capture": capture, "article": None}
         if 200 <= item["status"] < 300 and is_html(item["headers"].get("content-type", ""), item["body"]):
             try:
-                result["article"] = await self.extract(item["body"], item["url"], item["headers"])
+                result["article"] = await self.extract.extract(item["body"], item["url"], item["headers"])
             except Exception as exc:  # noqa: BLE001 (reported to the coordinator, the crawl goes on)
                 logger.warning("could not extract %s: %s", item["url"], exc)
                 result["extract_error"] = str(exc)[:200]

@@ -9,7 +9,7 @@ import pytest
 
 from crawler import capture
 from crawler.capture import (
-    Extractor,
+    ExtractionPool,
     extract_capture,
     is_html,
     needs_extraction,
@@ -17,9 +17,11 @@ from crawler.capture import (
     reextract_all,
     store_capture,
 )
-from crawler.options import CrawlOptions
 from crawler.storage.records import FetchRecord
+from crawler.storage.store import Store
+from crawler.warc import ingest_files
 from tests.test_faults import article_html
+from tests.test_hostile_files import write_warc
 
 PAGE = article_html("Council approves the transit budget").replace(
     "<head>", '<head><meta property="og:site_name" content="Alpha Courier">').encode()
@@ -37,6 +39,10 @@ def rec(url="http://alpha.example/news/budget.html", body=PAGE, status=200, cont
     ("", b"  <!DOCTYPE html><html></html>", True),
     ("application/octet-stream", b"<html><body>x", True),
     ("text/html", b"\x00\x01binary", False),
+    ("text/html", b"<!doctype html>\x00<html><p>one NUL does not make a page binary</p>", True),
+    ("text/html", b"\x00" * 300 + b"<html><body>" + b"<p>text</p>" * 300, True),
+    ("", b"\x00<!DOCTYPE html><html></html>", True),
+    ("text/html", b"%PDF-1.4\n" + bytes(range(256)) * 16, False),
     ("application/pdf", b"%PDF-1.4", False),
     ("text/plain", b"just text", False),
 ])
@@ -105,14 +111,34 @@ def test_reextract_all_reads_every_stored_page_again(store):
     seen = []
     assert reextract_all(store, progress=lambda stage, done, total: seen.append((stage, done, total)), workers=1) == 1
     assert store.article("http://alpha.example/news/budget.html")["title"] == "Council approves the transit budget"
-    assert seen == [("extract", 1, 1)]
+    assert seen == [("extract", 2, 2)]
 
 
 def test_one_extract_worker_extracts_in_process():
-    extractor = Extractor(CrawlOptions(extract_workers=1))
+    extractor = ExtractionPool(1)
     try:
-        assert extractor.pool is None
-        row = asyncio.run(extractor(PAGE, "http://alpha.example/news/budget.html", {}))
+        assert extractor.executor is None
+        row = asyncio.run(extractor.extract(PAGE, "http://alpha.example/news/budget.html", {}))
     finally:
         extractor.close()
     assert row["site"] == "alpha.example" and row["page_type"] == "article"
+
+
+def test_extraction_in_the_pool_stores_what_serial_extraction_stores(tmp_path):
+    """Issue 14.1: ingest with workers gives the rows one process gives (outlet names included: the last
+    page of a site read names it, so the order of writes matters)."""
+    pages = [(f"http://{site}.example/news/story-{i}.html", "text/html; charset=utf-8",
+              PAGE.replace(b"Alpha Courier", f"{site.title()} {i % 3}".encode())
+              .replace(b"Council approves", f"Story {i}: council approves".encode()))
+             for i in range(24) for site in ("alpha", "beta")]
+    warc = tmp_path / "pages.warc.gz"
+    write_warc(warc, pages)
+    tables = []
+    for workers in (1, 2):
+        store = Store(str(tmp_path / f"w{workers}.db"))
+        report = ingest_files(store, [str(warc)], workers=workers)
+        assert report.stored == len(pages)
+        tables.append(([{k: v for k, v in a.items() if k != "extracted_at"} for a in store.articles(None)],
+                       store.outlets()))
+        store.close()
+    assert tables[0] == tables[1] and len(tables[0][0]) == len(pages)

@@ -187,3 +187,36 @@ def test_migration_to_v5_makes_relations_anew(tmp_path):
 
 def test_docstring_example_runs():
     assert doctest.testmod(crawler.storage.store).failed == 0
+
+
+def test_a_batch_is_one_transaction_that_a_failure_rolls_back(store, db_path):
+    """sqlite-utils commits a write that opens a transaction by itself: a batch must open its own, or each
+    page's rows are committed one by one (a stopped ingest kept captures without their articles)."""
+    with pytest.raises(RuntimeError), store.batch():
+        store.save_fetch(capture())
+        store.save_alias("http://b.example/y", "http://a.example/x")
+        assert sqlite3.connect(db_path).execute("select count(*) from fetches").fetchone()[0] == 0   # not yet visible
+        raise RuntimeError("stopped midway")
+    assert store.counts()["fetches"] == 0 and store.aliases() == {}
+
+
+def test_grouping_results_are_replaced_whole_or_not_at_all(store):
+    store.save_fetch(capture())
+    store.save_article({"url": "http://a.example/x", "site": "a.example", "page_type": "article"})
+    member = {"url": "http://a.example/x", "is_origin": 1}
+    store.replace_results([{"id": "st-1", "origin_url": "http://a.example/x", "size": 1}],
+                          [{**member, "story_id": "st-1"}], [], [])
+    real = store.db.execute
+
+    def failing(sql, *args):
+        if sql.startswith("delete from stories where id not in"):   # the last statement
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(sql, *args)
+
+    store.db.execute = failing
+    with pytest.raises(StorageError):
+        store.replace_results([{"id": "st-2", "origin_url": "http://a.example/x", "size": 1}],
+                              [{**member, "story_id": "st-2"}], [], [])
+    store.db.execute = real
+    assert [r["id"] for r in store.db.query("select id from stories")] == ["st-1"]
+    assert store.member_stories() == {"http://a.example/x": "st-1"}

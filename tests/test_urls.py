@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.page.urls import canonicalize_url, fast_links, is_fetchable, parse_feed, parse_sitemap, site_of, url_key
+from crawler.listings import listing_entries
+from crawler.page.urls import canonicalize_url, fast_links, is_fetchable, site_of, url_key
 from crawler.robots import robots_crawl_delay, robots_sitemaps
 
 
@@ -72,13 +73,14 @@ def test_fast_links_absolute_canonical_and_unique():
 def test_sitemaps_feeds_and_robots():
     urlset = b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>http://a.example/1</loc></url></urlset>'
     index = b'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>http://a.example/s1.xml</loc></sitemap></sitemapindex>'
-    assert parse_sitemap(urlset) == (["http://a.example/1"], [])
-    assert parse_sitemap(index) == ([], ["http://a.example/s1.xml"])
-    assert parse_sitemap(gzip.compress(urlset)) == (["http://a.example/1"], [])
+    assert list(listing_entries(urlset)) == [("page", "http://a.example/1")]
+    assert list(listing_entries(index)) == [("listing", "http://a.example/s1.xml")]
+    assert list(listing_entries(gzip.compress(urlset))) == [("page", "http://a.example/1")]
     rss = b"<rss><channel><item><link>http://a.example/2</link></item></channel></rss>"
     atom = b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href="http://a.example/3"/></entry></feed>'
-    assert parse_feed(rss) == ["http://a.example/2"] and parse_feed(atom) == ["http://a.example/3"]
-    assert parse_feed(b"\x00\x01garbage") == [] and parse_sitemap(b"<html>") == ([], [])
+    assert list(listing_entries(rss)) == [("page", "http://a.example/2")]
+    assert list(listing_entries(atom)) == [("page", "http://a.example/3")]
+    assert list(listing_entries(b"\x00\x01garbage")) == [] and list(listing_entries(b"<html>")) == []
     robots = "User-agent: *\nDisallow: /private/\nCrawl-delay: 3\nSitemap: http://a.example/sitemap.xml\n"
     assert robots_sitemaps(robots) == ["http://a.example/sitemap.xml"]
     assert robots_crawl_delay(robots, "syndtrace") == 3.0 and robots_crawl_delay("", "x") is None

@@ -200,7 +200,7 @@ class CrawlDisplay:
         if event.get("kind") == "log":
             message = for_terminal(event.get("message", ""))
             self.repeats[message] += 1
-            if self.repeats[message] == 1:   # errors only (Scrapy's log is the crawl's, with -v): shown even when quiet
+            if self.repeats[message] == 1:   # errors and warnings for people (Scrapy's log: -v): shown even when quiet
                 self.console.print(message, markup=False, style="yellow")
         elif self.live is not None:
             self.live.update(live_view(event))

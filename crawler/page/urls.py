@@ -1,4 +1,4 @@
-"""URL canonicalisation and fast link, sitemap and feed parsing (pure functions).
+"""URL canonicalisation and fast link parsing (pure functions; sitemaps and feeds are read by ``crawler.listings``).
 
 ``canonicalize_url`` is what the crawler requests: tracking parameters, fragments and default ports
 dropped, so ``?utm_source=…`` duplicates collapse before they are fetched. ``url_key`` is the identity of
@@ -8,15 +8,12 @@ dropped, because the same article is served under both and must never make two r
 
 from __future__ import annotations
 
-import gzip
 import posixpath
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.etree
 import lxml.html
-
-from crawler.options import LIMITS
 
 TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid",
                    "yclid", "_ga", "_gl", "ref_src", "ref_url", "s_cid", "cmpid", "ocid", "spm", "twclid",
@@ -54,6 +51,7 @@ def canonicalize_url(url: str, base: str | None = None) -> str:
         except UnicodeError:
             pass
         port = parts.port
+        host = f"[{host}]" if ":" in host else host   # an IPv6 address keeps its brackets
         netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
         path = parts.path or "/"
         path = re.sub(r"/{2,}", "/", path)
@@ -80,7 +78,7 @@ def is_fetchable(url: str) -> bool:
 
 
 def without_userinfo(url: str) -> str:
-    """The URL fit to show: any ``user:password@`` removed (credentials are never printed or logged)."""
+    """The URL without any ``user:password@`` part, which must never be stored, shown, logged or passed on."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -149,50 +147,3 @@ def fast_links(html: bytes | str, base_url: str, tree=None) -> list[str]:
         if is_fetchable(url):
             seen.setdefault(url, None)
     return list(seen)
-
-
-def _xml_root(body: bytes):
-    if body[:2] == b"\x1f\x8b":
-        try:
-            body = gzip.decompress(body)[:LIMITS.max_sitemap_bytes]
-        except (OSError, EOFError):
-            return None
-    try:
-        parser = lxml.etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
-        return lxml.etree.fromstring(body.strip(), parser)
-    except (lxml.etree.XMLSyntaxError, ValueError):
-        return None
-
-
-def _local(tag) -> str:
-    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
-
-
-def parse_sitemap(body: bytes) -> tuple[list[str], list[str]]:
-    """(page URLs, nested sitemap URLs) of a sitemap or sitemap index; gzip tolerated."""
-    root = _xml_root(body)
-    if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
-        return [], []
-    locs = [(el.text or "").strip() for el in root.iter() if _local(el.tag) == "loc"]
-    locs = [u for u in locs if is_fetchable(u)]
-    return ([], locs) if _local(root.tag) == "sitemapindex" else (locs, [])
-
-
-def parse_feed(body: bytes) -> list[str]:
-    """Item links of an RSS 2.0, RSS 1.0 or Atom feed."""
-    root = _xml_root(body)
-    if root is None:
-        return []
-    out: list[str] = []
-    kind = _local(root.tag)
-    for el in root.iter():
-        name = _local(el.tag)
-        if kind == "feed" and name == "link" and el.get("href") and el.get("rel", "alternate") == "alternate":
-            parent = el.getparent()
-            if parent is not None and _local(parent.tag) == "entry":
-                out.append(el.get("href").strip())
-        elif kind != "feed" and name == "link" and (el.text or "").strip():
-            parent = el.getparent()
-            if parent is not None and _local(parent.tag) == "item":
-                out.append(el.text.strip())
-    return [u for u in dict.fromkeys(out) if is_fetchable(u)]

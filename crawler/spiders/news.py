@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.items import PageItem
+from crawler.listings import ListingFrontier, listing_entries
 from crawler.options import CrawlOptions
-from crawler.page.urls import canonicalize_url, fast_links, is_fetchable, parse_feed, parse_sitemap, site_of, url_key
+from crawler.page.urls import canonicalize_url, fast_links, is_fetchable, site_of, url_key
+from crawler.progress import FOR_USER
 from crawler.robots import robots_crawl_delay, robots_sitemaps
 
 FEEDISH = (".xml", ".rss", ".atom", "/feed", "/rss", "/feed/", "/rss/", "/atom.xml", ".xml.gz")
+LISTED_WINDOW = 64   # page URLs of sitemaps and feeds kept in the scheduler at once (more are read as it drains)
 
 
 def _now() -> str:
@@ -38,13 +42,18 @@ class NewsSpider(scrapy.Spider):
         self.page_limits = {host: int(limit) for host, limit, _delay in self.options.site_limits if limit}
         self.queued: dict[str, set[str]] = {}   # per limited site, the pages asked for so far
         self.crawl_delays: dict[str, float] = {}  # host -> robots.txt Crawl-delay above our own delay
+        self.too_slow: set[str] = set()            # hosts whose Crawl-delay is above max_crawl_delay: skipped
+        self.listings = ListingFrontier()
+
+    def reaches(self, url: str) -> bool:
+        """Would this crawl go to ``url`` at all: an http(s) URL of a site it crawls, not one it gave up on."""
+        return is_fetchable(url) and urlsplit(url).hostname not in self.too_slow and \
+            (self.options.offsite or site_of(url) in self.sites)
 
     def _allowed(self, url: str) -> bool:
-        if not is_fetchable(url):
+        if not self.reaches(url):
             return False
         site = site_of(url)
-        if not (self.options.offsite or site in self.sites):
-            return False
         limit = self.page_limits.get(site)
         if not limit:
             return True
@@ -59,11 +68,15 @@ class NewsSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(spider.idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         return spider
 
-    def _request(self, url: str, callback, **kwargs) -> scrapy.Request:
+    def _request(self, url: str, callback, listing_depth: int | None = None, **kwargs) -> scrapy.Request:
         url = canonicalize_url(url)
         meta = {"requested_url": url_key(url)}
+        if listing_depth is not None:
+            meta.update(listing_depth=listing_depth, listing_site=site_of(url))
         if urlsplit(url).hostname in self.crawl_delays:
             meta["autothrottle_dont_adjust_delay"] = True   # AutoThrottle must not undercut a Crawl-delay
         return scrapy.Request(url, callback=callback, errback=self.failed, meta=meta, **kwargs)
@@ -76,11 +89,18 @@ class NewsSpider(scrapy.Spider):
 
     def robots_parsed(self, robotparser, request):
         """Scrapy fetched a host's robots.txt (once, before anything else there): honour its Crawl-delay
-        on that host and schedule the sitemaps it names (or /sitemap.xml)."""
+        on that host, or skip the host when the delay is too long to ever finish, and queue the sitemaps it
+        names (or /sitemap.xml)."""
         parts = urlsplit(request.url)
         base = f"{parts.scheme}://{parts.netloc}"
         parsed = getattr(robotparser, "rp", None)   # Scrapy's Protego parser keeps the Protego object here
         delay = robots_crawl_delay(parsed, self.options.user_agent)
+        if delay is not None and not (math.isfinite(delay) and delay <= self.options.max_crawl_delay):
+            self.too_slow.add(parts.hostname)
+            self.logger.warning("skipped %s: its robots.txt asks for a Crawl-delay of %s s, more than %s s; "
+                                "a crawl at that pace would not end", base, delay, self.options.max_crawl_delay,
+                                extra=FOR_USER)
+            return
         if delay and delay > self.options.delay:
             self.crawl_delays[parts.hostname] = delay
             slot = self.crawler.engine.downloader.slots.get(self.crawler.engine.downloader.get_slot_key(request))
@@ -90,23 +110,48 @@ class NewsSpider(scrapy.Spider):
             self.logger.info("Crawl-delay %s s for %s", delay, base)
         for url in robots_sitemaps(parsed) or [f"{base}/sitemap.xml"]:
             if self._allowed(url):
-                self.crawler.engine.crawl(self._request(url, self.parse_listing_file, priority=5))
+                self.listings.add_listing(canonicalize_url(url), 0)
+        for fed in self._feed():
+            self.crawler.engine.crawl(fed)
 
     def parse_listing_file(self, response):
-        """A sitemap, sitemap index or feed: stored (so a re-crawl asks whether it changed), its page URLs
-        scheduled."""
+        """A sitemap, sitemap index or feed: stored (so a re-crawl asks whether it changed), then read as a
+        stream from which page URLs are scheduled as the crawl takes them (:class:`ListingFrontier`)."""
         yield self._capture(response)
-        if response.status != 200:
-            return
-        pages, nested = parse_sitemap(response.body)
-        if not pages and not nested:
-            pages = parse_feed(response.body)
-        for url in nested:
-            if self._allowed(url):
-                yield self._request(url, self.parse_listing_file, priority=5)
-        for url in pages:
-            if self._allowed(url):
+        site = response.meta.get("listing_site", "")
+        if response.status == 200:
+            self.listings.opened(listing_entries(response.body), response.meta.get("listing_depth", 0), site)
+        else:
+            self.listings.lost(site)
+        yield from self._feed()
+
+    def _feed(self, examine: int = 5000):
+        """Requests for what the listings hold, while the scheduler has room for them."""
+        scheduler = self.crawler.engine.scheduler
+        room = LISTED_WINDOW - (len(scheduler) if scheduler is not None else 0)
+        for kind, url, depth in self.listings.take(room, self._allowed, examine):
+            if kind == "page":
                 yield self._request(url, self.parse_page)
+            else:
+                yield self._request(url, self.parse_listing_file, priority=5, listing_depth=depth)
+        for reason in self.listings.refused:
+            self.logger.warning("not read: %s", reason)
+        self.listings.refused.clear()
+
+    def idle(self, spider):
+        """Nothing left in the scheduler: read on in the listings (to their end if need be) before closing."""
+        self.listings.idle()
+        scheduler = self.crawler.engine.scheduler
+        while self.listings.pending():
+            for request in self._feed(examine=100_000):
+                self.crawler.engine.crawl(request)
+            if scheduler is not None and len(scheduler):
+                raise DontCloseSpider
+
+    def dropped(self, request, spider):
+        """A listing request filtered as a duplicate will not come back."""
+        if "listing_site" in request.meta:
+            self.listings.lost(request.meta["listing_site"])
 
     @staticmethod
     def _capture(response) -> PageItem:
@@ -125,14 +170,17 @@ class NewsSpider(scrapy.Spider):
         for url in fast_links(response.body, response.url):
             if not self._allowed(url):
                 continue
-            path = urlsplit(url).path.lower()
-            if path.endswith(FEEDISH):
-                yield self._request(url, self.parse_listing_file, priority=5)
+            if urlsplit(url).path.lower().endswith(FEEDISH):
+                self.listings.add_listing(url, 0)
             else:
                 yield self._request(url, self.parse_page)
+        yield from self._feed()
 
     def failed(self, failure):
         request = failure.request
+        if "listing_site" in request.meta:
+            self.listings.lost(request.meta["listing_site"])
+        yield from self._feed()
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             self.logger.debug("robots.txt forbids %s", request.url)
             return

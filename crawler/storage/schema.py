@@ -3,6 +3,8 @@ bring a file of an older schema version up to this one (``Store`` runs them when
 
 from __future__ import annotations
 
+import functools
+
 import sqlite_utils
 
 SCHEMA_VERSION = 5
@@ -164,3 +166,26 @@ def _schema_v5(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5}
+
+
+@functools.cache
+def own_tables() -> dict[str, set[str]]:
+    """Every table and view of this schema, and its columns (made once, in memory): what a file must look like
+    before syndtrace writes to it."""
+    db = sqlite_utils.Database(memory=True)
+    for version in sorted(MIGRATIONS):
+        MIGRATIONS[version](db)
+    names = [r[0] for r in db.execute("select name from sqlite_master where type in ('table', 'view')")]
+    return {name: {c[1] for c in db.execute(f"pragma table_info([{name}])")} for name in names}
+
+
+def foreign_tables(found: dict[str, set[str]]) -> str | None:
+    """Why tables found in a file without a schema version are not a syndtrace schema being created (a table
+    syndtrace has no such name for, or one of its names with other columns), or None if they could be."""
+    own = own_tables()
+    for name, columns in sorted(found.items()):
+        if name not in own:
+            return f"it holds a table syndtrace does not know ({name!r})"
+        if not columns <= own[name]:
+            return f"its table {name!r} has columns syndtrace's has not ({', '.join(sorted(columns - own[name]))})"
+    return None

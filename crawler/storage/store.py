@@ -8,6 +8,7 @@ inside :meth:`Store.transaction`, which turns SQLite's errors (full disk, read-o
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -23,7 +24,22 @@ from sqlite_utils.db import jsonify_if_needed
 
 from crawler.errors import LockedError, StorageError, UserInputError
 from crawler.storage.records import FetchRecord, StoredEdge, StoredSignature, StoredText
-from crawler.storage.schema import FAILED, GONE, MIGRATIONS, SCHEMA_VERSION
+from crawler.storage.schema import FAILED, GONE, MIGRATIONS, SCHEMA_VERSION, foreign_tables
+
+_HELD_LOCKS: set[int] = set()   # file descriptors of the run locks this process holds
+
+
+def _release_inherited_locks() -> None:
+    """In a forked child (an extraction worker): close the inherited run-lock descriptors. An flock belongs to
+    the open file, which a fork shares, so a worker outliving a killed parent would otherwise keep the lock."""
+    for fd in _HELD_LOCKS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_release_inherited_locks)
+
 
 STORY_ORDER = {"spread": "s.size desc, s.sites desc, s.id", "recent": "s.last_published desc, s.id"}
 SNIPPET_MARKS = ("\ue000", "\ue001")   # around the words found, in the snippets of Store.search
@@ -57,6 +73,8 @@ class Store:
 
     def __init__(self, path: str | os.PathLike = "syndtrace.db", *, create: bool = True):
         self.path = str(path)
+        self._batching = False
+        self._upserts: dict[tuple, str] = {}
         if self.path != ":memory:":
             if not create and not os.path.exists(self.path):
                 raise StorageError(f"no database at {self.path}; run 'syndtrace crawl' or 'syndtrace demo' first")
@@ -66,6 +84,7 @@ class Store:
         try:
             conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
+            self._refuse_foreign(conn)
             if self.path != ":memory:":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -76,11 +95,37 @@ class Store:
             raise StorageError(f"cannot use database {self.path}: {exc}") from None
 
     # -- schema ---------------------------------------------------------------------------------
+    def _refuse_foreign(self, conn: sqlite3.Connection) -> None:
+        """Before anything is written (not even the journal mode): a file of another program, or with a schema
+        version that is not one, is refused. An empty file, and syndtrace's own tables without a version (a
+        first migration that was cut short), are taken."""
+        names = [name for (name,) in conn.execute(
+            "select name from sqlite_master where type in ('table', 'view') and name not like 'sqlite_%'")]
+        if "meta" in names:
+            row = conn.execute("select value from meta where key = 'schema_version'").fetchone()
+            if row is not None:
+                self._version(row[0])
+                return
+        problem = foreign_tables({name: {c[1] for c in conn.execute(f"pragma table_info([{name}])")} for name in names})
+        if problem:
+            conn.close()
+            raise StorageError(f"{self.path} is not a syndtrace database ({problem}); nothing was changed")
+
+    def _version(self, value) -> int:
+        try:
+            version = int(value)
+        except (TypeError, ValueError):
+            version = -1
+        if version < 0:
+            raise StorageError(f"{self.path} has schema version {str(value)[:40]!r}, not a number; "
+                               "it is not a database this syndtrace can use")
+        return version
+
     def schema_version(self) -> int:
         if not self.db["meta"].exists():
             return 0
         row = self.db.execute("select value from meta where key = 'schema_version'").fetchone()
-        return int(row[0]) if row else 0
+        return self._version(row[0]) if row else 0
 
     def _migrate(self) -> None:
         current = self.schema_version()
@@ -89,18 +134,53 @@ class Store:
                 f"{self.path} has schema version {current}, newer than this syndtrace ({SCHEMA_VERSION}); upgrade syndtrace"
             )
         for version in range(current + 1, SCHEMA_VERSION + 1):
-            with self.db.conn:
+            with self.db.atomic():
                 MIGRATIONS[version](self.db)
                 self.db["meta"].upsert({"key": "schema_version", "value": str(version)}, pk="key")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside commit together or not at all."""
+        """All writes inside commit together or not at all (inside a :meth:`batch`, with the batch).
+
+        The transaction is opened explicitly (sqlite-utils' ``atomic``): sqlite-utils commits at once any write
+        that opens a transaction by itself, so ``with connection:`` alone held nothing together."""
+        if self._batching:
+            yield
+            return
         try:
-            with self.db.conn:
+            with self.db.atomic():
                 yield
         except sqlite3.OperationalError as exc:
             raise StorageError(f"cannot write to {self.path}: {exc}") from None
+
+    def _upsert(self, table: str, pk: str, row: dict) -> None:
+        """Insert or update one row by its key, as sqlite-utils' ``upsert`` does, with one prepared statement
+        per table and set of columns: for the rows written for every page (sqlite-utils spends five times as
+        long looking at the table each time)."""
+        columns = tuple(row)
+        sql = self._upserts.get((table, columns))
+        if sql is None:
+            names = ", ".join(f"[{c}]" for c in columns)
+            updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != pk)
+            sql = self._upserts[(table, columns)] = (
+                f"insert into [{table}] ({names}) values ({', '.join('?' * len(columns))}) "
+                f"on conflict([{pk}]) do " + (f"update set {updates}" if updates else "nothing"))
+        self.db.execute(sql, [row[c] for c in columns])
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many records' writes in one transaction: ingest and re-extraction store hundreds of pages a second,
+        and a commit per page would cost more than the page. A killed batch is rolled back whole, and
+        written again by the next run (every write is an upsert)."""
+        if self._batching:
+            yield
+            return
+        with self.transaction():
+            self._batching = True
+            try:
+                yield
+            finally:
+                self._batching = False
 
     def close(self) -> None:
         self.db.conn.close()
@@ -124,17 +204,30 @@ class Store:
             holder = fh.read().strip()
             fh.close()
             raise LockedError(f"another syndtrace run is using {self.path} ({holder or 'pid unknown'}); try later") from None
+        _HELD_LOCKS.add(fh.fileno())
         try:
+            fh.seek(0)
+            self._mark_killed_runs(fh.read().strip())
             fh.seek(0)
             fh.truncate()
             fh.write(f"pid {os.getpid()} since {utc_now()}")
             fh.flush()
             yield
         finally:
+            _HELD_LOCKS.discard(fh.fileno())
             fh.seek(0)
             fh.truncate()
             fcntl.flock(fh, fcntl.LOCK_UN)
             fh.close()
+
+    def _mark_killed_runs(self, last_holder: str) -> None:
+        """A lock file still naming a holder was not released: that run was killed (a clean end empties the
+        file). Its runs, and any other still 'running' now that nobody holds the lock, are marked 'killed'."""
+        pid = last_holder.split()[1] if last_holder.startswith("pid ") and len(last_holder.split()) > 1 else ""
+        if not pid.isdigit() or _alive(int(pid)):
+            return
+        with self.transaction():
+            self.db.execute("update runs set status = 'killed', ended = ? where status = 'running'", [utc_now()])
 
     # -- watch list -----------------------------------------------------------------------------
     def add_site(self, url: str, feed: str | None = None, max_pages: int | None = None,
@@ -207,19 +300,17 @@ class Store:
         state = "new" if previous is None else ("unchanged" if previous[0] == digest else "changed")
         headers = {k.lower(): v for k, v in rec.headers.items()}
         with self.transaction():
-            self.db["fetches"].upsert(
+            self._upsert("fetches", "url",
                 {"url": rec.url, "requested_url": rec.requested_url, "final_url": rec.final_url,
                  "status": rec.status, "headers": json.dumps(headers), "fetched_at": rec.fetched_at,
                  "body": zlib.compress(rec.body, 6), "content_hash": digest,
                  "content_type": rec.content_type or headers.get("content-type", ""),
                  "etag": headers.get("etag"), "last_modified": headers.get("last-modified"),
-                 "source": rec.source, "run_id": run_id, "error": rec.error},
-                pk="url",
-            )
+                 "source": rec.source, "run_id": run_id, "error": rec.error})
             self._note_success(rec.url, rec.status, run_id)
             if rec.requested_url and rec.requested_url != rec.url:
-                self.db["aliases"].upsert(
-                    {"source_url": rec.requested_url, "target_url": rec.url, "status": 301}, pk="source_url")
+                self._upsert("aliases", "source_url", {"source_url": rec.requested_url, "target_url": rec.url,
+                                                       "status": 301})
         return state
 
     def save_failure(self, url: str, status: int, error: str, run_id: int | None = None) -> None:
@@ -283,20 +374,27 @@ class Store:
 
     def save_alias(self, source: str, target: str, status: int = 200) -> None:
         with self.transaction():
-            self.db["aliases"].upsert({"source_url": source, "target_url": target, "status": status}, pk="source_url")
+            self._upsert("aliases", "source_url", {"source_url": source, "target_url": target, "status": status})
 
-    def iter_fetches(self, urls: Iterable[str] | None = None) -> Iterator[dict]:
-        """Stored successful captures with their decompressed bodies."""
+    def iter_fetches(self, urls: Iterable[str] | None = None, page: int = 200) -> Iterator[dict]:
+        """Stored successful captures with their decompressed bodies. All of them are read ``page`` rows at a
+        time in URL order, with no cursor left open between pages: a caller may write meanwhile (re-extraction
+        commits as it goes; SQLite refuses a commit on a table an open cursor reads)."""
         sql = "select url, final_url, status, headers, fetched_at, body, content_hash from fetches where status between 200 and 299"
-        rows: Iterable
-        if urls is None:
-            rows = self.db.execute(sql)
-        else:
-            rows = (r for u in urls for r in self.db.execute(sql + " and url = ?", [u]))
-        for url, final_url, status, headers, fetched_at, body, content_hash in rows:
+        for url, final_url, status, headers, fetched_at, body, content_hash in self._fetch_rows(sql, urls, page):
             yield {"url": url, "final_url": final_url, "status": status, "headers": json.loads(headers or "{}"),
                    "fetched_at": fetched_at, "body": zlib.decompress(body) if body else b"",
                    "content_hash": content_hash}
+
+    def _fetch_rows(self, sql: str, urls: Iterable[str] | None, page: int) -> Iterator[tuple]:
+        if urls is not None:
+            for url in urls:
+                yield from self.db.execute(sql + " and url = ?", [url]).fetchall()
+            return
+        last = ""
+        while rows := self.db.execute(sql + " and url > ? order by url limit ?", [last, page]).fetchall():
+            yield from rows
+            last = rows[-1][0]
 
     def cached_page(self, url: str) -> tuple[bytes, dict] | None:
         """Body and headers of a stored capture, to stand in for the page when the server says 304."""
@@ -333,7 +431,7 @@ class Store:
         if not name:
             return
         with self.transaction():
-            self.db["outlets"].upsert({"host": host, "name": name}, pk="host")
+            self._upsert("outlets", "host", {"host": host, "name": name})
 
     def outlets(self) -> dict[str, str]:
         return {h: n for h, n in self.db.execute("select host, name from outlets")}
@@ -346,7 +444,7 @@ class Store:
                 row[key] = json.dumps(row.get(key) or ([] if key == "paragraphs" else {}))
         row.setdefault("extracted_at", utc_now())
         with self.transaction():
-            self.db["articles"].upsert(row, pk="url", alter=False)
+            self._upsert("articles", "url", row)
 
     def article_content_hash(self, url: str) -> str | None:
         """The capture hash an article was extracted from (None: no article, or none recorded)."""
@@ -638,6 +736,16 @@ class Store:
             sql += " where c.story_id = ? or c.contained_story = ?"
             params = [story_id, story_id]
         return list(self.db.query(sql + " order by c.story_id, c.url, c.contained_url", params))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # alive, another user's
+        return True
+    return pid != os.getpid()
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
