@@ -110,6 +110,18 @@ def is_furniture(pages: int, min_pages: int) -> bool:
     return pages >= min_pages
 
 
+def furniture_on_page(hashes: np.ndarray, furniture: set[int]) -> set[int]:
+    """The furniture paragraphs (of any site) one page carries, each once: its votes for who wrote them."""
+    return furniture.intersection(hashes.tolist())
+
+
+def writer_of(pages_by_site: Counter) -> str | None:
+    """The site that wrote a furniture paragraph (its note or disclaimer): the one holding more than half of
+    the pages that carry it; None when no site does (spam and ads that several sites insert alike)."""
+    site, pages = pages_by_site.most_common(1)[0]
+    return site if 2 * pages > pages_by_site.total() else None
+
+
 def quoted_words(paragraph: str) -> tuple[list[str], list[bool]]:
     """The paragraph's :func:`words`, each flagged when it stands inside quotation marks.
 

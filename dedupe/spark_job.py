@@ -29,6 +29,7 @@ import socket
 import sys
 import tempfile
 import zipfile
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ from pathlib import Path
 from crawler.errors import EngineError
 from crawler.storage.store import Store
 from dedupe.index import band_columns, band_keys, bucket_pairs, lsh_bands
-from dedupe.normalise import furniture_votes, is_furniture, paragraph_hashes
+from dedupe.normalise import furniture_on_page, furniture_votes, is_furniture, paragraph_hashes, writer_of
 from dedupe.options import GroupingOptions, SparkOptions
 from dedupe.pipeline import GroupReport
 from dedupe.relate import Edge
@@ -283,7 +284,7 @@ def distributed_edges(sc, store: Store, options: GroupingOptions, spark: SparkOp
         by_site: dict[str, set[int]] = {}
         for (site, h), _ in counted.filter(lambda kv: is_furniture(kv[1], min_pages)).toLocalIterator():
             by_site.setdefault(site, set()).add(h)
-        furniture = Furniture(by_site)
+        furniture = Furniture(by_site, furniture_writers(sc, articles, by_site))
     with report.stage("signature"):
         shared = sc.broadcast(by_site)
         rows_and_prints = articles.map(lambda a: sign_task(a, shared.value, options)).persist(_spill())
@@ -312,6 +313,17 @@ def distributed_edges(sc, store: Store, options: GroupingOptions, spark: SparkOp
         pairs.unpersist()
     plan = SigningPlan(dict.fromkeys(staged.urls, ""), staged.urls, [])
     return edges, plan, furniture
+
+
+def furniture_writers(sc, articles, by_site: dict[str, set[int]]) -> dict[int, str]:
+    """Who wrote each furniture paragraph (``dedupe.stages.furniture_writers``, counted on the cluster): the
+    pages of each site that carry it, by (paragraph, site), then the local kernel's decision."""
+    every = sc.broadcast(set().union(*by_site.values()) if by_site else set())
+    carried = articles.flatMap(lambda a: (((h, a[2]), 1) for h in furniture_on_page(a[5], every.value)))
+    pages: dict[int, Counter] = defaultdict(Counter)
+    for (h, site), n in carried.reduceByKey(lambda x, y: x + y).toLocalIterator():
+        pages[h][site] = n
+    return {h: site for h, by in pages.items() if (site := writer_of(by)) is not None}
 
 
 def _spill():

@@ -27,7 +27,15 @@ from crawler.storage.store import Store, utc_now
 from dedupe.align import TextPrint, text_print_of_hashes
 from dedupe.group import cluster, connected_components
 from dedupe.index import banded_pairs, lsh_bands
-from dedupe.normalise import paragraph_hash, paragraph_hashes, paragraph_key, print_words, site_furniture
+from dedupe.normalise import (
+    furniture_on_page,
+    paragraph_hash,
+    paragraph_hashes,
+    paragraph_key,
+    print_words,
+    site_furniture,
+    writer_of,
+)
 from dedupe.options import GroupingOptions
 from dedupe.relate import Edge, relate
 from dedupe.signature import Signature, SignatureParams, leads_to_bytes, sign_text, word_hashes
@@ -139,14 +147,9 @@ def furniture_writers(corpus: Corpus, by_site: dict[str, set[int]]) -> dict[int,
     furniture = set().union(*by_site.values()) if by_site else set()
     counts: dict[int, Counter] = defaultdict(Counter)
     for text in corpus.texts.values():
-        for h in furniture.intersection(text.paragraph_hashes.tolist()):
+        for h in furniture_on_page(text.paragraph_hashes, furniture):
             counts[h][text.site] += 1
-    out = {}
-    for h, by in counts.items():
-        site, n = by.most_common(1)[0]
-        if 2 * n > by.total():
-            out[h] = site
-    return out
+    return {h: site for h, by in counts.items() if (site := writer_of(by)) is not None}
 
 
 @dataclass
