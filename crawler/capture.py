@@ -70,6 +70,7 @@ def extract_capture(body: bytes, url: str, headers: dict) -> dict:
     text = page.text or ""
     return {
         "url": url, "site": site_of(url), "page_type": page.page_type, "title": page.title, "author": page.author,
+        "authors": page.authors,
         "published": page.published, "modified": page.modified, "site_name": page.site_name,
         "canonical": page.canonical, "language": page.language, "text": text, "paragraphs": page.paragraphs,
         "words": len(text.split()), "attribution": page.attribution or {}, "evidence": page.evidence or {},

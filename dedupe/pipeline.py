@@ -36,6 +36,7 @@ from dedupe.stages import (
     read_corpus,
     save_results,
     settle_numeric_dates,
+    settle_title_affixes,
     sign_changed,
     trace_groups,
     verify_candidates,
@@ -72,6 +73,7 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
     say = progress or no_progress
     with report.stage("normalise"):
         settle_numeric_dates(store)
+        settle_title_affixes(store, options.furniture_min_pages)
         corpus = read_corpus(store, options, full)
         furniture = find_furniture(corpus, options)
         plan = plan_signing(corpus, furniture, full)

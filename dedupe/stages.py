@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import xxhash
 
-from crawler.page.attribution import OutletDirectory, cue_line_credit
+from crawler.page.attribution import OutletDirectory, cue_line_credit, edge_line_credit
 from crawler.page.dates import numeric_date_order, parse_visible_date
+from crawler.page.metadata import repeated_affixes, without_affixes
 from crawler.page.urls import site_of, url_key
 from crawler.storage.records import StoredEdge
 from crawler.storage.store import Store, utc_now
@@ -72,6 +73,25 @@ def settle_numeric_dates(store: Store) -> int:
                 changed.append((url, value))
     if changed:
         store.set_published(changed)
+    return len(changed)
+
+
+# -- titles -------------------------------------------------------------------------------------------
+def settle_title_affixes(store: Store, min_pages: int) -> int:
+    """Cut from each site's titles the part it repeats on most of them (its name, a tagline, a section label)
+    when no metadata named it; returns how many titles changed."""
+    by_site: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for url, site, title in store.site_titles():
+        by_site[site].append((url, title))
+    changed: list[tuple[str, str]] = []
+    for rows in by_site.values():
+        if len(rows) < min_pages:
+            continue
+        prefixes, suffixes = repeated_affixes([t for _, t in rows], min_pages)
+        if prefixes or suffixes:
+            changed += [(url, new) for url, title in rows if (new := without_affixes(title, prefixes, suffixes)) != title]
+    if changed:
+        store.set_titles(changed)
     return len(changed)
 
 
@@ -393,6 +413,11 @@ class LineageEvidence:
         credit = cue_line_credit(line, self.outlets, site)
         return (credit.host, credit.role) if credit else None
 
+    def read_edge_line(self, line: str, site: str) -> tuple[str, str] | None:
+        """(credited host, role) of a short line at the head or foot of a body naming an outlet now known."""
+        credit = edge_line_credit(line, self.outlets, site)
+        return (credit.host, credit.role) if credit else None
+
     def resolve(self, url: str) -> str:
         """Where a linked URL leads, following recorded redirects (remembered: pages of a site link the same
         pages, and canonicalising a URL costs more than looking it up)."""
@@ -419,7 +444,7 @@ class LineageEvidence:
 
     def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
-                                   self.captured.get(article["url"]), self.read_cue_line)
+                                   self.captured.get(article["url"]), self.read_cue_line, self.read_edge_line)
 
 
 def articles_by_group(store: Store, groups: list[list[str]], batch: int) -> Iterator[list[dict]]:

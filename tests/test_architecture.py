@@ -24,6 +24,8 @@ LAZY_ALLOWED = {
     "trafilatura": "its import costs 0.2 s; only extraction needs it, so commands start quickly",
     "pyspark": "the grouping engine, an optional dependency (the spark extra, with a Java runtime); only "
                "'rebuild --engine spark' needs it, and its import costs 0.5 s",
+    "htmldate": "only extraction needs it (publication dates), so commands start quickly",
+    "dateparser": "its import and language data are heavy; only extraction needs it, so commands start quickly",
 }
 # what a command that neither crawls, extracts nor groups must not load (the CLI imports everything else)
 HEAVY_FOR_STARTUP = ("scrapy", "twisted", "scrapy_redis", "datasketch", "scipy", "trafilatura", "htmldate",

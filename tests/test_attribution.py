@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cli.present.tables import export_object
-from crawler.page.attribution import Attribution, OutletDirectory, read_attribution
+from crawler.page.attribution import Attribution, OutletDirectory, edge_line_credit, read_attribution
 from crawler.storage.store import Store
 from crawler.warc import ingest_files
 from dedupe.pipeline import update_stories
@@ -201,3 +201,19 @@ def test_a_cue_line_naming_an_outlet_learnt_later_is_resolved_when_stories_are_t
     result = {a["url"]: a for a in export_object(store)["articles"]}["http://copy.example/2021/06/04/port-strike-ends"]
     assert result["parent"] == "http://civicwire.example/2021/06/03/port-strike-ends"
     assert result["attribution"]["credits_origin"] is True
+
+
+@pytest.mark.parametrize("line", ["Julkaistu alun perin sivustolla Civic Wire.", "We are grateful to Civic Wire.",
+                                  "Το άρθρο δημοσιεύθηκε αρχικά στο civicwire.example."])
+def test_a_short_line_at_the_foot_naming_a_known_outlet_is_read_at_lineage_time(line):
+    _, a = credits(f"<p>{line}</p>")
+    assert a.credits == [] and line in a.edge_lines and line in a.edge_credits
+    assert edge_line_credit(line, directory(), "copy.example").host == "civicwire.example"
+
+
+def test_edge_lines_are_only_at_the_head_or_foot_and_never_the_sites_own_name():
+    _, a = credits(f"<p>We are grateful to Civic Wire.</p>{BODY}")   # between two body paragraphs
+    assert "We are grateful to Civic Wire." not in a.edge_lines
+    assert edge_line_credit("Follow The Copy on Facebook.", directory(), "copy.example") is None
+    assert edge_line_credit("See the report.", directory(), "copy.example",
+                            [("the report", "http://civicwire.example/x")]) is None     # a link in running text

@@ -163,3 +163,25 @@ def test_byline_and_credit_in_the_articles_own_footer():
     page = extract_page(html, "http://copy.example/2021/06/03/port-strike-ends")
     assert page.author == "Dara Madsen"
     assert [c["outlet"] for c in page.attribution["credits"]] == ["Atlas Observer"]
+
+
+def test_table_layout_without_p_or_h1_is_an_article_with_its_credit_line_and_labelled_byline():
+    lines = "<br>\n<br>\n".join(["The port authority said the strike had cost the city millions in lost trade. " * 3] * 4)
+    html = ('<html><head><title>Port strike ends | El Valle</title></head><body><table class="nota"><tr><td colspan="2">'
+            '<font size="5">Port strike ends</font></td></tr><tr><td>Author:</td><td>Dara Madsen</td></tr>'
+            f'<tr><td colspan="2">{lines}<br><br>Republished from <a href="http://atlas.example/x">Atlas Observer</a>.'
+            '</td></tr></table></body></html>')
+    page = extract_page(html, "http://copy.example/news/831599")
+    assert page.page_type == "article" and page.authors == ["Dara Madsen"]
+    assert [c["outlet"] for c in page.attribution["credits"]] == ["Atlas Observer"]
+
+
+def test_info_box_aside_beside_the_body_gives_byline_and_date():
+    body = "".join(f"<p>{'The port authority said the strike had cost the city millions in lost trade this week. ' * 3}</p>"
+                   for _ in range(4))
+    html = (f'<html><body><h1>Port strike ends</h1><div class="text">{body}</div><aside class="info"><p>Posted by '
+            f'<span class="author">Dara Madsen</span></p><span class="date">June 2, 2021</span></aside>'
+            f'<aside class="related"><ul><li><a href="/a">Other story, June 9, 2021</a></li><li><a href="/b">B</a></li>'
+            f'</ul></aside></body></html>')
+    page = extract_page(html, "http://copy.example/p/port-strike-ends")
+    assert page.author == "Dara Madsen" and page.published[:10] == "2021-06-02"

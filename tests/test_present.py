@@ -51,7 +51,7 @@ def traced(store):
     add(store, SCRAPE, BODY[:6] + ["Earn passive income now, click here for the offer."], title="Budget",
         author="admin", published="2020-02-10T10:00:00+00:00")
     add(store, LONE, OTHER, title="Harbour storm", published="2020-03-01")
-    add(store, TAG, [], page_type="tag", title="Budget tag")
+    add(store, TAG, [], page_type="tag", title="Budget tag", published="2020-02-11")
     store.save_alias("http://short.example/b", COPY, status=301)   # a short link that redirects
     run = store.start_run("ingest")
     update_stories(store, run_id=run)
@@ -61,7 +61,10 @@ def traced(store):
 def test_export_object_lists_every_page_and_each_articles_story(traced):
     rows = {a["url"]: a for a in export_object(traced)["articles"]}
     assert set(rows) == {ORIGIN, COPY, SCRAPE, LONE, TAG}
-    assert rows[TAG] == {"url": TAG, "story": None, "page_type": "tag"}
+    # a page that is not an article keeps what it says it is and its date
+    assert rows[TAG] == {"url": TAG, "story": None, "page_type": "tag", "title": "Budget tag",
+                         "published": "2020-02-11", "author": None, "authors": []}
+    assert rows[ORIGIN]["authors"] == ["Ana Ruiz"]      # a row stored without a list: its one author
     assert rows[ORIGIN]["is_origin"] and rows[ORIGIN]["attribution"]["verdict"] == "origin"
     assert rows[COPY]["parent"] == ORIGIN and rows[COPY]["story"] == rows[ORIGIN]["story"]
     assert rows[COPY]["attribution"] == {"credits_origin": True, "links_to_origin": True, "author_kept": True,

@@ -20,10 +20,12 @@ from dedupe.stages import (
     read_corpus,
     save_results,
     settle_numeric_dates,
+    settle_title_affixes,
     sign_changed,
     trace_groups,
     verify_candidates,
 )
+from dedupe.trace.members import member_from_article
 
 OPTIONS = GroupingOptions()
 NOTE = "Note to readers: please share this article with your friends and family."
@@ -145,6 +147,18 @@ def test_numeric_dates_follow_the_sites_unambiguous_ones(store):
     assert store.article("http://us.example/c")["published"] == "2020-03-04"   # nothing settles it: kept
 
 
+def test_a_sites_repeated_title_suffix_is_cut(store):
+    for i, title in enumerate(["Port strike ends - Kestrel Online", "Council keeps bus line - Kestrel Online",
+                               "Budget vote: what it means - Kestrel Online", "Harbour storm"]):
+        add(store, f"http://kestrel.example/{i}", STORY, title=title)
+    add(store, "http://other.example/a", STORY, title="Port strike ends - Kestrel Online")   # one page: kept
+    assert settle_title_affixes(store, min_pages=3) == 3
+    assert store.article("http://kestrel.example/2")["title"] == "Budget vote: what it means"
+    assert store.article("http://kestrel.example/3")["title"] == "Harbour storm"
+    assert store.article("http://other.example/a")["title"] == "Port strike ends - Kestrel Online"
+    assert settle_title_affixes(store, min_pages=3) == 0
+
+
 def test_every_stage_is_timed(story_db):
     report = update_stories(story_db)
     assert set(report.timings) == {"normalise", "signature", "candidates", "verify", "group", "lineage", "audit",
@@ -152,6 +166,14 @@ def test_every_stage_is_timed(story_db):
     assert (report.articles, report.signed, report.edges_new, report.stories, report.stories_with_copies) == \
         (3, 3, 1, 2, 1)
 
+
+def test_edge_lines_credit_an_outlet_learnt_later_at_lineage_time():
+    from_edge = member_from_article(
+        {"url": "http://copy.example/a", "site": "copy.example", "paragraphs": [],
+         "attribution": {"edge_lines": ["Julkaistu alun perin sivustolla Civic Wire.", "Port strike ends"]}},
+        lambda url: url.split("/")[2], lambda url: url, lambda name: None,
+        read_edge_line=lambda line, site: ("civicwire.example", "source") if "Civic Wire" in line else None)
+    assert from_edge.credited_hosts == {"civicwire.example"}
 
 
 def test_furniture_has_a_writer_only_when_one_site_holds_most_of_its_pages():

@@ -1,6 +1,7 @@
 """The storage layer, white-box: these tests may look at the SQLite file through ``Store.db``."""
 
 import doctest
+import json
 import sqlite3
 
 import pytest
@@ -107,6 +108,23 @@ def test_version_1_file_is_migrated(db_path):
     s.close()
 
 
+def test_version_5_file_gets_author_lists(db_path):
+    s = Store(db_path)
+    s.save_fetch(FetchRecord(url="http://a.example/x", requested_url="http://a.example/x", final_url="http://a.example/x",
+                             status=200, headers={}, body=b"<html></html>", fetched_at="2020-02-12T00:00:00+00:00"))
+    s.db.execute("alter table articles drop column authors")
+    s.db["articles"].insert({"url": "http://a.example/x", "site": "a.example", "page_type": "article",
+                             "author": "Ana Ruiz"})
+    s.db["meta"].upsert({"key": "schema_version", "value": "5"}, pk="key")
+    s.db.conn.commit()
+    s.close()
+    s = Store(db_path)
+    assert s.schema_version() == SCHEMA_VERSION
+    assert s.article("http://a.example/x")["authors"] == ["Ana Ruiz"]
+    assert json.loads(s.db.execute("select authors from articles").fetchone()[0]) == ["Ana Ruiz"]
+    s.close()
+
+
 def test_views_answer_on_a_real_schema(store):
     for name in VIEWS:
         assert list(store.db.query(f"select * from {name}")) == []
@@ -179,7 +197,7 @@ def test_migration_to_v5_makes_relations_anew(tmp_path):
     store.db.conn.commit()
     store.close()
     again = Store(path)
-    assert again.schema_version() == SCHEMA_VERSION == 5
+    assert again.schema_version() == SCHEMA_VERSION == 6
     assert set(EDGE_COLUMNS) <= set(again.db["edges"].columns_dict) and list(again.edges()) == []
     assert again.db["contains"].exists() and "version_url" in again.db["members"].columns_dict
     again.close()

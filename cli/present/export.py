@@ -23,7 +23,7 @@ from crawler.storage.store import Store
 from crawler.warc import write_story_warc
 
 FORMATS = ("json", "csv", "graphml", "html", "warc")
-CSV_FIELDS = ["url", "story", "is_origin", "parent", "published", "author", "site", "title", "verdict",
+CSV_FIELDS = ["url", "story", "is_origin", "parent", "published", "author", "authors", "site", "title", "verdict",
               "credits_origin", "links_to_origin", "author_kept", "license", "copyright", "similarity", "signal",
               "gone_since"]
 GRAPHML_NODE_KEYS = [("site", "string"), ("title", "string"), ("published", "string"), ("verdict", "string"),

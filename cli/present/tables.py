@@ -10,7 +10,7 @@ from datetime import datetime
 
 from crawler.errors import UserInputError
 from crawler.page.urls import url_key
-from crawler.storage.store import SNIPPET_MARKS, STORY_ORDER, Store
+from crawler.storage.store import SNIPPET_MARKS, STORY_ORDER, Store, authors_of
 from dedupe.normalise import paragraph_key
 from dedupe.trace.members import parse_when
 from dedupe.trace.verdicts import COPY_VERDICTS, Verdict
@@ -29,12 +29,15 @@ def export_object(store: Store, story: str | None = None) -> dict:
         m = members.get(row["url"])
         if story and m is None:
             continue
+        authors = authors_of(row)
         if row["page_type"] != "article" or m is None:
-            out.append({"url": row["url"], "story": None, "page_type": row["page_type"]})
+            # not in a story, but still what the page says it is, when and by whom
+            out.append({"url": row["url"], "story": None, "page_type": row["page_type"], "title": row["title"],
+                        "published": row["published"], "author": row["author"], "authors": authors})
             continue
         out.append({
             "url": row["url"], "story": m["story_id"], "is_origin": bool(m["is_origin"]), "parent": m["parent_url"],
-            "published": row["published"], "author": row["author"],
+            "published": row["published"], "author": row["author"], "authors": authors,
             "attribution": {
                 "credits_origin": bool(m["credits_origin"]), "links_to_origin": bool(m["links_to_origin"]),
                 "author_kept": bool(m["author_kept"]), "license": m["license"],

@@ -102,6 +102,10 @@ class Attribution:
     # short lines with a credit cue that named no outlet known when the page was read; the outlets learnt
     # by the whole crawl resolve them later (cue_line_credit at lineage time)
     cue_lines: list[str] = field(default_factory=list)
+    # short standalone lines at the head or foot of the body (no long paragraph before, or none after) that
+    # named no known outlet when the page was read; resolved later like cue lines (edge_line_credit)
+    edge_lines: list[str] = field(default_factory=list)
+    edge_credits: list[str] = field(default_factory=list)   # the edge lines naming a known outlet when read
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -150,13 +154,29 @@ _CC_TEXT = re.compile(r"\b(?:CC|Creative\s+Commons)[\s\-]*(?:licen[cs]e\s*)?\(?\
 _AGENCY = re.compile(r"(?:^|\s|\()(AP|Associated Press|Reuters|AFP|Agence France-Presse|dpa|EFE|ANSA|UPI|PA Media|"
                      r"Bloomberg|Xinhua|Kyodo)(?:\)|\s*[—–-]|,|\s*$)")
 _CUE_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
-# words that make a short standalone line about another outlet a credit, whatever its exact phrasing
+# words that make a short standalone line about another outlet a credit, whatever its exact phrasing, in the
+# languages news is written in: sourcing ("source", "Quelle", "fuente", "出典"), first publication ("originally",
+# "zuerst erschienen", "publié initialement"), permission ("with permission", "mit freundlicher Genehmigung",
+# "avec l'autorisation"), reprinting ("republished", "Nachdruck", "reproduit", "転載")
 _CREDIT_CUE = re.compile(
     r"\b(?:originally|courtesy|republish\w*|reprint\w*|reproduc\w*|repost\w*|syndicat\w*|cross-?post\w*|"
     r"permission|consent|produced\s+by|distributed\s+by|shared\s+(?:here|with)|thanks\s+to|h/t|hat\s+tip|"
-    r"credit|source|via|(?:published|appeared|ran|posted)\b[^.]{0,40}\bfirst|first\s+(?:published|appeared|ran|posted))\b",
+    r"credit|source|via|(?:published|appeared|ran|posted)\b[^.]{0,40}\bfirst|first\s+(?:published|appeared|ran|posted)|"
+    # German, Dutch, Scandinavian
+    r"quelle|zuerst|erstmals|ursprünglich|erschien\w*|genehmigung|nachdruck|übernommen|bron|oorspronkelijk|"
+    r"toestemming|overgenomen|källa|kilde|først|ursprungligen|opprinnelig|tillat\w+|tilladelse|"
+    # French, Spanish, Italian, Portuguese
+    r"initialement|originellement|paru|autorisation|reproduit\w*|republié\w*|fuente|originalmente|originariamente|"
+    r"apareció|permiso|autorización|cortesía|cortesia|reproducid\w*|republicad\w*|fonte|concessione|permesso|"
+    r"riprodott\w*|ripubblicat\w*|apparso|permissão|reproduzid\w*|"
+    # Polish, Czech, Turkish, Russian
+    r"źródło|zdroj|kaynak|источник|впервые|перепечат\w*|разрешени\w*)\b"
+    # Japanese and Chinese: no word boundaries
+    r"|出典|転載|初出|提供|来源|转载|原文|原载",
     re.I)
 MAX_CREDIT_LINE_WORDS = 25
+LONG_PARAGRAPH_WORDS = 40   # a body paragraph; the short lines before the first and after the last are its edges
+MAX_EDGE_LINES = 8
 _STOP_WORDS = {"on", "in", "at", "by", "and", "under", "with", "is", "was", "the", "a", "an", "for", "to", "from"}
 
 
@@ -173,6 +193,34 @@ def _clean_outlet(raw: str) -> str:
             break
         out.append(w)
     return " ".join(out).strip(" .,;:")
+
+
+# Creative Commons licences by their long names, in English, German, French, Spanish, Italian and Portuguese
+_CC_WORDS = [
+    ("BY", re.compile(r"attribution|namensnennung|paternit|atribuci|reconocimiento|attribuzione|atribui", re.I)),
+    ("NC", re.compile(r"non-?commercial|nicht-?kommerziell|pas\s+d.utilisation\s+commerciale|no\s?comercial|"
+                      r"non\s+commerciale|não\s?comercial", re.I)),
+    ("ND", re.compile(r"no-?deriv|keine\s+bearbeitung|pas\s+de\s+modification|sin\s?(?:obra\s?)?derivad|"
+                      r"non\s+opere\s+derivate|sem\s?deriva", re.I)),
+    ("SA", re.compile(r"share-?alike|weitergabe\s+unter\s+gleichen|partage\s+dans\s+les\s+m[êe]mes|compartir\s?igual|"
+                      r"condividi\s+allo\s+stesso|compartilha\s?igual", re.I)),
+]
+_CC_LONG = re.compile(r"creative\s+commons\b[^\n]{0,160}", re.I)
+
+
+def licence_in_words(text: str) -> str | None:
+    """A Creative Commons licence written out ("Creative Commons Attribution-ShareAlike 4.0", "CC Namensnennung 4.0")."""
+    m = _CC_LONG.search(text)
+    if not m:
+        return None
+    phrase = m.group(0)
+    if re.search(r"\bzero\b|\bCC0\b|public\s+domain|domaine\s+public|gemeinfrei", phrase, re.I):
+        return "CC0 1.0"
+    parts = [code for code, pattern in _CC_WORDS if pattern.search(phrase)]
+    if not parts or parts[0] != "BY":
+        return None
+    version = re.search(r"\b(\d\.\d)\b", phrase)
+    return "CC " + "-".join(parts) + (f" {version.group(1)}" if version else "")
 
 
 def _licence_name(kind: str, version: str | None) -> str:
@@ -215,10 +263,35 @@ def read_attribution(html, page_url: str, outlets: OutletDirectory | None = None
     blocks = content_blocks(region)
     reader = _StatementReader(page_url, outlets, own)
     reader.result.content_links = _content_links(blocks, page_url, own)
-    for el in blocks:
-        reader.read(el, first=el is blocks[0])
+    lines = [line for el in blocks for line in br_lines(el)]
+    words = [len(line.text_content().split()) for line in lines]
+    long_at = [i for i, n in enumerate(words) if n > LONG_PARAGRAPH_WORDS]
+    for i, line in enumerate(lines):
+        at_edge = not long_at or i < long_at[0] or i > long_at[-1]
+        reader.read(line, first=i == 0, at_edge=at_edge and words[i] <= MAX_CREDIT_LINE_WORDS)
     _read_licence(reader.result, blocks, root, page_url)
     return reader.result
+
+
+_BR_RUN = re.compile(r"(?:<br\b[^>]*>\s*){2,}", re.I)
+
+
+def br_lines(el) -> list:
+    """A block as the lines a reader sees: a long block whose text runs are separated by blank lines
+    (``<br><br>``) is split there, so a credit line inside a body with no ``<p>`` is a line of its own."""
+    if len(el) < 2 or len(el.text_content()) <= MAX_LINE_CHARS or el.find("br") is None:
+        return [el]
+    parts = _BR_RUN.split(lxml.html.tostring(el, encoding="unicode", with_tail=False))
+    if len(parts) < 2:
+        return [el]
+    lines = []
+    for part in parts:
+        if part.strip():
+            lines.append(lxml.html.fragment_fromstring(part, create_parent="div"))
+    return lines or [el]
+
+
+MAX_LINE_CHARS = 600   # a block longer than this is body prose, not a statement (unless <br> runs split it)
 
 
 def _content_links(blocks: list, page_url: str, own: str) -> list[str]:
@@ -263,14 +336,16 @@ class _StatementReader:
         self.result = Attribution()
         self.seen_hosts: set[str] = set()
 
-    def read(self, el, first: bool) -> None:
+    def read(self, el, first: bool, at_edge: bool = False) -> None:
         text = " ".join(el.text_content().split())
-        if not text or len(text) > 600:
+        if not text or len(text) > MAX_LINE_CHARS:
             return
         anchors = list(_links_in(el, self.page_url))
         found_here = self._sources(text, anchors)
         if not found_here and len(text.split()) <= MAX_CREDIT_LINE_WORDS and _CREDIT_CUE.search(text):
             found_here = self._cue_line(text, anchors)
+        elif not found_here and at_edge and self._edge_line(text, anchors):
+            self.result.edge_credits.append(text[:300])
         result = self.result
         if _PERMISSION.search(text) or (found_here and re.search(r"\b(?:permission|consent)\b", text, re.I)):
             result.permission = True
@@ -322,6 +397,15 @@ class _StatementReader:
         return True
 
 
+    def _edge_line(self, text: str, anchors: list[tuple[str, str]]) -> bool:
+        """A short standalone line at the head or foot of the body, whatever its words or language: kept to be
+        read at lineage time, where it is a credit when it names another outlet the crawl knows. True if it
+        names one now (a date in it is then the source's)."""
+        if len(self.result.edge_lines) < MAX_EDGE_LINES and re.search(r"[^\W\d_]{2}", text):
+            self.result.edge_lines.append(text[:300])
+        return edge_line_credit(text, self.outlets, self.own, anchors) is not None
+
+
 def _read_licence(result: Attribution, blocks: list, root, page_url: str) -> None:
     """The licence: Creative Commons links and text inside the article, then the page's metadata."""
     for el in blocks:
@@ -334,8 +418,9 @@ def _read_licence(result: Attribution, blocks: list, root, page_url: str) -> Non
         if result.license:
             break
         m = _CC_TEXT.search(el.text_content())
-        if m:
-            result.license = _licence_name(m.group(1), m.group(2))
+        named = None if m else licence_in_words(el.text_content())
+        if m or named:
+            result.license = _licence_name(m.group(1), m.group(2)) if m else named
             result.statements.append(" ".join(el.text_content().split())[:300])
             break
     if not result.license:
@@ -345,6 +430,21 @@ def _read_licence(result: Attribution, blocks: list, root, page_url: str) -> Non
                 result.license = _licence_name(m.group(1), m.group(2))
                 result.license_url = href if href.startswith("http") else None
                 break
+
+
+_HOST_IN_TEXT = re.compile(r"(?<![@\w.-])((?:[a-z0-9][a-z0-9-]*\.)+(?:[a-z]{2,12}))(?![\w-])", re.I)
+_NOT_A_TLD = {"jpg", "jpeg", "png", "gif", "webp", "svg", "pdf", "html", "htm", "php", "asp", "aspx", "js", "css",
+              "txt", "doc", "docx", "mp3", "mp4", "xml", "json", "zip", "e", "i", "g", "ie", "eg", "etc", "al", "vs"}
+
+
+def hosts_in(text: str) -> list[str]:
+    """Host names written out in a line ("Source: www.example.com", "kestreltimes.test")."""
+    out = []
+    for m in _HOST_IN_TEXT.finditer(text):
+        host = m.group(1).lower().strip(".")
+        if host.rsplit(".", 1)[-1] not in _NOT_A_TLD and not host.replace(".", "").isdigit() and len(host) > 4:
+            out.append(host)
+    return out
 
 
 def cue_line_credit(text: str, outlets: OutletDirectory, own: str,
@@ -358,6 +458,7 @@ def cue_line_credit(text: str, outlets: OutletDirectory, own: str,
     found = [(name, host, None) for name, host in outlets.find_in(text)]
     found += [(t.strip(" ."), _host(h), h) for t, h in anchors
               if t.strip() and is_fetchable(h) and not _CC_URL.search(h) and len(t) < 80]
+    found += [(host, outlets.resolve_name(host) or host.removeprefix("www."), None) for host in hosts_in(text)]
     for name, host, url in found:
         if host and host != own:
             role = "permission" if re.search(r"\b(?:permission|consent)\b", text, re.I) else "source"
@@ -365,3 +466,21 @@ def cue_line_credit(text: str, outlets: OutletDirectory, own: str,
             return Credit(name, host, url, role, text[:300])
     return None
 
+
+
+def edge_line_credit(text: str, outlets: OutletDirectory, own: str,
+                     anchors: list[tuple[str, str]] = ()) -> Credit | None:
+    """The credit in a short standalone line at the head or foot of a body: the first outlet of the crawl's
+    directory it names (as written, as a link's text, or as a host), other than the page's own site."""
+    found = [host for _name, host in outlets.find_in(text)]
+    # a link names its outlet when its text is that outlet's name or host (a link in running text does not)
+    found += [host for t, h in anchors if is_fetchable(h) and (host := outlets.resolve_name(_host(h) or ""))
+              and outlets.resolve_name(t.strip(" .")) == host]
+    found += [outlets.resolve_name(host) for host in hosts_in(text)]
+    host = next((h for h in found if h and h != own), None)
+    if host is None:
+        return None
+    name = next((n for n, h in outlets.find_in(text) if h == host), host)
+    role = "permission" if re.search(r"\b(?:permission|consent)\b", text, re.I) else "source"
+    url = next((h for _t, h in anchors if _host(h) == host), None)
+    return Credit(name, host, url, role, text[:300])

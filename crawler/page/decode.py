@@ -1,12 +1,18 @@
-"""Bytes to text: the charset a browser would use for an HTML capture, and the one normalisation of page
-text at that boundary (:func:`clean_text`), so nothing downstream (parsing, extraction, storage, display)
-meets an invisible character a copier could use to hide a copy."""
+"""Bytes to text: the charset a browser would use for an HTML capture, found by w3lib (Scrapy's own encoding
+helpers, which map labels as browsers do: ``iso-8859-1`` → windows-1252, ``gb2312`` → gb18030): a byte-order
+mark, then the HTTP charset, then the page's ``<meta>`` or XML declaration. A declared charset the bytes do not
+decode in is skipped for the next one (pages that say gb2312 and are UTF-8); an undeclared page is UTF-8 when
+it decodes as UTF-8, else windows-1252.
+
+The one normalisation of page text happens at this boundary too (:func:`clean_text`), so nothing
+downstream (parsing, extraction, storage, display) meets an invisible character a copier could use to hide a copy."""
 
 from __future__ import annotations
 
-import codecs
 import re
 import unicodedata
+
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 
 # Characters a reader never sees: C0 and C1 controls (tab, newline and carriage return kept; a form feed is
 # whitespace in HTML, so a space), DEL, lone surrogates and the noncharacters (U+FDD0..U+FDEF and the last two
@@ -55,41 +61,26 @@ def clean_text(text: str) -> str:
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w\-:.]+)""", re.I)
-
-
-def _codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    name = name.strip().strip("\"'").lower()
-    if name in ("iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii"):
-        name = "cp1252"   # what browsers do: ISO-8859-1 labels decode as windows-1252
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
 def decode_html(body: bytes | str, headers: dict | None = None) -> str:
-    """Text of an HTML body (the HTTP charset, else the <meta> one, else UTF-8, else windows-1252), cleaned."""
+    """Text of an HTML body (a str is taken as decoded), cleaned (:func:`clean_text`)."""
     return clean_text(_decode(body, headers))
 
 
 def _decode(body: bytes | str, headers: dict | None) -> str:
     if isinstance(body, str):
         return body
-    ctype = (headers or {}).get("content-type", "") or ""
-    m = re.search(r"charset=([\w\-:.]+)", ctype, re.I)
-    declared = [_codec(m.group(1)) if m else None]
-    m2 = _META_CHARSET.search(body[:4096])
-    declared.append(_codec(m2.group(1).decode("ascii", "ignore")) if m2 else None)
-    if body.startswith(b"\xef\xbb\xbf"):
-        return body[3:].decode("utf-8", "replace")
-    for codec in [c for c in declared if c]:
-        try:
-            return body.decode(codec)
-        except UnicodeDecodeError:
-            continue
+    bom, bom_bytes = read_bom(body)
+    if bom:
+        return body[len(bom_bytes):].decode(bom, "replace")
+    content_type = (headers or {}).get("content-type") or (headers or {}).get("Content-Type") or ""
+    declared = [http_content_type_encoding(content_type), html_body_declared_encoding(body)]
+    for label in declared:
+        codec = resolve_encoding(label) if label else None
+        if codec:
+            try:
+                return body.decode(codec)
+            except (UnicodeDecodeError, LookupError):
+                continue
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:

@@ -54,13 +54,24 @@ def is_noise(el) -> bool:
         return True
     if el.tag in ("html", "body", "main", "article"):
         return False
-    if el.tag in _NOISE_TAGS:
+    if el.tag == "aside" and is_info_box(el):
+        pass    # a short box without links beside the body holds the article's byline, date or credit line
+    elif el.tag in _NOISE_TAGS:
         # an article's own header or footer (byline, date, credit line) is not the page's
         parent = el.getparent()
         return el.tag not in ("header", "footer") or parent is None or parent.tag not in ("article", "section")
     tokens = f"{el.get('class', '')} {el.get('id', '')} {el.get('role', '')}"
     return bool(tokens.strip()) and bool(_NOISE.search(tokens)) and not re.search(
         r"(article|story|entry|post)[-_]?(body|content|text)|byline|credit|source|note", tokens, re.I)
+
+
+def is_info_box(el) -> bool:
+    """A short element with at most one link and no list or heading: an information box, not a sidebar."""
+    return len(el.xpath(".//a")) <= 1 and not el.xpath(".//ul|.//ol|.//h2|.//h3|.//h4|.//form|.//iframe") \
+        and len(el.text_content()) <= MAX_INFO_BOX_CHARS
+
+
+MAX_INFO_BOX_CHARS = 300
 
 
 def text_len(el) -> int:

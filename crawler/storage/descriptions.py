@@ -33,6 +33,7 @@ TABLES: dict[str, dict] = {
             "page_type": "article, home, section, tag, author, about, static, search, feed or other",
             "published": "the page's own publication date",
             "modified": "last modification date, if stated",
+            "authors": "every author the page names (JSON list); author joins them with \", \"",
             "paragraphs": "body paragraphs (JSON)",
             "attribution": "credits, content links, copyright, licence (JSON)",
             "evidence": "raw strings behind decisions (JSON)",

@@ -7,7 +7,7 @@ import functools
 
 import sqlite_utils
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
@@ -165,7 +165,15 @@ def _schema_v5(db: sqlite_utils.Database) -> None:
     create_views(db)
 
 
-MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5}
+def _schema_v6(db: sqlite_utils.Database) -> None:
+    """Articles keep every author (a JSON list) beside the one ``author`` string; an older row's author becomes
+    a list of one."""
+    if "authors" not in db["articles"].columns_dict:
+        db["articles"].add_column("authors", str)
+        db.execute("update articles set authors = json_array(author) where author is not null and author != ''")
+
+
+MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5, 6: _schema_v6}
 
 
 @functools.cache

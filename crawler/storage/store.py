@@ -439,9 +439,10 @@ class Store:
     # -- articles -------------------------------------------------------------------------------
     def save_article(self, row: dict) -> None:
         row = dict(row)
-        for key in ("paragraphs", "attribution", "evidence"):
+        for key in ("paragraphs", "attribution", "evidence", "authors"):
             if not isinstance(row.get(key), str):
-                row[key] = json.dumps(row.get(key) or ([] if key == "paragraphs" else {}))
+                row[key] = json.dumps(row.get(key) or ([] if key in ("paragraphs", "authors") else {}),
+                                      ensure_ascii=False)
         row.setdefault("extracted_at", utc_now())
         with self.transaction():
             self._upsert("articles", "url", row)
@@ -475,7 +476,8 @@ class Store:
     def article_summaries(self) -> Iterator[dict]:
         """Every stored page's identity, kind and metadata (no text), in URL order."""
         yield from self.db.query(
-            "select url, site, page_type, title, author, published, modified, canonical from articles order by url")
+            "select url, site, page_type, title, author, authors, published, modified, canonical from articles "
+            "order by url")
 
     def titles(self) -> Iterator[str]:
         """The title of every stored article page."""
@@ -505,6 +507,17 @@ class Store:
             if raw:
                 yield url, site, raw, published
 
+    def site_titles(self) -> Iterator[tuple[str, str, str]]:
+        """(url, site, title) of every article page that has a title, by site."""
+        yield from self.db.execute("select url, site, title from articles where page_type = 'article' and "
+                                   "title is not null and title != '' order by site, url")
+
+    def set_titles(self, titles: list[tuple[str, str]]) -> None:
+        """Correct articles' titles: (url, title) pairs."""
+        with self.transaction():
+            self.db.conn.executemany("update articles set title = ? where url = ?",
+                                     [(value, url) for url, value in titles])
+
     def set_published(self, dates: list[tuple[str, str]]) -> None:
         """Correct articles' publication dates: (url, date) pairs."""
         with self.transaction():
@@ -517,6 +530,7 @@ class Store:
         row["paragraphs"] = json.loads(row.get("paragraphs") or "[]")
         row["attribution"] = json.loads(row.get("attribution") or "{}")
         row["evidence"] = json.loads(row.get("evidence") or "{}")
+        row["authors"] = authors_of(row)
         return row
 
     def search(self, text: str, limit: int = 20, raw: bool = False) -> list[dict]:
@@ -746,6 +760,19 @@ def _alive(pid: int) -> bool:
     except PermissionError:   # alive, another user's
         return True
     return pid != os.getpid()
+
+
+def authors_of(row: dict) -> list[str]:
+    """A stored row's authors: its JSON list, else its one ``author`` string as a list of one."""
+    value = row.get("authors")
+    if isinstance(value, list):
+        return value
+    try:
+        names = json.loads(value) if value else None
+    except ValueError:
+        names = None
+    names = [n for n in names if isinstance(n, str) and n] if isinstance(names, list) else []
+    return names or ([row["author"]] if row.get("author") else [])
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -36,8 +36,13 @@ class AuditResult:
         return {**row, "verdict": self.verdict.value}
 
 
+def _names(author: str) -> set[str]:
+    return {" ".join(n.split()).casefold() for n in author.split(", ") if n.strip()}
+
+
 def _same_author(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+    """The same byline, or one that names one of the other's authors (``author`` joins several with ", ")."""
+    return bool(a and b) and bool(_names(a) & _names(b))
 
 
 def home_page(site: str) -> str:

@@ -90,13 +90,15 @@ class Member:
 
 def member_from_article(article: dict, site_of: Callable[[str], str], resolve_url: Callable[[str], str],
                         resolve_name: Callable[[str], str | None], captured: str | None = None,
-                        read_cue_line: Callable[[str, str], tuple[str, str] | None] = lambda line, site: None
+                        read_cue_line: Callable[[str, str], tuple[str, str] | None] = lambda line, site: None,
+                        read_edge_line: Callable[[str, str], tuple[str, str] | None] = lambda line, site: None
                         ) -> Member:
     """Build a Member from a stored article row (attribution already parsed).
 
     Args:
         read_cue_line: (line, own site) → (credited host, role) or None, for the short credit-cue lines the
             page named no known outlet in when it was read (outlets are learnt as the crawl goes on).
+        read_edge_line: the same for the short lines at the head or foot of the body, whatever their words.
     """
     attr = article.get("attribution") or {}
     hosts: set[str] = set()
@@ -105,8 +107,10 @@ def member_from_article(article: dict, site_of: Callable[[str], str], resolve_ur
     credit_keys = {paragraph_key(c.get("text") or ""): c.get("host") for c in attr.get("credits", [])}
     notice_keys = {paragraph_key(s) for s in attr.get("statements", [])}
     permission = bool(attr.get("permission"))
-    for line in attr.get("cue_lines", []):
-        found = read_cue_line(line, article["site"])
+    later = [(line, read_cue_line) for line in attr.get("cue_lines", [])]
+    later += [(line, read_edge_line) for line in attr.get("edge_lines", [])]
+    for line, read_line in later:
+        found = read_line(line, article["site"])
         if found:
             hosts.add(found[0])
             credit_keys[paragraph_key(line)] = found[0]
