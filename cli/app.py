@@ -13,6 +13,7 @@ import sqlite3
 import sys
 import traceback
 from dataclasses import replace
+from enum import Enum
 from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Annotated
@@ -46,6 +47,7 @@ from crawler.page.urls import canonicalize_url, is_fetchable, without_userinfo
 from crawler.run import run_worker
 from crawler.storage.store import Store
 from crawler.watchlist import parse_every
+from dedupe.options import SparkOptions
 from dedupe.trace.verdicts import COPY_VERDICTS, Verdict
 
 EXIT_CODES = {
@@ -54,6 +56,7 @@ EXIT_CODES = {
     2: "a usage error: unknown command or option, an option value of the wrong type or range",
     3: "another syndtrace run holds the database (scheduled runs that overlap: try later)",
     4: "a crawl could fetch nothing: no start URL answered, or the proxy cannot be reached",
+    5: "rebuild --engine spark cannot run: pyspark or Java missing, the master unreachable, or the job failed",
     130: "interrupted (Ctrl-C); what was stored so far is kept",
 }
 EPILOG = "\b\nExit codes:\n" + "\n".join(f"  {code:<4} {what}" for code, what in EXIT_CODES.items())
@@ -123,6 +126,7 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress ou
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show Scrapy's log and tracebacks.")]
 DEFAULT_DB = Path("syndtrace.db")
 CRAWL = CrawlOptions()   # the crawl settings' defaults; their help comes from the same fields
+SPARK = SparkOptions()   # the Spark engine's defaults (rebuild --engine spark)
 MAX_DELAY = 3600.0
 UrlsArgument = Annotated[list[str] | None, typer.Argument(metavar="URL",
                                                           help="Start URLs: site home pages or any pages.")]
@@ -433,10 +437,39 @@ def ingest(
                   f"{grouping.stories} stories ({grouping.stories_with_copies} with copies)", markup=False)
 
 
+class Engine(str, Enum):
+    local = "local"
+    spark = "spark"
+
+
+def _spark_options(engine: Engine, master: str | None, workers: int | None, stage_dir: Path | None,
+                   conf: list[str]) -> SparkOptions | None:
+    """The Spark options of ``rebuild`` (checked by :class:`SparkOptions`), or None for the local engine.
+
+    Raises:
+        UserInputError: a Spark option without ``--engine spark``, or a bad Spark option.
+    """
+    if engine is Engine.local:
+        given = [name for name, value in (("--master", master), ("--workers", workers), ("--stage-dir", stage_dir),
+                                          ("--conf", conf)) if value]
+        if given:
+            raise UserInputError(f"{', '.join(given)} only apply with --engine spark")
+        return None
+    return SparkOptions(master=master, workers=workers, stage_dir=str(stage_dir) if stage_dir else None,
+                        conf=tuple(conf))
+
+
 @command()
 @handles_errors
 def rebuild(
     extract: Annotated[bool, typer.Option(help="Also re-extract every stored page first.")] = False,
+    engine: Annotated[Engine, typer.Option(help="Where grouping runs: here, or on Apache Spark "
+                                                 "(pip install 'syndtrace[spark]'); the same stories either way.")
+                      ] = Engine.local,
+    master: Annotated[str | None, typer.Option(help=help_of(SparkOptions, "master"))] = SPARK.master,
+    workers: Annotated[int | None, typer.Option(help=help_of(SparkOptions, "workers"), min=1)] = SPARK.workers,
+    stage_dir: Annotated[Path | None, typer.Option(help=help_of(SparkOptions, "stage_dir"))] = None,
+    conf: Annotated[list[str] | None, typer.Option(help=help_of(SparkOptions, "conf"))] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
@@ -445,10 +478,11 @@ def rebuild(
 ) -> None:
     """Recompute signatures, stories, lineage and audit from the stored pages, and time each stage.
 
-    Example: syndtrace rebuild --extract
+    Example: syndtrace rebuild --extract; syndtrace rebuild --engine spark --master spark://HOST:7077
     """
     _setup_logging(quiet)
-    report = jobs.rebuild(_store(db), extract=extract, progress=render.progress(err, quiet))
+    spark = _spark_options(engine, master, workers, stage_dir, conf or [])
+    report = jobs.rebuild(_store(db), extract=extract, progress=render.progress(err, quiet), spark=spark)
     rows = [{"stage": stage, "seconds": seconds} for stage, seconds in report.timings.items()]
     emit(choose(as_json, as_csv, as_nl), rows, lambda _doc, w: render.group_report(report, w), report.__dict__)
 

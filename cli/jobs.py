@@ -28,8 +28,9 @@ from crawler.run import CrawlReport, check_crawl_options, coordinate_crawl, run_
 from crawler.storage.store import Store
 from crawler.warc import IngestReport, ingest_files
 from crawler.watchlist import WatchedSite, load_sites_file, options_for, read_text_file
-from dedupe.options import GroupingOptions
+from dedupe.options import GroupingOptions, SparkOptions
 from dedupe.pipeline import GroupReport, Progress, update_stories
+from dedupe.spark_job import run_on_spark
 
 DEMO_ORIGIN_HOST = "commondreams.example"
 
@@ -96,14 +97,18 @@ def ingest_and_trace(db_path: str, paths: list[str],
 
 
 def rebuild(store: Store, *, extract: bool = False, options: GroupingOptions | None = None,
-            progress: Progress | None = None) -> GroupReport:
-    """Recompute everything from stored pages under the run lock (optionally re-extracting them first)."""
+            progress: Progress | None = None, spark: SparkOptions | None = None) -> GroupReport:
+    """Recompute everything from stored pages under the run lock (optionally re-extracting them first), here or,
+    with ``spark``, on a Spark cluster (the same stories either way)."""
     with store.run_lock(), stop_on_signals():
         report = GroupReport()
         if extract:
             with report.stage("extract"):
                 reextract_all(store, progress=progress)
-        result = update_stories(store, options, full=True, progress=progress)
+        if spark is not None:
+            result = run_on_spark(store, options, spark, progress=progress)
+        else:
+            result = update_stories(store, options, full=True, progress=progress)
         result.timings = {**report.timings, **result.timings}
         return result
 

@@ -33,6 +33,13 @@ class LockedError(SyndtraceError):
     exit_code = 3
 
 
+class EngineError(SyndtraceError):
+    """The distributed engine cannot run the job: not installed, no Java runtime, its master cannot be
+    reached, or the job failed on the cluster."""
+
+    exit_code = 5
+
+
 class Stopped(SyndtraceError):
     """A signal stopped the run cleanly (SIGTERM from timeout, systemd or kill; SIGINT from Ctrl-C)."""
 

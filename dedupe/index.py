@@ -49,6 +49,18 @@ def band_keys(cols: np.ndarray) -> np.ndarray:
     return key
 
 
+def band_columns(band: int, rows: int) -> slice:
+    """The signature values of one band (datasketch's banding: band ``i`` is values ``i*rows … (i+1)*rows - 1``)."""
+    return slice(band * rows, (band + 1) * rows)
+
+
+def bucket_pairs(owners: list[int]) -> list[tuple[int, int]]:
+    """The candidate pairs of one band bucket (signatures with the same band key): every two distinct articles
+    among its ``owners``, smaller first."""
+    distinct = sorted(set(owners))
+    return [(a, b) for i, a in enumerate(distinct) for b in distinct[i + 1:]]
+
+
 def banded_pairs(owners: np.ndarray, matrix: np.ndarray, query: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """The pairs MinHashLSH would return, for every query at once, by sorting each band.
 
@@ -69,7 +81,7 @@ def banded_pairs(owners: np.ndarray, matrix: np.ndarray, query: np.ndarray, band
     asked = query[owners]
     everyone = bool(asked.all())
     for band in range(bands):
-        keys = band_keys(matrix[:, band * rows:(band + 1) * rows])
+        keys = band_keys(matrix[:, band_columns(band, rows)])
         if everyone:
             rows_in = np.arange(len(keys))
         else:  # only rows whose key some query row has

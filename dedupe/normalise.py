@@ -96,8 +96,30 @@ def site_furniture(pages: Iterable[tuple[str, np.ndarray]], min_pages: int) -> d
     """
     seen: dict[str, Counter] = defaultdict(Counter)
     for site, hashes in pages:
-        seen[site].update(set(hashes.tolist()) - {0})
-    return {site: {h for h, n in counts.items() if n >= min_pages} for site, counts in seen.items()}
+        seen[site].update(furniture_votes(hashes))
+    return {site: {h for h, n in counts.items() if is_furniture(n, min_pages)} for site, counts in seen.items()}
+
+
+def furniture_votes(hashes: np.ndarray) -> set[int]:
+    """The paragraphs one page counts towards its site's furniture: each distinct one once, never 0 (no words)."""
+    return set(hashes.tolist()) - {0}
+
+
+def is_furniture(pages: int, min_pages: int) -> bool:
+    """Whether a paragraph seen on ``pages`` pages of one site is furniture there."""
+    return pages >= min_pages
+
+
+def furniture_on_page(hashes: np.ndarray, furniture: set[int]) -> set[int]:
+    """The furniture paragraphs (of any site) one page carries, each once: its votes for who wrote them."""
+    return furniture.intersection(hashes.tolist())
+
+
+def writer_of(pages_by_site: Counter) -> str | None:
+    """The site that wrote a furniture paragraph (its note or disclaimer): the one holding more than half of
+    the pages that carry it; None when no site does (spam and ads that several sites insert alike)."""
+    site, pages = pages_by_site.most_common(1)[0]
+    return site if 2 * pages > pages_by_site.total() else None
 
 
 def quoted_words(paragraph: str) -> tuple[list[str], list[bool]]:

@@ -7,9 +7,16 @@ scale figures in ``bench/RESULTS.md`` are measured with them (change one, re-run
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 
+from crawler.errors import UserInputError
 from crawler.options import setting
+
+# the master URLs Spark takes (https://spark.apache.org/docs/latest/submitting-applications.html#master-urls)
+_SPARK_MASTER = re.compile(r"local(\[(\*|[1-9]\d*)(,[1-9]\d*)?\])?|spark://[^\s/:,]+:\d+(,[^\s/:,]+:\d+)*|yarn"
+                           r"|k8s://\S+")
 
 
 @dataclass(frozen=True)
@@ -98,3 +105,42 @@ class GroupingOptions:
         """The parameters stored next to every signature; mixing them is refused."""
         return {"num_perm": self.num_perm, "seed": self.seed, "scheme": self.scheme, "shingle_size": self.shingle_size,
                 "fingerprint": self.fingerprint}
+
+
+@dataclass(frozen=True)
+class SparkOptions:
+    """Where and how ``rebuild --engine spark`` runs (``dedupe.spark_job``). Checked when made: a bad value is a
+    one-line error before any JVM starts."""
+
+    master: str | None = setting(None, "Spark master URL: spark://HOST:7077, yarn, k8s://https://HOST:PORT or "
+                                       "local[N]; default: Spark's local mode on this machine.")
+    workers: int | None = setting(None, "Cores of Spark's local mode (without --master); default: all.")
+    stage_dir: str | None = setting(None, "Folder every executor can read (a shared file system on a cluster) where the "
+                                          "stored texts are staged; default: a temporary folder on this machine.")
+    conf: tuple[str, ...] = setting((), "A Spark setting, KEY=VALUE (spark.executor.memory=4g); repeat for more.")
+    # one task per batch: a few MB of text, a few seconds of work, so that a lost task costs little
+    batch: int = setting(5000, "Articles per staged file (one task each).")
+
+    def __post_init__(self) -> None:
+        """Raises:
+        UserInputError: a master URL Spark does not take, --workers with a master, a setting that is not
+            KEY=VALUE, or a stage folder that is not a folder.
+        """
+        if self.master is not None and not _SPARK_MASTER.fullmatch(self.master):
+            raise UserInputError(f"--master {self.master!r} is not a Spark master URL "
+                                 "(spark://HOST:PORT, yarn, k8s://https://HOST:PORT or local[N])")
+        if self.workers is not None and self.master is not None:
+            raise UserInputError("--workers sets the cores of Spark's local mode: leave it out with --master")
+        bad = [c for c in self.conf if "=" not in c or not c.split("=", 1)[0].strip()]
+        if bad:
+            raise UserInputError(f"--conf takes KEY=VALUE, not {bad[0]!r}")
+        if self.stage_dir is not None and not os.path.isdir(self.stage_dir):
+            raise UserInputError(f"--stage-dir {self.stage_dir} is not a folder")
+
+    def settings(self) -> list[tuple[str, str]]:
+        """The ``conf`` settings as (key, value)."""
+        return [(key.strip(), value) for key, value in (c.split("=", 1) for c in self.conf)]
+
+    def master_url(self) -> str:
+        """The master to connect to: the one given, or local mode with ``workers`` cores."""
+        return self.master or f"local[{self.workers or '*'}]"

@@ -28,10 +28,18 @@ from crawler.storage.store import Store, utc_now
 from dedupe.align import TextPrint, text_print_of_hashes
 from dedupe.group import cluster, connected_components
 from dedupe.index import banded_pairs, lsh_bands
-from dedupe.normalise import paragraph_hash, paragraph_hashes, paragraph_key, print_words, site_furniture
+from dedupe.normalise import (
+    furniture_on_page,
+    paragraph_hash,
+    paragraph_hashes,
+    paragraph_key,
+    print_words,
+    site_furniture,
+    writer_of,
+)
 from dedupe.options import GroupingOptions
 from dedupe.relate import Edge, relate
-from dedupe.signature import SignatureParams, leads_to_bytes, sign_text, word_hashes
+from dedupe.signature import Signature, SignatureParams, leads_to_bytes, sign_text, word_hashes
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
 from dedupe.trace.members import Member, member_from_article
@@ -112,6 +120,11 @@ def lead_sizes_of(options: GroupingOptions) -> str:
     return ",".join(map(str, sorted(options.lead_words)))
 
 
+def stored_text_hash(paragraphs_json: str | None) -> str:
+    """The hash of an article's stored paragraphs as stored (tells an unchanged text without reading it)."""
+    return xxhash.xxh64_hexdigest((paragraphs_json or "").encode())
+
+
 def read_corpus(store: Store, options: GroupingOptions, full: bool) -> Corpus:
     """Stored articles and signatures. Paragraph identities are kept with each signature, so an article whose
     text has not changed is not normalised again (unless ``full``): its stored text is hashed instead. A full
@@ -120,7 +133,7 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool) -> Corpus:
     stored = dict.fromkeys(s.url for s in states) if full else {s.url: s for s in states}
     texts: dict[str, ArticleText] = {}
     for row in store.article_texts():
-        text_hash = xxhash.xxh64_hexdigest((row.paragraphs_json or "").encode())
+        text_hash = stored_text_hash(row.paragraphs_json)
         old = stored.get(row.url)
         if old and old.paragraphs_hash == text_hash and old.paragraph_keys is not None:
             hashes = np.frombuffer(old.paragraph_keys, dtype=np.uint64)
@@ -154,14 +167,9 @@ def furniture_writers(corpus: Corpus, by_site: dict[str, set[int]]) -> dict[int,
     furniture = set().union(*by_site.values()) if by_site else set()
     counts: dict[int, Counter] = defaultdict(Counter)
     for text in corpus.texts.values():
-        for h in furniture.intersection(text.paragraph_hashes.tolist()):
+        for h in furniture_on_page(text.paragraph_hashes, furniture):
             counts[h][text.site] += 1
-    out = {}
-    for h, by in counts.items():
-        site, n = by.most_common(1)[0]
-        if 2 * n > by.total():
-            out[h] = site
-    return out
+    return {h: site for h, by in counts.items() if (site := writer_of(by)) is not None}
 
 
 @dataclass
@@ -173,13 +181,17 @@ class SigningPlan:
     gone: list[str]           # signed articles no longer stored as articles
 
 
+def fingerprint_digest(hashes: np.ndarray, banned: set[int]) -> str:
+    """The digest of the paragraphs an article fingerprints (its paragraph hashes less its site's furniture)."""
+    kept = np.array([h for h in hashes.tolist() if h and h not in banned], dtype=np.uint64)
+    return hashlib.sha1(kept.tobytes()).hexdigest()
+
+
 def plan_signing(corpus: Corpus, furniture: Furniture, full: bool) -> SigningPlan:
     digests: dict[str, str] = {}
     changed: list[str] = []
     for url, text in corpus.texts.items():
-        banned = furniture.of(text.site)
-        kept = np.array([h for h in text.paragraph_hashes.tolist() if h and h not in banned], dtype=np.uint64)
-        digest = digests[url] = hashlib.sha1(kept.tobytes()).hexdigest()
+        digest = digests[url] = fingerprint_digest(text.paragraph_hashes, furniture.of(text.site))
         if full or text.signed_digest is None or text.signed_digest != digest:
             changed.append(url)
     return SigningPlan(digests, sorted(changed), corpus.gone)
@@ -201,6 +213,36 @@ def print_text(paragraphs: list[str], furniture: set[int], options: GroupingOpti
     return text_print_of_hashes(hashes, quoted, starts, options.shingle_size), hashes
 
 
+@dataclass(frozen=True, slots=True)
+class SignedArticle:
+    """One article's print (what alignment compares) and its signatures (whole text, then its leads)."""
+
+    printed: TextPrint
+    full: Signature
+    leads: list[Signature]
+
+    def matrix(self) -> np.ndarray:
+        """Its signatures as rows of uint32 values (what LSH bands), whole text first."""
+        return np.stack([s.hashvalues for s in (self.full, *self.leads)])
+
+
+def sign_article(paragraphs: list[str], banned: set[int], options: GroupingOptions,
+                 params: SignatureParams) -> SignedArticle:
+    """Print and signatures of one article (``banned``: its site's furniture)."""
+    printed, wh = print_text(paragraphs, banned, options)
+    full_text, leads = sign_text(printed.shingles, wh, options.lead_words, params)
+    return SignedArticle(printed, full_text, leads)
+
+
+def signature_row(url: str, article: SignedArticle, digest: str, text_hash: str, hashes: np.ndarray,
+                  options: GroupingOptions) -> dict:
+    """The signatures-table row of a signed article."""
+    return {"url": url, **options.signature_params(), "n_shingles": len(article.printed.unique()),
+            "hashvalues": article.full.to_bytes(), "lead_words": lead_sizes_of(options),
+            "lead_hashvalues": leads_to_bytes(article.leads), "content_hash": digest,
+            "paragraphs_hash": text_hash, "paragraph_keys": hashes.tobytes()}
+
+
 def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Furniture, options: GroupingOptions,
                  full: bool, progress: Progress = no_progress) -> Signed:
     """Sign every changed article (whole text and leads) and store the signatures; drop those of gone ones.
@@ -209,7 +251,6 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     prints for verification, never every article's words.
     """
     params = SignatureParams(**options.signature_params())
-    lead_sizes = lead_sizes_of(options)
     if full:
         store.save_edges([], replace_all=True)
     changed = plan.changed
@@ -217,14 +258,10 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     signed = Signed()
     rows = []
     for i, (url, site, paragraphs) in enumerate(store.paragraphs_of(changed)):
-        printed, wh = print_text(paragraphs, furniture.of(site), options)
-        signed.prints[url], signed.sites[url] = printed, site
-        full_text, leads = sign_text(printed.shingles, wh, options.lead_words, params)
+        article = sign_article(paragraphs, furniture.of(site), options, params)
+        signed.prints[url], signed.sites[url] = article.printed, site
         text = corpus.texts[url]
-        rows.append({"url": url, **options.signature_params(), "n_shingles": len(printed.unique()),
-                     "hashvalues": full_text.to_bytes(), "lead_words": lead_sizes,
-                     "lead_hashvalues": leads_to_bytes(leads), "content_hash": plan.digests[url],
-                     "paragraphs_hash": text.text_hash, "paragraph_keys": text.paragraph_hashes.tobytes()})
+        rows.append(signature_row(url, article, plan.digests[url], text.text_hash, text.paragraph_hashes, options))
         if len(rows) >= 1000:
             store.save_signatures(rows)
             rows = []
@@ -289,12 +326,21 @@ def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furn
     for start in range(0, len(found), 100_000):  # in slices: millions of pairs as Python ints weigh
         part = found[start:start + 100_000]
         for i, j in zip(part[:, 0].tolist(), part[:, 1].tolist()):
-            a, b = (urls[i], urls[j]) if urls[i] < urls[j] else (urls[j], urls[i])
-            edge = relate(a, b, prints[a], prints[b], options, same_site=sites[a] == sites[b])
+            a, b = urls[i], urls[j]
+            edge = relate_pair(a, b, prints[a], prints[b], sites[a] == sites[b], options)
             if edge:
                 edges.append(edge)
     store.save_edges(edge_row(e) for e in edges)
     return edges
+
+
+def relate_pair(url_a: str, url_b: str, print_a: TextPrint, print_b: TextPrint, same_site: bool,
+                options: GroupingOptions) -> Edge | None:
+    """One candidate pair, in either order, related from the two articles' prints: a copy or quote Edge (its
+    URLs in order), or None."""
+    if url_b < url_a:
+        url_a, url_b, print_a, print_b = url_b, url_a, print_b, print_a
+    return relate(url_a, url_b, print_a, print_b, options, same_site=same_site)
 
 
 # -- stories -------------------------------------------------------------------------------------------
