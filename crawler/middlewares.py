@@ -115,9 +115,9 @@ class GuardedResolver(CachingThreadedResolver):
         return address
 
 
-class SkippedSiteMiddleware:
-    """Runs after robots.txt is read (Scrapy's RobotsTxtMiddleware is at 100): a site the spider skipped
-    (``NewsSpider.too_slow``) gets no request at all, not even the one that made Scrapy read its robots.txt."""
+class CrawlerHolder:
+    """A component that reads the running crawl's state (spider, stored validators): Scrapy builds it from its
+    crawler."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -125,21 +125,19 @@ class SkippedSiteMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
+
+
+class SkippedSiteMiddleware(CrawlerHolder):
+    """Runs after robots.txt is read (Scrapy's RobotsTxtMiddleware is at 100): a site the spider skipped
+    (``NewsSpider.too_slow``) gets no request at all, not even the one that made Scrapy read its robots.txt."""
 
     def process_request(self, request):
         if urlsplit(request.url).hostname in getattr(self.crawler.spider, "too_slow", ()):
             raise IgnoreRequest("site skipped: its robots.txt asks for a Crawl-delay too long to finish a crawl")
 
 
-class ConditionalRequestMiddleware:
+class ConditionalRequestMiddleware(CrawlerHolder):
     """Re-crawls ask 'has this changed?' and reuse the stored copy when it has not."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_request(self, request):
         validators = getattr(self.crawler, "syndtrace_validators", {})
@@ -166,17 +164,10 @@ class ConditionalRequestMiddleware:
                             flags=["cached"])
 
 
-class RedirectRecorderMiddleware:
+class RedirectRecorderMiddleware(CrawlerHolder):
     """Records every redirect (source → target) as an alias, even when the target was already fetched and
     the redirected request is filtered as a duplicate: reports resolve shortened and moved URLs. A redirect
     the crawl refuses to follow (another scheme, a site not crawled, a private address) is not recorded."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_response(self, request, response):
         location = response.headers.get(b"Location")
