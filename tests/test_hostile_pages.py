@@ -243,7 +243,7 @@ def test_endless_delay_is_refused(hostile, value, tmp_path):
 
 # -- item 12: no private, loopback or link-local target that a page names ------------------------------------
 
-PRIVATE_HOSTS = ["169.254.169.254", "0x7f000001", "2130706433", "10.0.0.7", "localhost", "::1"]
+PRIVATE_HOSTS = ["169.254.169.254", "0x7f000001", "2130706433", "127.0.0.7", "localhost", "::1"]
 
 
 @pytest.fixture
@@ -277,18 +277,18 @@ def test_private_targets_named_by_pages_and_redirects_are_refused(private_web, t
 
 def test_refused_redirects_make_no_alias_and_seeds_may_be_private(private_web, tmp_path):
     db = str(tmp_path / "alias.db")
-    crawl_and_trace(db, crawl_options(private_web, ["http://news.example/", "http://10.0.0.7/latest/meta-data/"]))
+    crawl_and_trace(db, crawl_options(private_web, ["http://news.example/", "http://127.0.0.7/latest/meta-data/"]))
     assert query(db, "select source_url, target_url from aliases") == []
-    assert ("10.0.0.7", "/latest/meta-data/") in {(h, p) for h, p, _ in private_web.requests}   # a seed: asked for
+    assert ("127.0.0.7", "/latest/meta-data/") in {(h, p) for h, p, _ in private_web.requests}   # a seed: asked for
     assert ("169.254.169.254", "/latest/meta-data/") not in {(h, p) for h, p, _ in private_web.requests}
 
 
 def test_names_that_resolve_to_private_addresses_are_refused():
-    guard = TargetGuard(CrawlOptions(seeds=("http://127.0.0.1:8080/",), proxy="http://10.1.1.1:3128"))
+    guard = TargetGuard(CrawlOptions(seeds=("http://127.0.0.1:8080/",), proxy="http://127.0.0.9:3128"))
     assert guard.refusal("rebind.example", "127.0.0.1") and guard.refusal("metadata.example", "169.254.169.254")
     assert guard.refusal("news.example", "93.184.216.34") is None
-    assert guard.refusal("127.0.0.1") is None and guard.refusal("10.1.1.1", "10.1.1.1") is None   # seed, proxy
-    assert TargetGuard(CrawlOptions(private_targets=True)).refusal("10.0.0.7") is None
+    assert guard.refusal("127.0.0.1") is None and guard.refusal("127.0.0.9", "127.0.0.9") is None   # seed, proxy
+    assert TargetGuard(CrawlOptions(private_targets=True)).refusal("127.0.0.7") is None
 
 
 @pytest.mark.parametrize("seed", ["http://exa mple.example/", "http://a.example:99999/", "http://a.example:0/",
