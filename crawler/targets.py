@@ -1,5 +1,5 @@
 """Which hosts a crawl may reach. A page must not make the crawler fetch a private, loopback or link-local
-address (a cloud metadata service at 169.254.169.254, a router at 192.168.0.1, a service on 127.0.0.1),
+address (a cloud metadata service, a router on the local network, a service on the loopback interface),
 however the address is spelt (``0x7f000001``, ``2130706433``, ``127.1``, ``[::ffff:127.0.0.1]``) and
 whether a page's link or a redirect names it, or a host name resolves to it.
 
