@@ -29,17 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench.spark_cluster import StandaloneCluster
-
-TABLES = {
-    "signatures": "select * from signatures order by url",
-    "edges": "select * from edges order by a, b",
-    "stories": "select id, origin_url, size, sites, first_published, last_published, title, uncredited, versions, "
-               "contains from stories order by id",
-    "members": "select * from members order by url",
-    "lineage": "select * from lineage order by url",
-    "audits": "select * from audits order by url",
-    "contains": "select * from contains order by url, contained_url",
-}
+from crawler.storage.store import Store
 
 
 def syndtrace(*args: str) -> tuple[float, str]:
@@ -75,12 +65,19 @@ def b_cubed_f1(pred: dict[str, str], truth: dict[str, str]) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def rows(db: str, sql: str) -> list:
-    conn = sqlite3.connect(db)
+def grouped_rows(db: str) -> dict[str, list[tuple]]:
+    """The tables a grouping pass writes, row for row (the storage layer's own list)."""
+    store = Store(db, create=False)
     try:
-        return conn.execute(sql).fetchall()
+        return store.grouping_rows()
     finally:
-        conn.close()
+        store.close()
+
+
+def differing_tables(db: str, other: str) -> list[str]:
+    """Tables whose rows differ between two grouped databases (empty: the same grouping)."""
+    mine, theirs = grouped_rows(db), grouped_rows(other)
+    return [table for table in mine if mine[table] != theirs[table]]
 
 
 def main() -> int:
@@ -103,7 +100,8 @@ def main() -> int:
         precision, recall, f1 = pairwise(b, a)
         print(f"{len(a)} articles, {len(set(a.values()))} local stories, {len(set(b.values()))} spark stories")
         print(f"spark vs local: pairwise P {precision:.3f} R {recall:.3f} F1 {f1:.3f}; B3 F1 {b_cubed_f1(b, a):.3f}")
-        same = {table: rows(local, sql) == rows(spark, sql) for table, sql in TABLES.items()}
+        differing = differing_tables(local, spark)
+        same = {table: table not in differing for table in grouped_rows(local)}
         print("identical tables: " + ", ".join(f"{t} {'yes' if s else 'NO'}" for t, s in same.items()))
         print(f"wall: local rebuild {local_s:.1f} s, spark rebuild ({args.workers} workers) {spark_s:.1f} s "
               f"({spark_s / local_s:.2f}x); load {os.getloadavg()[0]:.1f}")

@@ -26,7 +26,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.engine_same import TABLES, rows
+from bench.engine_same import differing_tables
 from bench.spark_cluster import StandaloneCluster
 
 
@@ -119,9 +119,10 @@ def run_size(src: str, articles: int, workers: list[int], work: str) -> list[dic
             cmd = syndtrace("rebuild", "--engine", "spark", "--master", cluster.master_url, "--db", db, "--json",
                             "--quiet", "--conf", "spark.executor.memory=4g", "--conf", "spark.driver.memory=2g")
             wall, peak, text = measured(cmd, [p.pid for p in cluster.processes])
-        same = all(rows(db, sql) == rows(local, sql) for sql in TABLES.values())
+        differing = differing_tables(db, local)   # named, so a mismatch says where to look
         out.append({"articles": n, "engine": "spark", "workers": w, "start_s": started, "wall_s": wall,
-                    "peak_mb": peak, "timings": json.loads(text)["timings"], "same": same, "load": os.getloadavg()[0]})
+                    "peak_mb": peak, "timings": json.loads(text)["timings"], "same": not differing,
+                    "differing_tables": differing, "load": os.getloadavg()[0]})
         print(json.dumps(out[-1]), flush=True)
         os.remove(db)
     return out

@@ -41,6 +41,16 @@ def _release_inherited_locks() -> None:
 os.register_at_fork(after_in_child=_release_inherited_locks)
 
 
+GROUPING_TABLES = {
+    "signatures": "select * from signatures order by url",
+    "edges": "select * from edges order by a, b",
+    "stories": "select id, origin_url, size, sites, first_published, last_published, title, uncredited, versions, "
+               "contains from stories order by id",
+    "members": "select * from members order by url",
+    "lineage": "select * from lineage order by url",
+    "audits": "select * from audits order by url",
+    "contains": "select * from contains order by url, contained_url",
+}
 STORY_ORDER = {"spread": "s.size desc, s.sites desc, s.id", "recent": "s.last_published desc, s.id"}
 SNIPPET_MARKS = ("\ue000", "\ue001")   # around the words found, in the snippets of Store.search
 _CHUNK = 500   # URLs per "in (…)" query, well under SQLite's limit of bound parameters
@@ -738,6 +748,11 @@ class Store:
                 row[key] = json.loads(row[key]) if row.get(key) else ([] if key not in ("evidence", "changes") else {})
             rows.append(row)
         return rows
+
+    def grouping_rows(self) -> dict[str, list[tuple]]:
+        """Every table a grouping pass writes, row for row in a fixed order: what two grouping paths (local and
+        a distributed engine) must agree on. Stories without their run-dependent columns."""
+        return {table: [tuple(r) for r in self.db.execute(sql).fetchall()] for table, sql in GROUPING_TABLES.items()}
 
     def contains(self, story_id: str | None = None) -> list[dict]:
         """"Contains" links (a page holding a piece of a page of another story), of one story's pages or all,
