@@ -1,8 +1,11 @@
-"""Shared fixtures: a fresh database file per test, and a read-only look into a database file."""
+"""Shared fixtures: a fresh database file per test, a read-only look into a database file, and a test HTTP
+server that keeps quiet when a client hangs up."""
 
 from __future__ import annotations
 
 import sqlite3
+import sys
+from http.server import ThreadingHTTPServer
 
 import pytest
 
@@ -29,3 +32,14 @@ def query(db_path: str, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A threaded test server on which a client hanging up is expected (crawl timeouts, resets): the default
+    handler prints a traceback to ``sys.stderr``, which a later test's CliRunner may be capturing."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)

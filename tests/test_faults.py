@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 import pytest
@@ -37,7 +37,7 @@ from crawler.options import CrawlOptions
 from crawler.page.extract import extract_page
 from crawler.storage.records import FetchRecord
 from crawler.warc import ingest_files
-from tests.conftest import query
+from tests.conftest import QuietHTTPServer, query
 
 HOST = "faulty.example"
 MAX_BYTES = 300_000
@@ -131,8 +131,7 @@ class FaultHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def fault_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FaultHandler)
-    server.daemon_threads = True
+    server = QuietHTTPServer(("127.0.0.1", 0), FaultHandler)
     server.hits, server.lock = {}, threading.Lock()
     server.bomb = gzip.compress(b"<html>" + b" " * (40 * 1024 * 1024), compresslevel=9)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

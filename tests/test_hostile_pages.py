@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,7 +20,7 @@ from crawler.localserver import LocalWeb
 from crawler.options import OPTIONS_ENV, CrawlOptions
 from crawler.page.decode import clean_text, decode_html
 from crawler.targets import TargetGuard
-from tests.conftest import query
+from tests.conftest import QuietHTTPServer, query
 from tests.test_crawl import article, write
 
 
@@ -122,8 +122,7 @@ class HostileHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def hostile(request):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), HostileHandler)
-    server.daemon_threads = True
+    server = QuietHTTPServer(("127.0.0.1", 0), HostileHandler)
     server.sites, server.hits, server.lock = {}, [], threading.Lock()
     server.proxy = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
