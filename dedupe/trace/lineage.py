@@ -20,6 +20,7 @@ dates cannot (undated scrapes). Every decision keeps its evidence.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -158,14 +159,18 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
     credit) and each paragraph of the original the copy has and the candidate lacks (it could not have
     come from the candidate). A candidate on the copy's own site counts less. A candidate that comes after
     the copy in publication order (undated pages last) must have fewer edits of its own than the copy: of
-    two pages with the same edits, the earlier is the parent."""
+    two pages with the same edits, the earlier is the parent. Weights over a set of edits are added with
+    ``math.fsum`` (correctly rounded): a plain sum follows the set's order, which changes with every process's
+    string hashing, and its last bit decided ties and the ``min_parent_score`` threshold differently from one
+    run (or a Spark driver) to the next."""
     best = _Carrier()
     origin = story.origin
     origin_keys = set(origin.paragraph_keys)
     mine = story.edits[copy.url]
 
     def weight(features: set[Feature], cand: Member) -> float:
-        return sum(_weight(f, cand, origin, copy.site, generic, options) for f in features if f[0] in ("added", "dropped"))
+        return math.fsum(_weight(f, cand, origin, copy.site, generic, options)
+                         for f in features if f[0] in ("added", "dropped"))
 
     for cand in candidates:
         theirs = story.edits[cand.url]
@@ -178,8 +183,8 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
         missing = weight(theirs - mine, cand)
         if cand.when > copy.when and missing >= weight(mine - theirs, cand) and not authored:
             continue
-        score = sum((1.0 if f in authored else _weight(f, cand, origin, copy.site, generic, options))
-                    / max(story.holders[f] - 1, 1) for f in shared)
+        score = math.fsum((1.0 if f in authored else _weight(f, cand, origin, copy.site, generic, options))
+                          / max(story.holders[f] - 1, 1) for f in shared)
         score -= options.missing_edit_factor * missing
         score -= len((story.keysets[copy.url] - story.keysets[cand.url]) & origin_keys)
         if cand.site == copy.site:
