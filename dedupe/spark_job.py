@@ -54,6 +54,7 @@ from dedupe.stages import (
     relate_pair,
     save_results,
     settle_numeric_dates,
+    settle_title_affixes,
     sign_article,
     signature_row,
     stored_text_hash,
@@ -275,6 +276,7 @@ def distributed_edges(sc, store: Store, options: GroupingOptions, spark: SparkOp
     """Normalise, count furniture, sign, band and verify on the cluster; save signatures and edges as they come."""
     with report.stage("normalise"):
         settle_numeric_dates(store)
+        settle_title_affixes(store, options.furniture_min_pages)
         staged = stage_texts(store, folder, spark.batch)
         report.articles = report.signed = len(staged.urls)
         articles = sc.parallelize(staged.files, len(staged.files)).flatMap(read_batch).map(identify)
