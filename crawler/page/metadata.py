@@ -262,6 +262,7 @@ def without_affixes(title: str, prefixes: set[str], suffixes: set[str]) -> str:
 
 
 _LABEL_SEPARATOR = re.compile(r"\s+[|\-–—·•»/]{1,2}\s+|\s*｜\s*|\s+::\s+")
+_LABEL_SEPARATOR_AT_END = re.compile(f"(?:{_LABEL_SEPARATOR.pattern})$")
 
 
 def without_label(title: str, others: list[str]) -> str:
@@ -276,7 +277,7 @@ def without_label(title: str, others: list[str]) -> str:
                 return other
         if title.endswith(other):
             rest = title[:-len(other)]
-            m = re.search(_LABEL_SEPARATOR.pattern + "$", rest)
+            m = _LABEL_SEPARATOR_AT_END.search(rest)
             if m and len(rest[:m.start()].split()) <= 3:
                 return other
     return title

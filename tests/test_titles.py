@@ -1,0 +1,37 @@
+"""Which of the headlines a page states is its title: the structured one, unless the page's own headline
+markup names another one that a metadata statement gives too; labels and site furniture cut."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crawler.page.extract import extract_page
+
+URL = "https://www.kestrel-times.example/politics/2026/03/04/harbour-vote"
+BODY = "".join(f"<p>Paragraph {i} of the story, long enough to be read as the body of an article page.</p>"
+               for i in range(6))
+
+
+def page(head: str = "", body_head: str = "", headline: str | None = None, title: str = "") -> str:
+    """An article page; ``headline`` goes in its JSON-LD NewsArticle."""
+    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "datePublished": "2026-03-04T09:00:00+01:00"}
+    if headline:
+        ld["headline"] = headline
+    return (f"<html><head><title>{title}</title>{head}"
+            f'<script type="application/ld+json">{json.dumps(ld)}</script></head>'
+            f"<body><article>{body_head}{BODY}</article></body></html>")
+
+
+def title_of_page(html: str) -> str | None:
+    return extract_page(html.encode(), URL).title
+
+
+def test_a_separator_inside_a_kicker_does_not_make_it_a_label():
+    """A label is set off by a separator right before the rest of the headline: "Vote - analysis: …" ends in a
+    colon, so it stays (the " - " inside it once counted, wherever it stood)."""
+    rest = "what the new quay means for the fishing fleet and the harbour"
+    full = f"Vote - analysis: {rest}"
+    html = page(head=f'<meta property="og:title" content="{full}">', body_head=f"<h1>{rest}</h1>", headline=full)
+    assert title_of_page(html) == full
