@@ -28,6 +28,17 @@ def title_of_page(html: str) -> str | None:
     return extract_page(html.encode(), URL).title
 
 
+@pytest.mark.parametrize("og, expected", [
+    ("Harbour council backs the new quay in a late-night vote (Published 2026)",
+     "Harbour council backs the new quay in a late-night vote"),
+    # a bracket the visible headline carries too is the headline's own
+    ("Harbour council backs the new quay (again)", "Harbour council backs the new quay (again)"),
+])
+def test_a_bracketed_tail_the_visible_headline_lacks_is_a_label(og, expected):
+    html = page(head=f'<meta property="og:title" content="{og}">', body_head=f"<h1>{expected}</h1>")
+    assert title_of_page(html) == expected
+
+
 def test_a_separator_inside_a_kicker_does_not_make_it_a_label():
     """A label is set off by a separator right before the rest of the headline: "Vote - analysis: …" ends in a
     colon, so it stays (the " - " inside it once counted, wherever it stood)."""

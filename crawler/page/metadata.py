@@ -228,7 +228,8 @@ def visible_headline(tree, own: set[str]) -> str | None:
 def title_of(tree, article_ld: dict, own: set[str] = frozenset()) -> str | None:
     """The headline: the article's JSON-LD headline, og:title, the visible ``<h1>``, twitter:title, then
     ``<title>``; the site's name cut from either end, never the site's name alone; a label the other statements
-    of the title do not carry (``Headline | Sport``, ``Opinion | Headline``) cut too."""
+    of the title do not carry (``Headline | Sport``, ``Opinion | Headline``, ``Headline (Published 2016)``) cut
+    too."""
     stated = [clean_text(article_ld.get("headline")), meta_content(tree, "og:title"), visible_headline(tree, own),
               meta_content(tree, "twitter:title"), clean_text(tree.findtext(".//title"))]
     stated = [strip_site_name(t, own) for t in stated if t and not is_own_name(t, own)]
@@ -261,7 +262,8 @@ def without_affixes(title: str, prefixes: set[str], suffixes: set[str]) -> str:
     return title.strip()
 
 
-_LABEL_SEPARATOR = re.compile(r"\s+[|\-–—·•»/]{1,2}\s+|\s*｜\s*|\s+::\s+")
+# a label's separator; a bracketed tail ("(Published 2016)") is a label too
+_LABEL_SEPARATOR = re.compile(r"\s+[|\-–—·•»/]{1,2}\s+|\s*｜\s*|\s+::\s+|\s+(?=\([^()]*\)$)")
 _LABEL_SEPARATOR_AT_END = re.compile(f"(?:{_LABEL_SEPARATOR.pattern})$")
 
 
