@@ -28,6 +28,46 @@ def title_of_page(html: str) -> str | None:
     return extract_page(html.encode(), URL).title
 
 
+SEARCH = "Harbour vote: council backs the new quay in a late session"
+SHARED = "Why the new quay won the harbour vote after all"
+
+
+def test_marked_headline_that_og_gives_too_wins_over_the_structured_headline():
+    html = page(head=f'<meta property="og:title" content="{SHARED}">',
+                body_head=f'<h1 itemprop="headline">{SHARED}</h1>', headline=SEARCH, title=SEARCH)
+    assert title_of_page(html) == SHARED
+
+
+def test_marked_headline_no_metadata_gives_leaves_the_structured_headline():
+    html = page(head=f'<meta property="og:title" content="{SEARCH}">',
+                body_head=f'<h1 itemprop="headline">{SHARED}</h1>', headline=SEARCH)
+    assert title_of_page(html) == SEARCH
+
+
+def test_a_listing_of_marked_teasers_names_no_headline():
+    teasers = "".join(f'<h2 itemprop="headline">{t}</h2>' for t in (SHARED, "Ferry timetable changes in May"))
+    html = page(head=f'<meta property="og:title" content="{SHARED}">', body_head=teasers, headline=SEARCH)
+    assert title_of_page(html) == SEARCH
+
+
+def test_typographic_variant_of_the_structured_headline_is_the_same_headline():
+    curly = "Mayor’s ‘quay plan’ wins the harbour vote after a late session"
+    straight = "Mayor's 'quay plan' wins the harbour vote after a late session"
+    html = page(head=f'<meta property="og:title" content="{straight}">',
+                body_head=f'<h1 itemprop="headline">{straight}</h1>', headline=curly)
+    assert title_of_page(html) == curly
+
+
+def test_meta_headline_cuts_a_glued_section_tail_off_og_title():
+    """``Headline-Politics｜Site``: the site's name goes as a site name; the glued section stays on every
+    statement but the page's ``<meta name="headline">``, which has the headline alone."""
+    headline = "Harbour council backs the new quay in a late-night vote"
+    html = page(head=f'<meta property="og:site_name" content="Kestrel Times"><meta name="headline" content="{headline}">'
+                     f'<meta property="og:title" content="{headline}-Politics｜Kestrel Times">',
+                title=f"{headline}-Politics｜Kestrel Times")
+    assert title_of_page(html) == headline
+
+
 @pytest.mark.parametrize("og, expected", [
     ("Harbour council backs the new quay in a late-night vote (Published 2026)",
      "Harbour council backs the new quay in a late-night vote"),
