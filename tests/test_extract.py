@@ -201,3 +201,16 @@ def test_a_profile_link_in_author_metadata_names_no_one(links):
             f'href="/author/dara-madsen">Dara Madsen</a></p>{body}</article></body></html>')
     page = extract_page(html, "https://www.harbour-news.example/2021/06/03/port-strike-ends")
     assert page.authors == ["Dara Madsen"]
+
+
+def test_a_rel_author_link_the_noise_filter_dropped_is_the_last_resort():
+    """A byline in furniture-like markup (here a ``<header>`` around the headline) still names the authors by
+    its rel="author" links when nothing else on the page does; a commenter's rel="author" does not."""
+    body = "".join(f"<p>{'The port authority said the strike had cost the city millions in lost trade this week. ' * 3}</p>"
+                   for _ in range(4))
+    html = ('<html><body><header class="site-header"><h1>Port strike ends</h1><div class="meta">'
+            '<a rel="author" href="/profile/dara-madsen">Dara Madsen</a> and <a rel="author" '
+            f'href="/profile/olu-bankole">Olu Bankole</a></div></header><div class="text">{body}</div>'
+            '<div class="comments"><a rel="author" href="/u/77">Reader Name</a></div></body></html>')
+    page = extract_page(html, "https://www.harbour-news.example/2021/06/03/port-strike-ends")
+    assert page.authors == ["Dara Madsen", "Olu Bankole"]

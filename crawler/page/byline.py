@@ -190,13 +190,23 @@ def _signature_names(tree) -> list[str]:
     return []
 
 
+def _rel_author_names(tree) -> list[str]:
+    """Names of the page's ``rel="author"`` links, wherever they stand: the last resort, for a byline the
+    noise filter took for furniture (a header or aside around the headline)."""
+    names: list[str] = []
+    for a in tree.xpath("//a[@rel='author']"):
+        if not a.xpath("ancestor-or-self::*[contains(@class,'comment')]"):
+            names.extend(split_names(a.text_content()))
+    return names
+
+
 def find_authors(tree, region, article_ld: dict, header: list[str], own: set[str] = frozenset()) -> list[str]:
     """The page's authors, from the first source that names someone other than the site itself; if every
     source names only the site (or an agency), that name. ``header``: the article header's text lines."""
     first_found: list[str] = []
     sources = _structured_names(tree, article_ld)
     readers = (lambda: _byline_elements(tree, region), lambda: _header_names(header), lambda: _labelled_names(tree),
-               lambda: _signature_names(tree))
+               lambda: _signature_names(tree), lambda: _rel_author_names(tree))
     for index in range(len(sources) + len(readers)):
         names = sources[index] if index < len(sources) else readers[index - len(sources)]()
         others = [n for n in names if not is_own_name(n, own)]
