@@ -10,10 +10,10 @@ from datasketch import MinHashLSH
 from bench.corpus import make_corpus
 from crawler.storage.records import FetchRecord
 from crawler.storage.store import Store
+from dedupe import stages
 from dedupe.index import banded_pairs, lsh_bands
 from dedupe.normalise import words
 from dedupe.options import GroupingOptions
-from dedupe import stages
 from dedupe.pipeline import update_stories
 from dedupe.signature import SignatureParams, lead_signatures, shingle_hashes, sign, word_hashes
 
