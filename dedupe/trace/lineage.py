@@ -234,16 +234,28 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
             decisions[copy.url] = Decision(copy.url, carrier.member.url, origin.url, "carries-edits",
                                            {"shared_edits": carrier.shared[:5], "score": round(carrier.score, 3)})
             continue
-        decisions[copy.url] = _by_credit(copy, earlier, origin)
+        named = [m for m in earlier if _passed_through(copy, m, story)]
+        decisions[copy.url] = _by_credit(copy, named, candidates, origin)
     return decisions
 
 
-def _by_credit(copy: Member, earlier: list[Member], origin: Member) -> Decision:
-    """The parent a copy names: an earlier copy it links or credits (it got the origin's credit line
-    through it), else the origin."""
-    referenced = [(cand, copy.references(cand)) for cand in earlier]
-    linked = [c for c, how in referenced if how in ("link", "canonical")]
-    credited = [c for c, how in referenced if how == "credit"]
+def _passed_through(copy: Member, named: Member, story: _Story) -> bool:
+    """Could ``copy`` have come through ``named``, an outlet it credits by name? Only if it has none of the
+    original's paragraphs ``named`` lacks, and it either carries an edit of ``named`` or credits the origin as
+    well (the usual form of a credit down a chain). A page naming an outlet whose copy it carries nothing of,
+    and not the origin, names the wrong outlet: a misattribution, not a parent."""
+    if (story.keysets[copy.url] - story.keysets[named.url]) & story.keysets[story.origin.url]:
+        return False
+    shared = {f for f in story.edits[copy.url] & story.edits[named.url] if f[0] != "joined"}
+    return bool(shared) or copy.references(story.origin) is not None
+
+
+def _by_credit(copy: Member, named: list[Member], candidates: list[Member], origin: Member) -> Decision:
+    """The parent a copy names: a copy it links (its article page, or as canonical) that is not surely later,
+    else an earlier copy it credits by name it may have come through (it got the origin's credit line through
+    it), else the origin. A bare calendar date leaves the order of two pages open; a link names the very page."""
+    linked = [c for c in candidates if copy.references(c) in ("link", "canonical")]
+    credited = [c for c in named if copy.references(c) == "credit"]
     if linked or credited:
         chosen = (linked or credited)[0]
         return Decision(copy.url, chosen.url, origin.url, "credits-copy", {"how": copy.references(chosen)})
