@@ -74,6 +74,7 @@ def choose_origin(members: list[Member], options: LineageOptions = DEFAULTS) -> 
 
 
 Feature = tuple[str, ...]   # ("added", key) | ("dropped", key) | ("joined", key, key) | ("title", key) | ("byline", key)
+#                           | ("word", word)
 
 
 def _is_origin_credit(m: Member, key: str, origin: Member) -> bool:
@@ -108,6 +109,21 @@ def edits_of(m: Member, origin: Member, origin_order: dict[str, int], origin_pai
         if key and key != paragraph_key(theirs or ""):
             out.add((kind, key))
     return out
+
+
+def changed_words(m: Member, origin_order: dict[str, int], vocabulary: set[str], min_words: int) -> set[Feature]:
+    """Words a page brought into the original's own paragraphs (a typo, a changed name or figure): in a
+    paragraph of the original's words (``vocabulary``) but for one word in ten, each word the original never
+    uses. Two copies rarely misspell the same word alike; a copy of a copy carries its parent's."""
+    out: set[Feature] = set()
+    for k in m.paragraph_keys:
+        if k in origin_order:
+            continue
+        words = k.split()
+        new = [w for w in words if w not in vocabulary]
+        if len(words) >= 5 * min_words and new and len(new) * 10 <= len(words):
+            out.update(("word", w) for w in new)
+    return out
 @dataclass
 class _Carrier:
     """The earlier copy whose edits a copy carries most, and how strongly."""
@@ -124,6 +140,8 @@ def _weight(feature: Feature, cand: Member, origin: Member, site: str, generic: 
     another) or a new order of paragraphs less, as two copies may make them alike by chance."""
     if feature[0] == "dropped":
         return options.drop_weight
+    if feature[0] == "word":
+        return 1.0
     if feature[0] in ("joined", "title"):
         return options.weak_edit_weight
     if _is_origin_credit(cand, feature[1], origin):
@@ -176,7 +194,7 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
         if not shared:
             continue
         missing = weight(theirs - mine, cand)
-        if cand.when > copy.when and missing >= weight(mine - theirs, cand) and not authored:
+        if cand.when > copy.when and missing >= weight(mine - theirs, copy) and not authored:
             continue
         score = sum((1.0 if f in authored else _weight(f, cand, origin, copy.site, generic, options))
                     / max(story.holders[f] - 1, 1) for f in shared)
@@ -219,8 +237,9 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
     decisions = {origin.url: Decision(origin.url, None, origin.url, "origin", {})}
     origin_order = {k: i for i, k in reversed(list(enumerate(origin.paragraph_keys)))}
     origin_pairs = set(pairwise(origin.paragraph_keys))
+    vocabulary = {w for k in origin_order for w in k.split()}
     edits = {m.url: edits_of(m, origin, origin_order, origin_pairs, options.min_addition_words, generic)
-             for m in members}
+             | changed_words(m, origin_order, vocabulary, options.min_addition_words) for m in members}
     story = _Story(origin, edits, Counter(f for m in members if m is not origin for f in edits[m.url]),
                    {m.url: set(m.paragraph_keys) for m in members})
     slack = timedelta(hours=options.date_only_slack_hours)
