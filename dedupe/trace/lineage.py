@@ -46,8 +46,11 @@ class Decision:
     evidence: dict
 
 
-def choose_origin(members: list[Member], options: LineageOptions = DEFAULTS) -> tuple[Member, str, dict]:
-    """The story's original and why."""
+def choose_origin(members: list[Member], options: LineageOptions = DEFAULTS,
+                  generic: Callable[[str, str], bool] = _not_generic) -> tuple[Member, str, dict]:
+    """The story's original and why. Of pages the dates cannot order, one that looks scraped (boilerplate
+    other sites insert too, spam or ads by ``generic``, in a text without the author most pages show) is
+    not the original."""
     if len(members) == 1:
         return members[0], "only-copy", {}
     slack = timedelta(hours=options.date_only_slack_hours)
@@ -56,7 +59,13 @@ def choose_origin(members: list[Member], options: LineageOptions = DEFAULTS) -> 
     pool = candidates or members
     independent = {m.url: len({by.site for by in members if by.url in votes[m.url]}) >= 2 for m in members}
     pool = [m for m in pool if independent[m.url] or not any(o.surely_before(m, slack) for o in pool)]
-    best = min(pool, key=lambda m: (-len(votes[m.url]), m.when))
+    authors = Counter(key for m in members if (key := paragraph_key(m.author or "")))
+    story_author = authors.most_common(1)[0][0] if authors else ""
+
+    def scraped(m: Member) -> bool:
+        return paragraph_key(m.author or "") != story_author and any(generic(k, m.site) for k in m.paragraph_keys)
+
+    best = min(pool, key=lambda m: (-len(votes[m.url]), scraped(m), m.when))
     if votes[best.url] and len(pool) > 1:
         signal = "credited-by-copies"
     elif best.published and any(m.published for m in members if m is not best):
@@ -287,7 +296,7 @@ def decide(members: list[Member], generic: Callable[[str, str], bool] = _not_gen
            options: LineageOptions = DEFAULTS, wrote: Callable[[str, str], bool] = _not_generic
            ) -> dict[str, Decision]:
     """Origin and parents of one story (``wrote``: see ``choose_parents``)."""
-    origin, signal, evidence = choose_origin(members, options)
+    origin, signal, evidence = choose_origin(members, options, generic)
     decisions = choose_parents(members, origin, generic, options, wrote)
     decisions[origin.url] = Decision(origin.url, None, origin.url, signal, evidence)
     return decisions
