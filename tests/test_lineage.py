@@ -250,3 +250,19 @@ def test_of_pages_the_dates_cannot_order_a_scrape_is_not_the_original():
     assert decide([origin, scrape, copy])[S].parent is None
     decisions = decide([origin, scrape, copy], generic=lambda key, site: key == paragraph_key(spam))
     assert decisions[O].parent is None and decisions[S].parent == O
+
+
+def test_a_link_names_the_parent_unless_it_came_with_the_text():
+    """S (no date) scraped the original with spam; B and C both took S's text, and C's credit links S: C came
+    through S, not through the dated B that holds the same spam. When B's credit links S too and W carries
+    B's note and that link, the link came with B's text: W came through B."""
+    spam = "Earn passive income from home with our proven crypto signals today."
+    ms = [member(O, "cd.example", 7), member(S, "scraper.example", None, BODY + [spam], author=None),
+          member(B, "b.example", 9, BODY + [spam, B_NOTE], author=None),
+          member(C, "c.example", 10, BODY + [spam], author=None, hosts={"scraper.example", "cd.example"}, links={S}),
+          member(W, "wad.example", 12, BODY + [spam, B_NOTE], author=None, hosts={"scraper.example", "cd.example"}, links={S})]
+    decisions = decide(ms, wrote=wrote_by("b.example", B_NOTE))
+    assert decisions[C].parent == S and decisions[C].signal == "credits-copy"
+    assert decisions[W].parent == S
+    ms[2].linked_urls = {S}
+    assert decide(ms, wrote=wrote_by("b.example", B_NOTE))[W].parent == B

@@ -258,13 +258,26 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
         candidates = [m for m in ordered if m is not copy and not copy.surely_before(m, slack)
                       and not _descends(m.url, copy.url, decisions)]
         carrier = _carrier(copy, candidates, story, generic, options, wrote)
-        if carrier.member is not None and carrier.score >= options.min_parent_score:
+        carries = carrier.member is not None and carrier.score >= options.min_parent_score
+        linked = [m for m in candidates if copy.references(m) in ("link", "canonical") and _could_hold(copy, m, story)]
+        if linked and not (carries and carrier.member.references(linked[0]) in ("link", "canonical")):
+            # the copy links the very page it came through (unless the page whose edits it carries links that
+            # page too: then the link came with the text, from further up the chain)
+            decisions[copy.url] = Decision(copy.url, linked[0].url, origin.url, "credits-copy",
+                                           {"how": copy.references(linked[0])})
+            continue
+        if carries:
             decisions[copy.url] = Decision(copy.url, carrier.member.url, origin.url, "carries-edits",
                                            {"shared_edits": carrier.shared[:5], "score": round(carrier.score, 3)})
             continue
         named = [m for m in earlier if _passed_through(copy, m, story)]
-        decisions[copy.url] = _by_credit(copy, named, candidates, origin)
+        decisions[copy.url] = _by_credit(copy, named, origin)
     return decisions
+
+
+def _could_hold(copy: Member, source: Member, story: _Story) -> bool:
+    """Has ``source`` every paragraph of the original that ``copy`` has (else ``copy`` did not come from it)?"""
+    return not (story.keysets[copy.url] - story.keysets[source.url]) & story.keysets[story.origin.url]
 
 
 def _passed_through(copy: Member, named: Member, story: _Story) -> bool:
@@ -272,21 +285,18 @@ def _passed_through(copy: Member, named: Member, story: _Story) -> bool:
     original's paragraphs ``named`` lacks, and it either carries an edit of ``named`` or credits the origin as
     well (the usual form of a credit down a chain). A page naming an outlet whose copy it carries nothing of,
     and not the origin, names the wrong outlet: a misattribution, not a parent."""
-    if (story.keysets[copy.url] - story.keysets[named.url]) & story.keysets[story.origin.url]:
+    if not _could_hold(copy, named, story):
         return False
     shared = {f for f in story.edits[copy.url] & story.edits[named.url] if f[0] != "joined"}
     return bool(shared) or copy.references(story.origin) is not None
 
 
-def _by_credit(copy: Member, named: list[Member], candidates: list[Member], origin: Member) -> Decision:
-    """The parent a copy names: a copy it links (its article page, or as canonical) that is not surely later,
-    else an earlier copy it credits by name it may have come through (it got the origin's credit line through
-    it), else the origin. A bare calendar date leaves the order of two pages open; a link names the very page."""
-    linked = [c for c in candidates if copy.references(c) in ("link", "canonical")]
+def _by_credit(copy: Member, named: list[Member], origin: Member) -> Decision:
+    """The parent a copy names: an earlier copy it credits by name that it may have come through (it got the
+    origin's credit line through it), else the origin."""
     credited = [c for c in named if copy.references(c) == "credit"]
-    if linked or credited:
-        chosen = (linked or credited)[0]
-        return Decision(copy.url, chosen.url, origin.url, "credits-copy", {"how": copy.references(chosen)})
+    if credited:
+        return Decision(copy.url, credited[0].url, origin.url, "credits-copy", {"how": "credit"})
     if copy.references(origin):
         return Decision(copy.url, origin.url, origin.url, "credits-origin", {"how": copy.references(origin)})
     return Decision(copy.url, origin.url, origin.url, "default-origin", {})
