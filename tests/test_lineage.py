@@ -266,3 +266,13 @@ def test_a_link_names_the_parent_unless_it_came_with_the_text():
     assert decisions[W].parent == S
     ms[2].linked_urls = {S}
     assert decide(ms, wrote=wrote_by("b.example", B_NOTE))[W].parent == B
+
+
+def test_a_credit_line_on_a_site_that_writes_none_came_from_the_page_holding_it():
+    """A scraper's undated page credits the origin in B's words: two copies crediting alike prove little, but
+    a site that never writes a credit of its own took the line with B's text."""
+    ms = [member(O, "cd.example", 7), member(B, "b.example", 9, BODY + [CREDIT], hosts={"cd.example"}),
+          member(S, "scraper.example", None, BODY + [CREDIT], hosts={"cd.example"}, author="admin")]
+    ms[1].credit_keys = ms[2].credit_keys = {paragraph_key(CREDIT): "cd.example"}
+    assert decide(ms)[S].parent == O
+    assert decide(ms, carries_credits=lambda site: site == "scraper.example")[S].parent == B

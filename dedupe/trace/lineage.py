@@ -37,6 +37,10 @@ def _not_generic(key: str, site: str) -> bool:
     return False
 
 
+def _never(site: str) -> bool:
+    return False
+
+
 @dataclass
 class Decision:
     url: str
@@ -143,10 +147,11 @@ class _Carrier:
 
 
 def _weight(feature: Feature, cand: Member, origin: Member, site: str, generic: Callable[[str, str], bool],
-            options: LineageOptions) -> float:
+            options: LineageOptions, carried: Callable[[str], bool] = _never) -> float:
     """How much one shared edit says (see ``LineageOptions``): a paragraph of its own 1; a dropped passage,
     a credit line to the origin in the same words, boilerplate, a subheading (kept by one layout, dropped by
-    another) or a new order of paragraphs less, as two copies may make them alike by chance."""
+    another) or a new order of paragraphs less, as two copies may make them alike by chance. A credit line on
+    the page of a site that writes none of its own (``carried``) came with the text: it counts in full."""
     if feature[0] == "dropped":
         return options.drop_weight
     if feature[0] == "word":
@@ -154,7 +159,7 @@ def _weight(feature: Feature, cand: Member, origin: Member, site: str, generic: 
     if feature[0] in ("joined", "title"):
         return options.weak_edit_weight
     if _is_origin_credit(cand, feature[1], origin):
-        return options.credit_line_weight
+        return 1.0 if carried(site) else options.credit_line_weight
     if generic(feature[1], site) or feature[1] in cand.headings:
         return options.weak_edit_weight
     return 1.0
@@ -179,7 +184,8 @@ def _written_by(site: str, shared: set[Feature], wrote: Callable[[str, str], boo
 
 
 def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Callable[[str, str], bool],
-             options: LineageOptions, wrote: Callable[[str, str], bool] = _not_generic) -> _Carrier:
+             options: LineageOptions, wrote: Callable[[str, str], bool] = _not_generic,
+             carried: Callable[[str], bool] = _never) -> _Carrier:
     """Each edit a candidate made and the copy carries counts its weight over the pages holding it. Against
     the candidate count its edits the copy lacks (half their weight: a copy may drop a paragraph or a
     credit) and each paragraph of the original the copy has and the candidate lacks (it could not have
@@ -192,7 +198,7 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
     mine = story.edits[copy.url]
 
     def weight(features: set[Feature], cand: Member) -> float:
-        return sum(_weight(f, cand, origin, copy.site, generic, options) for f in features if f[0] in ("added", "dropped"))
+        return sum(_weight(f, cand, origin, copy.site, generic, options, carried) for f in features if f[0] in ("added", "dropped"))
 
     for cand in candidates:
         theirs = story.edits[cand.url]
@@ -205,7 +211,7 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
         missing = weight(theirs - mine, cand)
         if cand.when > copy.when and missing >= weight(mine - theirs, copy) and not authored:
             continue
-        score = sum((1.0 if f in authored else _weight(f, cand, origin, copy.site, generic, options))
+        score = sum((1.0 if f in authored else _weight(f, cand, origin, copy.site, generic, options, carried))
                     / max(story.holders[f] - 1, 1) for f in shared)
         score -= options.missing_edit_factor * missing
         score -= len((story.keysets[copy.url] - story.keysets[cand.url]) & origin_keys)
@@ -230,8 +236,8 @@ def _descends(url: str, ancestor: str, decisions: dict[str, Decision]) -> bool:
 
 
 def choose_parents(members: list[Member], origin: Member, generic: Callable[[str, str], bool] = _not_generic,
-                   options: LineageOptions = DEFAULTS,
-                   wrote: Callable[[str, str], bool] = _not_generic) -> dict[str, Decision]:
+                   options: LineageOptions = DEFAULTS, wrote: Callable[[str, str], bool] = _not_generic,
+                   carries_credits: Callable[[str], bool] = _never) -> dict[str, Decision]:
     """Parent of every copy, with the evidence for it.
 
     A copy's candidates are the other copies not surely published after it (pages without a date are
@@ -242,6 +248,8 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
         generic: tells whether a paragraph is boilerplate used across sites (spam, ads), seen from a site.
         wrote: tells whether a site wrote a paragraph (a note or disclaimer it repeats on its own pages),
             which says where a copy took an addition it shares with another copy.
+        carries_credits: tells whether a site writes no credit line of its own (a scraper): a credit line on
+            its page came with the text, from a page holding the same line.
     """
     decisions = {origin.url: Decision(origin.url, None, origin.url, "origin", {})}
     origin_order = {k: i for i, k in reversed(list(enumerate(origin.paragraph_keys)))}
@@ -257,7 +265,7 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
         earlier = ordered[:i]
         candidates = [m for m in ordered if m is not copy and not copy.surely_before(m, slack)
                       and not _descends(m.url, copy.url, decisions)]
-        carrier = _carrier(copy, candidates, story, generic, options, wrote)
+        carrier = _carrier(copy, candidates, story, generic, options, wrote, carries_credits)
         carries = carrier.member is not None and carrier.score >= options.min_parent_score
         linked = [m for m in candidates if copy.references(m) in ("link", "canonical") and _could_hold(copy, m, story)]
         if linked and not (carries and carrier.member.references(linked[0]) in ("link", "canonical")):
@@ -303,11 +311,11 @@ def _by_credit(copy: Member, named: list[Member], origin: Member) -> Decision:
 
 
 def decide(members: list[Member], generic: Callable[[str, str], bool] = _not_generic,
-           options: LineageOptions = DEFAULTS, wrote: Callable[[str, str], bool] = _not_generic
-           ) -> dict[str, Decision]:
-    """Origin and parents of one story (``wrote``: see ``choose_parents``)."""
+           options: LineageOptions = DEFAULTS, wrote: Callable[[str, str], bool] = _not_generic,
+           carries_credits: Callable[[str], bool] = _never) -> dict[str, Decision]:
+    """Origin and parents of one story (``wrote``, ``carries_credits``: see ``choose_parents``)."""
     origin, signal, evidence = choose_origin(members, options, generic)
-    decisions = choose_parents(members, origin, generic, options, wrote)
+    decisions = choose_parents(members, origin, generic, options, wrote, carries_credits)
     decisions[origin.url] = Decision(origin.url, None, origin.url, signal, evidence)
     return decisions
 
