@@ -11,11 +11,14 @@ Origin, by evidence in this order:
 A later update (an "Update:" paragraph, a modified date) does not change the origin, because only the
 publication date is compared.
 
-Parent of each copy: a copy that carries another copy's additions (its note to readers, disclaimer or
-edits, absent from the origin) was taken from that copy, which gives chains A→B→C; otherwise the
-earlier copy it credits by link or name; otherwise the origin. An addition a site repeats on its own pages
-(its note, its disclaimer) was written by that site, so it also says which way the copying went when the
-dates cannot (undated scrapes). Every decision keeps its evidence.
+Parent of each copy: the copy whose page it links in its credit (unless that link came with the text of
+the copy whose edits it carries); otherwise a copy whose additions it carries (its note to readers,
+disclaimer or edits, absent from the origin, and the words it changed in the original's paragraphs), which
+gives chains A→B→C; otherwise an earlier copy it credits by name that it may have come through (a name
+alone, with nothing of that copy's and no credit to the origin, is a misattribution); otherwise the origin.
+An addition a site repeats on its own pages (its note, its disclaimer) was written by that site, and a
+credit line on a site that writes none of its own (a scraper) came with the text, so both also say which way
+the copying went when the dates cannot (undated scrapes). Every decision keeps its evidence.
 """
 
 from __future__ import annotations
