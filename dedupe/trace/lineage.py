@@ -257,7 +257,7 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
     decisions = {origin.url: Decision(origin.url, None, origin.url, "origin", {})}
     origin_order = {k: i for i, k in reversed(list(enumerate(origin.paragraph_keys)))}
     origin_pairs = set(pairwise(origin.paragraph_keys))
-    vocabulary = {w for k in origin_order for w in k.split()}
+    vocabulary = set(" ".join(origin_order).split())
     edits = {m.url: edits_of(m, origin, origin_order, origin_pairs, options.min_addition_words, generic)
              | changed_words(m, origin_order, vocabulary, options.min_addition_words) for m in members}
     story = _Story(origin, edits, Counter(f for m in members if m is not origin for f in edits[m.url]),
