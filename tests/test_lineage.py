@@ -276,3 +276,16 @@ def test_a_credit_line_on_a_site_that_writes_none_came_from_the_page_holding_it(
     ms[1].credit_keys = ms[2].credit_keys = {paragraph_key(CREDIT): "cd.example"}
     assert decide(ms)[S].parent == O
     assert decide(ms, carries_credits=lambda site: site == "scraper.example")[S].parent == B
+
+
+def test_an_undated_page_with_as_many_edits_of_its_own_is_the_later_one():
+    """N (dated) credits the origin and misspelt a word; the undated S has the misspelling and a spam line: each
+    has one edit of its own, N's credit line weighing as a credit line. Of the two, the dated N is the earlier:
+    S came from N, not N from S."""
+    typo = BODY[3].replace("original", "orignal")
+    spam = "Advertisement: cheap flights, hotels and car rentals, book today."
+    ms = [member(O, "cd.example", 7), member(B, "b.example", 9, BODY[:3] + [typo] + BODY[4:] + [CREDIT]),
+          member(S, "scraper.example", None, BODY[:3] + [typo] + BODY[4:] + [spam], author="admin")]
+    ms[1].credit_keys = {paragraph_key(CREDIT): "cd.example"}
+    decisions = decide(ms, generic=lambda key, site: key == paragraph_key(spam))
+    assert decisions[B].parent == O and decisions[S].parent == B
