@@ -428,7 +428,7 @@ class LineageEvidence:
     and which paragraphs several sites repeat. Read once per pass (from memory: a query per link would
     dominate the stage)."""
 
-    def __init__(self, store: Store, furniture: Furniture):
+    def __init__(self, store: Store, furniture: Furniture, min_pages: int = 3):
         self.outlets = OutletDirectory()
         for host, name in store.outlets().items():
             self.outlets.add(host, name)
@@ -437,6 +437,7 @@ class LineageEvidence:
         self.captured = store.capture_times()
         self.titles = {paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))}
         self.writers = furniture.writers
+        self.uncrediting = sites_writing_no_credits(store, min_pages)
         self.furniture_sites: dict[int, set[str]] = defaultdict(set)
         for site, hashes in furniture.by_site.items():
             for h in hashes:
@@ -472,6 +473,10 @@ class LineageEvidence:
         h = paragraph_hash(key)
         return h in self.titles or len(self.furniture_sites.get(h, set()) - {site}) >= 2
 
+    def carries_credits(self, site: str) -> bool:
+        """Are the credit lines on this site's pages all carried from the pages it copies (``sites_writing_no_credits``)?"""
+        return site in self.uncrediting
+
     def wrote(self, key: str, site: str) -> bool:
         """Did ``site`` write this paragraph (its note or disclaimer: see ``furniture_writers``)?"""
         return self.writers.get(paragraph_hash(key)) == site
@@ -479,6 +484,20 @@ class LineageEvidence:
     def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
                                    self.captured.get(article["url"]), self.read_cue_line, self.read_edge_line)
+
+
+def sites_writing_no_credits(store: Store, min_pages: int) -> set[str]:
+    """Sites whose pages carry credit lines (on ``min_pages`` or more) but never one of their own: every line
+    is also on another site's page. Such a site (a scraper) writes no credit; a line on its page came with
+    the text it took, from a page holding that line."""
+    holders: dict[str, set[str]] = defaultdict(set)
+    pages: Counter = Counter()
+    for site, statements in store.credit_statements():
+        pages[site] += 1
+        for line in statements:
+            holders[paragraph_key(line)].add(site)
+    writers = {next(iter(sites)) for sites in holders.values() if len(sites) == 1}
+    return {site for site, n in pages.items() if n >= min_pages and site not in writers}
 
 
 def articles_by_group(store: Store, groups: list[list[str]], batch: int) -> Iterator[list[dict]]:
@@ -509,12 +528,12 @@ class Traced:
 def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options: GroupingOptions,
                  run_id: int | None, timed: Timer, progress: Progress = no_progress) -> Traced:
     """Origin, parents and verdicts of every story to trace again; ``timed("audit")`` times the audit part."""
-    evidence = LineageEvidence(store, furniture)
+    evidence = LineageEvidence(store, furniture, options.furniture_min_pages)
     traced = Traced()
     groups = grouping.groups
     for gi, arts in enumerate(articles_by_group(store, groups, options.lineage_batch)):
         members = [evidence.member(a) for a in arts]
-        decisions = decide(members, evidence.generic, options.lineage, evidence.wrote)
+        decisions = decide(members, evidence.generic, options.lineage, evidence.wrote, evidence.carries_credits)
         versions = find_versions(members, decisions, options.lineage)
         with timed("audit"):
             results = audit_story(members, decisions)
