@@ -181,8 +181,12 @@ class SyndicatedCorpus:
         return Page(url, site, story, kind, title, author, published, body,
                     credit_url if kind != "scrape" else None, credit_name if credit_url else None)
 
+    def story_size(self, story: int) -> int:
+        """Articles in a story, origin included."""
+        return self._rnd(story, 999).choices(self.COPIES, self.COPY_WEIGHTS)[0]
+
     def story_pages(self, story: int) -> list[Page]:
-        n = self._rnd(story, 999).choices(self.COPIES, self.COPY_WEIGHTS)[0]
+        n = self.story_size(story)
         pages = [self.origin(story)]
         for i in range(1, n):
             pages.append(self.copy(story, i, parent=pages[-1] if i > 1 else None, origin=pages[0]))

@@ -16,6 +16,12 @@ a child process whose time and peak RSS (``os.wait4``) are measured:
    stories, lineage, audit recomputed from the stored extracted text; no re-extraction). The
    incremental update must have produced the same stories as this full rebuild of the same database.
 
+With ``--direct`` (for 1M articles, where writing and extracting the WARC would take hours), steps 1 and 2
+write the generator's pages through the storage layer as extraction would store them (``write_direct``: the
+page's paragraphs and credit line, its title, author, date and credit), then time the first grouping
+(``update_stories``) alone; no WARC is written and nothing is extracted. ``python bench/scale.py --direct
+--build-only --sizes 1000000 --keep`` leaves such a database for other benches (a Spark run).
+
 Figures are ratios against the full rebuild measured in the same run; "rebuild µs/article" shows how
 the cost per article grows with N. Pairwise precision and recall of the stories against the
 generator's truth are printed as a sanity check of the corpus.
@@ -34,14 +40,19 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterable
+from itertools import islice
 from math import comb
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.corpus import SyndicatedCorpus, write_warc
+from bench.corpus import Page, SyndicatedCorpus, write_warc
 from cli import jobs
-from crawler.page.urls import url_key
+from crawler.page.urls import site_of, url_key
+from crawler.storage.records import FetchRecord
+from crawler.storage.store import Store
+from dedupe.pipeline import update_stories
 
 MEMORY_LIMIT_MB = 1536
 
@@ -64,6 +75,83 @@ def child_ingest(db: str, warc: str) -> int:
     report, grouping = jobs.ingest_and_trace(db, [warc])
     print(json.dumps({"seconds": time.perf_counter() - start, "group_seconds": spent["group"],
                       "stored": report.stored, "skipped": report.skipped, "grouping": grouping.__dict__}))
+    return 0
+
+
+# -- the direct builder (--direct) ----------------------------------------------------------------------
+def stored_rows(corpus: SyndicatedCorpus, page: Page) -> tuple[FetchRecord, dict]:
+    """The capture and the article row extraction stores for a generated page, made without its HTML: the
+    body paragraphs and the credit line (what ``bench.corpus.SyndicatedCorpus.html`` puts in the article),
+    and the credit as the attribution reader records it. The capture's body is a stand-in (the URL)."""
+    fetched = (page.published.replace(tzinfo=None)).isoformat() + "Z"
+    capture = FetchRecord(url=page.url, requested_url=page.url, final_url=page.url, status=200,
+                          headers={"content-type": "text/html; charset=utf-8"}, body=page.url.encode(),
+                          fetched_at=fetched, content_type="text/html; charset=utf-8", source="direct")
+    credit = f"Source: {page.credit_name}" if page.credit_url else None
+    paragraphs = page.paragraphs + ([credit] if credit else [])
+    credits = [{"outlet": page.credit_name, "host": site_of(page.credit_url), "url": page.credit_url,
+                "role": "source", "text": credit}] if credit else []
+    row = {"url": page.url, "site": corpus.host(page.site), "page_type": "article", "title": page.title,
+           "author": page.author, "authors": [page.author], "published": page.published.isoformat(),
+           "site_name": corpus.site_names[page.site], "canonical": page.url, "language": "en",
+           "paragraphs": paragraphs, "text": "\n".join(paragraphs), "words": sum(len(p.split()) for p in paragraphs),
+           "attribution": {"credits": credits, "content_links": [page.credit_url] if credit else [],
+                           "statements": [credit] if credit else [], "cue_lines": []},
+           "content_hash": capture.content_hash}
+    return capture, row
+
+
+def write_direct(db: str, corpus: SyndicatedCorpus, pages: Iterable[Page]) -> int:
+    """Store generated pages (read once, 5,000 to a transaction) as an ingest run would; returns how many."""
+    store = Store(db)
+    run = store.start_run("ingest", {"direct": True})
+    pages, n = iter(pages), 0
+    while batch := list(islice(pages, 5000)):
+        with store.batch():
+            for page in batch:
+                capture, row = stored_rows(corpus, page)
+                store.save_fetch(capture, run)
+                store.save_article(row)
+        n += len(batch)
+    store.finish_run(run, pages_fetched=n, new=n)
+    store.close()
+    return n
+
+
+def base_pages(corpus: SyndicatedCorpus, n: int):
+    """The first ``n`` pages of consecutive stories, made one story at a time (1M pages do not fit in memory)."""
+    made, story = 0, 0
+    while made < n:
+        for page in corpus.story_pages(story)[: n - made]:
+            yield page
+            made += 1
+        story += 1
+
+
+def delta_pages(corpus: SyndicatedCorpus, n: int, join_share: float) -> list[Page]:
+    """The +10% batch of size ``n``: new stories after those of the first ``n`` pages, and new copies of them."""
+    made, next_story = 0, 0
+    while made < n:
+        made += corpus.story_size(next_story)
+        next_story += 1
+    n_join = int(n // 10 * join_share)
+    delta, _ = corpus.pages(n // 10 - n_join, first_story=next_story)
+    return delta + corpus.extra_copies(n_join, range(next_story))
+
+
+def child_direct(db: str, n: int, seed: int, join_share: float, part: str) -> int:
+    """Store the base (or +10%) pages of size ``n`` directly, then time the grouping pass; prints JSON."""
+    corpus = SyndicatedCorpus(n_sites=max(25, n // 500), seed=seed)
+    start = time.perf_counter()
+    pages = base_pages(corpus, n) if part == "base" else iter(delta_pages(corpus, n, join_share))
+    stored = write_direct(db, corpus, pages)
+    written = time.perf_counter()
+    store = Store(db)
+    report = update_stories(store)
+    store.close()
+    done = time.perf_counter()
+    print(json.dumps({"seconds": done - start, "write_seconds": written - start, "group_seconds": done - written,
+                      "stored": stored, "skipped": 0, "grouping": report.__dict__}))
     return 0
 
 
@@ -122,32 +210,49 @@ def run_size(n: int, args, work: str) -> dict:
     say = lambda msg: print(f"  [{n}] {msg}", flush=True)
     corpus = SyndicatedCorpus(n_sites=max(25, n // 500), seed=args.seed)
     start = time.perf_counter()
-    base, next_story = corpus.pages(n)
-    n_delta = n // 10
-    n_join = int(n_delta * args.join_share)
-    delta, _ = corpus.pages(n_delta - n_join, first_story=next_story)
-    delta += corpus.extra_copies(n_join, range(next_story))
-    base_warc, delta_warc = os.path.join(work, f"base-{n}.warc.gz"), os.path.join(work, f"delta-{n}.warc.gz")
-    size = write_warc(corpus, base, base_warc)
-    write_warc(corpus, delta, delta_warc)
-    truth = {url_key(p.url): p.story for p in base + delta}
-    say(f"generated {len(base)} + {len(delta)} pages, {next_story} stories, {corpus.n_sites} sites, "
-        f"WARC {size / 2**20:.0f} MB, {time.perf_counter() - start:.1f} s")
-    del base, delta
+    if args.direct:
+        delta = delta_pages(corpus, n, args.join_share)
+        truth = {url_key(p.url): p.story for p in delta}
+        truth.update((url_key(p.url), p.story) for p in base_pages(corpus, n))
+        size = 0
+        say(f"generated {n} + {len(delta)} pages, {corpus.n_sites} sites (direct: no WARC), "
+            f"{time.perf_counter() - start:.1f} s")
+    else:
+        base, next_story = corpus.pages(n)
+        n_join = int(n // 10 * args.join_share)
+        delta, _ = corpus.pages(n // 10 - n_join, first_story=next_story)
+        delta += corpus.extra_copies(n_join, range(next_story))
+        base_warc, delta_warc = os.path.join(work, f"base-{n}.warc.gz"), os.path.join(work, f"delta-{n}.warc.gz")
+        size = write_warc(corpus, base, base_warc)
+        write_warc(corpus, delta, delta_warc)
+        truth = {url_key(p.url): p.story for p in base + delta}
+        say(f"generated {len(base)} + {len(delta)} pages, {next_story} stories, {corpus.n_sites} sites, "
+            f"WARC {size / 2**20:.0f} MB, {time.perf_counter() - start:.1f} s")
+        del base
+    n_delta = len(delta)
+    del delta
 
     db = os.path.join(work, f"scale-{n}.db")
     for suffix in ("", "-wal", "-shm", ".lock"):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
-    child = [sys.executable, os.path.abspath(__file__), "--child-ingest", db]
     rebuild = syndtrace_cmd() + ["rebuild", "--json", "--quiet", "--db", db]
+    if args.direct:
+        child = [sys.executable, os.path.abspath(__file__), "--child-direct", db, str(n), str(args.seed),
+                 str(args.join_share)]
+        base_job, delta_job = child + ["base"], child + ["delta"]
+    else:
+        child = [sys.executable, os.path.abspath(__file__), "--child-ingest", db]
+        base_job, delta_job = child + [base_warc], child + [delta_warc]
 
-    ingest_s, ingest_mb, out = measured(child + [base_warc])
+    ingest_s, ingest_mb, out = measured(base_job)
     ing = json.loads(out.strip().splitlines()[-1])
     say(f"ingest {ingest_s:.1f} s (its first grouping {ing['group_seconds']:.1f} s), peak {ingest_mb:.0f} MB, "
         f"{ing['grouping']['articles']} articles")
+    if args.build_only:
+        return {"n": n, "db": db, "ingest_s": ingest_s, "ingest_mb": ingest_mb}
 
-    delta_s, delta_mb, out = measured(child + [delta_warc])
+    delta_s, delta_mb, out = measured(delta_job)
     inc = json.loads(out.strip().splitlines()[-1])
     incremental = partition(db)
     say(f"incremental: ingest {delta_s:.1f} s, grouping {inc['group_seconds']:.2f} s, peak {delta_mb:.0f} MB; "
@@ -163,11 +268,11 @@ def run_size(n: int, args, work: str) -> dict:
         f"pair precision {precision:.4f} recall {recall:.4f}; stages {reb['timings']}")
 
     if not args.keep:
-        for path in (base_warc, delta_warc, db, db + "-wal", db + "-shm", db + ".lock"):
+        for path in ([] if args.direct else [base_warc, delta_warc]) + [db, db + "-wal", db + "-shm", db + ".lock"]:
             if os.path.exists(path):
                 os.remove(path)
     return {
-        "n": n, "delta": n_delta, "stories": next_story, "sites": corpus.n_sites, "warc_mb": size / 2**20,
+        "n": n, "delta": n_delta, "stories": len(set(truth.values())), "sites": corpus.n_sites, "warc_mb": size / 2**20,
         "ingest_s": ingest_s, "ingest_group_s": ing["group_seconds"], "ingest_mb": ingest_mb,
         "incremental_ingest_s": delta_s, "incremental_s": inc["group_seconds"], "incremental_mb": delta_mb,
         "incremental_timings": inc["grouping"]["timings"], "incremental_signed": inc["grouping"]["signed"],
@@ -243,6 +348,9 @@ def svg(rows: list[dict], path: str) -> None:
 def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "--child-ingest":
         return child_ingest(sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 7 and sys.argv[1] == "--child-direct":
+        db, n, seed, join_share, part = sys.argv[2:]
+        return child_direct(db, int(n), int(seed), float(join_share), part)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,50000,100000", help="comma-separated article counts")
     ap.add_argument("--seed", type=int, default=1)
@@ -250,6 +358,9 @@ def main() -> int:
                     help="share of the +10%% articles that are new copies of stories already stored")
     ap.add_argument("--workdir", default="/tmp/syndtrace-scale")
     ap.add_argument("--keep", action="store_true", help="keep the WARC files and databases")
+    ap.add_argument("--direct", action="store_true",
+                    help="store the generated articles through the storage layer, without WARC or extraction")
+    ap.add_argument("--build-only", action="store_true", help="stop after building the first database (with --keep)")
     ap.add_argument("--svg", default=os.path.join(ROOT, "bench", "scale.svg"), help="chart to write ('' for none)")
     ap.add_argument("--json", default=None, help="also write the figures as JSON here")
     args = ap.parse_args()
@@ -261,9 +372,14 @@ def main() -> int:
     started = time.perf_counter()
     for n in sizes:
         rows.append(run_size(n, args, args.workdir))
+        if args.build_only:
+            print(f"built {rows[-1]['db']}")
+            continue
         if args.json:
             with open(args.json, "w") as fh:
                 json.dump(rows, fh, indent=1)
+    if args.build_only:
+        return 0
     print()
     print(table(rows))
     biggest = max(rows, key=lambda r: r["n"])

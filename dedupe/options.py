@@ -100,6 +100,8 @@ class GroupingOptions:
     # one query per story would dominate it (bench/RESULTS.md, "lineage stage reads articles in batches")
     lineage_batch: int = setting(5000, "Articles the lineage stage reads from the database at once.")
     lineage: LineageOptions = setting(LineageOptions(), "How origins and parents are decided.")
+    # signing and alignment are pure and most of a rebuild: one process per core (dedupe.pool)
+    workers: int = setting(0, "Processes that normalise, sign and align articles (0: one per CPU; 1: this one).")
 
     def signature_params(self) -> dict:
         """The parameters stored next to every signature; mixing them is refused."""

@@ -23,6 +23,7 @@ from crawler.storage.store import Store
 from dedupe.group import cluster
 from dedupe.index import banded_pairs, lsh_bands
 from dedupe.options import GroupingOptions
+from dedupe.pool import KernelPool
 from dedupe.relate import relate
 from dedupe.signature import SignatureParams, sign_text
 from dedupe.stages import (
@@ -71,22 +72,31 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
     options = options or GroupingOptions()
     report = GroupReport()
     say = progress or no_progress
+    with KernelPool(options.workers) as pool:
+        _group(store, options, full, run_id, say, pool, report)
+    report.stories, report.stories_with_copies = store.story_counts()
+    return report
+
+
+def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | None, say: Progress, pool: KernelPool,
+           report: GroupReport) -> None:
+    """The stages of ``update_stories``, in order, each timed in the report."""
     with report.stage("normalise"):
         settle_numeric_dates(store)
         settle_title_affixes(store, options.furniture_min_pages)
-        corpus = read_corpus(store, options, full)
+        corpus = read_corpus(store, options, full, pool)
         furniture = find_furniture(corpus, options)
         plan = plan_signing(corpus, furniture, full)
         report.articles = len(plan.digests)
     with report.stage("signature"):
-        signed = sign_changed(store, corpus, plan, furniture, options, full, say)
+        signed = sign_changed(store, corpus, plan, furniture, options, full, say, pool)
         report.signed = len(plan.changed)
         del corpus
     with report.stage("candidates"):
         candidates = find_candidates(store, set(plan.changed), options)
         report.candidate_pairs = len(candidates.pairs)
     with report.stage("verify"):
-        new_edges = verify_candidates(store, candidates, signed, furniture, options)
+        new_edges = verify_candidates(store, candidates, signed, furniture, options, pool)
         report.edges_new = len(new_edges)
         del candidates, signed
     with report.stage("group"):
@@ -96,8 +106,6 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
         report.stories_updated = len(traced.stories)
     with report.stage("save"):
         save_results(store, traced, grouping, plan, full)
-    report.stories, report.stories_with_copies = store.story_counts()
-    return report
 
 
 def group_texts(texts: dict[str, list[str]], options: GroupingOptions | None = None,

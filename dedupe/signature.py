@@ -33,12 +33,16 @@ def word_hashes(word_list: list[str]) -> np.ndarray:
     """64-bit hashes of the words, in order (computed once, shared by full and lead shingles).
 
     Each distinct word is hashed once (and kept in a bounded cache); the per-word lookup is a C-level
-    ``map`` of the cache's ``__getitem__``, with no Python call per word.
+    ``map`` of the cache's ``__getitem__``, with no Python call per word. Most texts hold no word the cache
+    lacks, so the lookup is tried first and the missing words are found only when it fails.
     """
-    missing = [w for w in set(word_list) if w not in _WORD_HASHES]
+    try:
+        return np.fromiter(map(_WORD_HASHES.__getitem__, word_list), dtype=np.uint64, count=len(word_list))
+    except KeyError:
+        missing = set(word_list).difference(_WORD_HASHES)
     if len(_WORD_HASHES) + len(missing) > _WORD_CACHE_LIMIT:
         _WORD_HASHES.clear()
-        missing = list(set(word_list))
+        missing = set(word_list)
     for w in missing:
         _WORD_HASHES[w] = xxhash.xxh64_intdigest(w.encode())
     return np.fromiter(map(_WORD_HASHES.__getitem__, word_list), dtype=np.uint64, count=len(word_list))

@@ -38,6 +38,7 @@ from dedupe.normalise import (
     writer_of,
 )
 from dedupe.options import GroupingOptions
+from dedupe.pool import KernelPool, batched
 from dedupe.relate import Edge, relate
 from dedupe.signature import Signature, SignatureParams, leads_to_bytes, sign_text, word_hashes
 from dedupe.trace.audit import audit_story
@@ -125,23 +126,36 @@ def stored_text_hash(paragraphs_json: str | None) -> str:
     return xxhash.xxh64_hexdigest((paragraphs_json or "").encode())
 
 
-def read_corpus(store: Store, options: GroupingOptions, full: bool) -> Corpus:
+def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: KernelPool | None = None) -> Corpus:
     """Stored articles and signatures. Paragraph identities are kept with each signature, so an article whose
     text has not changed is not normalised again (unless ``full``): its stored text is hashed instead. A full
-    pass re-signs everything, so it keeps nothing of the stored signatures but which articles had one."""
+    pass re-signs everything, so it keeps nothing of the stored signatures but which articles had one. Texts
+    to normalise go to the ``pool`` in batches."""
     states = store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options))
     stored = dict.fromkeys(s.url for s in states) if full else {s.url: s for s in states}
     texts: dict[str, ArticleText] = {}
-    for row in store.article_texts():
-        text_hash = stored_text_hash(row.paragraphs_json)
-        old = stored.get(row.url)
-        if old and old.paragraphs_hash == text_hash and old.paragraph_keys is not None:
-            hashes = np.frombuffer(old.paragraph_keys, dtype=np.uint64)
-        else:
-            hashes = paragraph_hashes(json.loads(row.paragraphs_json or "[]"))
-        texts[row.url] = ArticleText(row.site, text_hash, hashes,
-                                     old.content_hash if old and old.same_parameters else None)
+
+    def rows() -> Iterator[tuple]:
+        for row in store.article_texts():
+            text_hash = stored_text_hash(row.paragraphs_json)
+            old = stored.get(row.url)
+            reuse = old and old.paragraphs_hash == text_hash and old.paragraph_keys is not None
+            yield (row.url, row.site, text_hash, old), None if reuse else row.paragraphs_json
+
+    batches = ((list(tags), (list(jsons),)) for tags, jsons in (zip(*b) for b in batched(rows(), _BATCH)))
+    for tags, hashes in (pool or KernelPool(1)).map(_hash_batch, batches, full):
+        for (url, site, text_hash, old), found in zip(tags, hashes):
+            texts[url] = ArticleText(site, text_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64)
+                                     if found is None else found, old.content_hash if old and old.same_parameters else None)
     return Corpus(texts, sorted(set(stored) - set(texts)))
+
+
+_BATCH = 200   # articles per batch a worker normalises or signs: a few hundred kB of text
+
+
+def _hash_batch(texts: list[str | None]) -> list[np.ndarray | None]:
+    """The paragraph identities of each stored text (JSON paragraphs) given; None for None (a kernel)."""
+    return [None if text is None else paragraph_hashes(json.loads(text or "[]")) for text in texts]
 
 
 @dataclass
@@ -244,30 +258,43 @@ def signature_row(url: str, article: SignedArticle, digest: str, text_hash: str,
 
 
 def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Furniture, options: GroupingOptions,
-                 full: bool, progress: Progress = no_progress) -> Signed:
+                 full: bool, progress: Progress = no_progress, pool: KernelPool | None = None) -> Signed:
     """Sign every changed article (whole text and leads) and store the signatures; drop those of gone ones.
 
-    Words, shingles and signatures are made one article at a time and saved in batches: memory holds the
-    prints for verification, never every article's words.
+    Words, shingles and signatures are made a batch of articles at a time (in the ``pool``'s workers when
+    there are enough) and saved in batches: memory holds the prints for verification, never every article's
+    words.
     """
-    params = SignatureParams(**options.signature_params())
     if full:
         store.save_edges([], replace_all=True)
     changed = plan.changed
     store.delete_signatures(changed + plan.gone)
     signed = Signed()
     rows = []
-    for i, (url, site, paragraphs) in enumerate(store.paragraphs_of(changed)):
-        article = sign_article(paragraphs, furniture.of(site), options, params)
-        signed.prints[url], signed.sites[url] = article.printed, site
-        text = corpus.texts[url]
-        rows.append(signature_row(url, article, plan.digests[url], text.text_hash, text.paragraph_hashes, options))
+    batches = (([(url, site) for url, site, _ in b], ([(p, furniture.of(site)) for _, site, p in b], options))
+               for b in batched(store.paragraphs_of(changed), _BATCH))
+    for names, articles in (pool or KernelPool(1)).map(_sign_batch, batches, len(changed) >= _PARALLEL_SIGN):
+        for (url, site), article in zip(names, articles):
+            signed.prints[url], signed.sites[url] = article.printed, site
+            text = corpus.texts[url]
+            rows.append(signature_row(url, article, plan.digests[url], text.text_hash, text.paragraph_hashes, options))
         if len(rows) >= 1000:
             store.save_signatures(rows)
             rows = []
-        progress("signature", i + 1, len(changed))
+        progress("signature", len(signed.prints), len(changed))
     store.save_signatures(rows)
     return signed
+
+
+_PARALLEL_SIGN = 1000     # articles to sign from which workers pay for their start and the shipping of texts
+_PARALLEL_VERIFY = 5000   # candidate pairs to align from which they do
+_PAIR_BATCH = 500         # candidate pairs per batch a worker aligns
+
+
+def _sign_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[SignedArticle]:
+    """Print and signatures of each (paragraphs, its site's furniture) (a kernel)."""
+    params = SignatureParams(**options.signature_params())
+    return [sign_article(paragraphs, banned, options, params) for paragraphs, banned in texts]
 
 
 @dataclass
@@ -315,23 +342,30 @@ def edge_of_row(r: StoredEdge) -> Edge:
 
 
 def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furniture: Furniture,
-                      options: GroupingOptions) -> list[Edge]:
-    """Align every candidate pair and keep the relations found (copies and quotes), stored and returned."""
+                      options: GroupingOptions, pool: KernelPool | None = None) -> list[Edge]:
+    """Align every candidate pair and keep the relations found (copies and quotes), stored and returned. Pairs
+    go to the ``pool``'s workers in batches, each with the prints it needs, when there are enough."""
     urls, found = candidates.urls, candidates.pairs
     prints, sites = signed.prints, signed.sites
     need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in prints)
     for url, site, paragraphs in store.paragraphs_of(need):
         prints[url], sites[url] = print_text(paragraphs, furniture.of(site), options)[0], site
-    edges = []
-    for start in range(0, len(found), 100_000):  # in slices: millions of pairs as Python ints weigh
-        part = found[start:start + 100_000]
-        for i, j in zip(part[:, 0].tolist(), part[:, 1].tolist()):
-            a, b = urls[i], urls[j]
-            edge = relate_pair(a, b, prints[a], prints[b], sites[a] == sites[b], options)
-            if edge:
-                edges.append(edge)
+
+    def batches() -> Iterator[tuple[None, tuple]]:
+        for start in range(0, len(found), _PAIR_BATCH):  # in slices: millions of pairs as Python ints weigh
+            part = found[start:start + _PAIR_BATCH]
+            pairs = [(urls[i], urls[j]) for i, j in zip(part[:, 0].tolist(), part[:, 1].tolist())]
+            yield None, ([(a, b, prints[a], prints[b], sites[a] == sites[b]) for a, b in pairs], options)
+
+    edges = [e for _, found_edges in (pool or KernelPool(1)).map(_relate_batch, batches(),
+                                                                  len(found) >= _PARALLEL_VERIFY) for e in found_edges]
     store.save_edges(edge_row(e) for e in edges)
     return edges
+
+
+def _relate_batch(pairs: list[tuple[str, str, TextPrint, TextPrint, bool]], options: GroupingOptions) -> list[Edge]:
+    """The relations found among candidate pairs, each (url a, url b, print a, print b, same site) (a kernel)."""
+    return [e for a, b, pa, pb, same_site in pairs if (e := relate_pair(a, b, pa, pb, same_site, options))]
 
 
 def relate_pair(url_a: str, url_b: str, print_a: TextPrint, print_b: TextPrint, same_site: bool,
@@ -394,7 +428,7 @@ class LineageEvidence:
     and which paragraphs several sites repeat. Read once per pass (from memory: a query per link would
     dominate the stage)."""
 
-    def __init__(self, store: Store, furniture: Furniture):
+    def __init__(self, store: Store, furniture: Furniture, min_pages: int = 3):
         self.outlets = OutletDirectory()
         for host, name in store.outlets().items():
             self.outlets.add(host, name)
@@ -403,6 +437,7 @@ class LineageEvidence:
         self.captured = store.capture_times()
         self.titles = {paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))}
         self.writers = furniture.writers
+        self.uncrediting = sites_writing_no_credits(store, min_pages)
         self.furniture_sites: dict[int, set[str]] = defaultdict(set)
         for site, hashes in furniture.by_site.items():
             for h in hashes:
@@ -438,6 +473,10 @@ class LineageEvidence:
         h = paragraph_hash(key)
         return h in self.titles or len(self.furniture_sites.get(h, set()) - {site}) >= 2
 
+    def carries_credits(self, site: str) -> bool:
+        """Are the credit lines on this site's pages all carried from the pages it copies (``sites_writing_no_credits``)?"""
+        return site in self.uncrediting
+
     def wrote(self, key: str, site: str) -> bool:
         """Did ``site`` write this paragraph (its note or disclaimer: see ``furniture_writers``)?"""
         return self.writers.get(paragraph_hash(key)) == site
@@ -445,6 +484,20 @@ class LineageEvidence:
     def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
                                    self.captured.get(article["url"]), self.read_cue_line, self.read_edge_line)
+
+
+def sites_writing_no_credits(store: Store, min_pages: int) -> set[str]:
+    """Sites whose pages carry credit lines (on ``min_pages`` or more) but never one of their own: every line
+    is also on another site's page. Such a site (a scraper) writes no credit; a line on its page came with
+    the text it took, from a page holding that line."""
+    holders: dict[str, set[str]] = defaultdict(set)
+    pages: Counter = Counter()
+    for site, statements in store.credit_statements():
+        pages[site] += 1
+        for line in statements:
+            holders[paragraph_key(line)].add(site)
+    writers = {next(iter(sites)) for sites in holders.values() if len(sites) == 1}
+    return {site for site, n in pages.items() if n >= min_pages and site not in writers}
 
 
 def articles_by_group(store: Store, groups: list[list[str]], batch: int) -> Iterator[list[dict]]:
@@ -475,12 +528,12 @@ class Traced:
 def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options: GroupingOptions,
                  run_id: int | None, timed: Timer, progress: Progress = no_progress) -> Traced:
     """Origin, parents and verdicts of every story to trace again; ``timed("audit")`` times the audit part."""
-    evidence = LineageEvidence(store, furniture)
+    evidence = LineageEvidence(store, furniture, options.furniture_min_pages)
     traced = Traced()
     groups = grouping.groups
     for gi, arts in enumerate(articles_by_group(store, groups, options.lineage_batch)):
         members = [evidence.member(a) for a in arts]
-        decisions = decide(members, evidence.generic, options.lineage, evidence.wrote)
+        decisions = decide(members, evidence.generic, options.lineage, evidence.wrote, evidence.carries_credits)
         versions = find_versions(members, decisions, options.lineage)
         with timed("audit"):
             results = audit_story(members, decisions)

@@ -10,6 +10,7 @@ from datasketch import MinHashLSH
 from bench.corpus import make_corpus
 from crawler.storage.records import FetchRecord
 from crawler.storage.store import Store
+from dedupe import stages
 from dedupe.index import banded_pairs, lsh_bands
 from dedupe.normalise import words
 from dedupe.options import GroupingOptions
@@ -84,3 +85,42 @@ def test_incremental_signs_only_new_or_changed_texts_and_matches_a_rebuild(tmp_p
     incremental = _partition(store)
     update_stories(store, options, full=True)
     assert _partition(store) == incremental
+
+
+def test_an_increment_that_changes_site_furniture_gives_what_a_rebuild_gives(tmp_path):
+    """New pages make some paragraphs furniture of their site (a note, a subscription box on a third page):
+    the stored pages holding them are signed again, and every table a grouping writes is what a rebuild of
+    the same database writes."""
+    texts = list(make_corpus(300, seed=11).items())
+    store = Store(tmp_path / "t.db")
+    for url, paragraphs in texts[:240]:
+        _add(store, url, paragraphs)
+    update_stories(store)
+    for url, paragraphs in texts[240:]:
+        _add(store, url, paragraphs)
+    report = update_stories(store)
+    assert report.signed > 60        # the 60 new pages, and stored ones whose site furniture changed
+    incremental = store.grouping_rows()
+    update_stories(store, full=True)
+    rebuilt = store.grouping_rows()
+    assert [t for t in rebuilt if rebuilt[t] != incremental[t]] == []
+    assert _partition(store) and len(rebuilt["members"]) == 300
+
+
+def test_workers_write_what_one_process_writes(tmp_path, monkeypatch):
+    """Normalising, signing and aligning in worker processes (forced here for a small corpus) stores the same
+    tables as doing it all in this process."""
+    monkeypatch.setattr(stages, "_PARALLEL_SIGN", 1)
+    monkeypatch.setattr(stages, "_PARALLEL_VERIFY", 1)
+    monkeypatch.setattr(stages, "_PAIR_BATCH", 7)
+    monkeypatch.setattr(stages, "_BATCH", 9)
+    texts = make_corpus(120, seed=3)
+    tables = []
+    for workers in (1, 2):
+        store = Store(tmp_path / f"w{workers}.db")
+        for url, paragraphs in texts.items():
+            _add(store, url, paragraphs)
+        report = update_stories(store, GroupingOptions(workers=workers), full=True)
+        assert report.edges_new > 10
+        tables.append(store.grouping_rows())
+    assert tables[0] == tables[1]

@@ -185,3 +185,32 @@ def test_info_box_aside_beside_the_body_gives_byline_and_date():
             f'</ul></aside></body></html>')
     page = extract_page(html, "http://copy.example/p/port-strike-ends")
     assert page.author == "Dara Madsen" and page.published[:10] == "2021-06-02"
+
+
+@pytest.mark.parametrize("links", [
+    "https://www.harbour-news.example/author/dara-madsen",
+    "https://www.harbour-news.example/profile/dara-madsen,https://www.harbour-news.example/profile/olu-bankole",
+    "//www.facebook.example/daramadsenwriter",
+])
+def test_a_profile_link_in_author_metadata_names_no_one(links):
+    """OpenGraph's article:author is a profile URL: its slug is not the name the byline shows."""
+    body = "".join(f"<p>{'The port authority said the strike had cost the city millions in lost trade this week. ' * 3}</p>"
+                   for _ in range(4))
+    html = (f'<html><head><meta property="article:author" content="{links}"><meta name="author" content="{links}">'
+            f'</head><body><article><h1>Port strike ends</h1><p class="byline">By <a rel="author" '
+            f'href="/author/dara-madsen">Dara Madsen</a></p>{body}</article></body></html>')
+    page = extract_page(html, "https://www.harbour-news.example/2021/06/03/port-strike-ends")
+    assert page.authors == ["Dara Madsen"]
+
+
+def test_a_rel_author_link_the_noise_filter_dropped_is_the_last_resort():
+    """A byline in furniture-like markup (here a ``<header>`` around the headline) still names the authors by
+    its rel="author" links when nothing else on the page does; a commenter's rel="author" does not."""
+    body = "".join(f"<p>{'The port authority said the strike had cost the city millions in lost trade this week. ' * 3}</p>"
+                   for _ in range(4))
+    html = ('<html><body><header class="site-header"><h1>Port strike ends</h1><div class="meta">'
+            '<a rel="author" href="/profile/dara-madsen">Dara Madsen</a> and <a rel="author" '
+            f'href="/profile/olu-bankole">Olu Bankole</a></div></header><div class="text">{body}</div>'
+            '<div class="comments"><a rel="author" href="/u/77">Reader Name</a></div></body></html>')
+    page = extract_page(html, "https://www.harbour-news.example/2021/06/03/port-strike-ends")
+    assert page.authors == ["Dara Madsen", "Olu Bankole"]

@@ -11,7 +11,7 @@ import pytest
 from dedupe.normalise import paragraph_key
 from dedupe.trace.audit import audit_story, verdict_of
 from dedupe.trace.lineage import ancestors, decide
-from dedupe.trace.members import Member, parse_when
+from dedupe.trace.members import Member, member_from_article, parse_when
 
 BODY = [f"Paragraph number {i} of the original report with enough words to count." for i in range(8)]
 NOTE = "Note to readers: please click the share buttons above or below. Forward this article."
@@ -200,6 +200,101 @@ def test_a_credit_line_to_the_origin_is_nobody_s_own_writing():
     assert decide(ms, wrote=wrote_by("b.example", CREDIT))[C].parent == O
 
 
+def test_a_credit_read_by_outlet_name_is_a_credit_line_to_that_outlet():
+    """A credit line whose outlet had no known host when the page was read still names it once the crawl knows
+    the outlet, so two copies crediting the origin in the same words are not taken for a shared note."""
+    article = {"url": C, "site": "c.example", "paragraphs": BODY + [CREDIT], "attribution": {"credits": [
+        {"outlet": "Common Dreams", "host": None, "url": None, "role": "source", "text": CREDIT}]}}
+    m = member_from_article(article, lambda u: u.split("/")[2], lambda u: u,
+                            lambda name: "cd.example" if name == "Common Dreams" else None)
+    assert m.credit_keys[paragraph_key(CREDIT)] == "cd.example" and "cd.example" in m.credited_hosts
+
+
+def test_a_link_to_a_copy_of_the_same_calendar_day_names_the_parent():
+    """C shows only the day B was published on (its midday comes before B's hour) and links B's page: the date
+    cannot order them, the link names the page C came through."""
+    ms = [member(O, "cd.example", 7), member(B, "b.example", 11, BODY + [CREDIT], hosts={"cd.example"}),
+          member(C, "c.example", None, BODY + [CREDIT], hosts={"cd.example", "b.example"}, links={B})]
+    ms[1].published = datetime(2020, 2, 11, 20, tzinfo=UTC)
+    ms[2].published, ms[2].date_only = datetime(2020, 2, 11, tzinfo=UTC), True
+    assert decide(ms)[C].parent == B
+
+
+def test_a_named_outlet_is_the_parent_only_if_the_copy_could_have_come_through_it():
+    """C names B's outlet as its source but carries nothing of B's and does not credit the origin: a
+    misattribution, taken from the origin. Naming the origin as well is the usual credit down a chain."""
+    ms = [member(O, "cd.example", 7), member(B, "b.example", 9, BODY + [B_NOTE], hosts={"cd.example"}),
+          member(C, "c.example", 11, BODY, hosts={"b.example"})]
+    assert decide(ms)[C].parent == O and decide(ms)[C].signal == "default-origin"
+    ms[2].credited_hosts.add("cd.example")
+    assert decide(ms)[C].parent == B
+    ms[1].paragraph_keys = ms[1].paragraph_keys[:4] + ms[1].paragraph_keys[5:]   # B dropped what C holds
+    assert decide(ms)[C].parent == O
+
+
+def test_a_misspelt_word_a_copy_carries_names_its_parent():
+    """B misspelt a word of the original and C has it so: C came through B, though neither added a line."""
+    typo = BODY[3].replace("original", "orignal")
+    ms = [member(O, "cd.example", 7), member(B, "b.example", 9, BODY[:3] + [typo] + BODY[4:]),
+          member(C, "c.example", 11, BODY[:3] + [typo] + BODY[4:])]
+    assert decide(ms)[C].parent == B
+    ms[2].paragraph_keys = [paragraph_key(p) for p in BODY]
+    assert decide(ms)[C].parent == O
+
+
+def test_of_pages_the_dates_cannot_order_a_scrape_is_not_the_original():
+    """The scrape shows only the day (its midday comes first) and carries spam other sites insert too, without
+    the author the other pages show."""
+    spam = "Earn passive income from home with our proven crypto signals."
+    origin = member(O, "cd.example", 7)
+    origin.published = datetime(2020, 2, 7, 19, tzinfo=UTC)
+    scrape = member(S, "scraper.example", 7, BODY + [spam], author=None)
+    scrape.published, scrape.date_only = datetime(2020, 2, 7, tzinfo=UTC), True
+    copy = member(G, "gr.example", 9, BODY[:7])   # credits nobody: no vote for either
+    assert decide([origin, scrape, copy])[S].parent is None
+    decisions = decide([origin, scrape, copy], generic=lambda key, site: key == paragraph_key(spam))
+    assert decisions[O].parent is None and decisions[S].parent == O
+
+
+def test_a_link_names_the_parent_unless_it_came_with_the_text():
+    """S (no date) scraped the original with spam; B and C both took S's text, and C's credit links S: C came
+    through S, not through the dated B that holds the same spam. When B's credit links S too and W carries
+    B's note and that link, the link came with B's text: W came through B."""
+    spam = "Earn passive income from home with our proven crypto signals today."
+    ms = [member(O, "cd.example", 7), member(S, "scraper.example", None, BODY + [spam], author=None),
+          member(B, "b.example", 9, BODY + [spam, B_NOTE], author=None),
+          member(C, "c.example", 10, BODY + [spam], author=None, hosts={"scraper.example", "cd.example"}, links={S}),
+          member(W, "wad.example", 12, BODY + [spam, B_NOTE], author=None, hosts={"scraper.example", "cd.example"}, links={S})]
+    decisions = decide(ms, wrote=wrote_by("b.example", B_NOTE))
+    assert decisions[C].parent == S and decisions[C].signal == "credits-copy"
+    assert decisions[W].parent == S
+    ms[2].linked_urls = {S}
+    assert decide(ms, wrote=wrote_by("b.example", B_NOTE))[W].parent == B
+
+
+def test_a_credit_line_on_a_site_that_writes_none_came_from_the_page_holding_it():
+    """A scraper's undated page credits the origin in B's words: two copies crediting alike prove little, but
+    a site that never writes a credit of its own took the line with B's text."""
+    ms = [member(O, "cd.example", 7), member(B, "b.example", 9, BODY + [CREDIT], hosts={"cd.example"}),
+          member(S, "scraper.example", None, BODY + [CREDIT], hosts={"cd.example"}, author="admin")]
+    ms[1].credit_keys = ms[2].credit_keys = {paragraph_key(CREDIT): "cd.example"}
+    assert decide(ms)[S].parent == O
+    assert decide(ms, carries_credits=lambda site: site == "scraper.example")[S].parent == B
+
+
+def test_an_undated_page_with_as_many_edits_of_its_own_is_the_later_one():
+    """N (dated) credits the origin and misspelt a word; the undated S has the misspelling and a spam line: each
+    has one edit of its own, N's credit line weighing as a credit line. Of the two, the dated N is the earlier:
+    S came from N, not N from S."""
+    typo = BODY[3].replace("original", "orignal")
+    spam = "Advertisement: cheap flights, hotels and car rentals, book today."
+    ms = [member(O, "cd.example", 7), member(B, "b.example", 9, BODY[:3] + [typo] + BODY[4:] + [CREDIT]),
+          member(S, "scraper.example", None, BODY[:3] + [typo] + BODY[4:] + [spam], author="admin")]
+    ms[1].credit_keys = {paragraph_key(CREDIT): "cd.example"}
+    decisions = decide(ms, generic=lambda key, site: key == paragraph_key(spam))
+    assert decisions[B].parent == O and decisions[S].parent == B
+
+
 def shared_edits_parents() -> dict[str, list]:
     """Parents in a story whose copies share one addition and two new paragraph orders, each held by four
     pages: the evidence for the second copy's parent is 1/3 + 1/12 + 1/12, exactly ``min_parent_score``."""
@@ -221,4 +316,3 @@ def test_parents_do_not_depend_on_the_process_s_string_hashing():
             for seed in range(4)]
     assert all(run == runs[0] for run in runs)
     assert runs[0]["http://c.example/a"] == ["http://p.example/a", "carries-edits"]
-

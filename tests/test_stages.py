@@ -22,6 +22,7 @@ from dedupe.stages import (
     settle_numeric_dates,
     settle_title_affixes,
     sign_changed,
+    sites_writing_no_credits,
     trace_groups,
     verify_candidates,
 )
@@ -187,3 +188,15 @@ def test_furniture_has_a_writer_only_when_one_site_holds_most_of_its_pages():
     writers = find_furniture(Corpus(texts, []), OPTIONS).writers
     assert writers[paragraph_hash(paragraph_key(NOTE))] == "a.example"
     assert paragraph_hash(paragraph_key(spam)) not in writers
+
+
+def test_a_site_whose_credit_lines_are_all_found_on_other_sites_writes_none(store):
+    """The scraper's three credited pages carry lines other sites wrote: it writes no credit of its own. A site
+    with one line no other site has writes its own; one with two credited pages is not judged."""
+    lines = {"a": "Reprinted with permission from Common Dreams.", "b": "Source: The Open Record.",
+             "c": "This article originally appeared on Civic Wire."}
+    for i, (site, line) in enumerate([("a", lines["a"]), ("b", lines["b"]), ("c", lines["c"]),
+                                      ("scraper", lines["a"]), ("scraper", lines["b"]), ("scraper", lines["c"]),
+                                      ("few", lines["a"]), ("few", lines["b"])]):
+        add(store, f"http://{site}.example/{i}", STORY, attribution={"statements": [line]})
+    assert sites_writing_no_credits(store, 3) == {"scraper.example"}

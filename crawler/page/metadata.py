@@ -225,14 +225,53 @@ def visible_headline(tree, own: set[str]) -> str | None:
     return None
 
 
+def marked_headline(tree, own: set[str]) -> str | None:
+    """The headline the page marks as schema.org ``headline`` in its markup (microdata ``itemprop``, a
+    ``<meta name="headline">``), when every mark names the same text: a listing marks each of its teasers."""
+    found: dict[str, str] = {}
+    for el in tree.xpath("//*[@itemprop='headline' or @name='headline']"):
+        text = clean_text(el.get("content") if el.get("content") is not None else el.text_content())
+        if text and len(text) <= 400 and not is_own_name(text, own):
+            found.setdefault(_word_key(text), text)
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _word_key(text: str) -> str:
+    """The words of a text, case and punctuation aside: typographic variants of one headline share it."""
+    return " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold()))
+
+
+def _gives(statement: str, headline: str) -> bool:
+    """Does ``statement`` give ``headline``: the same words, or the headline followed only by a short tail set
+    off by punctuation (a section and the site's name, ``Headline-Politik｜Site``)?"""
+    if _word_key(statement) == _word_key(headline):
+        return True
+    statement, headline = statement.casefold(), headline.casefold()
+    if not statement.startswith(headline):
+        return False
+    tail = statement[len(headline):]
+    return bool(re.match(r"\s*[^\w\s]", tail)) and len(tail.split()) <= 3 and 4 * len(tail) <= len(headline)
+
+
 def title_of(tree, article_ld: dict, own: set[str] = frozenset()) -> str | None:
     """The headline: the article's JSON-LD headline, og:title, the visible ``<h1>``, twitter:title, then
     ``<title>``; the site's name cut from either end, never the site's name alone; a label the other statements
-    of the title do not carry (``Headline | Sport``, ``Opinion | Headline``) cut too."""
-    stated = [clean_text(article_ld.get("headline")), meta_content(tree, "og:title"), visible_headline(tree, own),
-              meta_content(tree, "twitter:title"), clean_text(tree.findtext(".//title"))]
-    stated = [strip_site_name(t, own) for t in stated if t and not is_own_name(t, own)]
-    return without_label(stated[0], stated[1:]) if stated else None
+    of the title do not carry (``Headline | Sport``, ``Opinion | Headline``, ``Headline (Published 2016)``) cut
+    too. Sites state different headlines in different places (one for search, one for sharing); where the
+    headline the page marks up as such (:func:`marked_headline`) is another one than the first and a metadata
+    statement gives it too, the marked one is the page's headline."""
+    statements = [("ld", clean_text(article_ld.get("headline"))), ("og", meta_content(tree, "og:title")),
+                  ("h1", visible_headline(tree, own)), ("twitter", meta_content(tree, "twitter:title")),
+                  ("title", clean_text(tree.findtext(".//title")))]
+    stated = [(kind, strip_site_name(t, own)) for kind, t in statements if t and not is_own_name(t, own)]
+    marked = marked_headline(tree, own)
+    if not stated:
+        return marked
+    title = without_label(stated[0][1], [t for _, t in stated[1:]] + ([marked] if marked else []))
+    if marked and _word_key(marked) != _word_key(title) and any(
+            _gives(t, marked) for kind, t in stated if kind != "h1"):
+        return marked
+    return title
 
 
 def repeated_affixes(titles: list[str], min_pages: int) -> tuple[set[str], set[str]]:
@@ -261,7 +300,9 @@ def without_affixes(title: str, prefixes: set[str], suffixes: set[str]) -> str:
     return title.strip()
 
 
-_LABEL_SEPARATOR = re.compile(r"\s+[|\-–—·•»/]{1,2}\s+|\s*｜\s*|\s+::\s+")
+# a label's separator; a bracketed tail ("(Published 2016)") is a label too
+_LABEL_SEPARATOR = re.compile(r"\s+[|\-–—·•»/]{1,2}\s+|\s*｜\s*|\s+::\s+|\s+(?=\([^()]*\)$)")
+_LABEL_SEPARATOR_AT_END = re.compile(f"(?:{_LABEL_SEPARATOR.pattern})$")
 
 
 def without_label(title: str, others: list[str]) -> str:
@@ -276,7 +317,7 @@ def without_label(title: str, others: list[str]) -> str:
                 return other
         if title.endswith(other):
             rest = title[:-len(other)]
-            m = re.search(_LABEL_SEPARATOR.pattern + "$", rest)
+            m = _LABEL_SEPARATOR_AT_END.search(rest)
             if m and len(rest[:m.start()].split()) <= 3:
                 return other
     return title

@@ -494,6 +494,14 @@ class Store:
         for (title,) in self.db.execute("select title from articles where page_type = 'article' and title is not null"):
             yield title
 
+    def credit_statements(self) -> Iterator[tuple[str, list[str]]]:
+        """(site, its credit, copyright and licence statements) of every article page that makes any."""
+        for site, raw in self.db.execute("select site, json_extract(attribution, '$.statements') from articles "
+                                         "where page_type = 'article' and json_valid(attribution)"):
+            statements = json.loads(raw or "[]")
+            if statements:
+                yield site, statements
+
     def article_texts(self) -> Iterator[StoredText]:
         """Site and stored paragraphs of every article page, in URL order."""
         for row in self.db.execute("select url, site, paragraphs from articles where page_type = 'article' "

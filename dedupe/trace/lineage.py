@@ -11,11 +11,14 @@ Origin, by evidence in this order:
 A later update (an "Update:" paragraph, a modified date) does not change the origin, because only the
 publication date is compared.
 
-Parent of each copy: a copy that carries another copy's additions (its note to readers, disclaimer or
-edits, absent from the origin) was taken from that copy, which gives chains A→B→C; otherwise the
-earlier copy it credits by link or name; otherwise the origin. An addition a site repeats on its own pages
-(its note, its disclaimer) was written by that site, so it also says which way the copying went when the
-dates cannot (undated scrapes). Every decision keeps its evidence.
+Parent of each copy: the copy whose page it links in its credit (unless that link came with the text of
+the copy whose edits it carries); otherwise a copy whose additions it carries (its note to readers,
+disclaimer or edits, absent from the origin, and the words it changed in the original's paragraphs), which
+gives chains A→B→C; otherwise an earlier copy it credits by name that it may have come through (a name
+alone, with nothing of that copy's and no credit to the origin, is a misattribution); otherwise the origin.
+An addition a site repeats on its own pages (its note, its disclaimer) was written by that site, and a
+credit line on a site that writes none of its own (a scraper) came with the text, so both also say which way
+the copying went when the dates cannot (undated scrapes). Every decision keeps its evidence.
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ def _not_generic(key: str, site: str) -> bool:
     return False
 
 
+def _never(site: str) -> bool:
+    return False
+
+
 @dataclass
 class Decision:
     url: str
@@ -47,8 +54,11 @@ class Decision:
     evidence: dict
 
 
-def choose_origin(members: list[Member], options: LineageOptions = DEFAULTS) -> tuple[Member, str, dict]:
-    """The story's original and why."""
+def choose_origin(members: list[Member], options: LineageOptions = DEFAULTS,
+                  generic: Callable[[str, str], bool] = _not_generic) -> tuple[Member, str, dict]:
+    """The story's original and why. Of pages the dates cannot order, one that looks scraped (boilerplate
+    other sites insert too, spam or ads by ``generic``, in a text without the author most pages show) is
+    not the original."""
     if len(members) == 1:
         return members[0], "only-copy", {}
     slack = timedelta(hours=options.date_only_slack_hours)
@@ -57,7 +67,13 @@ def choose_origin(members: list[Member], options: LineageOptions = DEFAULTS) -> 
     pool = candidates or members
     independent = {m.url: len({by.site for by in members if by.url in votes[m.url]}) >= 2 for m in members}
     pool = [m for m in pool if independent[m.url] or not any(o.surely_before(m, slack) for o in pool)]
-    best = min(pool, key=lambda m: (-len(votes[m.url]), m.when))
+    authors = Counter(key for m in members if (key := paragraph_key(m.author or "")))
+    story_author = authors.most_common(1)[0][0] if authors else ""
+
+    def scraped(m: Member) -> bool:
+        return paragraph_key(m.author or "") != story_author and any(generic(k, m.site) for k in m.paragraph_keys)
+
+    best = min(pool, key=lambda m: (-len(votes[m.url]), scraped(m), m.when))
     if votes[best.url] and len(pool) > 1:
         signal = "credited-by-copies"
     elif best.published and any(m.published for m in members if m is not best):
@@ -75,6 +91,7 @@ def choose_origin(members: list[Member], options: LineageOptions = DEFAULTS) -> 
 
 
 Feature = tuple[str, ...]   # ("added", key) | ("dropped", key) | ("joined", key, key) | ("title", key) | ("byline", key)
+#                           | ("word", word)
 
 
 def _is_origin_credit(m: Member, key: str, origin: Member) -> bool:
@@ -109,6 +126,21 @@ def edits_of(m: Member, origin: Member, origin_order: dict[str, int], origin_pai
         if key and key != paragraph_key(theirs or ""):
             out.add((kind, key))
     return out
+
+
+def changed_words(m: Member, origin_order: dict[str, int], vocabulary: set[str], min_words: int) -> set[Feature]:
+    """Words a page brought into the original's own paragraphs (a typo, a changed name or figure): in a
+    paragraph of the original's words (``vocabulary``) but for one word in ten, each word the original never
+    uses. Two copies rarely misspell the same word alike; a copy of a copy carries its parent's."""
+    out: set[Feature] = set()
+    for k in m.paragraph_keys:
+        if k in origin_order:
+            continue
+        words = k.split()
+        new = [w for w in words if w not in vocabulary]
+        if len(words) >= 5 * min_words and new and len(new) * 10 <= len(words):
+            out.update(("word", w) for w in new)
+    return out
 @dataclass
 class _Carrier:
     """The earlier copy whose edits a copy carries most, and how strongly."""
@@ -119,16 +151,19 @@ class _Carrier:
 
 
 def _weight(feature: Feature, cand: Member, origin: Member, site: str, generic: Callable[[str, str], bool],
-            options: LineageOptions) -> float:
+            options: LineageOptions, carried: Callable[[str], bool] = _never) -> float:
     """How much one shared edit says (see ``LineageOptions``): a paragraph of its own 1; a dropped passage,
     a credit line to the origin in the same words, boilerplate, a subheading (kept by one layout, dropped by
-    another) or a new order of paragraphs less, as two copies may make them alike by chance."""
+    another) or a new order of paragraphs less, as two copies may make them alike by chance. A credit line on
+    the page of a site that writes none of its own (``carried``) came with the text: it counts in full."""
     if feature[0] == "dropped":
         return options.drop_weight
+    if feature[0] == "word":
+        return 1.0
     if feature[0] in ("joined", "title"):
         return options.weak_edit_weight
     if _is_origin_credit(cand, feature[1], origin):
-        return options.credit_line_weight
+        return 1.0 if carried(site) else options.credit_line_weight
     if generic(feature[1], site) or feature[1] in cand.headings:
         return options.weak_edit_weight
     return 1.0
@@ -153,7 +188,8 @@ def _written_by(site: str, shared: set[Feature], wrote: Callable[[str, str], boo
 
 
 def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Callable[[str, str], bool],
-             options: LineageOptions, wrote: Callable[[str, str], bool] = _not_generic) -> _Carrier:
+             options: LineageOptions, wrote: Callable[[str, str], bool] = _not_generic,
+             carried: Callable[[str], bool] = _never) -> _Carrier:
     """Each edit a candidate made and the copy carries counts its weight over the pages holding it. Against
     the candidate count its edits the copy lacks (half their weight: a copy may drop a paragraph or a
     credit) and each paragraph of the original the copy has and the candidate lacks (it could not have
@@ -169,7 +205,7 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
     mine = story.edits[copy.url]
 
     def weight(features: set[Feature], cand: Member) -> float:
-        return math.fsum(_weight(f, cand, origin, copy.site, generic, options)
+        return math.fsum(_weight(f, cand, origin, copy.site, generic, options, carried)
                          for f in features if f[0] in ("added", "dropped"))
 
     for cand in candidates:
@@ -181,9 +217,9 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
         if not shared:
             continue
         missing = weight(theirs - mine, cand)
-        if cand.when > copy.when and missing >= weight(mine - theirs, cand) and not authored:
+        if cand.when > copy.when and missing >= weight(mine - theirs, copy) and not authored:
             continue
-        score = math.fsum((1.0 if f in authored else _weight(f, cand, origin, copy.site, generic, options))
+        score = math.fsum((1.0 if f in authored else _weight(f, cand, origin, copy.site, generic, options, carried))
                           / max(story.holders[f] - 1, 1) for f in shared)
         score -= options.missing_edit_factor * missing
         score -= len((story.keysets[copy.url] - story.keysets[cand.url]) & origin_keys)
@@ -208,8 +244,8 @@ def _descends(url: str, ancestor: str, decisions: dict[str, Decision]) -> bool:
 
 
 def choose_parents(members: list[Member], origin: Member, generic: Callable[[str, str], bool] = _not_generic,
-                   options: LineageOptions = DEFAULTS,
-                   wrote: Callable[[str, str], bool] = _not_generic) -> dict[str, Decision]:
+                   options: LineageOptions = DEFAULTS, wrote: Callable[[str, str], bool] = _not_generic,
+                   carries_credits: Callable[[str], bool] = _never) -> dict[str, Decision]:
     """Parent of every copy, with the evidence for it.
 
     A copy's candidates are the other copies not surely published after it (pages without a date are
@@ -220,12 +256,15 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
         generic: tells whether a paragraph is boilerplate used across sites (spam, ads), seen from a site.
         wrote: tells whether a site wrote a paragraph (a note or disclaimer it repeats on its own pages),
             which says where a copy took an addition it shares with another copy.
+        carries_credits: tells whether a site writes no credit line of its own (a scraper): a credit line on
+            its page came with the text, from a page holding the same line.
     """
     decisions = {origin.url: Decision(origin.url, None, origin.url, "origin", {})}
     origin_order = {k: i for i, k in reversed(list(enumerate(origin.paragraph_keys)))}
     origin_pairs = set(pairwise(origin.paragraph_keys))
+    vocabulary = set(" ".join(origin_order).split())
     edits = {m.url: edits_of(m, origin, origin_order, origin_pairs, options.min_addition_words, generic)
-             for m in members}
+             | changed_words(m, origin_order, vocabulary, options.min_addition_words) for m in members}
     story = _Story(origin, edits, Counter(f for m in members if m is not origin for f in edits[m.url]),
                    {m.url: set(m.paragraph_keys) for m in members})
     slack = timedelta(hours=options.date_only_slack_hours)
@@ -234,35 +273,57 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
         earlier = ordered[:i]
         candidates = [m for m in ordered if m is not copy and not copy.surely_before(m, slack)
                       and not _descends(m.url, copy.url, decisions)]
-        carrier = _carrier(copy, candidates, story, generic, options, wrote)
-        if carrier.member is not None and carrier.score >= options.min_parent_score:
+        carrier = _carrier(copy, candidates, story, generic, options, wrote, carries_credits)
+        carries = carrier.member is not None and carrier.score >= options.min_parent_score
+        linked = [m for m in candidates if copy.references(m) in ("link", "canonical") and _could_hold(copy, m, story)]
+        if linked and not (carries and carrier.member.references(linked[0]) in ("link", "canonical")):
+            # the copy links the very page it came through (unless the page whose edits it carries links that
+            # page too: then the link came with the text, from further up the chain)
+            decisions[copy.url] = Decision(copy.url, linked[0].url, origin.url, "credits-copy",
+                                           {"how": copy.references(linked[0])})
+            continue
+        if carries:
             decisions[copy.url] = Decision(copy.url, carrier.member.url, origin.url, "carries-edits",
                                            {"shared_edits": carrier.shared[:5], "score": round(carrier.score, 3)})
             continue
-        decisions[copy.url] = _by_credit(copy, earlier, origin)
+        named = [m for m in earlier if _passed_through(copy, m, story)]
+        decisions[copy.url] = _by_credit(copy, named, origin)
     return decisions
 
 
-def _by_credit(copy: Member, earlier: list[Member], origin: Member) -> Decision:
-    """The parent a copy names: an earlier copy it links or credits (it got the origin's credit line
-    through it), else the origin."""
-    referenced = [(cand, copy.references(cand)) for cand in earlier]
-    linked = [c for c, how in referenced if how in ("link", "canonical")]
-    credited = [c for c, how in referenced if how == "credit"]
-    if linked or credited:
-        chosen = (linked or credited)[0]
-        return Decision(copy.url, chosen.url, origin.url, "credits-copy", {"how": copy.references(chosen)})
+def _could_hold(copy: Member, source: Member, story: _Story) -> bool:
+    """Has ``source`` every paragraph of the original that ``copy`` has (else ``copy`` did not come from it)?"""
+    return not (story.keysets[copy.url] - story.keysets[source.url]) & story.keysets[story.origin.url]
+
+
+def _passed_through(copy: Member, named: Member, story: _Story) -> bool:
+    """Could ``copy`` have come through ``named``, an outlet it credits by name? Only if it has none of the
+    original's paragraphs ``named`` lacks, and it either carries an edit of ``named`` or credits the origin as
+    well (the usual form of a credit down a chain). A page naming an outlet whose copy it carries nothing of,
+    and not the origin, names the wrong outlet: a misattribution, not a parent."""
+    if not _could_hold(copy, named, story):
+        return False
+    shared = {f for f in story.edits[copy.url] & story.edits[named.url] if f[0] != "joined"}
+    return bool(shared) or copy.references(story.origin) is not None
+
+
+def _by_credit(copy: Member, named: list[Member], origin: Member) -> Decision:
+    """The parent a copy names: an earlier copy it credits by name that it may have come through (it got the
+    origin's credit line through it), else the origin."""
+    credited = [c for c in named if copy.references(c) == "credit"]
+    if credited:
+        return Decision(copy.url, credited[0].url, origin.url, "credits-copy", {"how": "credit"})
     if copy.references(origin):
         return Decision(copy.url, origin.url, origin.url, "credits-origin", {"how": copy.references(origin)})
     return Decision(copy.url, origin.url, origin.url, "default-origin", {})
 
 
 def decide(members: list[Member], generic: Callable[[str, str], bool] = _not_generic,
-           options: LineageOptions = DEFAULTS, wrote: Callable[[str, str], bool] = _not_generic
-           ) -> dict[str, Decision]:
-    """Origin and parents of one story (``wrote``: see ``choose_parents``)."""
-    origin, signal, evidence = choose_origin(members, options)
-    decisions = choose_parents(members, origin, generic, options, wrote)
+           options: LineageOptions = DEFAULTS, wrote: Callable[[str, str], bool] = _not_generic,
+           carries_credits: Callable[[str], bool] = _never) -> dict[str, Decision]:
+    """Origin and parents of one story (``wrote``, ``carries_credits``: see ``choose_parents``)."""
+    origin, signal, evidence = choose_origin(members, options, generic)
+    decisions = choose_parents(members, origin, generic, options, wrote, carries_credits)
     decisions[origin.url] = Decision(origin.url, None, origin.url, signal, evidence)
     return decisions
 

@@ -124,6 +124,7 @@ def member_from_article(article: dict, site_of: Callable[[str], str], resolve_ur
         host = host or resolve_name(credit.get("outlet") or "")
         if host:
             hosts.add(host)
+            credit_keys[paragraph_key(credit.get("text") or "")] = host   # a name read as an outlet once all are known
         elif credit.get("outlet"):
             names.add(credit["outlet"])
     links = {resolve_url(u) for u in attr.get("content_links", [])}

@@ -1,0 +1,69 @@
+"""Grouping's pure kernels (normalising, signing, aligning) on every core, with the results of one process.
+
+A :class:`KernelPool` maps a module-level function over batches in worker processes and hands the results
+back in the order of the batches, so that what a pass stores does not depend on the number of workers. The
+workers start at the first batch that is worth sending (small passes, like most tests and increments, stay
+in this process), die with their parent and leave stopping to it, as extraction workers do
+(``crawler.capture.ExtractionPool``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, Self
+
+from crawler.lifecycle import worker_started
+
+
+class KernelPool:
+    """``workers`` processes (0: one per CPU; 1: none, everything in this process)."""
+
+    def __init__(self, workers: int = 0):
+        self.workers = workers or os.cpu_count() or 1
+        self.executor: ProcessPoolExecutor | None = None
+
+    def map(self, kernel: Callable[..., Any], batches: Iterable[tuple[Any, tuple]], parallel: bool = True
+            ) -> Iterator[tuple[Any, Any]]:
+        """(tag, ``kernel(*args)``) for each (tag, args), in order; the tag stays in this process. Reads
+        ``batches`` only a few ahead of the results, so a stream of texts is never held whole;
+        ``parallel=False`` (too little work to ship) runs them here."""
+        if not parallel or self.workers < 2:
+            yield from ((tag, kernel(*args)) for tag, args in batches)
+            return
+        if self.executor is None:
+            self.executor = ProcessPoolExecutor(self.workers, initializer=worker_started, initargs=(os.getpid(),))
+        pending: deque[tuple[Any, Future]] = deque()
+        for tag, args in batches:
+            pending.append((tag, self.executor.submit(kernel, *args)))
+            while len(pending) > 3 * self.workers or (pending and pending[0][1].done()):
+                tag, done = pending.popleft()
+                yield tag, done.result()
+        while pending:
+            tag, done = pending.popleft()
+            yield tag, done.result()
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of ``size`` items (the last may be shorter)."""
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
