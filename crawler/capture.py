@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Self
 
+from crawler.batches import batched
 from crawler.lifecycle import worker_started
 from crawler.page.extract import extract_page
 from crawler.page.urls import site_of
@@ -199,7 +200,7 @@ def reextract_all(store: Store, progress: Callable[[str, int, int], None] | None
              else None) for r in store.iter_fetches())
     done = extracted = 0
     with ExtractionPool(workers) as pool:
-        for chunk in _chunks(pool.ordered(jobs), batch):
+        for chunk in batched(pool.ordered(jobs), batch):
             with store.batch():
                 for _tag, row in chunk:
                     done += 1
@@ -209,14 +210,3 @@ def reextract_all(store: Store, progress: Callable[[str, int, int], None] | None
             if progress:
                 progress("extract", done, max(done, total))
     return extracted
-
-
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    chunk: list = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

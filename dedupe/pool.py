@@ -55,15 +55,3 @@ class KernelPool:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def batched(items: Iterable, size: int) -> Iterator[list]:
-    """Consecutive lists of ``size`` items (the last may be shorter)."""
-    batch: list = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xxhash
 
+from crawler.batches import batched
 from crawler.page.attribution import OutletDirectory, cue_line_credit, edge_line_credit
 from crawler.page.dates import numeric_date_order, parse_visible_date
 from crawler.page.metadata import repeated_affixes, without_affixes
@@ -38,7 +39,7 @@ from dedupe.normalise import (
     writer_of,
 )
 from dedupe.options import GroupingOptions
-from dedupe.pool import KernelPool, batched
+from dedupe.pool import KernelPool
 from dedupe.relate import Edge, relate
 from dedupe.signature import Signature, SignatureParams, leads_to_bytes, sign_text, word_hashes
 from dedupe.trace.audit import audit_story

@@ -22,6 +22,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.db import jsonify_if_needed
 
+from crawler.batches import batched
 from crawler.errors import LockedError, StorageError, UserInputError
 from crawler.storage.records import FetchRecord, StoredEdge, StoredSignature, StoredText
 from crawler.storage.schema import FAILED, GONE, MIGRATIONS, SCHEMA_VERSION, foreign_tables
@@ -466,7 +467,7 @@ class Store:
         """Decoded article rows in URL order: all of one page type, or only those of ``urls``."""
         where = ["page_type = ?"] if page_type else []
         base: list[Any] = [page_type] if page_type else []
-        chunks: Iterable[list[str]] = [[]] if urls is None else _chunks(sorted(set(urls)), _CHUNK)
+        chunks: Iterable[list[str]] = [[]] if urls is None else batched(sorted(set(urls)), _CHUNK)
         rows = []
         for chunk in chunks:
             clauses = where + ([f"url in ({','.join('?' * len(chunk))})"] if urls is not None else [])
@@ -510,7 +511,7 @@ class Store:
 
     def paragraphs_of(self, urls: list[str]) -> Iterator[tuple[str, str, list[str]]]:
         """(url, site, paragraphs) of these articles, read by primary key."""
-        for chunk in _chunks(urls, _CHUNK):
+        for chunk in batched(urls, _CHUNK):
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(f"select url, site, paragraphs from articles where url in ({marks})", chunk).fetchall()
             for url, site, paragraphs in rows:  # fetched first: the caller may write between two rows
@@ -616,7 +617,7 @@ class Store:
 
     def delete_signatures(self, urls: Iterable[str]) -> None:
         with self.transaction():
-            for chunk in _chunks(list(urls), _CHUNK):
+            for chunk in batched(list(urls), _CHUNK):
                 marks = ",".join("?" * len(chunk))
                 self.db.execute(f"delete from signatures where url in ({marks})", chunk)
                 self.db.execute(f"delete from edges where a in ({marks}) or b in ({marks})", chunk + chunk)
@@ -645,16 +646,16 @@ class Store:
             else:
                 ids = list(story_ids)
                 urls = [m["url"] for m in members]
-                for chunk in _chunks(ids, _CHUNK):
+                for chunk in batched(ids, _CHUNK):
                     marks = ",".join("?" * len(chunk))
                     for table in ("audits", "lineage", "contains"):
                         self.db.execute(f"delete from {table} where story_id in ({marks})", chunk)
                     self.db.execute(f"delete from members where story_id in ({marks})", chunk)
-                for chunk in _chunks(urls, _CHUNK):
+                for chunk in batched(urls, _CHUNK):
                     marks = ",".join("?" * len(chunk))
                     for table in ("audits", "lineage", "members", "contains"):
                         self.db.execute(f"delete from {table} where url in ({marks})", chunk)
-                for chunk in _chunks(ids, _CHUNK):
+                for chunk in batched(ids, _CHUNK):
                     marks = ",".join("?" * len(chunk))
                     self.db.execute(
                         f"delete from stories where id in ({marks}) and id not in (select story_id from members)", chunk)
@@ -680,7 +681,7 @@ class Store:
     def stories_of(self, urls: list[str]) -> set[str]:
         """The stories these pages belong to."""
         out: set[str] = set()
-        for chunk in _chunks(urls, _CHUNK):
+        for chunk in batched(urls, _CHUNK):
             marks = ",".join("?" * len(chunk))
             out.update(s for (s,) in self.db.execute(f"select story_id from members where url in ({marks})", chunk))
         return out
@@ -797,7 +798,3 @@ def authors_of(row: dict) -> list[str]:
     names = [n for n in names if isinstance(n, str) and n] if isinstance(names, list) else []
     return names or ([row["author"]] if row.get("author") else [])
 
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
