@@ -429,7 +429,7 @@ class LineageEvidence:
     and which paragraphs several sites repeat. Read once per pass (from memory: a query per link would
     dominate the stage)."""
 
-    def __init__(self, store: Store, furniture: Furniture, min_pages: int = 3):
+    def __init__(self, store: Store, furniture: Furniture, min_pages: int = 3, relay_min_pages: int = 2):
         self.outlets = OutletDirectory()
         for host, name in store.outlets().items():
             self.outlets.add(host, name)
@@ -439,6 +439,7 @@ class LineageEvidence:
         self.titles = {paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))}
         self.writers = furniture.writers
         self.uncrediting = sites_writing_no_credits(store, min_pages)
+        self.relaying = sites_relaying_copies(store, self.member, relay_min_pages)
         self.furniture_sites: dict[int, set[str]] = defaultdict(set)
         for site, hashes in furniture.by_site.items():
             for h in hashes:
@@ -478,6 +479,10 @@ class LineageEvidence:
         """Are the credit lines on this site's pages all carried from the pages it copies (``sites_writing_no_credits``)?"""
         return site in self.uncrediting
 
+    def relays(self, site: str) -> bool:
+        """Does this site republish other republishers' copies (``sites_relaying_copies``)?"""
+        return site in self.relaying
+
     def wrote(self, key: str, site: str) -> bool:
         """Did ``site`` write this paragraph (its note or disclaimer: see ``furniture_writers``)?"""
         return self.writers.get(paragraph_hash(key)) == site
@@ -499,6 +504,17 @@ def sites_writing_no_credits(store: Store, min_pages: int) -> set[str]:
             holders[paragraph_key(line)].add(site)
     writers = {next(iter(sites)) for sites in holders.values() if len(sites) == 1}
     return {site for site, n in pages.items() if n >= min_pages and site not in writers}
+
+
+def sites_relaying_copies(store: Store, member: Callable[[dict], Member], min_pages: int) -> set[str]:
+    """Sites that credit two or more other outlets on ``min_pages`` or more pages: the outlet a text came from
+    and that text's source ("via X", "originally published by Y"). Such a site republishes copies; on its
+    pages a credit line in the same words as another copy's more likely came from that copy."""
+    pages: Counter = Counter()
+    for article in store.source_credits():
+        found = member(article)
+        pages[found.site] += len(found.credited_hosts - {found.site}) >= 2
+    return {site for site, n in pages.items() if n >= min_pages}
 
 
 def articles_by_group(store: Store, groups: list[list[str]], batch: int) -> Iterator[list[dict]]:
@@ -529,12 +545,13 @@ class Traced:
 def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options: GroupingOptions,
                  run_id: int | None, timed: Timer, progress: Progress = no_progress) -> Traced:
     """Origin, parents and verdicts of every story to trace again; ``timed("audit")`` times the audit part."""
-    evidence = LineageEvidence(store, furniture, options.furniture_min_pages)
+    evidence = LineageEvidence(store, furniture, options.furniture_min_pages, options.lineage.relay_min_pages)
     traced = Traced()
     groups = grouping.groups
     for gi, arts in enumerate(articles_by_group(store, groups, options.lineage_batch)):
         members = [evidence.member(a) for a in arts]
-        decisions = decide(members, evidence.generic, options.lineage, evidence.wrote, evidence.carries_credits)
+        decisions = decide(members, evidence.generic, options.lineage, evidence.wrote, evidence.carries_credits,
+                           evidence.relays)
         versions = find_versions(members, decisions, options.lineage)
         with timed("audit"):
             results = audit_story(members, decisions)

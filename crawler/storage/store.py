@@ -503,6 +503,14 @@ class Store:
             if statements:
                 yield site, statements
 
+    def source_credits(self) -> Iterator[dict]:
+        """URL, site and attribution of every article page that names a source or keeps lines to read for one."""
+        for url, site, raw in self.db.execute(
+                "select url, site, attribution from articles where page_type = 'article' and json_valid(attribution) "
+                "and (json_array_length(attribution, '$.credits') > 0 or json_array_length(attribution, '$.cue_lines') > 0 "
+                "or json_array_length(attribution, '$.edge_lines') > 0)"):
+            yield {"url": url, "site": site, "attribution": json.loads(raw)}
+
     def article_texts(self) -> Iterator[StoredText]:
         """Site and stored paragraphs of every article page, in URL order."""
         for row in self.db.execute("select url, site, paragraphs from articles where page_type = 'article' "
