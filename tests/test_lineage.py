@@ -325,7 +325,7 @@ def test_an_undated_page_with_the_same_edits_may_be_the_source_of_a_site_that_re
     text = BODY[:3] + [typo] + BODY[4:] + [spam]
     ms = [member(O, "cd.example", 7), member(S, "scraper.example", None, text, author="admin"),
           member(W, "wad.example", 11, text, author="admin")]
-    generic = lambda key, site: key == paragraph_key(spam)   # noqa: E731
+    generic = lambda key, site: key == paragraph_key(spam)
     assert decide(ms, generic)[S].parent == W
     decisions = decide(ms, generic, relays=lambda site: site == "wad.example")
     assert decisions[W].parent == S and decisions[S].parent == O
