@@ -144,7 +144,8 @@ def _response(path: str, rec, max_bytes: int, problems: list[str]) -> FetchRecor
     when = rec.rec_headers.get_header("WARC-Date") or datetime.now(UTC).isoformat()
     headers = {k.lower(): v for k, v in rec.http_headers.headers}
     status = int(rec.http_headers.get_statuscode() or 0)
-    return FetchRecord(url=url_key(uri), requested_url=url_key(uri), final_url=without_userinfo(uri), status=status,
+    key = url_key(uri)
+    return FetchRecord(url=key, requested_url=key, final_url=without_userinfo(uri), status=status,
                        headers=headers, body=body, fetched_at=when, content_type=headers.get("content-type", ""),
                        source="warc")
 

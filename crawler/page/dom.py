@@ -112,26 +112,37 @@ def content_region(tree):
     return best
 
 
+_BLOCKS = {"p", "li", "blockquote", "h1", "h2", "h3", "h4", "figcaption", "address", "small", "em", "i", "span",
+           "div", "td", "font"}
+_WRAPPERS = {"div", "td", "span", "em", "i", "font", "small"}   # a block only when it holds no block of its own
+_INLINE_BLOCKS = {"span", "em", "i", "small", "font"}
+_HOLDS_BLOCKS = {"p", "div", "table", "li"}
+_ENCLOSING = {"p", "li", "blockquote", "h1", "h2", "h3", "h4"}   # a block inside one of these is part of it
+
+
 def content_blocks(region) -> list:
-    """Paragraph-level elements of the region, noise subtrees excluded, in document order."""
+    """Paragraph-level elements of the region, noise subtrees excluded, in document order.
+
+    One walk down the region that skips a noise subtree whole and carries whether it is inside an enclosing
+    block, rather than looking up every element's ancestors (a third of attribution reading's time)."""
     out = []
-    skip: set = set()
-    for el in region.iter():
-        if not isinstance(el.tag, str):
-            continue
-        if any(a in skip for a in el.iterancestors()):
-            continue
-        if el is not region and is_noise(el):
-            skip.add(el)
-            continue
-        if el.tag in ("p", "li", "blockquote", "h1", "h2", "h3", "h4", "figcaption", "address", "small", "em", "i",
-                      "span", "div", "td", "font"):
-            if el.tag in ("div", "td", "span", "em", "i", "font", "small") and el.xpath("./p|./div|./table|./li"):
-                continue
-            if any(isinstance(a.tag, str) and a.tag in ("p", "li", "blockquote", "h1", "h2", "h3", "h4") for a in el.iterancestors()):
-                continue
-            if el.tag in ("span", "em", "i", "small", "font") and el.getparent() is not None and \
-                    el.getparent().tag in ("div", "td") and (el.getparent().text or "").strip():
-                continue
+    inside = any(isinstance(a.tag, str) and a.tag in _ENCLOSING for a in region.iterancestors())
+    stack = [(region, inside)]
+    while stack:
+        el, inside = stack.pop()
+        if _is_block(el, inside):
             out.append(el)
+        inside = inside or el.tag in _ENCLOSING
+        stack.extend((child, inside) for child in reversed(el)
+                     if isinstance(child.tag, str) and not is_noise(child))
     return out
+
+
+def _is_block(el, inside: bool) -> bool:
+    if el.tag not in _BLOCKS or inside:
+        return False
+    if el.tag in _WRAPPERS and any(child.tag in _HOLDS_BLOCKS for child in el):
+        return False
+    parent = el.getparent()
+    return not (el.tag in _INLINE_BLOCKS and parent is not None and parent.tag in ("div", "td")
+                and (parent.text or "").strip())

@@ -8,6 +8,7 @@ dropped, because the same article is served under both and must never make two r
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
@@ -29,6 +30,11 @@ def _is_tracking(name: str) -> bool:
     return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
 
 
+# links repeat page after page (a site's menus, the outlets a site credits): each is worked out once per process
+CACHED_URLS = 16384
+
+
+@functools.lru_cache(maxsize=CACHED_URLS)
 def canonicalize_url(url: str, base: str | None = None) -> str:
     """The URL to request: absolute, lower-case scheme and host, no default port, no fragment, no tracking
     parameters (the others sorted), ``.``/``..`` resolved. Idempotent; never raises (junk comes back stripped).
@@ -88,6 +94,7 @@ def without_userinfo(url: str) -> str:
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
+@functools.lru_cache(maxsize=CACHED_URLS)
 def site_of(url: str) -> str:
     """The site a URL belongs to: its host without ``www.``."""
     try:
