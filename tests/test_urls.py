@@ -52,6 +52,7 @@ def test_url_key(url, key):
 @pytest.mark.parametrize("url,ok", [
     ("http://a.example/", True), ("https://a.example/x", True), ("file:///etc/passwd", False),
     ("ftp://a.example/", False), ("data:text/html,hi", False), ("javascript:alert(1)", False), ("http://", False),
+    ("http://0::?#", False), ("http://a.example:99999/", False), ("http://a.example:8080/", True),
 ])
 def test_only_http_and_https_are_fetchable(url, ok):
     assert is_fetchable(url) is ok

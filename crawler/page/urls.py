@@ -75,10 +75,11 @@ def canonicalize_url(url: str, base: str | None = None) -> str:
 
 
 def is_fetchable(url: str) -> bool:
-    """Only http and https URLs with a host are ever fetched."""
+    """Only http and https URLs with a host and a valid port (if any) are ever fetched."""
     try:
         parts = urlsplit((url or "").strip())
-        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+        port_ok = parts.port is None or parts.port > 0   # .port raises ValueError for junk ("http://0::/")
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and port_ok
     except ValueError:
         return False
 
