@@ -124,3 +124,30 @@ def test_workers_write_what_one_process_writes(tmp_path, monkeypatch):
         assert report.edges_new > 10
         tables.append(store.grouping_rows())
     assert tables[0] == tables[1]
+
+
+def test_an_increment_reads_only_the_relations_of_the_components_it_touches(tmp_path, monkeypatch):
+    """An increment follows the stored relations out from the pages it touches instead of reading every
+    relation, and still writes what a rebuild writes."""
+    texts = list(make_corpus(200, seed=7).items())
+    store = Store(tmp_path / "t.db")
+    for url, paragraphs in texts[:190]:
+        _add(store, url, paragraphs)
+    update_stories(store)
+    for url, paragraphs in texts[190:]:
+        _add(store, url, paragraphs)
+    read: list[str] = []
+    touching = Store.edges_touching
+
+    def spy(self, urls):
+        read.extend(urls)
+        return touching(self, urls)
+
+    monkeypatch.setattr(Store, "edges", lambda self: (_ for _ in ()).throw(AssertionError("every relation read")))
+    monkeypatch.setattr(Store, "edges_touching", spy)
+    report = update_stories(store)
+    assert report.stories_updated and 0 < len(set(read)) < 100
+    incremental = store.grouping_rows()
+    monkeypatch.undo()
+    update_stories(store, full=True)
+    assert store.grouping_rows() == incremental
