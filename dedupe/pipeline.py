@@ -87,8 +87,7 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
            report: GroupReport) -> None:
     """The stages of ``update_stories``, in order, each timed in the report."""
     with report.stage("normalise"):
-        settle_numeric_dates(store)
-        settle_title_affixes(store, options.furniture_min_pages)
+        resettled = set(settle_numeric_dates(store)) | set(settle_title_affixes(store, options.furniture_min_pages))
         corpus = read_corpus(store, options, full, pool)
         furniture = find_furniture(corpus, options)
         plan = plan_signing(corpus, furniture, full)
@@ -105,7 +104,7 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         del candidates, signed
     with report.stage("group"):
         evidence = LineageEvidence(store, furniture, options.furniture_min_pages)
-        retrace = set() if full else evidence_changes(store, corpus, evidence)
+        retrace = set() if full else evidence_changes(store, corpus, evidence) | resettled
         del corpus
         grouping = cluster_touched(store, plan, new_edges, options, full, retrace)
     with report.stage("lineage"):

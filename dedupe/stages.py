@@ -57,9 +57,9 @@ def no_progress(stage: str, done: int, total: int) -> None:
 
 
 # -- dates --------------------------------------------------------------------------------------------
-def settle_numeric_dates(store: Store) -> int:
+def settle_numeric_dates(store: Store) -> list[str]:
     """Read each site's ambiguous numeric dates (03/04/2020) the way its unambiguous ones read; returns
-    how many publication dates changed."""
+    the pages whose publication date changed (their stories are traced again)."""
     by_site: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)
     for url, site, raw, published in store.numeric_dates():
         by_site[site].append((url, raw, published))
@@ -75,13 +75,13 @@ def settle_numeric_dates(store: Store) -> int:
                 changed.append((url, value))
     if changed:
         store.set_published(changed)
-    return len(changed)
+    return [url for url, _ in changed]
 
 
 # -- titles -------------------------------------------------------------------------------------------
-def settle_title_affixes(store: Store, min_pages: int) -> int:
+def settle_title_affixes(store: Store, min_pages: int) -> list[str]:
     """Cut from each site's titles the part it repeats on most of them (its name, a tagline, a section label)
-    when no metadata named it; returns how many titles changed."""
+    when no metadata named it; returns the pages whose title changed (their stories are traced again)."""
     by_site: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for url, site, title in store.site_titles():
         by_site[site].append((url, title))
@@ -94,7 +94,7 @@ def settle_title_affixes(store: Store, min_pages: int) -> int:
             changed += [(url, new) for url, title in rows if (new := without_affixes(title, prefixes, suffixes)) != title]
     if changed:
         store.set_titles(changed)
-    return len(changed)
+    return [url for url, _ in changed]
 
 
 # -- corpus, furniture, what to sign -------------------------------------------------------------------

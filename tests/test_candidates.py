@@ -151,3 +151,21 @@ def test_an_increment_reads_only_the_relations_of_the_components_it_touches(tmp_
     monkeypatch.undo()
     update_stories(store, full=True)
     assert store.grouping_rows() == incremental
+
+
+def test_titles_cut_by_an_increment_are_traced_again(tmp_path):
+    """New pages make a site's title suffix repeated enough to be cut from its stored pages' titles too: the
+    stories of those pages are traced again (their titles are what a rebuild shows)."""
+    texts = list(make_corpus(60, seed=4).items())
+    store = Store(tmp_path / "t.db")
+    for i, (url, paragraphs) in enumerate(texts):
+        _add(store, url, paragraphs)
+        if url.startswith("http://site3."):
+            store.set_titles([(url, f"Headline {i} - Site Three Online")])
+        if i == 40:
+            update_stories(store)
+    update_stories(store)
+    incremental = store.grouping_rows()
+    update_stories(store, full=True)
+    assert store.grouping_rows() == incremental
+    assert any(r[6] and r[6].startswith("Headline") and "Online" not in r[6] for r in incremental["stories"])
