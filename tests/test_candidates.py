@@ -169,3 +169,15 @@ def test_titles_cut_by_an_increment_are_traced_again(tmp_path):
     update_stories(store, full=True)
     assert store.grouping_rows() == incremental
     assert any(r[6] and r[6].startswith("Headline") and "Online" not in r[6] for r in incremental["stories"])
+
+
+def test_a_database_without_kept_evidence_has_every_story_traced_once(tmp_path):
+    """A file grouped by an older syndtrace kept no lineage evidence: the next increment traces every story
+    (what changed since cannot be told), keeps the evidence, and the one after traces none."""
+    store = Store(tmp_path / "t.db")
+    for url, paragraphs in make_corpus(40, seed=2).items():
+        _add(store, url, paragraphs)
+    stories = update_stories(store).stories
+    store.db.execute("delete from grouping_state")
+    assert update_stories(store).stories_updated == stories
+    assert store.grouping_state(stages.EVIDENCE_STATE) and update_stories(store).stories_updated == 0
