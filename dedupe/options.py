@@ -29,6 +29,12 @@ class LineageOptions:
     weak_edit_weight: float = setting(0.25, "Weight of shared boilerplate, a subheading or a new paragraph order "
                                             "(a shared paragraph of its own: 1).")
     credit_line_weight: float = setting(0.25, "Weight of a shared credit line to the origin in the same words.")
+    # of the copies sharing such a line with one other copy alone, on syndweb's webs, most on sites that
+    # republish copies came from that copy, most on other sites did not (both wrote the origin's credit)
+    relay_credit_weight: float = setting(0.5, "Weight of that line on the page of a site that republishes other "
+                                              "republishers' copies.")
+    relay_min_pages: int = setting(2, "Pages on which a site credits both a copy's outlet and its source to be "
+                                      "taken as republishing copies.")
     # copies often drop the same embedded tweet or photo: a shared drop says less than a shared addition
     drop_weight: float = setting(0.4, "Weight of a passage of the original two copies both dropped.")
     # a copy keeps what it copies but may drop a paragraph or a credit line of it: a candidate parent's edits

@@ -103,7 +103,7 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         report.edges_new = len(new_edges)
         del candidates, signed
     with report.stage("group"):
-        evidence = LineageEvidence(store, furniture, options.furniture_min_pages)
+        evidence = LineageEvidence(store, furniture, options.furniture_min_pages, options.lineage.relay_min_pages)
         retrace = set() if full else evidence_changes(store, corpus, evidence) | resettled
         del corpus
         grouping = cluster_touched(store, plan, new_edges, options, full, retrace)

@@ -460,6 +460,7 @@ class EvidenceState:
     writers: dict[int, str]
     titles: frozenset[int]
     uncrediting: frozenset[str]
+    relaying: frozenset[str] = frozenset()   # sites republishing other republishers' copies
 
     def generic(self, h: int, site: str) -> bool:
         """See ``LineageEvidence.generic``."""
@@ -481,13 +482,13 @@ class EvidenceState:
     def to_json(self) -> str:
         return json.dumps({"furniture_sites": sorted([h, sorted(s)] for h, s in self.furniture_sites.items()),
                            "writers": sorted(self.writers.items()), "titles": sorted(self.titles),
-                           "uncrediting": sorted(self.uncrediting)})
+                           "uncrediting": sorted(self.uncrediting), "relaying": sorted(self.relaying)})
 
     @classmethod
     def from_json(cls, text: str) -> EvidenceState:
         data = json.loads(text)
         return cls({h: frozenset(s) for h, s in data["furniture_sites"]}, {h: s for h, s in data["writers"]},
-                   frozenset(data["titles"]), frozenset(data["uncrediting"]))
+                   frozenset(data["titles"]), frozenset(data["uncrediting"]), frozenset(data.get("relaying", [])))
 
 
 class LineageEvidence:
@@ -495,7 +496,7 @@ class LineageEvidence:
     and which paragraphs several sites repeat. Read once per pass (from memory: a query per link would
     dominate the stage)."""
 
-    def __init__(self, store: Store, furniture: Furniture, min_pages: int = 3):
+    def __init__(self, store: Store, furniture: Furniture, min_pages: int = 3, relay_min_pages: int = 2):
         self.outlets = OutletDirectory()
         for host, name in store.outlets().items():
             self.outlets.add(host, name)
@@ -508,7 +509,8 @@ class LineageEvidence:
                 furniture_sites[h].add(site)
         self.state = EvidenceState({h: frozenset(sites) for h, sites in furniture_sites.items()}, furniture.writers,
                                    frozenset(paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))),
-                                   frozenset(sites_writing_no_credits(store, min_pages)))
+                                   frozenset(sites_writing_no_credits(store, min_pages)),
+                                   frozenset(sites_relaying_copies(store, self.member, relay_min_pages)))
 
     def read_cue_line(self, line: str, site: str) -> tuple[str, str] | None:
         """(credited host, role) of a short credit-cue line, now that every outlet's name is known."""
@@ -542,6 +544,10 @@ class LineageEvidence:
     def carries_credits(self, site: str) -> bool:
         """Are the credit lines on this site's pages all carried from the pages it copies (``sites_writing_no_credits``)?"""
         return site in self.state.uncrediting
+
+    def relays(self, site: str) -> bool:
+        """Does this site republish other republishers' copies (``sites_relaying_copies``)?"""
+        return site in self.state.relaying
 
     def wrote(self, key: str, site: str) -> bool:
         """Did ``site`` write this paragraph (its note or disclaimer: see ``furniture_writers``)?"""
@@ -579,7 +585,7 @@ def evidence_changes(store: Store, corpus: Corpus, evidence: LineageEvidence) ->
         return set(corpus.texts)
     old, new = EvidenceState.from_json(kept), evidence.state
     hashes = old.changed_paragraphs(new)
-    stories = store.stories_on_sites(old.uncrediting ^ new.uncrediting)
+    stories = store.stories_on_sites((old.uncrediting ^ new.uncrediting) | (old.relaying ^ new.relaying))
     if hashes:
         urls = list(corpus.texts)
         held = [corpus.texts[u].paragraph_hashes for u in urls]
@@ -595,6 +601,17 @@ def evidence_changes(store: Store, corpus: Corpus, evidence: LineageEvidence) ->
             if any(old.answers_differ(new, h, site) for h in mine & hashes for site in sites):
                 stories.add(story)
     return set(store.story_members(stories))
+
+
+def sites_relaying_copies(store: Store, member: Callable[[dict], Member], min_pages: int) -> set[str]:
+    """Sites that credit two or more other outlets on ``min_pages`` or more pages: the outlet a text came from
+    and that text's source ("via X", "originally published by Y"). Such a site republishes copies; on its
+    pages a credit line in the same words as another copy's more likely came from that copy."""
+    pages: Counter = Counter()
+    for article in store.source_credits():
+        found = member(article)
+        pages[found.site] += len(found.credited_hosts - {found.site}) >= 2
+    return {site for site, n in pages.items() if n >= min_pages}
 
 
 def articles_by_group(store: Store, groups: list[list[str]], batch: int) -> Iterator[list[dict]]:
@@ -627,12 +644,13 @@ def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options
                  run_id: int | None, timed: Timer, progress: Progress = no_progress,
                  evidence: LineageEvidence | None = None) -> Traced:
     """Origin, parents and verdicts of every story to trace again; ``timed("audit")`` times the audit part."""
-    evidence = evidence or LineageEvidence(store, furniture, options.furniture_min_pages)
+    evidence = evidence or LineageEvidence(store, furniture, options.furniture_min_pages, options.lineage.relay_min_pages)
     traced = Traced(evidence=evidence.state)
     groups = grouping.groups
     for gi, arts in enumerate(articles_by_group(store, groups, options.lineage_batch)):
         members = [evidence.member(a) for a in arts]
-        decisions = decide(members, evidence.generic, options.lineage, evidence.wrote, evidence.carries_credits)
+        decisions = decide(members, evidence.generic, options.lineage, evidence.wrote, evidence.carries_credits,
+                           evidence.relays)
         versions = find_versions(members, decisions, options.lineage)
         with timed("audit"):
             results = audit_story(members, decisions)

@@ -158,7 +158,8 @@ def test_two_workers_share_the_frontier_and_find_the_same_stories(redis_url, tmp
     assert [k for k, n in requests.items() if n > 1] == []           # nothing fetched twice, across processes
     fetched = pages(requests)
     assert set().union(*truth) <= fetched and len(fetched) == 72 + 3   # and everything once
-    assert all(n >= 0.2 * len(fetched) for n in per_process), per_process
+    # every process took a share (not an even one: under load one can be descheduled for seconds)
+    assert all(n >= 0.05 * len(fetched) for n in per_process), per_process
     # the coordinator's own count, from the results the workers sent, agrees with the servers
     shares = [int(n) for n in re.findall(r" (\d+) \(\d+%\)", out.split("pages by worker:")[1])]
     assert sorted(shares) == sorted(per_process), (out, per_process)

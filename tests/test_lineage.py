@@ -295,6 +295,42 @@ def test_an_undated_page_with_as_many_edits_of_its_own_is_the_later_one():
     assert decisions[B].parent == O and decisions[S].parent == B
 
 
+def test_of_two_candidates_with_the_same_edits_the_one_closest_before_the_copy_is_its_parent():
+    """B misspelt a word; C took B's text unchanged; D, a day after C, has the misspelling: B and C carry the
+    same evidence, and the page published closer before D is the likelier source."""
+    typo = BODY[3].replace("original", "orignal")
+    edited = BODY[:3] + [typo] + BODY[4:]
+    ms = [member(O, "cd.example", 7), member(B, "b.example", 8, edited), member(C, "c.example", 10, edited),
+          member(W, "wad.example", 11, edited)]
+    assert decide(ms)[W].parent == C
+
+
+def test_a_credit_line_on_a_site_that_republishes_copies_names_the_copy_holding_it():
+    """W credits the origin in B's words and nothing else links them: two copies may write the same line, so W
+    is the origin's copy; but a site that republishes copies (crediting two outlets on other pages) likely took
+    the line with B's text."""
+    ms = [member(O, "cd.example", 7), member(B, "b.example", 9, BODY + [CREDIT], hosts={"cd.example"}),
+          member(W, "wad.example", 11, BODY + [CREDIT], hosts={"cd.example"})]
+    ms[1].credit_keys = ms[2].credit_keys = {paragraph_key(CREDIT): "cd.example"}
+    assert decide(ms)[W].parent == O
+    assert decide(ms, relays=lambda site: site == "wad.example")[W].parent == B
+
+
+def test_an_undated_page_with_the_same_edits_may_be_the_source_of_a_site_that_republishes_copies():
+    """The undated S and the dated W carry the same misspelling and spam line: the dates cannot order them.
+    W's site republishes copies, so W may have taken them from S; otherwise the dated page counts as the
+    earlier."""
+    typo = BODY[3].replace("original", "orignal")
+    spam = "Advertisement: cheap flights, hotels and car rentals, book today."
+    text = BODY[:3] + [typo] + BODY[4:] + [spam]
+    ms = [member(O, "cd.example", 7), member(S, "scraper.example", None, text, author="admin"),
+          member(W, "wad.example", 11, text, author="admin")]
+    generic = lambda key, site: key == paragraph_key(spam)
+    assert decide(ms, generic)[S].parent == W
+    decisions = decide(ms, generic, relays=lambda site: site == "wad.example")
+    assert decisions[W].parent == S and decisions[S].parent == O
+
+
 def shared_edits_parents() -> dict[str, list]:
     """Parents in a story whose copies share one addition and two new paragraph orders, each held by four
     pages: the evidence for the second copy's parent is 1/3 + 1/12 + 1/12, exactly ``min_parent_score``."""

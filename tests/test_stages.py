@@ -13,6 +13,8 @@ from dedupe.pipeline import update_stories
 from dedupe.stages import (
     ArticleText,
     Corpus,
+    Furniture,
+    LineageEvidence,
     cluster_touched,
     find_candidates,
     find_furniture,
@@ -22,6 +24,7 @@ from dedupe.stages import (
     settle_numeric_dates,
     settle_title_affixes,
     sign_changed,
+    sites_relaying_copies,
     sites_writing_no_credits,
     trace_groups,
     verify_candidates,
@@ -200,3 +203,16 @@ def test_a_site_whose_credit_lines_are_all_found_on_other_sites_writes_none(stor
                                       ("few", lines["a"]), ("few", lines["b"])]):
         add(store, f"http://{site}.example/{i}", STORY, attribution={"statements": [line]})
     assert sites_writing_no_credits(store, 3) == {"scraper.example"}
+
+
+def test_a_site_crediting_two_outlets_on_two_pages_republishes_copies(store):
+    """The relay names two other outlets (the copy it took and its source) on two pages; a site doing so once,
+    or naming one outlet, is not taken for one."""
+    two = {"credits": [{"outlet": "B", "host": "b.example", "url": None, "role": "source", "text": "Via B"},
+                       {"outlet": "C", "host": "c.example", "url": None, "role": "source", "text": "Source: C"}]}
+    one = {"credits": two["credits"][:1]}
+    for i, (site, attribution) in enumerate([("relay", two), ("relay", two), ("once", two), ("once", one),
+                                             ("plain", one), ("plain", one)]):
+        add(store, f"http://{site}.example/{i}", STORY, attribution=attribution)
+    evidence = LineageEvidence(store, Furniture({}))
+    assert sites_relaying_copies(store, evidence.member, 2) == {"relay.example"} == evidence.state.relaying

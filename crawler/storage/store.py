@@ -504,6 +504,19 @@ class Store:
             if statements:
                 yield site, statements
 
+    def source_credits(self) -> Iterator[dict]:
+        """URL, site and the source credits of every article page that names a source or keeps lines to read
+        for one: the attribution's credits, cue lines and edge lines only."""
+        for url, site, credits, cues, edges in self.db.execute(
+                "select url, site, json_extract(attribution, '$.credits'), json_extract(attribution, '$.cue_lines'), "
+                "json_extract(attribution, '$.edge_lines') from articles where page_type = 'article' "
+                "and json_valid(attribution) and (json_array_length(attribution, '$.credits') > 0 "
+                "or json_array_length(attribution, '$.cue_lines') > 0 "
+                "or json_array_length(attribution, '$.edge_lines') > 0)"):
+            attribution = {"credits": json.loads(credits or "[]"), "cue_lines": json.loads(cues or "[]"),
+                           "edge_lines": json.loads(edges or "[]")}
+            yield {"url": url, "site": site, "attribution": attribution}
+
     def article_texts(self) -> Iterator[StoredText]:
         """Site and stored paragraphs of every article page, in URL order."""
         for row in self.db.execute("select url, site, paragraphs from articles where page_type = 'article' "

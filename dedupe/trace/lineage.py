@@ -18,7 +18,11 @@ gives chains A→B→C; otherwise an earlier copy it credits by name that it may
 alone, with nothing of that copy's and no credit to the origin, is a misattribution); otherwise the origin.
 An addition a site repeats on its own pages (its note, its disclaimer) was written by that site, and a
 credit line on a site that writes none of its own (a scraper) came with the text, so both also say which way
-the copying went when the dates cannot (undated scrapes). Every decision keeps its evidence.
+the copying went when the dates cannot (undated scrapes). A site that republishes other republishers' copies
+(it credits two outlets, the one it took a text from and that text's source, on several pages) is likelier to
+have taken a credit line in the same words from the copy holding it, and an undated page carrying the same
+edits as its page may be the copy it took them from. Of two candidates with the same evidence, the one
+published closer before the copy is its parent. Every decision keeps its evidence.
 """
 
 from __future__ import annotations
@@ -150,12 +154,21 @@ class _Carrier:
     shared: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _SiteHabits:
+    """What a site's other pages say about the copy on one of its pages (see ``choose_parents``)."""
+
+    carried: Callable[[str], bool] = _never   # writes no credit line of its own
+    relays: Callable[[str], bool] = _never    # republishes other republishers' copies
+
+
 def _weight(feature: Feature, cand: Member, origin: Member, site: str, generic: Callable[[str, str], bool],
-            options: LineageOptions, carried: Callable[[str], bool] = _never) -> float:
+            options: LineageOptions, habits: _SiteHabits) -> float:
     """How much one shared edit says (see ``LineageOptions``): a paragraph of its own 1; a dropped passage,
     a credit line to the origin in the same words, boilerplate, a subheading (kept by one layout, dropped by
     another) or a new order of paragraphs less, as two copies may make them alike by chance. A credit line on
-    the page of a site that writes none of its own (``carried``) came with the text: it counts in full."""
+    the page of a site that writes none of its own came with the text: it counts in full; on the page of a
+    site that republishes copies, more than on others."""
     if feature[0] == "dropped":
         return options.drop_weight
     if feature[0] == "word":
@@ -163,7 +176,9 @@ def _weight(feature: Feature, cand: Member, origin: Member, site: str, generic: 
     if feature[0] in ("joined", "title"):
         return options.weak_edit_weight
     if _is_origin_credit(cand, feature[1], origin):
-        return 1.0 if carried(site) else options.credit_line_weight
+        if habits.carried(site):
+            return 1.0
+        return options.relay_credit_weight if habits.relays(site) else options.credit_line_weight
     if generic(feature[1], site) or feature[1] in cand.headings:
         return options.weak_edit_weight
     return 1.0
@@ -189,13 +204,15 @@ def _written_by(site: str, shared: set[Feature], wrote: Callable[[str, str], boo
 
 def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Callable[[str, str], bool],
              options: LineageOptions, wrote: Callable[[str, str], bool] = _not_generic,
-             carried: Callable[[str], bool] = _never) -> _Carrier:
+             habits: _SiteHabits = _SiteHabits()) -> _Carrier:
     """Each edit a candidate made and the copy carries counts its weight over the pages holding it. Against
     the candidate count its edits the copy lacks (half their weight: a copy may drop a paragraph or a
     credit) and each paragraph of the original the copy has and the candidate lacks (it could not have
     come from the candidate). A candidate on the copy's own site counts less. A candidate that comes after
     the copy in publication order (undated pages last) must have fewer edits of its own than the copy: of
-    two pages with the same edits, the earlier is the parent. Weights over a set of edits are added with
+    two pages with the same edits, the earlier is the parent; but an undated page with the copy's edits may
+    be the one a site that republishes copies took them from (the dates cannot order the two). Of candidates
+    with the same score, the one published closest before the copy wins. Weights over a set of edits are added with
     ``math.fsum`` (correctly rounded): a plain sum follows the set's order, which changes with every process's
     string hashing, and its last bit decided ties and the ``min_parent_score`` threshold differently from one
     run (or a Spark driver) to the next."""
@@ -205,7 +222,7 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
     mine = story.edits[copy.url]
 
     def weight(features: set[Feature], cand: Member) -> float:
-        return math.fsum(_weight(f, cand, origin, copy.site, generic, options, carried)
+        return math.fsum(_weight(f, cand, origin, copy.site, generic, options, habits)
                          for f in features if f[0] in ("added", "dropped"))
 
     for cand in candidates:
@@ -217,9 +234,9 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
         if not shared:
             continue
         missing = weight(theirs - mine, cand)
-        if cand.when > copy.when and missing >= weight(mine - theirs, copy) and not authored:
+        if cand.when > copy.when and not authored and _taken_later(copy, cand, missing, weight(mine - theirs, copy), habits):
             continue
-        score = math.fsum((1.0 if f in authored else _weight(f, cand, origin, copy.site, generic, options, carried))
+        score = math.fsum((1.0 if f in authored else _weight(f, cand, origin, copy.site, generic, options, habits))
                           / max(story.holders[f] - 1, 1) for f in shared)
         score -= options.missing_edit_factor * missing
         score -= len((story.keysets[copy.url] - story.keysets[cand.url]) & origin_keys)
@@ -227,9 +244,18 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
             score *= options.same_site_factor
         if authored:   # what the candidate's site wrote came through a page of that site: this one
             score = max(score, options.min_parent_score)
-        if score > best.score:
+        if score > best.score or (score == best.score and best.member is not None and cand.when <= copy.when):
             best = _Carrier(cand, score, sorted(" ".join(f) for f in shared))
     return best
+
+
+def _taken_later(copy: Member, cand: Member, missing: float, added: float, habits: _SiteHabits) -> bool:
+    """Was ``cand``, later than ``copy`` in publication order, taken from the copy rather than the other way?
+    Yes if it has at least the copy's edits, unless it is undated, the copy is dated and its site republishes
+    copies, and the two have the same edits: then either may be the other's source."""
+    if cand.published is None and copy.published is not None and habits.relays(copy.site):
+        return missing > added
+    return missing >= added
 
 
 def _descends(url: str, ancestor: str, decisions: dict[str, Decision]) -> bool:
@@ -245,7 +271,8 @@ def _descends(url: str, ancestor: str, decisions: dict[str, Decision]) -> bool:
 
 def choose_parents(members: list[Member], origin: Member, generic: Callable[[str, str], bool] = _not_generic,
                    options: LineageOptions = DEFAULTS, wrote: Callable[[str, str], bool] = _not_generic,
-                   carries_credits: Callable[[str], bool] = _never) -> dict[str, Decision]:
+                   carries_credits: Callable[[str], bool] = _never,
+                   relays: Callable[[str], bool] = _never) -> dict[str, Decision]:
     """Parent of every copy, with the evidence for it.
 
     A copy's candidates are the other copies not surely published after it (pages without a date are
@@ -258,6 +285,8 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
             which says where a copy took an addition it shares with another copy.
         carries_credits: tells whether a site writes no credit line of its own (a scraper): a credit line on
             its page came with the text, from a page holding the same line.
+        relays: tells whether a site republishes other republishers' copies (it credits both the outlet it
+            took a text from and that text's source on several pages).
     """
     decisions = {origin.url: Decision(origin.url, None, origin.url, "origin", {})}
     origin_order = {k: i for i, k in reversed(list(enumerate(origin.paragraph_keys)))}
@@ -268,12 +297,13 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
     story = _Story(origin, edits, Counter(f for m in members if m is not origin for f in edits[m.url]),
                    {m.url: set(m.paragraph_keys) for m in members})
     slack = timedelta(hours=options.date_only_slack_hours)
+    habits = _SiteHabits(carries_credits, relays)
     ordered = sorted((m for m in members if m is not origin), key=lambda m: m.when)
     for i, copy in enumerate(ordered):
         earlier = ordered[:i]
         candidates = [m for m in ordered if m is not copy and not copy.surely_before(m, slack)
                       and not _descends(m.url, copy.url, decisions)]
-        carrier = _carrier(copy, candidates, story, generic, options, wrote, carries_credits)
+        carrier = _carrier(copy, candidates, story, generic, options, wrote, habits)
         carries = carrier.member is not None and carrier.score >= options.min_parent_score
         linked = [m for m in candidates if copy.references(m) in ("link", "canonical") and _could_hold(copy, m, story)]
         if linked and not (carries and carrier.member.references(linked[0]) in ("link", "canonical")):
@@ -320,10 +350,11 @@ def _by_credit(copy: Member, named: list[Member], origin: Member) -> Decision:
 
 def decide(members: list[Member], generic: Callable[[str, str], bool] = _not_generic,
            options: LineageOptions = DEFAULTS, wrote: Callable[[str, str], bool] = _not_generic,
-           carries_credits: Callable[[str], bool] = _never) -> dict[str, Decision]:
-    """Origin and parents of one story (``wrote``, ``carries_credits``: see ``choose_parents``)."""
+           carries_credits: Callable[[str], bool] = _never,
+           relays: Callable[[str], bool] = _never) -> dict[str, Decision]:
+    """Origin and parents of one story (``wrote``, ``carries_credits``, ``relays``: see ``choose_parents``)."""
     origin, signal, evidence = choose_origin(members, options, generic)
-    decisions = choose_parents(members, origin, generic, options, wrote, carries_credits)
+    decisions = choose_parents(members, origin, generic, options, wrote, carries_credits, relays)
     decisions[origin.url] = Decision(origin.url, None, origin.url, signal, evidence)
     return decisions
 
