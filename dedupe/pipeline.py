@@ -7,7 +7,10 @@ verified edges are kept in the database, and only the connected components that 
 regrouped. Each signature keeps its article's paragraph identities (hashes of the normalised
 paragraphs), so a pass normalises only new or changed texts; the other stored texts are hashed, not
 re-read word by word. ``full=True`` recomputes everything from stored articles. Because grouping
-depends only on the set of verified edges of a component, both give the same stories.
+depends only on the set of verified edges of a component, both give the same stories. Lineage also reads
+what the whole database says of a paragraph (furniture, its writer, titles) and of a site (writes no
+credits): each pass keeps that state, and an increment traces again the stories for which it changed, so
+lineage and audit are a rebuild's too. An increment reads only the relations of the components it touches.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ from dedupe.pool import KernelPool
 from dedupe.relate import relate
 from dedupe.signature import SignatureParams, sign_text
 from dedupe.stages import (
+    LineageEvidence,
     Progress,
     cluster_touched,
+    evidence_changes,
     find_candidates,
     find_furniture,
     no_progress,
@@ -82,8 +87,7 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
            report: GroupReport) -> None:
     """The stages of ``update_stories``, in order, each timed in the report."""
     with report.stage("normalise"):
-        settle_numeric_dates(store)
-        settle_title_affixes(store, options.furniture_min_pages)
+        resettled = set(settle_numeric_dates(store)) | set(settle_title_affixes(store, options.furniture_min_pages))
         corpus = read_corpus(store, options, full, pool)
         furniture = find_furniture(corpus, options)
         plan = plan_signing(corpus, furniture, full)
@@ -91,7 +95,6 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
     with report.stage("signature"):
         signed = sign_changed(store, corpus, plan, furniture, options, full, say, pool)
         report.signed = len(plan.changed)
-        del corpus
     with report.stage("candidates"):
         candidates = find_candidates(store, set(plan.changed), options)
         report.candidate_pairs = len(candidates.pairs)
@@ -100,9 +103,12 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         report.edges_new = len(new_edges)
         del candidates, signed
     with report.stage("group"):
-        grouping = cluster_touched(store, plan, new_edges, options, full)
+        evidence = LineageEvidence(store, furniture, options.furniture_min_pages, options.lineage.relay_min_pages)
+        retrace = set() if full else evidence_changes(store, corpus, evidence) | resettled
+        del corpus
+        grouping = cluster_touched(store, plan, new_edges, options, full, retrace)
     with report.stage("lineage"):
-        traced = trace_groups(store, grouping, furniture, options, run_id, report.stage, say)
+        traced = trace_groups(store, grouping, furniture, options, run_id, report.stage, say, evidence)
         report.stories_updated = len(traced.stories)
     with report.stage("save"):
         save_results(store, traced, grouping, plan, full)

@@ -57,9 +57,9 @@ def no_progress(stage: str, done: int, total: int) -> None:
 
 
 # -- dates --------------------------------------------------------------------------------------------
-def settle_numeric_dates(store: Store) -> int:
+def settle_numeric_dates(store: Store) -> list[str]:
     """Read each site's ambiguous numeric dates (03/04/2020) the way its unambiguous ones read; returns
-    how many publication dates changed."""
+    the pages whose publication date changed (their stories are traced again)."""
     by_site: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)
     for url, site, raw, published in store.numeric_dates():
         by_site[site].append((url, raw, published))
@@ -75,13 +75,13 @@ def settle_numeric_dates(store: Store) -> int:
                 changed.append((url, value))
     if changed:
         store.set_published(changed)
-    return len(changed)
+    return [url for url, _ in changed]
 
 
 # -- titles -------------------------------------------------------------------------------------------
-def settle_title_affixes(store: Store, min_pages: int) -> int:
+def settle_title_affixes(store: Store, min_pages: int) -> list[str]:
     """Cut from each site's titles the part it repeats on most of them (its name, a tagline, a section label)
-    when no metadata named it; returns how many titles changed."""
+    when no metadata named it; returns the pages whose title changed (their stories are traced again)."""
     by_site: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for url, site, title in store.site_titles():
         by_site[site].append((url, title))
@@ -94,7 +94,7 @@ def settle_title_affixes(store: Store, min_pages: int) -> int:
             changed += [(url, new) for url, title in rows if (new := without_affixes(title, prefixes, suffixes)) != title]
     if changed:
         store.set_titles(changed)
-    return len(changed)
+    return [url for url, _ in changed]
 
 
 # -- corpus, furniture, what to sign -------------------------------------------------------------------
@@ -344,13 +344,17 @@ def edge_of_row(r: StoredEdge) -> Edge:
 
 def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furniture: Furniture,
                       options: GroupingOptions, pool: KernelPool | None = None) -> list[Edge]:
-    """Align every candidate pair and keep the relations found (copies and quotes), stored and returned. Pairs
-    go to the ``pool``'s workers in batches, each with the prints it needs, when there are enough."""
+    """Align every candidate pair and keep the relations found (copies and quotes), stored and returned. The
+    prints of stored articles not signed in this pass, then the pairs, go to the ``pool``'s workers in batches
+    when there are enough."""
     urls, found = candidates.urls, candidates.pairs
     prints, sites = signed.prints, signed.sites
     need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in prints)
-    for url, site, paragraphs in store.paragraphs_of(need):
-        prints[url], sites[url] = print_text(paragraphs, furniture.of(site), options)[0], site
+    texts = (([(url, site) for url, site, _ in b], ([(p, furniture.of(site)) for _, site, p in b], options))
+             for b in batched(store.paragraphs_of(need), _BATCH))
+    for names, made in (pool or KernelPool(1)).map(_print_batch, texts, len(need) >= _PARALLEL_SIGN):
+        for (url, site), printed in zip(names, made):
+            prints[url], sites[url] = printed, site
 
     def batches() -> Iterator[tuple[None, tuple]]:
         for start in range(0, len(found), _PAIR_BATCH):  # in slices: millions of pairs as Python ints weigh
@@ -362,6 +366,11 @@ def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furn
                                                                   len(found) >= _PARALLEL_VERIFY) for e in found_edges]
     store.save_edges(edge_row(e) for e in edges)
     return edges
+
+
+def _print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[TextPrint]:
+    """The print of each (paragraphs, its site's furniture) (a kernel)."""
+    return [print_text(paragraphs, banned, options)[0] for paragraphs, banned in texts]
 
 
 def _relate_batch(pairs: list[tuple[str, str, TextPrint, TextPrint, bool]], options: GroupingOptions) -> list[Edge]:
@@ -390,23 +399,17 @@ class Grouping:
 
 
 def cluster_touched(store: Store, plan: SigningPlan, new_edges: list[Edge], options: GroupingOptions,
-                    full: bool) -> Grouping:
+                    full: bool, retrace: set[str] = frozenset()) -> Grouping:
     """Stories of the connected components this pass touched (all of them when ``full``): a component is
-    touched when it holds a changed, new or gone article, a new edge, or a member of a story one of those
-    belonged to. Components are taken over every relation, quotes too, so a page and what it contains are
-    always grouped together."""
-    edges = [edge_of_row(r) for r in store.edges()]
-    components = connected_components(sorted(plan.digests), edges)
+    touched when it holds a changed, new or gone article, a new edge, a page to ``retrace``
+    (``evidence_changes``), or a member of a story one of those belonged to. Components are taken over every
+    relation, quotes too, so a page and what it contains are always grouped together. An increment reads only
+    the relations of the touched components."""
     if full:
-        touched = components
+        edges = [edge_of_row(r) for r in store.edges()]
+        touched = connected_components(sorted(plan.digests), edges)
     else:
-        old_story = store.member_stories()
-        dirty = set(plan.changed) | (set(plan.digests) - set(old_story)) | set(plan.gone)
-        for e in new_edges:
-            dirty.update((e.a, e.b))
-        dirty_stories = {old_story[u] for u in dirty if u in old_story}
-        dirty.update(u for u, s in old_story.items() if s in dirty_stories)
-        touched = [c for c in components if dirty.intersection(c)]
+        edges, touched = _touched_components(store, plan, new_edges, retrace)
     edges_by_node: dict[str, list[Edge]] = defaultdict(list)
     for e in edges:
         edges_by_node[e.a].append(e)
@@ -419,9 +422,73 @@ def cluster_touched(store: Store, plan: SigningPlan, new_edges: list[Edge], opti
     return Grouping(groups, edges, contains)
 
 
+def _touched_components(store: Store, plan: SigningPlan, new_edges: list[Edge], retrace: set[str]
+                        ) -> tuple[list[Edge], list[list[str]]]:
+    """The relations of the touched components, in the table's order, and those components: the components of
+    every relation that hold a touched page, found by following relations out from the touched pages."""
+    dirty = set(plan.changed) | set(store.articles_without_story()) | set(plan.gone) | retrace
+    for e in new_edges:
+        dirty.update((e.a, e.b))
+    dirty.update(store.story_members(store.stories_of(sorted(dirty))))
+    reached = {u for u in dirty if u in plan.digests}
+    found: dict[int, StoredEdge] = {}
+    frontier = sorted(reached)
+    while frontier:
+        step: set[str] = set()
+        for rowid, row in store.edges_touching(frontier):
+            if rowid not in found:
+                found[rowid] = row
+                step.update(u for u in (row.a, row.b) if u not in reached)
+        reached |= step
+        frontier = sorted(step)
+    edges = [edge_of_row(found[rowid]) for rowid in sorted(found)]
+    return edges, connected_components(sorted(reached), edges)
+
+
 def story_id(urls: list[str]) -> str:
     """A stable id from the story's members: the same partition always gets the same ids."""
     return "st-" + hashlib.sha1(min(urls).encode()).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class EvidenceState:
+    """What lineage reads of the whole database rather than of one story: the sites repeating each paragraph as
+    furniture, the site that wrote each, the hashes of the stored titles, the sites writing no credit lines.
+    Kept between passes (``save_results``), so that an increment traces again the stories it changed for."""
+
+    furniture_sites: dict[int, frozenset[str]]
+    writers: dict[int, str]
+    titles: frozenset[int]
+    uncrediting: frozenset[str]
+    relaying: frozenset[str] = frozenset()   # sites republishing other republishers' copies
+
+    def generic(self, h: int, site: str) -> bool:
+        """See ``LineageEvidence.generic``."""
+        return h in self.titles or len(self.furniture_sites.get(h, frozenset()) - {site}) >= 2
+
+    def wrote(self, h: int, site: str) -> bool:
+        return self.writers.get(h) == site
+
+    def changed_paragraphs(self, other: EvidenceState) -> set[int]:
+        """The paragraph hashes for which the two states may answer differently."""
+        found = set(self.titles ^ other.titles)
+        for mine, theirs in ((self.furniture_sites, other.furniture_sites), (self.writers, other.writers)):
+            found.update(h for h in mine.keys() | theirs.keys() if mine.get(h) != theirs.get(h))
+        return found
+
+    def answers_differ(self, other: EvidenceState, h: int, site: str) -> bool:
+        return self.generic(h, site) != other.generic(h, site) or self.wrote(h, site) != other.wrote(h, site)
+
+    def to_json(self) -> str:
+        return json.dumps({"furniture_sites": sorted([h, sorted(s)] for h, s in self.furniture_sites.items()),
+                           "writers": sorted(self.writers.items()), "titles": sorted(self.titles),
+                           "uncrediting": sorted(self.uncrediting), "relaying": sorted(self.relaying)})
+
+    @classmethod
+    def from_json(cls, text: str) -> EvidenceState:
+        data = json.loads(text)
+        return cls({h: frozenset(s) for h, s in data["furniture_sites"]}, {h: s for h, s in data["writers"]},
+                   frozenset(data["titles"]), frozenset(data["uncrediting"]), frozenset(data.get("relaying", [])))
 
 
 class LineageEvidence:
@@ -436,14 +503,14 @@ class LineageEvidence:
         self.aliases = store.aliases()
         self.resolved: dict[str, str] = {}
         self.captured = store.capture_times()
-        self.titles = {paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))}
-        self.writers = furniture.writers
-        self.uncrediting = sites_writing_no_credits(store, min_pages)
-        self.relaying = sites_relaying_copies(store, self.member, relay_min_pages)
-        self.furniture_sites: dict[int, set[str]] = defaultdict(set)
+        furniture_sites: dict[int, set[str]] = defaultdict(set)
         for site, hashes in furniture.by_site.items():
             for h in hashes:
-                self.furniture_sites[h].add(site)
+                furniture_sites[h].add(site)
+        self.state = EvidenceState({h: frozenset(sites) for h, sites in furniture_sites.items()}, furniture.writers,
+                                   frozenset(paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))),
+                                   frozenset(sites_writing_no_credits(store, min_pages)),
+                                   frozenset(sites_relaying_copies(store, self.member, relay_min_pages)))
 
     def read_cue_line(self, line: str, site: str) -> tuple[str, str] | None:
         """(credited host, role) of a short credit-cue line, now that every outlet's name is known."""
@@ -472,20 +539,19 @@ class LineageEvidence:
     def generic(self, key: str, site: str) -> bool:
         """Boilerplate several other sites also repeat (spam, ads), or the headline of a stored article (a
         related link, a page's own headline printed in its text): no evidence of who copied whom."""
-        h = paragraph_hash(key)
-        return h in self.titles or len(self.furniture_sites.get(h, set()) - {site}) >= 2
+        return self.state.generic(paragraph_hash(key), site)
 
     def carries_credits(self, site: str) -> bool:
         """Are the credit lines on this site's pages all carried from the pages it copies (``sites_writing_no_credits``)?"""
-        return site in self.uncrediting
+        return site in self.state.uncrediting
 
     def relays(self, site: str) -> bool:
         """Does this site republish other republishers' copies (``sites_relaying_copies``)?"""
-        return site in self.relaying
+        return site in self.state.relaying
 
     def wrote(self, key: str, site: str) -> bool:
         """Did ``site`` write this paragraph (its note or disclaimer: see ``furniture_writers``)?"""
-        return self.writers.get(paragraph_hash(key)) == site
+        return self.state.wrote(paragraph_hash(key), site)
 
     def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
@@ -504,6 +570,37 @@ def sites_writing_no_credits(store: Store, min_pages: int) -> set[str]:
             holders[paragraph_key(line)].add(site)
     writers = {next(iter(sites)) for sites in holders.values() if len(sites) == 1}
     return {site for site, n in pages.items() if n >= min_pages and site not in writers}
+
+
+EVIDENCE_STATE = "lineage_evidence"   # the name of the kept EvidenceState (Store.grouping_state)
+
+
+def evidence_changes(store: Store, corpus: Corpus, evidence: LineageEvidence) -> set[str]:
+    """Pages of the stories whose lineage reads something of the whole database that changed since the last pass
+    (a paragraph of theirs became furniture of a site, got a writer, became a title; a site of theirs started or
+    stopped writing credits): tracing them again keeps an increment's lineage what a rebuild's is. Every stored
+    article when the last pass kept no state."""
+    kept = store.grouping_state(EVIDENCE_STATE)
+    if kept is None:
+        return set(corpus.texts)
+    old, new = EvidenceState.from_json(kept), evidence.state
+    hashes = old.changed_paragraphs(new)
+    stories = store.stories_on_sites((old.uncrediting ^ new.uncrediting) | (old.relaying ^ new.relaying))
+    if hashes:
+        urls = list(corpus.texts)
+        held = [corpus.texts[u].paragraph_hashes for u in urls]
+        owners = np.repeat(np.arange(len(urls)), [len(h) for h in held])
+        hit = np.isin(np.concatenate(held) if held else np.empty(0, np.uint64), np.array(sorted(hashes), np.uint64))
+        carriers = sorted({urls[i] for i in owners[hit].tolist()})
+        pages: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for story, url, site in store.story_sites(store.stories_of(carriers)):
+            pages[story].append((url, site))
+        for story, found in pages.items():
+            sites = {site for _, site in found}
+            mine = {h for url, _ in found if url in corpus.texts for h in corpus.texts[url].paragraph_hashes.tolist()}
+            if any(old.answers_differ(new, h, site) for h in mine & hashes for site in sites):
+                stories.add(story)
+    return set(store.story_members(stories))
 
 
 def sites_relaying_copies(store: Store, member: Callable[[dict], Member], min_pages: int) -> set[str]:
@@ -540,13 +637,15 @@ class Traced:
     members: list[dict] = field(default_factory=list)
     lineage: list[dict] = field(default_factory=list)
     audits: list[dict] = field(default_factory=list)
+    evidence: EvidenceState | None = None   # what they were traced with, kept for the next pass
 
 
 def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options: GroupingOptions,
-                 run_id: int | None, timed: Timer, progress: Progress = no_progress) -> Traced:
+                 run_id: int | None, timed: Timer, progress: Progress = no_progress,
+                 evidence: LineageEvidence | None = None) -> Traced:
     """Origin, parents and verdicts of every story to trace again; ``timed("audit")`` times the audit part."""
-    evidence = LineageEvidence(store, furniture, options.furniture_min_pages, options.lineage.relay_min_pages)
-    traced = Traced()
+    evidence = evidence or LineageEvidence(store, furniture, options.furniture_min_pages, options.lineage.relay_min_pages)
+    traced = Traced(evidence=evidence.state)
     groups = grouping.groups
     for gi, arts in enumerate(articles_by_group(store, groups, options.lineage_batch)):
         members = [evidence.member(a) for a in arts]
@@ -622,7 +721,7 @@ def save_results(store: Store, traced: Traced, grouping: Grouping, plan: Signing
     rows = contains_rows(grouping.contains, traced.members)
     mark_aggregates(traced, rows)
     store.replace_results(traced.stories, traced.members, traced.lineage, traced.audits, story_ids=replaced,
-                          contains=rows)
+                          contains=rows, state={EVIDENCE_STATE: traced.evidence.to_json()} if traced.evidence else None)
 
 
 def contains_rows(contains: list[tuple[str, str]], members: list[dict]) -> list[dict]:

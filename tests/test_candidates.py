@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import numpy as np
 from datasketch import MinHashLSH
@@ -124,3 +125,61 @@ def test_workers_write_what_one_process_writes(tmp_path, monkeypatch):
         assert report.edges_new > 10
         tables.append(store.grouping_rows())
     assert tables[0] == tables[1]
+
+
+def test_an_increment_reads_only_the_relations_of_the_components_it_touches(tmp_path, monkeypatch):
+    """An increment follows the stored relations out from the pages it touches instead of reading every
+    relation, and still writes what a rebuild writes."""
+    texts = list(make_corpus(200, seed=7).items())
+    store = Store(tmp_path / "t.db")
+    for url, paragraphs in texts[:190]:
+        _add(store, url, paragraphs)
+    update_stories(store)
+    for url, paragraphs in texts[190:]:
+        _add(store, url, paragraphs)
+    read: list[str] = []
+    touching = Store.edges_touching
+
+    def spy(self, urls):
+        read.extend(urls)
+        return touching(self, urls)
+
+    monkeypatch.setattr(Store, "edges", lambda self: (_ for _ in ()).throw(AssertionError("every relation read")))
+    monkeypatch.setattr(Store, "edges_touching", spy)
+    report = update_stories(store)
+    assert report.stories_updated and 0 < len(set(read)) < 100
+    incremental = store.grouping_rows()
+    monkeypatch.undo()
+    update_stories(store, full=True)
+    assert store.grouping_rows() == incremental
+
+
+def test_titles_cut_by_an_increment_are_traced_again(tmp_path):
+    """New pages make a site's title suffix repeated enough to be cut from its stored pages' titles too: the
+    stories of those pages are traced again (their titles are what a rebuild shows)."""
+    texts = list(make_corpus(60, seed=4).items())
+    store = Store(tmp_path / "t.db")
+    for i, (url, paragraphs) in enumerate(texts):
+        _add(store, url, paragraphs)
+        if url.startswith("http://site3."):
+            store.set_titles([(url, f"Headline {i} - Site Three Online")])
+        if i == 40:
+            update_stories(store)
+    update_stories(store)
+    incremental = store.grouping_rows()
+    update_stories(store, full=True)
+    assert store.grouping_rows() == incremental
+    assert any(r[6] and r[6].startswith("Headline") and "Online" not in r[6] for r in incremental["stories"])
+
+
+def test_a_database_without_kept_evidence_has_every_story_traced_once(tmp_path):
+    """A file grouped by an older syndtrace kept no lineage evidence: the next increment traces every story
+    (what changed since cannot be told), keeps the evidence, and the one after traces none."""
+    store = Store(tmp_path / "t.db")
+    for url, paragraphs in make_corpus(40, seed=2).items():
+        _add(store, url, paragraphs)
+    stories = update_stories(store).stories
+    with sqlite3.connect(tmp_path / "t.db") as conn:   # as an older syndtrace leaves it
+        conn.execute("delete from grouping_state")
+    assert update_stories(store).stories_updated == stories
+    assert store.grouping_state(stages.EVIDENCE_STATE) and update_stories(store).stories_updated == 0

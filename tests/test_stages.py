@@ -146,7 +146,7 @@ def test_numeric_dates_follow_the_sites_unambiguous_ones(store):
     add(store, "http://uk.example/a", STORY, published="2020-02-13", evidence={"numeric_date": "13/02/2020"})
     add(store, "http://uk.example/b", OTHER, published="2020-03-04", evidence={"numeric_date": "03/04/2020"})
     add(store, "http://us.example/c", OTHER, published="2020-03-04", evidence={"numeric_date": "03/04/2020"})
-    assert settle_numeric_dates(store) == 1
+    assert settle_numeric_dates(store) == ["http://uk.example/b"]
     assert store.article("http://uk.example/b")["published"] == "2020-04-03"
     assert store.article("http://us.example/c")["published"] == "2020-03-04"   # nothing settles it: kept
 
@@ -156,11 +156,11 @@ def test_a_sites_repeated_title_suffix_is_cut(store):
                                "Budget vote: what it means - Kestrel Online", "Harbour storm"]):
         add(store, f"http://kestrel.example/{i}", STORY, title=title)
     add(store, "http://other.example/a", STORY, title="Port strike ends - Kestrel Online")   # one page: kept
-    assert settle_title_affixes(store, min_pages=3) == 3
+    assert len(settle_title_affixes(store, min_pages=3)) == 3
     assert store.article("http://kestrel.example/2")["title"] == "Budget vote: what it means"
     assert store.article("http://kestrel.example/3")["title"] == "Harbour storm"
     assert store.article("http://other.example/a")["title"] == "Port strike ends - Kestrel Online"
-    assert settle_title_affixes(store, min_pages=3) == 0
+    assert settle_title_affixes(store, min_pages=3) == []
 
 
 def test_every_stage_is_timed(story_db):
@@ -215,4 +215,4 @@ def test_a_site_crediting_two_outlets_on_two_pages_republishes_copies(store):
                                              ("plain", one), ("plain", one)]):
         add(store, f"http://{site}.example/{i}", STORY, attribution=attribution)
     evidence = LineageEvidence(store, Furniture({}))
-    assert sites_relaying_copies(store, evidence.member, 2) == {"relay.example"} == evidence.relaying
+    assert sites_relaying_copies(store, evidence.member, 2) == {"relay.example"} == evidence.state.relaying

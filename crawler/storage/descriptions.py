@@ -60,6 +60,11 @@ TABLES: dict[str, dict] = {
             "opens": "texts (a, b) whose opening stretch the other holds",
         },
     },
+    "grouping_state": {
+        "description": ("What the last grouping pass read of the whole database for lineage (site furniture, who "
+                        "wrote it, titles, sites writing no credits), compared by the next pass."),
+        "columns": {"name": "what is kept", "value": "its value, JSON"},
+    },
     "contains": {
         "description": ("A page holding a piece of a page of another story (listing, compilation, commentary, quote): "
                         "linked, never merged."),

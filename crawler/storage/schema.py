@@ -7,7 +7,7 @@ import functools
 
 import sqlite_utils
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
@@ -173,7 +173,14 @@ def _schema_v6(db: sqlite_utils.Database) -> None:
         db.execute("update articles set authors = json_array(author) where author is not null and author != ''")
 
 
-MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5, 6: _schema_v6}
+def _schema_v7(db: sqlite_utils.Database) -> None:
+    """What the last grouping pass read of the whole database for lineage (furniture, who wrote it, titles,
+    sites writing no credits), so that an increment traces again the stories for which it changed."""
+    db["grouping_state"].create({"name": str, "value": str}, pk="name", if_not_exists=True)
+
+
+MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5, 6: _schema_v6,
+              7: _schema_v7}
 
 
 @functools.cache

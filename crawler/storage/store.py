@@ -55,6 +55,7 @@ GROUPING_TABLES = {
 STORY_ORDER = {"spread": "s.size desc, s.sites desc, s.id", "recent": "s.last_published desc, s.id"}
 SNIPPET_MARKS = ("\ue000", "\ue001")   # around the words found, in the snippets of Store.search
 _CHUNK = 500   # URLs per "in (…)" query, well under SQLite's limit of bound parameters
+_EDGE_COLUMNS = "a, b, containment, jaccard, kind, basis, cover_a, cover_b, len_a, len_b, passages, opens"
 
 
 _PLAIN = (str, int, float, bytes, type(None))
@@ -643,16 +644,28 @@ class Store:
             self._upsert_all("edges", rows, ("a", "b"))
 
     def edges(self) -> Iterator[StoredEdge]:
-        """Every stored relation, as compact rows."""
-        for row in self.db.execute("select a, b, containment, jaccard, kind, basis, cover_a, cover_b, len_a, len_b, "
-                                   "passages, opens from edges"):
+        """Every stored relation, as compact rows, in the table's order."""
+        for row in self.db.execute(f"select {_EDGE_COLUMNS} from edges"):
             yield StoredEdge(*row)
+
+    def edges_touching(self, urls: list[str]) -> Iterator[tuple[int, StoredEdge]]:
+        """(rowid, relation) of every stored relation with a side among ``urls`` (a relation between two of them
+        may come twice); the rowid gives the order ``edges`` reads them in."""
+        for chunk in batched(urls, _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            for rowid, *row in self.db.execute(f"select rowid, {_EDGE_COLUMNS} from edges where a in ({marks}) "
+                                               f"union all select rowid, {_EDGE_COLUMNS} from edges where b in ({marks})",
+                                               chunk + chunk).fetchall():
+                yield rowid, StoredEdge(*row)
 
     # -- stories, lineage, audit ----------------------------------------------------------------
     def replace_results(self, stories: list[dict], members: list[dict], lineage: list[dict], audits: list[dict],
-                        story_ids: Iterable[str] | None = None, contains: list[dict] | None = None) -> None:
-        """Swap in new grouping results atomically: for the given stories only, or for everything."""
+                        story_ids: Iterable[str] | None = None, contains: list[dict] | None = None,
+                        state: dict[str, str] | None = None) -> None:
+        """Swap in new grouping results atomically: for the given stories only, or for everything; with the
+        ``state`` the pass read them from (name → JSON)."""
         with self.transaction():
+            self._upsert_all("grouping_state", [{"name": k, "value": v} for k, v in (state or {}).items()], ("name",))
             if story_ids is None:
                 for table in ("audits", "lineage", "members", "stories", "contains"):
                     self.db.execute(f"delete from {table}")
@@ -686,6 +699,40 @@ class Store:
     def story_of(self, url: str) -> str | None:
         row = self.db.execute("select story_id from members where url = ?", [url]).fetchone()
         return row[0] if row else None
+
+    def story_members(self, story_ids: Iterable[str]) -> list[str]:
+        """The pages of these stories."""
+        out: list[str] = []
+        for chunk in batched(sorted(set(story_ids)), _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            out.extend(u for (u,) in self.db.execute(f"select url from members where story_id in ({marks})", chunk))
+        return out
+
+    def articles_without_story(self) -> list[str]:
+        """Article pages that belong to no story (new since the last grouping, or left by an interrupted one)."""
+        return [u for (u,) in self.db.execute("select url from articles where page_type = 'article' "
+                                              "and url not in (select url from members)")]
+
+    def grouping_state(self, name: str) -> str | None:
+        """A value the last grouping pass kept (see ``replace_results``), or None."""
+        row = self.db.execute("select value from grouping_state where name = ?", [name]).fetchone()
+        return row[0] if row else None
+
+    def story_sites(self, story_ids: Iterable[str]) -> Iterator[tuple[str, str, str]]:
+        """(story, page, its site) of every page of these stories."""
+        for chunk in batched(sorted(set(story_ids)), _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            yield from self.db.execute(f"select m.story_id, m.url, a.site from members m join articles a on a.url = m.url "
+                                       f"where m.story_id in ({marks})", chunk).fetchall()
+
+    def stories_on_sites(self, sites: Iterable[str]) -> set[str]:
+        """The stories with a page on one of these sites."""
+        out: set[str] = set()
+        for chunk in batched(sorted(set(sites)), _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            out.update(s for (s,) in self.db.execute(f"select distinct m.story_id from members m join articles a "
+                                                     f"on a.url = m.url where a.site in ({marks})", chunk))
+        return out
 
     def member_stories(self) -> dict[str, str]:
         """The story of every page that belongs to one."""

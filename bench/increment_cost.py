@@ -1,0 +1,90 @@
+"""What a +10% increment costs against a rebuild of the same grown database, in one process, in CPU seconds.
+
+    python bench/increment_cost.py BASE.db N --workdir DIR [--workers W] [--profile FILE]
+
+BASE.db is a database of N articles built by ``bench/scale.py --direct --build-only --keep --sizes N`` (with
+the code measured: a pass of other code keeps other state). A copy of it gets the +10% pages of
+``bench/scale.py --direct`` (70% new stories, 30% new copies of stored ones) through the storage layer; then
+``update_stories`` runs as an increment and, on the same grown database, as a rebuild (``full=True``). Each is
+timed in wall and CPU seconds (this process and its grouping workers), so the ratio holds on a shared
+machine better than wall seconds do. Every table a grouping writes is compared between the increment and the
+rebuild, and the increment's tables are printed as checksums (two trees must print the same ones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import json
+import os
+import resource
+import shutil
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from bench.corpus import SyndicatedCorpus
+from bench.scale import delta_pages, write_direct
+from crawler.storage.store import Store
+from dedupe.options import GroupingOptions
+from dedupe.pipeline import update_stories
+
+
+def grouped(db: str, options: GroupingOptions, full: bool, profile: str | None) -> tuple[dict, dict]:
+    """One grouping pass timed (wall, CPU with its workers), its report, and the tables it left."""
+    store = Store(db)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu, wall = time.process_time(), time.perf_counter()
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
+    report = update_stories(store, options, full=full)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = time.process_time() - cpu + after.ru_utime - children.ru_utime + after.ru_stime - children.ru_stime
+    rows = store.grouping_rows()
+    store.close()
+    return {"wall": round(wall, 2), "cpu": round(cpu, 2), "report": report.__dict__}, rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("base", help="database of N articles (bench/scale.py --direct --build-only --keep)")
+    ap.add_argument("n", type=int, help="its size N")
+    ap.add_argument("--workdir", required=True, help="where the grown copy is made")
+    ap.add_argument("--workers", type=int, default=0, help="grouping workers (0: one per CPU)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--profile", help="write a cProfile of the increment here")
+    ap.add_argument("--no-rebuild", action="store_true", help="time the increment only")
+    args = ap.parse_args()
+    os.makedirs(args.workdir, exist_ok=True)
+    db = os.path.join(args.workdir, "grown.db")
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    shutil.copy(args.base, db)   # a base left by bench/scale.py is closed: its WAL is checkpointed
+    corpus = SyndicatedCorpus(n_sites=max(25, args.n // 500), seed=args.seed)
+    write_direct(db, corpus, iter(delta_pages(corpus, args.n, 0.3)))
+    options = GroupingOptions(workers=args.workers)
+    out: dict = {"load_before": os.getloadavg()}
+    out["increment"], incremental = grouped(db, options, False, args.profile)
+    out["increment_tables"] = {t: hashlib.sha1(repr(r).encode()).hexdigest()[:12] for t, r in incremental.items()}
+    print(json.dumps(out), flush=True)
+    if not args.no_rebuild:
+        out["rebuild"], rebuilt = grouped(db, options, True, None)
+        out["cpu_ratio"] = round(out["increment"]["cpu"] / out["rebuild"]["cpu"], 3)
+        out["wall_ratio"] = round(out["increment"]["wall"] / out["rebuild"]["wall"], 3)
+        out["tables_differ"] = [t for t in rebuilt if rebuilt[t] != incremental[t]]
+    out["load_after"] = os.getloadavg()
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
