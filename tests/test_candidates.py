@@ -62,6 +62,17 @@ def _add(store: Store, url: str, paragraphs: list[str]) -> None:
                         "paragraphs": paragraphs, "text": "\n".join(paragraphs), "content_hash": url})
 
 
+def _grown(path, texts: list[tuple[str, list[str]]], first: int) -> Store:
+    """A store whose first ``first`` pages were grouped, then given the rest (not yet grouped)."""
+    store = Store(path)
+    for url, paragraphs in texts[:first]:
+        _add(store, url, paragraphs)
+    update_stories(store)
+    for url, paragraphs in texts[first:]:
+        _add(store, url, paragraphs)
+    return store
+
+
 def _partition(store: Store) -> set[frozenset]:
     groups: dict[str, set] = {}
     for url, sid in store.member_stories().items():
@@ -92,13 +103,7 @@ def test_an_increment_that_changes_site_furniture_gives_what_a_rebuild_gives(tmp
     """New pages make some paragraphs furniture of their site (a note, a subscription box on a third page):
     the stored pages holding them are signed again, and every table a grouping writes is what a rebuild of
     the same database writes."""
-    texts = list(make_corpus(300, seed=11).items())
-    store = Store(tmp_path / "t.db")
-    for url, paragraphs in texts[:240]:
-        _add(store, url, paragraphs)
-    update_stories(store)
-    for url, paragraphs in texts[240:]:
-        _add(store, url, paragraphs)
+    store = _grown(tmp_path / "t.db", list(make_corpus(300, seed=11).items()), 240)
     report = update_stories(store)
     assert report.signed > 60        # the 60 new pages, and stored ones whose site furniture changed
     incremental = store.grouping_rows()
@@ -130,13 +135,7 @@ def test_workers_write_what_one_process_writes(tmp_path, monkeypatch):
 def test_an_increment_reads_only_the_relations_of_the_components_it_touches(tmp_path, monkeypatch):
     """An increment follows the stored relations out from the pages it touches instead of reading every
     relation, and still writes what a rebuild writes."""
-    texts = list(make_corpus(200, seed=7).items())
-    store = Store(tmp_path / "t.db")
-    for url, paragraphs in texts[:190]:
-        _add(store, url, paragraphs)
-    update_stories(store)
-    for url, paragraphs in texts[190:]:
-        _add(store, url, paragraphs)
+    store = _grown(tmp_path / "t.db", list(make_corpus(200, seed=7).items()), 190)
     read: list[str] = []
     touching = Store.edges_touching
 
