@@ -92,9 +92,12 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         furniture = find_furniture(corpus, options)
         plan = plan_signing(corpus, furniture, full)
         report.articles = len(plan.digests)
+        evidence = LineageEvidence(store, furniture, options.furniture_min_pages, options.lineage.relay_min_pages)
+        retrace = set() if full else evidence_changes(store, corpus, evidence) | resettled
     with report.stage("signature"):
         signed = sign_changed(store, corpus, plan, furniture, options, full, say, pool)
         report.signed = len(plan.changed)
+        del corpus   # before verification, which holds every print it aligns
     with report.stage("candidates"):
         candidates = find_candidates(store, set(plan.changed), options)
         report.candidate_pairs = len(candidates.pairs)
@@ -103,9 +106,6 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         report.edges_new = len(new_edges)
         del candidates, signed
     with report.stage("group"):
-        evidence = LineageEvidence(store, furniture, options.furniture_min_pages, options.lineage.relay_min_pages)
-        retrace = set() if full else evidence_changes(store, corpus, evidence) | resettled
-        del corpus
         grouping = cluster_touched(store, plan, new_edges, options, full, retrace)
     with report.stage("lineage"):
         traced = trace_groups(store, grouping, furniture, options, run_id, report.stage, say, evidence)
