@@ -1,11 +1,18 @@
 """Table tests for the attribution reader: credits, copyright lines, licences, and what is not credit."""
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli.present.tables import export_object
-from crawler.page.attribution import Attribution, OutletDirectory, edge_line_credit, read_attribution
+from crawler.page.attribution import (
+    _SOURCE_PATTERNS,
+    _SOURCE_WORDS,
+    Attribution,
+    OutletDirectory,
+    edge_line_credit,
+    read_attribution,
+)
 from crawler.storage.store import Store
 from crawler.warc import ingest_files
 from dedupe.pipeline import update_stories
@@ -217,3 +224,13 @@ def test_edge_lines_are_only_at_the_head_or_foot_and_never_the_sites_own_name():
     assert edge_line_credit("Follow The Copy on Facebook.", directory(), "copy.example") is None
     assert edge_line_credit("See the report.", directory(), "copy.example",
                             [("the report", "http://civicwire.example/x")]) is None     # a link in running text
+
+
+@pytest.mark.parametrize("kind,pattern", _SOURCE_PATTERNS)
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_every_source_pattern_match_passes_the_one_scan_prefilter(kind, pattern, data):
+    """The prefilter repeats the source patterns' words: a pattern (or word) added without it would be skipped."""
+    text = data.draw(st.from_regex(pattern, fullmatch=False))
+    if pattern.search(text):
+        assert _SOURCE_WORDS.search(text), (kind, text)
