@@ -44,6 +44,9 @@ class NewsSpider(scrapy.Spider):
         self.crawl_delays: dict[str, float] = {}  # host -> robots.txt Crawl-delay above our own delay
         self.too_slow: set[str] = set()            # hosts whose Crawl-delay is above max_crawl_delay: skipped
         self.listings = ListingFrontier()
+        # every URL this process has asked Scrapy for: a link seen again (a site's menus, on every page) is
+        # dropped here instead of going through every spider middleware to the scheduler's duplicate filter
+        self.requested: set[str] = set()
 
     def reaches(self, url: str) -> bool:
         """Would this crawl go to ``url`` at all: an http(s) URL of a site it crawls, not one it gave up on."""
@@ -74,6 +77,7 @@ class NewsSpider(scrapy.Spider):
 
     def _request(self, url: str, callback, listing_depth: int | None = None, **kwargs) -> scrapy.Request:
         url = canonicalize_url(url)
+        self.requested.add(url)
         meta = {"requested_url": url_key(url)}
         if listing_depth is not None:
             meta.update(listing_depth=listing_depth, listing_site=site_of(url))
@@ -168,7 +172,7 @@ class NewsSpider(scrapy.Spider):
         if response.status != 200 or not isinstance(response, scrapy.http.TextResponse):
             return
         for url in fast_links(response.body, response.url):
-            if not self._allowed(url):
+            if url in self.requested or not self._allowed(url):
                 continue
             if urlsplit(url).path.lower().endswith(FEEDISH):
                 self.listings.add_listing(url, 0)
