@@ -1,4 +1,5 @@
 import gzip
+from urllib.parse import urljoin
 
 import pytest
 from hypothesis import given, settings
@@ -95,3 +96,16 @@ def test_canonicalize_never_crashes_and_is_idempotent(text, prefix):
     if is_fetchable(once):
         assert "#" not in once and "utm_" not in once.split("?")[-1] if "?" in once else True
         assert url_key(url_key(once)) == url_key(once)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60), st.sampled_from(["http://a.example/", "https://a.example:8443/x/y.html?q=1",
+                                              "http://user@a.example/deep/page/", "http://a.example"]))
+def test_a_root_relative_link_reads_as_urljoin_reads_it(path, base):
+    """canonicalize_url caches root-relative links by the page's origin: the same URL as joining to the page."""
+    href = "/" + path.lstrip("/")
+    try:
+        joined = urljoin(base, href.strip())
+    except ValueError:
+        return
+    assert canonicalize_url(href, base) == canonicalize_url(joined)

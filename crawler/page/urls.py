@@ -34,7 +34,6 @@ def _is_tracking(name: str) -> bool:
 CACHED_URLS = 16384
 
 
-@functools.lru_cache(maxsize=CACHED_URLS)
 def canonicalize_url(url: str, base: str | None = None) -> str:
     """The URL to request: absolute, lower-case scheme and host, no default port, no fragment, no tracking
     parameters (the others sorted), ``.``/``..`` resolved. Idempotent; never raises (junk comes back stripped).
@@ -44,9 +43,43 @@ def canonicalize_url(url: str, base: str | None = None) -> str:
         'http://example.com/a/c?a=1&b=2'
     """
     url = (url or "").strip()
+    if not base:
+        return _canonical(url)
+    if url.startswith("/") and not url.startswith("//"):
+        origin = _origin(base)
+        if origin:
+            return _rooted(origin, url)
     try:
-        if base:
-            url = urljoin(base, url)
+        return _canonical(urljoin(base, url))
+    except ValueError:
+        return url
+
+
+@functools.lru_cache(maxsize=256)
+def _origin(base: str) -> str | None:
+    """``scheme://netloc`` of an http(s) base URL (None for another base, or junk)."""
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return None
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+@functools.lru_cache(maxsize=CACHED_URLS)
+def _rooted(origin: str, path: str) -> str:
+    """A root-relative link (``/world/``) joined to its page's origin: ``urljoin`` takes only the scheme and
+    host of the base for such a link, so a site's menu is worked out once, not once a page."""
+    try:
+        return _canonical(urljoin(origin, path))
+    except ValueError:
+        return path
+
+
+@functools.lru_cache(maxsize=CACHED_URLS)
+def _canonical(url: str) -> str:
+    """The canonical form of an absolute URL, cached by that URL (a menu's relative links, joined to each page's
+    address, come back to the same few absolute URLs)."""
+    try:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https") or not parts.hostname:
@@ -74,6 +107,7 @@ def canonicalize_url(url: str, base: str | None = None) -> str:
         return url
 
 
+@functools.lru_cache(maxsize=CACHED_URLS)
 def is_fetchable(url: str) -> bool:
     """Only http and https URLs with a host and a valid port (if any) are ever fetched."""
     try:
