@@ -93,8 +93,9 @@ def prose_stats(tree) -> tuple[int, int, float]:
     return long_paras, prose, (linked / prose if prose else 0.0)
 
 
-def classify_page(url: str, tree, meta: dict | None = None) -> str:
-    """article, home, section, tag, author, about, static, search, feed or other."""
+def classify_page(url: str, tree, meta: dict | None = None, stats: tuple[int, int, float] | None = None) -> str:
+    """article, home, section, tag, author, about, static, search, feed or other (``stats``: the page's
+    :func:`prose_stats`, when the caller has them)."""
     path = urlsplit(url).path.lower() or "/"
     query = urlsplit(url).query.lower()
     if path in ("/", "/index.html", "/index.php", "/home"):
@@ -106,7 +107,7 @@ def classify_page(url: str, tree, meta: dict | None = None) -> str:
     ld = (meta or {}).get("jsonld") or {}
     ld_article = any(str(t).lower().endswith(("article", "posting", "report"))
                      for t in (ld.get("@type") if isinstance(ld.get("@type"), list) else [ld.get("@type")]))
-    long_paras, prose, density = prose_stats(tree)
+    long_paras, prose, density = stats or prose_stats(tree)
     links = len(tree.xpath("//a[@href]"))
     if og_type in ("website", "profile") and long_paras < 3 and not ld_article:
         return "section"

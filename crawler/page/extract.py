@@ -70,7 +70,8 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None,
     page.site_name = site_name(tree, article_ld)
     page.canonical = canonical_url(tree, url)
     page.language = page_language(tree)
-    page.page_type = classify_page(url, tree, {"jsonld": article_ld})
+    stats = prose_stats(tree)   # read once: the page kind and the body's fallback both weigh the prose
+    page.page_type = classify_page(url, tree, {"jsonld": article_ld}, stats)
     own = own_names(tree, article_ld, url)
     page.title = title_of(tree, article_ld, own)
     if page.page_type != "article":
@@ -93,7 +94,7 @@ def extract_page(body: bytes | str, url: str, headers: dict | None = None,
         page.evidence["date_source"] = dates.source
     page.authors = find_authors(tree, region, article_ld, header, own)
     page.author = ", ".join(page.authors) or None
-    page.paragraphs = body_paragraphs(tree, url, page.title, html)
+    page.paragraphs = body_paragraphs(tree, url, page.title, stats[1], html)
     page.text = "\n\n".join(page.paragraphs)
     return page
 
@@ -106,15 +107,15 @@ def page_language(tree) -> str | None:
     return lang.strip().replace("_", "-").split("-")[0].lower()[:3] or None
 
 
-def body_paragraphs(tree, url: str, title: str | None, html: str | None = None) -> list[str]:
+def body_paragraphs(tree, url: str, title: str | None, prose: int, html: str | None = None) -> list[str]:
     """The article body by trafilatura (fast mode, no comments or tables), without link-only lines and the title.
 
     When fast mode keeps less than half of the page's long paragraphs (it took a teaser or the menu), the
-    page's HTML is read again by trafilatura's default mode, which adds its fallback extractors.
+    page's HTML is read again by trafilatura's default mode, which adds its fallback extractors. ``prose``: the
+    characters of the page's long paragraphs (:func:`prose_stats`).
     """
     # a paragraph that is nothing but a link's text is navigation (related lists, tags), not prose
     link_texts = {" ".join(a.text_content().split()) for a in tree.iter("a")}
-    _long, prose, _density = prose_stats(tree)
     paragraphs = _kept(_trafilatura_text(tree, url, fast=True), link_texts, title)
     if html is not None and prose >= MIN_FALLBACK_PROSE and sum(map(len, paragraphs)) < FALLBACK_SHARE * prose:
         again = _kept(_trafilatura_text(html, url, fast=False), link_texts, title)
