@@ -129,13 +129,21 @@ class ExtractionPool:
     """Extraction on every core: worker processes that die with this one and ignore stop signals
     (``crawler.lifecycle``), fed a bounded window of pages, their results handed back in the order given, so
     that storing them gives what serial extraction gives. One worker asked for: extraction in this process.
+
+    The workers start at once and read a small page first (:func:`extraction_worker_started`), so no real
+    page waits for trafilatura's and dateparser's start-up. ``background`` workers run at a lower priority
+    (``BACKGROUND_NICE``): a crawl's reactor, which feeds them, always gets a core when it has work, and
+    extraction takes what is left instead of slowing every fetch.
     """
 
-    def __init__(self, workers: int = 0, window: int = 0):
+    def __init__(self, workers: int = 0, window: int = 0, background: bool = False):
         self.workers = workers or os.cpu_count() or 1
         self.window = window or 4 * self.workers   # pages in flight: enough to keep every worker busy
-        self.executor = ProcessPoolExecutor(self.workers, initializer=worker_started, initargs=(os.getpid(),)) \
-            if self.workers > 1 else None
+        self.executor = None
+        if self.workers > 1:
+            self.executor = ProcessPoolExecutor(self.workers, initializer=extraction_worker_started,
+                                                initargs=(os.getpid(), BACKGROUND_NICE if background else 0))
+            self.executor.submit(os.getpid)   # start the workers now, not when the first page comes
 
     def ordered(self, jobs: Iterable[tuple[Any, tuple | None]]) -> Iterator[tuple[Any, dict | None]]:
         """(tag, article row or None) for each (tag, (body, url, headers)) job, in the order of the jobs; a job
@@ -176,6 +184,26 @@ class ExtractionPool:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+BACKGROUND_NICE = 10   # CPU share against the reactor's nice 0: about one tenth while both want the core
+
+# a small article whose date only its URL states and whose date line is in words: reading it loads everything
+# extraction loads (trafilatura, the date parser's language data, htmldate) on a real page
+_WARM_UP_PAGE = (b'<html lang="en"><head><title>Warm-up</title></head><body><article><h1>Warm-up</h1>'
+                 b'<p>By Ann Writer</p><p>' + b'A sentence of the warm-up article. ' * 12 +
+                 b'</p><p>Filed in the spring of 2021</p><p>Source: Example News</p></article></body></html>')
+_WARM_UP_URL = "http://warm-up.invalid/2021/03/05/warm-up.html"
+
+
+def extraction_worker_started(parent: int, nice: int = 0) -> None:
+    """Initializer of extraction workers: die with the parent (``crawler.lifecycle``), lower this worker's
+    priority by ``nice``, and extract one small page, so that the imports and the date parser's language data
+    are loaded before the first real page, while the crawl is still reading robots.txt and sitemaps."""
+    worker_started(parent)
+    if nice:
+        os.nice(nice)
+    extract_safely((_WARM_UP_PAGE, _WARM_UP_URL, {}))
 
 
 def _done(future: Future | None) -> bool:

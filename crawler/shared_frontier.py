@@ -149,7 +149,7 @@ class RedisResultsPipeline:
         return cls(crawler)
 
     def open_spider(self):
-        self.extract = ExtractionPool(self.options.extract_workers)
+        self.extract = ExtractionPool(self.options.extract_workers, background=True)
 
     def close_spider(self):
         self.extract.close()

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -122,6 +126,32 @@ def test_one_extract_worker_extracts_in_process():
     finally:
         extractor.close()
     assert row["site"] == "alpha.example" and row["page_type"] == "article"
+
+
+def worker_state() -> tuple[int, bool]:
+    """(niceness, whether the date parser is loaded) of the process this runs in."""
+    return os.nice(0), "dateparser" in sys.modules
+
+
+POOL_STATES = """
+import json
+from crawler.capture import ExtractionPool
+from tests.test_capture import worker_state
+with ExtractionPool(2, background=True) as background, ExtractionPool(2) as plain:
+    print(json.dumps([worker_state(), background.executor.submit(worker_state).result(),
+                      plain.executor.submit(worker_state).result()]))
+"""
+
+
+def test_a_crawls_extraction_workers_yield_the_cpu_and_start_warm():
+    """The crawl's reactor keeps its core (its workers run at a lower priority), and no page waits for the
+    extractor's start-up: each worker has read a page (the date parser loaded) before the first real one."""
+    done = subprocess.run([sys.executable, "-c", POOL_STATES], capture_output=True, text=True, timeout=120,
+                          check=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    (nice, parent_loaded), background, plain = json.loads(done.stdout)
+    assert not parent_loaded   # a fresh process: only a worker's warm-up can have loaded it
+    assert background == [nice + capture.BACKGROUND_NICE, True]
+    assert plain == [nice, True]
 
 
 def test_extraction_in_the_pool_stores_what_serial_extraction_stores(tmp_path):
