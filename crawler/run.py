@@ -105,7 +105,8 @@ def _child(db_path: str, options: CrawlOptions, run_id: int | None, redis_crawl:
     env[OPTIONS_ENV] = options.to_json()
     project_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = project_root + os.pathsep + env.get("PYTHONPATH", "")
-    cmd = [sys.executable, "-m", "crawler.crawl_process", "--db", os.path.abspath(db_path)]
+    # -P: the user's working folder is not put first on the path (a ``crawler`` package there would run instead)
+    cmd = [sys.executable, "-P", "-m", "crawler.crawl_process", "--db", os.path.abspath(db_path)]
     if run_id is not None:
         cmd += ["--run-id", str(run_id)]
     if redis_crawl:

@@ -105,11 +105,22 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def crawl_process(*args: str) -> subprocess.CompletedProcess:
+def crawl_process(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.run([sys.executable, "-P", "-m", "cli.app", *args], capture_output=True, text=True, env=env,
-                          timeout=120, check=False)
+                          timeout=120, check=False, cwd=cwd)
+
+
+def test_the_crawl_process_runs_syndtrace_not_a_crawler_package_of_the_working_folder(tmp_path):
+    decoy = tmp_path / "crawler"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("")
+    (decoy / "crawl_process.py").write_text(f"open({str(tmp_path / 'decoy-ran')!r}, 'w').close()\n")
+    done = crawl_process("crawl", f"http://127.0.0.1:{closed_port()}/", "--delay", "0", "--db",
+                         str(tmp_path / "d.db"), cwd=tmp_path)
+    assert not (tmp_path / "decoy-ran").exists()
+    assert done.returncode == 4 and "nothing could be fetched" in done.stderr, done.stderr
 
 
 def test_a_crawl_that_can_fetch_nothing_exits_4_with_one_line(tmp_path):
