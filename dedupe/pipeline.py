@@ -40,6 +40,7 @@ from dedupe.stages import (
     plan_signing,
     print_text,
     read_corpus,
+    return_freed_memory,
     save_results,
     settle_numeric_dates,
     settle_title_affixes,
@@ -105,13 +106,14 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         new_edges = verify_candidates(store, candidates, signed, furniture, options, pool)
         report.edges_new = len(new_edges)
         del candidates, signed
+        return_freed_memory()
     with report.stage("group"):
         grouping = cluster_touched(store, plan, new_edges, options, full, retrace)
-    with report.stage("lineage"):
+        del new_edges
+        return_freed_memory()
+    with report.stage("lineage"):   # its rows saved batch by batch ("save", like "audit", is a part of it)
         traced = trace_groups(store, grouping, furniture, options, run_id, report.stage, say, evidence)
-        report.stories_updated = len(traced.stories)
-    with report.stage("save"):
-        save_results(store, traced, grouping, plan, full)
+        report.stories_updated = save_results(store, traced, grouping, plan, full, report.stage)
 
 
 def group_texts(texts: dict[str, list[str]], options: GroupingOptions | None = None,
