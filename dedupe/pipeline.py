@@ -69,7 +69,11 @@ class GroupReport:
         try:
             yield
         finally:
-            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 4)
+            self.add(name, time.perf_counter() - start)
+
+    def add(self, name: str, seconds: float) -> None:
+        """Count seconds spent in a stage (or a part of one: "audit" and "save" are parts of "lineage")."""
+        self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 4)
 
 
 def update_stories(store: Store, options: GroupingOptions | None = None, *, full: bool = False,
@@ -112,7 +116,7 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         del new_edges
         return_freed_memory()
     with report.stage("lineage"):   # its rows saved batch by batch ("save", like "audit", is a part of it)
-        traced = trace_groups(store, grouping, furniture, options, run_id, report.stage, say, evidence)
+        traced = trace_groups(store, grouping, furniture, options, run_id, report.add, say, evidence, pool)
         report.stories_updated = save_results(store, traced, grouping, plan, full, report.stage)
 
 

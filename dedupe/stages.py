@@ -9,10 +9,12 @@ database only through named :class:`~crawler.storage.store.Store` methods.
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import hashlib
 import itertools
 import json
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, nullcontext
@@ -40,7 +42,7 @@ from dedupe.normalise import (
     site_furniture,
     writer_of,
 )
-from dedupe.options import GroupingOptions
+from dedupe.options import GroupingOptions, LineageOptions
 from dedupe.pool import KernelPool
 from dedupe.relate import Edge, relate
 from dedupe.signature import Signature, SignatureParams, leads_to_bytes, sign_text, sorted_distinct, word_hashes
@@ -52,6 +54,7 @@ from dedupe.trace.versions import Versions, find_versions
 
 Progress = Callable[[str, int, int], None]
 Timer = Callable[[str], AbstractContextManager]
+Spent = Callable[[str, float], None]   # (part of a stage, seconds it took), added to the stage's report
 
 
 def no_progress(stage: str, done: int, total: int) -> None:
@@ -560,6 +563,13 @@ class LineageEvidence:
                                    frozenset(sites_writing_no_credits(store, min_pages)),
                                    frozenset(sites_relaying_copies(store, self.member, relay_min_pages)))
 
+    def for_pages(self, urls: list[str]) -> LineageEvidence:
+        """A copy that knows the capture times of these pages only, to ship to a worker with them."""
+        part = copy.copy(self)
+        part.captured = {u: self.captured[u] for u in urls if u in self.captured}
+        part.resolved = {}
+        return part
+
     def read_cue_line(self, line: str, site: str) -> tuple[str, str] | None:
         """(credited host, role) of a short credit-cue line, now that every outlet's name is known."""
         credit = cue_line_credit(line, self.outlets, site)
@@ -689,29 +699,67 @@ class Traced:
 
 
 def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options: GroupingOptions,
-                 run_id: int | None, timed: Timer, progress: Progress = no_progress,
-                 evidence: LineageEvidence | None = None) -> Iterator[Traced]:
-    """Origin, parents and verdicts of every story to trace again, a batch of stories at a time (about
-    ``options.lineage_batch`` pages: the rows are saved and dropped as they are made, never held for the whole
-    database), at least one batch; ``timed("audit")`` times the audit part."""
+                 run_id: int | None, spent: Spent, progress: Progress = no_progress,
+                 evidence: LineageEvidence | None = None, pool: KernelPool | None = None) -> Iterator[Traced]:
+    """Origin, parents and verdicts of every story to trace again, a batch of stories at a time (the rows are
+    saved and dropped as they are made, never held for the whole database), at least one batch. Stories are
+    read ``options.lineage_batch`` pages at a time and traced a few hundred pages at a time, in the ``pool``'s
+    workers when there are enough (stories are independent given the ``evidence``); ``spent("audit", s)``
+    counts the seconds audit took."""
     evidence = evidence or LineageEvidence(store, furniture, options.furniture_min_pages, options.lineage.relay_min_pages)
-    traced = Traced(evidence=evidence.state)
     groups = grouping.groups
-    for gi, arts in enumerate(articles_by_group(store, groups, options.lineage_batch)):
+
+    def work() -> Iterator[tuple[int, tuple]]:
+        for chunk in story_batches(groups, options.lineage_batch):
+            loaded = {a["url"]: a for a in store.lineage_articles([u for g in chunk for u in g])}
+            for part in story_batches(chunk, min(_TRACE_BATCH, options.lineage_batch)):
+                stories = [[loaded.pop(u) for u in sorted(g)] for g in part]
+                yield len(part), (stories, evidence.for_pages([u for g in part for u in g]), options.lineage, run_id)
+
+    done = 0
+    parallel = sum(map(len, groups)) >= _PARALLEL_SIGN
+    for count, (traced, audit_seconds) in (pool or KernelPool(1)).map(_trace_batch, work(), parallel):
+        _fill_similarity(traced.members, grouping.similarity)
+        traced.evidence = evidence.state
+        spent("audit", audit_seconds)
+        done += count
+        progress("lineage", done, len(groups))
+        yield traced
+    if not groups:
+        yield Traced(evidence=evidence.state)
+
+
+_TRACE_BATCH = 500   # pages of stories a worker traces at once: a few such batches wait per worker
+
+
+def story_batches(groups: list[list[str]], pages: int) -> Iterator[list[list[str]]]:
+    """Consecutive groups, about ``pages`` pages a batch (a larger story alone)."""
+    batch: list[list[str]] = []
+    held = 0
+    for group in groups:
+        if batch and held + len(group) > pages:
+            yield batch
+            batch, held = [], 0
+        batch.append(group)
+        held += len(group)
+    if batch:
+        yield batch
+
+
+def _trace_batch(stories: list[list[dict]], evidence: LineageEvidence, options: LineageOptions,
+                 run_id: int | None) -> tuple[Traced, float]:
+    """The rows of each story (its stored articles in URL order), and the seconds audit took (a kernel)."""
+    traced, audit_seconds = Traced(), 0.0
+    for arts in stories:
         members = [evidence.member(a) for a in arts]
-        decisions = decide(members, evidence.generic, options.lineage, evidence.wrote, evidence.carries_credits,
+        decisions = decide(members, evidence.generic, options, evidence.wrote, evidence.carries_credits,
                            evidence.relays)
-        versions = find_versions(members, decisions, options.lineage)
-        with timed("audit"):
-            results = audit_story(members, decisions)
-        _add_story(traced, story_id(groups[gi]), arts, members, (decisions, versions), results, run_id)
-        progress("lineage", gi + 1, len(groups))
-        if len(traced.members) >= options.lineage_batch:
-            _fill_similarity(traced.members, grouping.similarity)
-            yield traced
-            traced = Traced(evidence=evidence.state)
-    _fill_similarity(traced.members, grouping.similarity)
-    yield traced
+        versions = find_versions(members, decisions, options)
+        started = time.perf_counter()
+        results = audit_story(members, decisions)
+        audit_seconds += time.perf_counter() - started
+        _add_story(traced, story_id([a["url"] for a in arts]), arts, members, (decisions, versions), results, run_id)
+    return traced, audit_seconds
 
 
 def _add_story(traced: Traced, sid: str, arts: list[dict], members: list, traced_story: tuple[dict, Versions],
