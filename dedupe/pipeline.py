@@ -1,6 +1,6 @@
 """Stored articles → stories, lineage and audit: the orchestrator of the stages in ``dedupe.stages``.
 
-normalise → signature → candidates → verify → group → lineage (with audit) → save
+normalise → signature → candidates → verify → group → lineage (with audit, and its rows saved batch by batch)
 
 ``update_stories`` is incremental: only articles without a current signature are signed and queried,
 verified edges are kept in the database, and only the connected components that new edges touch are
