@@ -352,3 +352,31 @@ def test_parents_do_not_depend_on_the_process_s_string_hashing():
             for seed in range(4)]
     assert all(run == runs[0] for run in runs)
     assert runs[0]["http://c.example/a"] == ["http://p.example/a", "carries-edits"]
+
+
+def test_a_headline_two_copies_alone_share_names_the_parent_unless_a_version_of_the_origin_shows_it():
+    """B re-headlined the report and W shows B's headline, nothing else links them: a rewrite two copies alone
+    share is likelier a copy's and its parent's. A page of the origin's site with that headline (an updated
+    version of the running story) makes it the origin's own: copies of that version share it."""
+    rewrite = "Bombshell report, analysis"
+    ms = [member(O, "cd.example", 7), member(B, "b.example", 9), member(W, "wad.example", 11)]
+    ms[0].title = "Bombshell report"
+    ms[1].title = ms[2].title = rewrite
+    assert decide(ms)[W].parent == B
+    update = member("http://cd.example/news/bombshell-update", "cd.example", 8)
+    update.title = rewrite
+    assert decide([*ms, update])[W].parent == O
+
+
+def test_a_line_of_a_few_words_that_credits_nobody_says_little_of_who_copied_whom():
+    """Two scrapes of the original carry a stray fragment alike (a layout's leftover, like a placeholder byline),
+    not words one took from the other. A credit line of as few words still counts."""
+    fragment = "751 The U.S."
+    ms = [member(O, "cd.example", 7), member(S, "scraper.example", 8, [fragment] + BODY, author="admin"),
+          member(W, "wad.example", 9, [fragment] + BODY, author="Editor")]
+    assert decide(ms)[W].parent == O
+    credit = "Source: Scraper Daily"
+    ms[1].paragraph_keys.append(paragraph_key(credit))
+    ms[2].paragraph_keys.append(paragraph_key(credit))
+    ms[1].credit_keys = ms[2].credit_keys = {paragraph_key(credit): "agg.example"}
+    assert decide(ms)[W].parent == S

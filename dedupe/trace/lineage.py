@@ -164,24 +164,32 @@ class _SiteHabits:
 
 def _weight(feature: Feature, cand: Member, origin: Member, site: str, generic: Callable[[str, str], bool],
             options: LineageOptions, habits: _SiteHabits) -> float:
-    """How much one shared edit says (see ``LineageOptions``): a paragraph of its own 1; a dropped passage,
-    a credit line to the origin in the same words, boilerplate, a subheading (kept by one layout, dropped by
-    another) or a new order of paragraphs less, as two copies may make them alike by chance. A credit line on
-    the page of a site that writes none of its own came with the text: it counts in full; on the page of a
-    site that republishes copies, more than on others."""
+    """How much one shared edit says (see ``LineageOptions``): a paragraph of its own 1; a headline of their own,
+    a dropped passage, a credit line to the origin in the same words, boilerplate, a subheading (kept by one
+    layout, dropped by another), a line of a few words (a fragment, a label, a placeholder byline) or a new
+    order of paragraphs less, as two copies may make them alike by chance. A credit line on the page of a site
+    that writes none of its own came with the text: it counts in full; on the page of a site that republishes
+    copies, more than on others."""
     if feature[0] == "dropped":
         return options.drop_weight
     if feature[0] == "word":
         return 1.0
-    if feature[0] in ("joined", "title"):
+    if feature[0] == "joined":
         return options.weak_edit_weight
+    if feature[0] == "title":
+        return options.headline_weight
     if _is_origin_credit(cand, feature[1], origin):
         if habits.carried(site):
             return 1.0
         return options.relay_credit_weight if habits.relays(site) else options.credit_line_weight
-    if generic(feature[1], site) or feature[1] in cand.headings:
+    if generic(feature[1], site) or feature[1] in cand.headings or _short_line(feature[1], cand, options):
         return options.weak_edit_weight
     return 1.0
+
+
+def _short_line(key: str, cand: Member, options: LineageOptions) -> bool:
+    """A line of a few words that credits nobody: a stray fragment, a label, a placeholder byline."""
+    return key.count(" ") + 1 < options.short_line_words and key not in cand.credit_keys
 
 
 @dataclass
@@ -292,7 +300,9 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
     origin_order = {k: i for i, k in reversed(list(enumerate(origin.paragraph_keys)))}
     origin_pairs = set(pairwise(origin.paragraph_keys))
     vocabulary = set(" ".join(origin_order).split())
-    edits = {m.url: edits_of(m, origin, origin_order, origin_pairs, options.min_addition_words, generic)
+    versions = {paragraph_key(m.title or "") for m in members if m.site == origin.site}
+    edits = {m.url: _not_versions(edits_of(m, origin, origin_order, origin_pairs, options.min_addition_words, generic),
+                                  versions)
              | changed_words(m, origin_order, vocabulary, options.min_addition_words) for m in members}
     story = _Story(origin, edits, Counter(f for m in members if m is not origin for f in edits[m.url]),
                    {m.url: set(m.paragraph_keys) for m in members})
@@ -319,6 +329,12 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
         named = [m for m in earlier if _passed_through(copy, m, story)]
         decisions[copy.url] = _by_credit(copy, named, origin)
     return decisions
+
+
+def _not_versions(edits: set[Feature], versions: set[str]) -> set[Feature]:
+    """Edits without the headlines the origin's site shows on any of its pages of the story: a running story's
+    origin may change its headline, and copies taken from one version share that version's headline."""
+    return {f for f in edits if f[0] != "title" or f[1] not in versions}
 
 
 def _could_hold(copy: Member, source: Member, story: _Story) -> bool:
