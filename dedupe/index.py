@@ -67,10 +67,27 @@ def banded_pairs(owners: np.ndarray, matrix: np.ndarray, query: np.ndarray, band
     ``matrix`` holds one signature per row (full texts and leads alike) and ``owners`` the article
     number of each row. Two articles are a candidate pair when any of their signatures agree on every
     value of one band (datasketch's banding: band ``i`` is values ``i*rows … (i+1)*rows - 1``) and at
-    least one of them is a query (``query[article]``). Memory is the matrix plus a few arrays of its
-    length, where a MinHashLSH holds a Python set per band per signature; when few articles are queries
-    (an incremental update), each band costs a binary search of every row among the queries' keys.
-    A rare 64-bit key collision can add a pair, never lose one; verification is exact anyway.
+    least one of them is a query (``query[article]``). See :func:`keyed_pairs`.
+
+    Returns:
+        int64 array of shape (n, 2), each row (smaller article number, larger), no duplicates.
+    """
+    return keyed_pairs(owners, all_band_keys(matrix, bands, rows), query)
+
+
+def all_band_keys(matrix: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """uint64 (signatures, bands): each signature's key in each band (:func:`band_keys`). Computed a block of
+    signatures at a time, it replaces the signatures themselves: 8 bytes a band where the values take 4 a row."""
+    return np.stack([band_keys(matrix[:, band_columns(band, rows)]) for band in range(bands)], axis=1
+                    ) if len(matrix) else np.empty((0, bands), dtype=np.uint64)
+
+
+def keyed_pairs(owners: np.ndarray, keys: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """The candidate pairs of :func:`banded_pairs` from each signature's band keys (``all_band_keys``): a pair
+    shares a key in some band and holds a query. Memory is the keys plus a few arrays of their length, where a
+    MinHashLSH holds a Python set per band per signature; when few articles are queries (an incremental
+    update), each band costs a binary search of every row among the queries' keys. A rare 64-bit key
+    collision can add a pair, never lose one; verification is exact anyway.
 
     Returns:
         int64 array of shape (n, 2), each row (smaller article number, larger), no duplicates.
@@ -80,18 +97,18 @@ def banded_pairs(owners: np.ndarray, matrix: np.ndarray, query: np.ndarray, band
     held, limit = 0, 4_000_000
     asked = query[owners]
     everyone = bool(asked.all())
-    for band in range(bands):
-        keys = band_keys(matrix[:, band_columns(band, rows)])
+    for band in range(keys.shape[1]):
+        band_key = keys[:, band]
         if everyone:
-            rows_in = np.arange(len(keys))
+            rows_in = np.arange(len(band_key))
         else:  # only rows whose key some query row has
-            wanted = sorted_distinct(keys[asked])
+            wanted = sorted_distinct(band_key[asked])
             if not len(wanted):
                 continue
-            at = np.minimum(np.searchsorted(wanted, keys), len(wanted) - 1)
-            rows_in = np.nonzero(wanted[at] == keys)[0]
-        order = rows_in[np.argsort(keys[rows_in], kind="stable")]
-        sorted_keys = keys[order]
+            at = np.minimum(np.searchsorted(wanted, band_key), len(wanted) - 1)
+            rows_in = np.nonzero(wanted[at] == band_key)[0]
+        order = rows_in[np.argsort(band_key[rows_in], kind="stable")]
+        sorted_keys = band_key[order]
         same = sorted_keys[1:] == sorted_keys[:-1]           # row k+1 has row k's key
         if not same.any():
             continue
@@ -99,7 +116,7 @@ def banded_pairs(owners: np.ndarray, matrix: np.ndarray, query: np.ndarray, band
         shared[1:] |= same
         shared[:-1] |= same
         run = np.cumsum(np.concatenate(([True], ~same)))[shared]
-        who = owners[order][shared]
+        who = owners[order][shared].astype(np.int64)
         step = 1
         while step < len(run):
             hit = np.nonzero(run[step:] == run[:-step])[0]

@@ -1,6 +1,6 @@
 """Stored articles → stories, lineage and audit: the orchestrator of the stages in ``dedupe.stages``.
 
-normalise → signature → candidates → verify → group → lineage (with audit) → save
+normalise → signature → candidates → verify → group → lineage (with audit, and its rows saved batch by batch)
 
 ``update_stories`` is incremental: only articles without a current signature are signed and queried,
 verified edges are kept in the database, and only the connected components that new edges touch are
@@ -40,6 +40,7 @@ from dedupe.stages import (
     plan_signing,
     print_text,
     read_corpus,
+    return_freed_memory,
     save_results,
     settle_numeric_dates,
     settle_title_affixes,
@@ -68,7 +69,11 @@ class GroupReport:
         try:
             yield
         finally:
-            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 4)
+            self.add(name, time.perf_counter() - start)
+
+    def add(self, name: str, seconds: float) -> None:
+        """Count seconds spent in a stage (or a part of one: "audit" and "save" are parts of "lineage")."""
+        self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 4)
 
 
 def update_stories(store: Store, options: GroupingOptions | None = None, *, full: bool = False,
@@ -105,13 +110,14 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         new_edges = verify_candidates(store, candidates, signed, furniture, options, pool)
         report.edges_new = len(new_edges)
         del candidates, signed
+        return_freed_memory()
     with report.stage("group"):
         grouping = cluster_touched(store, plan, new_edges, options, full, retrace)
-    with report.stage("lineage"):
-        traced = trace_groups(store, grouping, furniture, options, run_id, report.stage, say, evidence)
-        report.stories_updated = len(traced.stories)
-    with report.stage("save"):
-        save_results(store, traced, grouping, plan, full)
+        del new_edges
+        return_freed_memory()
+    with report.stage("lineage"):   # its rows saved batch by batch ("save", like "audit", is a part of it)
+        traced = trace_groups(store, grouping, furniture, options, run_id, report.add, say, evidence, pool)
+        report.stories_updated = save_results(store, traced, grouping, plan, full, report.stage)
 
 
 def group_texts(texts: dict[str, list[str]], options: GroupingOptions | None = None,

@@ -260,11 +260,9 @@ def run_on_spark(store: Store, options: GroupingOptions | None = None, spark: Sp
             sc.stop()
         with report.stage("group"):
             grouping = cluster_touched(store, plan, edges, options, full=True)
-        with report.stage("lineage"):
-            traced = trace_groups(store, grouping, furniture, options, run_id, report.stage, say)
-            report.stories_updated = len(traced.stories)
-        with report.stage("save"):
-            save_results(store, traced, grouping, plan, full=True)
+        with report.stage("lineage"):   # its rows saved batch by batch ("save" is a part of it)
+            traced = trace_groups(store, grouping, furniture, options, run_id, report.add, say)
+            report.stories_updated = save_results(store, traced, grouping, plan, True, report.stage)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     report.stories, report.stories_with_copies = store.story_counts()

@@ -9,11 +9,15 @@ database only through named :class:`~crawler.storage.store.Store` methods.
 
 from __future__ import annotations
 
+import copy
+import ctypes
 import hashlib
+import itertools
 import json
+import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,7 +32,7 @@ from crawler.storage.records import StoredEdge
 from crawler.storage.store import Store, utc_now
 from dedupe.align import TextPrint, text_print_of_hashes
 from dedupe.group import cluster, connected_components
-from dedupe.index import banded_pairs, lsh_bands
+from dedupe.index import all_band_keys, keyed_pairs, lsh_bands
 from dedupe.normalise import (
     furniture_on_page,
     paragraph_hash,
@@ -38,10 +42,10 @@ from dedupe.normalise import (
     site_furniture,
     writer_of,
 )
-from dedupe.options import GroupingOptions
+from dedupe.options import GroupingOptions, LineageOptions
 from dedupe.pool import KernelPool
 from dedupe.relate import Edge, relate
-from dedupe.signature import Signature, SignatureParams, leads_to_bytes, sign_text, word_hashes
+from dedupe.signature import Signature, SignatureParams, leads_to_bytes, sign_text, sorted_distinct, word_hashes
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
 from dedupe.trace.members import Member, member_from_article
@@ -50,6 +54,7 @@ from dedupe.trace.versions import Versions, find_versions
 
 Progress = Callable[[str, int, int], None]
 Timer = Callable[[str], AbstractContextManager]
+Spent = Callable[[str, float], None]   # (part of a stage, seconds it took), added to the stage's report
 
 
 def no_progress(stage: str, done: int, total: int) -> None:
@@ -251,8 +256,9 @@ def sign_article(paragraphs: list[str], banned: set[int], options: GroupingOptio
 
 def signature_row(url: str, article: SignedArticle, digest: str, text_hash: str, hashes: np.ndarray,
                   options: GroupingOptions) -> dict:
-    """The signatures-table row of a signed article."""
-    return {"url": url, **options.signature_params(), "n_shingles": len(article.printed.unique()),
+    """The signatures-table row of a signed article (its print's distinct shingles counted, not kept: the prints
+    held for verification stay half the size)."""
+    return {"url": url, **options.signature_params(), "n_shingles": len(sorted_distinct(article.printed.shingles)),
             "hashvalues": article.full.to_bytes(), "lead_words": lead_sizes_of(options),
             "lead_hashvalues": leads_to_bytes(article.leads), "content_hash": digest,
             "paragraphs_hash": text_hash, "paragraph_keys": hashes.tobytes()}
@@ -308,24 +314,39 @@ class Candidates:
 
 def find_candidates(store: Store, queries: set[str], options: GroupingOptions) -> Candidates:
     """Every stored signature (full text and leads) matched band by band against the ``queries``' ones, as
-    MinHashLSH queries would be, without building a MinHashLSH of everything."""
+    MinHashLSH queries would be, without building a MinHashLSH of everything. The signatures are read a block
+    at a time and only their band keys kept (``all_band_keys``: 37 keys of 8 bytes where 128 values take 4)."""
     num_perm = options.num_perm
+    bands, rows = lsh_bands(options.lsh_threshold, num_perm)
     width = 4 * num_perm
     n_rows = store.signature_bytes() // width
-    matrix = np.empty((n_rows, num_perm), dtype=np.uint32)
-    owners = np.empty(n_rows, dtype=np.int64)
+    keys = np.empty((n_rows, bands), dtype=np.uint64)
+    owners = np.empty(n_rows, dtype=np.int32)
     urls: list[str] = []
-    row = 0
+    block: list[bytes] = []
+    done = read = 0   # signatures turned into keys, signatures read
+
+    def flush() -> int:
+        values = np.frombuffer(b"".join(block), dtype=np.uint32).reshape(-1, num_perm)
+        keys[done:done + len(values)] = all_band_keys(values, bands, rows)
+        block.clear()
+        return done + len(values)
+
     for url, full_blob, lead_blob in store.signature_blobs():
         blob = full_blob + (lead_blob or b"")
-        matrix[row:row + len(blob) // width] = np.frombuffer(blob, dtype=np.uint32).reshape(-1, num_perm)
-        owners[row:row + len(blob) // width] = len(urls)
+        owners[read:read + len(blob) // width] = len(urls)
+        read += len(blob) // width
+        block.append(blob)
         urls.append(url)
-        row += len(blob) // width
+        if len(block) >= _KEY_BLOCK:
+            done = flush()
+    flush()
     query = np.fromiter((u in queries for u in urls), dtype=bool, count=len(urls))
-    pairs = (banded_pairs(owners, matrix, query, *lsh_bands(options.lsh_threshold, num_perm))
-             if query.any() else np.empty((0, 2), dtype=np.int64))
+    pairs = keyed_pairs(owners, keys, query) if query.any() else np.empty((0, 2), dtype=np.int64)
     return Candidates(urls, pairs)
+
+
+_KEY_BLOCK = 4096   # articles whose signatures are turned into band keys at once
 
 
 def edge_row(e: Edge) -> dict:
@@ -346,26 +367,55 @@ def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furn
                       options: GroupingOptions, pool: KernelPool | None = None) -> list[Edge]:
     """Align every candidate pair and keep the relations found (copies and quotes), stored and returned. The
     prints of stored articles not signed in this pass, then the pairs, go to the ``pool``'s workers in batches
-    when there are enough."""
+    when there are enough. Consumes ``signed``: a print is dropped once its article's last pair is sent (pairs
+    come in article order), and at once for an article in no pair."""
     urls, found = candidates.urls, candidates.pairs
     prints, sites = signed.prints, signed.sites
-    need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in prints)
+    paired = np.unique(found)
+    for url in prints.keys() - {urls[i] for i in paired.tolist()}:
+        del prints[url]
+    need = sorted(u for u in (urls[i] for i in paired.tolist()) if u not in prints)
     texts = (([(url, site) for url, site, _ in b], ([(p, furniture.of(site)) for _, site, p in b], options))
              for b in batched(store.paragraphs_of(need), _BATCH))
     for names, made in (pool or KernelPool(1)).map(_print_batch, texts, len(need) >= _PARALLEL_SIGN):
         for (url, site), printed in zip(names, made):
             prints[url], sites[url] = printed, site
+    done_after = last_batches(found, len(urls))
 
     def batches() -> Iterator[tuple[None, tuple]]:
         for start in range(0, len(found), _PAIR_BATCH):  # in slices: millions of pairs as Python ints weigh
             part = found[start:start + _PAIR_BATCH]
             pairs = [(urls[i], urls[j]) for i, j in zip(part[:, 0].tolist(), part[:, 1].tolist())]
-            yield None, ([(a, b, prints[a], prints[b], sites[a] == sites[b]) for a, b in pairs], options)
+            batch = [(a, b, prints[a], prints[b], sites[a] == sites[b]) for a, b in pairs]
+            for i in done_after.get(start // _PAIR_BATCH, ()):
+                del prints[urls[i]]
+            yield None, (batch, options)
 
     edges = [e for _, found_edges in (pool or KernelPool(1)).map(_relate_batch, batches(),
                                                                   len(found) >= _PARALLEL_VERIFY) for e in found_edges]
     store.save_edges(edge_row(e) for e in edges)
     return edges
+
+
+def last_batches(pairs: np.ndarray, articles: int) -> dict[int, list[int]]:
+    """batch number → the articles whose last pair is in that batch of ``_PAIR_BATCH`` pairs."""
+    last = np.full(articles, -1, dtype=np.int64)
+    at = np.arange(len(pairs), dtype=np.int64)
+    for side in (0, 1):
+        np.maximum.at(last, pairs[:, side], at)
+    out: dict[int, list[int]] = defaultdict(list)
+    for article in np.nonzero(last >= 0)[0].tolist():
+        out[int(last[article]) // _PAIR_BATCH].append(article)
+    return out
+
+
+def return_freed_memory() -> None:
+    """Hand the memory a big stage freed back to the system: glibc keeps freed blocks in its heaps, so without
+    this the process stays at its peak size after verification while lineage grows on top. Nothing where
+    ``malloc_trim`` is missing (not glibc)."""
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
 
 
 def _print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[TextPrint]:
@@ -390,11 +440,12 @@ def relate_pair(url_a: str, url_b: str, print_a: TextPrint, print_b: TextPrint, 
 # -- stories -------------------------------------------------------------------------------------------
 @dataclass
 class Grouping:
-    """The stories to trace again, which page contains which (without joining its story), and every relation
-    (for the similarity of each copy to its parent)."""
+    """The stories to trace again, which page contains which (without joining its story), and the similarity
+    and containment of every related pair (a, b), a < b (for each copy's to its parent: only these numbers of a
+    relation are kept past grouping)."""
 
     groups: list[list[str]]
-    edges: list[Edge]
+    similarity: dict[tuple[str, str], tuple[float, float]]
     contains: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -419,7 +470,7 @@ def cluster_touched(store: Store, plan: SigningPlan, new_edges: list[Edge], opti
         found = cluster(comp, [e for u in comp for e in edges_by_node[u]], options.min_cover, options.lead_share)
         groups.extend(found.stories)
         contains.extend(found.contains)
-    return Grouping(groups, edges, contains)
+    return Grouping(groups, {(e.a, e.b): (e.jaccard, e.containment) for e in edges}, contains)
 
 
 def _touched_components(store: Store, plan: SigningPlan, new_edges: list[Edge], retrace: set[str]
@@ -511,6 +562,13 @@ class LineageEvidence:
                                    frozenset(paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))),
                                    frozenset(sites_writing_no_credits(store, min_pages)),
                                    frozenset(sites_relaying_copies(store, self.member, relay_min_pages)))
+
+    def for_pages(self, urls: list[str]) -> LineageEvidence:
+        """A copy that knows the capture times of these pages only, to ship to a worker with them."""
+        part = copy.copy(self)
+        part.captured = {u: self.captured[u] for u in urls if u in self.captured}
+        part.resolved = {}
+        return part
 
     def read_cue_line(self, line: str, site: str) -> tuple[str, str] | None:
         """(credited host, role) of a short credit-cue line, now that every outlet's name is known."""
@@ -625,13 +683,13 @@ def articles_by_group(store: Store, groups: list[list[str]], batch: int) -> Iter
                 if urls and len(urls) + len(later) > batch:
                     break
                 urls.extend(later)
-            loaded.update((a["url"], a) for a in store.articles(page_type=None, urls=urls))
+            loaded.update((a["url"], a) for a in store.lineage_articles(urls))
         yield [loaded[u] for u in sorted(group)]
 
 
 @dataclass
 class Traced:
-    """Rows for the stories, members, lineage and audits tables."""
+    """Rows for the stories, members, lineage and audits tables: of one batch of stories."""
 
     stories: list[dict] = field(default_factory=list)
     members: list[dict] = field(default_factory=list)
@@ -641,23 +699,67 @@ class Traced:
 
 
 def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options: GroupingOptions,
-                 run_id: int | None, timed: Timer, progress: Progress = no_progress,
-                 evidence: LineageEvidence | None = None) -> Traced:
-    """Origin, parents and verdicts of every story to trace again; ``timed("audit")`` times the audit part."""
+                 run_id: int | None, spent: Spent, progress: Progress = no_progress,
+                 evidence: LineageEvidence | None = None, pool: KernelPool | None = None) -> Iterator[Traced]:
+    """Origin, parents and verdicts of every story to trace again, a batch of stories at a time (the rows are
+    saved and dropped as they are made, never held for the whole database), at least one batch. Stories are
+    read ``options.lineage_batch`` pages at a time and traced a few hundred pages at a time, in the ``pool``'s
+    workers when there are enough (stories are independent given the ``evidence``); ``spent("audit", s)``
+    counts the seconds audit took."""
     evidence = evidence or LineageEvidence(store, furniture, options.furniture_min_pages, options.lineage.relay_min_pages)
-    traced = Traced(evidence=evidence.state)
     groups = grouping.groups
-    for gi, arts in enumerate(articles_by_group(store, groups, options.lineage_batch)):
+
+    def work() -> Iterator[tuple[int, tuple]]:
+        for chunk in story_batches(groups, options.lineage_batch):
+            loaded = {a["url"]: a for a in store.lineage_articles([u for g in chunk for u in g])}
+            for part in story_batches(chunk, min(_TRACE_BATCH, options.lineage_batch)):
+                stories = [[loaded.pop(u) for u in sorted(g)] for g in part]
+                yield len(part), (stories, evidence.for_pages([u for g in part for u in g]), options.lineage, run_id)
+
+    done = 0
+    parallel = sum(map(len, groups)) >= _PARALLEL_SIGN
+    for count, (traced, audit_seconds) in (pool or KernelPool(1)).map(_trace_batch, work(), parallel):
+        _fill_similarity(traced.members, grouping.similarity)
+        traced.evidence = evidence.state
+        spent("audit", audit_seconds)
+        done += count
+        progress("lineage", done, len(groups))
+        yield traced
+    if not groups:
+        yield Traced(evidence=evidence.state)
+
+
+_TRACE_BATCH = 500   # pages of stories a worker traces at once: a few such batches wait per worker
+
+
+def story_batches(groups: list[list[str]], pages: int) -> Iterator[list[list[str]]]:
+    """Consecutive groups, about ``pages`` pages a batch (a larger story alone)."""
+    batch: list[list[str]] = []
+    held = 0
+    for group in groups:
+        if batch and held + len(group) > pages:
+            yield batch
+            batch, held = [], 0
+        batch.append(group)
+        held += len(group)
+    if batch:
+        yield batch
+
+
+def _trace_batch(stories: list[list[dict]], evidence: LineageEvidence, options: LineageOptions,
+                 run_id: int | None) -> tuple[Traced, float]:
+    """The rows of each story (its stored articles in URL order), and the seconds audit took (a kernel)."""
+    traced, audit_seconds = Traced(), 0.0
+    for arts in stories:
         members = [evidence.member(a) for a in arts]
-        decisions = decide(members, evidence.generic, options.lineage, evidence.wrote, evidence.carries_credits,
+        decisions = decide(members, evidence.generic, options, evidence.wrote, evidence.carries_credits,
                            evidence.relays)
-        versions = find_versions(members, decisions, options.lineage)
-        with timed("audit"):
-            results = audit_story(members, decisions)
-        _add_story(traced, story_id(groups[gi]), arts, members, (decisions, versions), results, run_id)
-        progress("lineage", gi + 1, len(groups))
-    _fill_similarity(traced.members, grouping.edges)
-    return traced
+        versions = find_versions(members, decisions, options)
+        started = time.perf_counter()
+        results = audit_story(members, decisions)
+        audit_seconds += time.perf_counter() - started
+        _add_story(traced, story_id([a["url"] for a in arts]), arts, members, (decisions, versions), results, run_id)
+    return traced, audit_seconds
 
 
 def _add_story(traced: Traced, sid: str, arts: list[dict], members: list, traced_story: tuple[dict, Versions],
@@ -693,58 +795,65 @@ def _add_story(traced: Traced, sid: str, arts: list[dict], members: list, traced
                            "versions": len(versions.chain), "contains": 0})
 
 
-def _fill_similarity(members: list[dict], edges: list[Edge]) -> None:
-    """Each copy's similarity and containment to its parent, from the verified edge between them."""
-    by_pair = {(e.a, e.b): e for e in edges}
+def _fill_similarity(members: list[dict], similarity: dict[tuple[str, str], tuple[float, float]]) -> None:
+    """Each copy's similarity and containment to its parent, from the verified relation between them."""
     for m in members:
         parent = m["parent_url"]
         if not parent:
             continue
-        e = by_pair.get((m["url"], parent) if m["url"] < parent else (parent, m["url"]))
-        if e:
-            m["similarity"], m["containment"] = e.jaccard, e.containment
+        found = similarity.get((m["url"], parent) if m["url"] < parent else (parent, m["url"]))
+        if found:
+            m["similarity"], m["containment"] = found
 
 
-def save_results(store: Store, traced: Traced, grouping: Grouping, plan: SigningPlan, full: bool) -> None:
-    """Swap the traced stories in: for the stories their pages (or gone pages) belonged to, or for
-    everything when ``full``. A story or member seen in an earlier run keeps the run it first appeared in."""
-    first_story, first_member = store.first_runs()
-    for s in traced.stories:
-        if s["id"] in first_story:
-            s["first_run"] = first_story[s["id"]]
-    for m in traced.members:
-        if m["url"] in first_member:
-            m["first_run"] = first_member[m["url"]]
+def save_results(store: Store, traced: Iterable[Traced], grouping: Grouping, plan: SigningPlan, full: bool,
+                 timed: Timer = lambda name: nullcontext()) -> int:
+    """Swap the traced stories in, each batch written as it comes: for the stories their pages (or gone pages)
+    belonged to, or for everything when ``full``. A story or member seen in an earlier run keeps the run it
+    first appeared in. Returns the number of stories written; ``timed("save")`` times the writing."""
     replaced = None
     if not full:
         replaced = store.stories_of([u for g in grouping.groups for u in g]) | store.stories_of(plan.gone)
-    rows = contains_rows(grouping.contains, traced.members)
-    mark_aggregates(traced, rows)
-    store.replace_results(traced.stories, traced.members, traced.lineage, traced.audits, story_ids=replaced,
-                          contains=rows, state={EVIDENCE_STATE: traced.evidence.to_json()} if traced.evidence else None)
+    rows = contains_rows(grouping)
+    contained, aggregates = aggregate_stories(grouping, rows)
+    batches = iter(traced)
+    first = next(batches)
+    state = {EVIDENCE_STATE: first.evidence.to_json()} if first.evidence else None
+    written = 0
+    with ExitStack() as transaction:
+        with timed("save"):
+            write = transaction.enter_context(
+                store.replacing_results(replaced, [u for g in grouping.groups for u in g], state))
+        for batch in itertools.chain([first], batches):
+            with timed("save"):
+                for story in batch.stories:
+                    story["contains"] = contained.get(story["id"], 0)
+                for m in batch.members:
+                    if m["story_id"] in aggregates:
+                        m["role"] = "aggregate"
+                write(batch.stories, batch.members, batch.lineage, batch.audits)
+            written += len(batch.stories)
+        with timed("save"):
+            write([], [], [], [], contains=rows)
+            transaction.close()   # commits
+    return written
 
 
-def contains_rows(contains: list[tuple[str, str]], members: list[dict]) -> list[dict]:
+def contains_rows(grouping: Grouping) -> list[dict]:
     """The "contains" links as rows, with the story of each side (a link inside one story is dropped)."""
-    story = {m["url"]: m["story_id"] for m in members}
+    linked = {u for pair in grouping.contains for u in pair}
+    story = {u: sid for g in grouping.groups if not linked.isdisjoint(g) for sid in [story_id(g)] for u in g}
     return [{"url": a, "contained_url": b, "story_id": story[a], "contained_story": story[b]}
-            for a, b in contains if a in story and b in story and story[a] != story[b]]
+            for a, b in grouping.contains if a in story and b in story and story[a] != story[b]]
 
 
-def mark_aggregates(traced: Traced, contains: list[dict]) -> None:
-    """Count each story's contained stories, and mark as aggregates the stories made only of pages holding
-    pieces of two or more other stories (a listing, a compilation, and their captures)."""
+def aggregate_stories(grouping: Grouping, contains: list[dict]) -> tuple[dict[str, int], set[str]]:
+    """How many stories each story contains, and the aggregates: the stories made only of pages holding pieces
+    of two or more other stories (a listing, a compilation, and their captures)."""
     by_page: dict[str, set[str]] = defaultdict(set)
     by_story: dict[str, set[str]] = defaultdict(set)
     for row in contains:
         by_page[row["url"]].add(row["contained_story"])
         by_story[row["story_id"]].add(row["contained_story"])
-    for s in traced.stories:
-        s["contains"] = len(by_story.get(s["id"], ()))
-    pages: dict[str, list[dict]] = defaultdict(list)
-    for m in traced.members:
-        pages[m["story_id"]].append(m)
-    for story_pages in pages.values():
-        if all(len(by_page.get(m["url"], ())) >= 2 for m in story_pages):
-            for m in story_pages:
-                m["role"] = "aggregate"
+    aggregates = {story_id(g) for g in grouping.groups if all(len(by_page.get(u, ())) >= 2 for u in g)}
+    return {sid: len(found) for sid, found in by_story.items()}, aggregates

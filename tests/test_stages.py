@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 import pytest
 
 from crawler.storage.records import FetchRecord
@@ -127,19 +125,36 @@ def test_trace_and_save_write_origin_parent_and_verdicts(story_db):
     edges = verify_candidates(story_db, find_candidates(story_db, set(plan.changed), OPTIONS), signed, furniture,
                               OPTIONS)
     grouping = cluster_touched(story_db, plan, edges, OPTIONS, full=True)
-    timed = []
-    traced = trace_groups(story_db, grouping, furniture, OPTIONS, run_id=None,
-                          timed=lambda name: timed.append(name) or nullcontext())
-    assert timed == ["audit", "audit"]
-    members = {m["url"]: m for m in traced.members}
+    spent = []
+    traced = list(trace_groups(story_db, grouping, furniture, OPTIONS, run_id=None,
+                               spent=lambda name, seconds: spent.append(name)))
+    assert spent == ["audit"]   # the two stories traced in one batch
+    members = {m["url"]: m for batch in traced for m in batch.members}
     assert members["http://origin.example/story"]["is_origin"] == 1
     assert members["http://copy.example/story"]["parent_url"] == "http://origin.example/story"
     assert members["http://copy.example/story"]["similarity"] == edges[0].jaccard
-    verdicts = {a["url"]: a["verdict"] for a in traced.audits}
+    verdicts = {a["url"]: a["verdict"] for batch in traced for a in batch.audits}
     assert verdicts["http://origin.example/story"] == "origin"
     assert verdicts["http://copy.example/story"] in ("partial", "credited")
-    save_results(story_db, traced, grouping, plan, full=True)
+    assert save_results(story_db, traced, grouping, plan, full=True) == 2
     assert story_db.story_counts() == (2, 1)
+
+
+@pytest.mark.parametrize("pages_per_batch", [1, 2])
+def test_lineage_saved_in_batches_writes_what_one_batch_writes(story_db, pages_per_batch):
+    """Rows are saved a batch of stories at a time as they are traced: however the stories are cut into batches,
+    every table holds the same rows (none dropped, none written twice), and each story keeps its first run."""
+    add(story_db, "http://third.example/story", STORY + ["Note from the third desk on this budget story."],
+        published="2020-02-08T10:00:00+00:00")
+    add(story_db, "http://fourth.example/report", OTHER[:6], published="2020-02-08T10:00:00+00:00")
+    first = story_db.start_run("ingest")
+    update_stories(story_db, GroupingOptions(lineage_batch=10_000), run_id=first)
+    whole = story_db.grouping_rows()
+    assert len(whole["members"]) == 5 and len(whole["stories"]) == 2
+    update_stories(story_db, GroupingOptions(lineage_batch=pages_per_batch), full=True,
+                   run_id=story_db.start_run("rebuild"))
+    assert story_db.grouping_rows() == whole
+    assert {m["first_run"] for m in story_db.members()} == {first}
 
 
 def test_numeric_dates_follow_the_sites_unambiguous_ones(store):

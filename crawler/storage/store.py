@@ -14,7 +14,7 @@ import json
 import os
 import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -476,6 +476,19 @@ class Store:
             rows.extend(self._decode_article(r) for r in self.db.query(sql + " order by url", base + chunk))
         return rows
 
+    def lineage_articles(self, urls: Iterable[str]) -> list[dict]:
+        """The article rows of ``urls`` with what lineage and audit read of a page (url, site, title, author,
+        published, canonical, paragraphs and attribution decoded), in URL order: ``articles`` without the
+        stored text, evidence and the rest, a third of the size, as lineage holds thousands at once."""
+        rows: list[dict] = []
+        for chunk in batched(sorted(set(urls)), _CHUNK):
+            for row in self.db.query("select url, site, title, author, published, canonical, paragraphs, attribution "
+                                     f"from articles where url in ({','.join('?' * len(chunk))}) order by url", chunk):
+                row["paragraphs"] = json.loads(row["paragraphs"] or "[]")
+                row["attribution"] = json.loads(row["attribution"] or "{}")
+                rows.append(row)
+        return rows
+
     def article(self, url: str) -> dict | None:
         rows = list(self.db.query("select * from articles where url = ?", [url]))
         return self._decode_article(rows[0]) if rows else None
@@ -662,35 +675,68 @@ class Store:
     def replace_results(self, stories: list[dict], members: list[dict], lineage: list[dict], audits: list[dict],
                         story_ids: Iterable[str] | None = None, contains: list[dict] | None = None,
                         state: dict[str, str] | None = None) -> None:
-        """Swap in new grouping results atomically: for the given stories only, or for everything; with the
-        ``state`` the pass read them from (name → JSON)."""
+        """Swap in new grouping results atomically, in one batch (see :meth:`replacing_results`)."""
+        with self.replacing_results(story_ids, [m["url"] for m in members], state) as write:
+            write(stories, members, lineage, audits)
+            self._upsert_all("contains", contains or [], ("url", "contained_url"))
+
+    @contextmanager
+    def replacing_results(self, story_ids: Iterable[str] | None = None, urls: Iterable[str] = (),
+                          state: dict[str, str] | None = None) -> Iterator[Callable[..., None]]:
+        """Swap in new grouping results atomically: for the given stories and pages only, or for everything; with
+        the ``state`` the pass read them from (name → JSON). Yields ``write(stories, members, lineage, audits)``,
+        called once per batch as the rows are made (a pass need not hold them all); the "contains" rows are
+        written with the last call (``contains=``). A story or member seen in an earlier run keeps the run it
+        first appeared in (read from a copy of the old rows, taken before they are deleted)."""
         with self.transaction():
             self._upsert_all("grouping_state", [{"name": k, "value": v} for k, v in (state or {}).items()], ("name",))
-            if story_ids is None:
-                for table in ("audits", "lineage", "members", "stories", "contains"):
-                    self.db.execute(f"delete from {table}")
-            else:
-                ids = list(story_ids)
-                urls = [m["url"] for m in members]
-                for chunk in batched(ids, _CHUNK):
-                    marks = ",".join("?" * len(chunk))
-                    for table in ("audits", "lineage", "contains"):
-                        self.db.execute(f"delete from {table} where story_id in ({marks})", chunk)
-                    self.db.execute(f"delete from members where story_id in ({marks})", chunk)
-                for chunk in batched(urls, _CHUNK):
-                    marks = ",".join("?" * len(chunk))
-                    for table in ("audits", "lineage", "members", "contains"):
-                        self.db.execute(f"delete from {table} where url in ({marks})", chunk)
-                for chunk in batched(ids, _CHUNK):
-                    marks = ",".join("?" * len(chunk))
-                    self.db.execute(
-                        f"delete from stories where id in ({marks}) and id not in (select story_id from members)", chunk)
-            self._upsert_all("stories", stories, ("id",))
-            self._upsert_all("members", members, ("url",))
-            self._upsert_all("lineage", lineage, ("url",))
-            self._upsert_all("audits", audits, ("url",))
-            self._upsert_all("contains", contains or [], ("url", "contained_url"))
+            self.db.execute("create temp table first_story (id text primary key, first_run integer)")
+            self.db.execute("create temp table first_member (url text primary key, first_run integer)")
+            self.db.execute("insert into temp.first_story select id, first_run from main.stories")
+            self.db.execute("insert into temp.first_member select url, first_run from main.members")
+            self._delete_results(story_ids, urls)
+            yield self._write_results
             self.db.execute("delete from stories where id not in (select story_id from members)")
+            self.db.execute("drop table temp.first_story")
+            self.db.execute("drop table temp.first_member")
+
+    def _delete_results(self, story_ids: Iterable[str] | None, urls: Iterable[str]) -> None:
+        """The results about to be replaced: every one, or those of these stories and pages."""
+        if story_ids is None:
+            for table in ("audits", "lineage", "members", "stories", "contains"):
+                self.db.execute(f"delete from {table}")
+            return
+        ids = list(story_ids)
+        for chunk in batched(ids, _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            for table in ("audits", "lineage", "contains"):
+                self.db.execute(f"delete from {table} where story_id in ({marks})", chunk)
+            self.db.execute(f"delete from members where story_id in ({marks})", chunk)
+        for chunk in batched(list(urls), _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            for table in ("audits", "lineage", "members", "contains"):
+                self.db.execute(f"delete from {table} where url in ({marks})", chunk)
+        for chunk in batched(ids, _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(
+                f"delete from stories where id in ({marks}) and id not in (select story_id from members)", chunk)
+
+    def _write_results(self, stories: list[dict], members: list[dict], lineage: list[dict], audits: list[dict],
+                       contains: list[dict] | None = None) -> None:
+        """One batch of :meth:`replacing_results`, each story and member with the run it first appeared in."""
+        for rows, table, key in ((stories, "first_story", "id"), (members, "first_member", "url")):
+            first: dict[str, int | None] = {}
+            for chunk in batched([r[key] for r in rows], _CHUNK):
+                marks = ",".join("?" * len(chunk))
+                first.update(self.db.execute(f"select {key}, first_run from temp.{table} where {key} in ({marks})", chunk))
+            for r in rows:
+                if r[key] in first:
+                    r["first_run"] = first[r[key]]
+        self._upsert_all("stories", stories, ("id",))
+        self._upsert_all("members", members, ("url",))
+        self._upsert_all("lineage", lineage, ("url",))
+        self._upsert_all("audits", audits, ("url",))
+        self._upsert_all("contains", contains or [], ("url", "contained_url"))
 
     def story(self, story_id: str) -> dict | None:
         rows = list(self.db.query("select * from stories where id = ?", [story_id]))
@@ -745,11 +791,6 @@ class Store:
             marks = ",".join("?" * len(chunk))
             out.update(s for (s,) in self.db.execute(f"select story_id from members where url in ({marks})", chunk))
         return out
-
-    def first_runs(self) -> tuple[dict[str, int], dict[str, int]]:
-        """The run each story, and each member page, first appeared in."""
-        return (dict(self.db.execute("select id, first_run from stories")),
-                dict(self.db.execute("select url, first_run from members")))
 
     def story_counts(self) -> tuple[int, int]:
         """(stories, stories with copies)."""

@@ -69,14 +69,16 @@ def rewrites(newer: Member, older: Member, options: LineageOptions = DEFAULTS) -
     passing for a rewrite of the lead it quotes.
     """
     mine, theirs = set(newer.paragraph_keys), set(older.paragraph_keys)
-    said = {pair for k in older.paragraph_keys for pair in _bigrams(k)}
     gone = [k for k in dict.fromkeys(older.paragraph_keys) if k not in mine and k.count(" ") + 1 >= options.rewrite_min_words]
     new = [k for k in dict.fromkeys(newer.paragraph_keys) if k not in theirs and k.count(" ") + 1 >= options.rewrite_min_words]
+    if not gone or not new:   # most copies: nothing to pair (the older text's word pairs are not even read)
+        return []
     gone_pairs, new_pairs = [_bigrams(k) for k in gone], [_bigrams(k) for k in new]   # each key's pairs once
     scored = sorted(((_jaccard(x, y), i, j) for i, x in enumerate(gone_pairs) for j, y in enumerate(new_pairs)),
                     reverse=True)
     used_old: set[int] = set()
     used_new: set[int] = set()
+    said: set[tuple[str, str]] = set()   # the older text's word pairs, once a pair needs them
     out = []
     for sim, i, j in scored:
         if sim < options.rewrite_floor:
@@ -86,8 +88,10 @@ def rewrites(newer: Member, older: Member, options: LineageOptions = DEFAULTS) -
         used_old.add(i)
         used_new.add(j)
         pairs = new_pairs[j]
-        if sim < options.typo_similarity and len(pairs - said) >= options.rewrite_new_share * len(pairs):
-            out.append((gone[i], new[j]))
+        if sim < options.typo_similarity:
+            said = said or {pair for k in older.paragraph_keys for pair in _bigrams(k)}
+            if len(pairs - said) >= options.rewrite_new_share * len(pairs):
+                out.append((gone[i], new[j]))
     return out
 
 
