@@ -3,7 +3,7 @@
 A full pass over a million articles held every print from signing to verification (about 3 kB an article),
 then every relation as an object: more than the rest of the pass together. :class:`PrintFile` writes each
 print to a temporary file as it is made and reads it back when a batch of its pairs is aligned (the page
-cache, not the process, holds it); :class:`Relations` holds the stored relations as numpy columns while
+cache, not the process, holds it), :class:`BandKeyFile` the LSH band keys while candidates are matched; :class:`Relations` holds the stored relations as numpy columns while
 they are grouped, and :class:`Similarity` the two numbers of each that lineage reads.
 """
 
@@ -14,6 +14,7 @@ import tempfile
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
+from typing import Self
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -74,6 +75,36 @@ class PrintFile:
         return self.sites[self.slots[url]]
 
     def close(self) -> None:
+        self.file.close()
+
+
+class BandKeyFile:
+    """Every signature's key in each LSH band (``index.all_band_keys``), in a temporary file band after band:
+    written a block of signatures at a time, read back one band at a time (``index.keyed_pairs`` matches a
+    band at once), so a million articles' keys (0.9 GB) never sit on the heap together."""
+
+    def __init__(self, rows: int, bands: int):
+        self.rows, self.bands = rows, bands
+        self.file = tempfile.TemporaryFile(prefix="syndtrace-bands-")  # noqa: SIM115 (closed by __exit__)
+
+    def write(self, start: int, keys: np.ndarray) -> None:
+        """The keys (signatures × bands, uint64) of the signatures ``start``, ``start + 1``, …"""
+        for band in range(self.bands):
+            os.pwrite(self.file.fileno(), np.ascontiguousarray(keys[:, band], dtype=np.uint64).tobytes(),
+                      8 * (band * self.rows + start))
+
+    def columns(self) -> Iterator[np.ndarray]:
+        """Each band's keys of every signature, one band at a time."""
+        for band in range(self.bands):
+            data = bytearray(8 * self.rows)
+            if data and os.preadv(self.file.fileno(), [data], 8 * band * self.rows) != len(data):
+                raise OSError("a band key file was cut short")
+            yield np.frombuffer(data, dtype=np.uint64)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
         self.file.close()
 
 
@@ -171,8 +202,8 @@ class Similarity:
         if i == len(self.names) or j == len(self.names) or self.names[i] != a or self.names[j] != b:
             return None
         code = i * len(self.names) + j
-        at = int(np.searchsorted(self.codes, code))
-        if at == len(self.codes) or self.codes[at] != code:
+        at = int(np.searchsorted(self.codes, code, side="right")) - 1   # the last read, if a pair came twice
+        if at < 0 or self.codes[at] != code:
             return None
         jaccard, containment = self.values[at].tolist()
         return jaccard, containment

@@ -46,7 +46,7 @@ from dedupe.options import GroupingOptions, LineageOptions
 from dedupe.pool import KernelPool
 from dedupe.relate import Edge, relate
 from dedupe.signature import Signature, SignatureParams, leads_to_bytes, sign_text, sorted_distinct, word_hashes
-from dedupe.spill import PrintFile, Relations, Similarity
+from dedupe.spill import BandKeyFile, PrintFile, Relations, Similarity
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
 from dedupe.trace.members import Member, member_from_article
@@ -316,34 +316,33 @@ class Candidates:
 def find_candidates(store: Store, queries: set[str], options: GroupingOptions) -> Candidates:
     """Every stored signature (full text and leads) matched band by band against the ``queries``' ones, as
     MinHashLSH queries would be, without building a MinHashLSH of everything. The signatures are read a block
-    at a time and only their band keys kept (``all_band_keys``: 37 keys of 8 bytes where 128 values take 4)."""
+    at a time and only their band keys kept (``all_band_keys``: 37 keys of 8 bytes where 128 values take 4),
+    in a temporary file (``BandKeyFile``), read back a band at a time."""
     num_perm = options.num_perm
     bands, rows = lsh_bands(options.lsh_threshold, num_perm)
     width = 4 * num_perm
     n_rows = store.signature_bytes() // width
-    keys = np.empty((n_rows, bands), dtype=np.uint64)
     owners = np.empty(n_rows, dtype=np.int32)
     urls: list[str] = []
     block: list[bytes] = []
-    done = read = 0   # signatures turned into keys, signatures read
+    read = 0   # signatures read
+    with BandKeyFile(n_rows, bands) as keys:
+        def flush() -> None:
+            values = np.frombuffer(b"".join(block), dtype=np.uint32).reshape(-1, num_perm)
+            keys.write(read - len(values), all_band_keys(values, bands, rows))
+            block.clear()
 
-    def flush() -> int:
-        values = np.frombuffer(b"".join(block), dtype=np.uint32).reshape(-1, num_perm)
-        keys[done:done + len(values)] = all_band_keys(values, bands, rows)
-        block.clear()
-        return done + len(values)
-
-    for url, full_blob, lead_blob in store.signature_blobs():
-        blob = full_blob + (lead_blob or b"")
-        owners[read:read + len(blob) // width] = len(urls)
-        read += len(blob) // width
-        block.append(blob)
-        urls.append(url)
-        if len(block) >= _KEY_BLOCK:
-            done = flush()
-    flush()
-    query = np.fromiter((u in queries for u in urls), dtype=bool, count=len(urls))
-    pairs = keyed_pairs(owners, keys, query) if query.any() else np.empty((0, 2), dtype=np.int64)
+        for url, full_blob, lead_blob in store.signature_blobs():
+            blob = full_blob + (lead_blob or b"")
+            owners[read:read + len(blob) // width] = len(urls)
+            read += len(blob) // width
+            block.append(blob)
+            urls.append(url)
+            if len(block) >= _KEY_BLOCK:
+                flush()
+        flush()
+        query = np.fromiter((u in queries for u in urls), dtype=bool, count=len(urls))
+        pairs = keyed_pairs(owners, keys.columns(), query) if query.any() else np.empty((0, 2), dtype=np.int64)
     return Candidates(urls, pairs)
 
 
