@@ -102,7 +102,8 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
     with report.stage("signature"):
         signed = sign_changed(store, corpus, plan, furniture, options, full, say, pool)
         report.signed = len(plan.changed)
-        del corpus   # before verification, which holds every print it aligns
+        del corpus
+        return_freed_memory()   # what normalising and signing freed, before candidates and verification grow
     with report.stage("candidates"):
         candidates = find_candidates(store, set(plan.changed), options)
         report.candidate_pairs = len(candidates.pairs)
