@@ -96,7 +96,7 @@ def keyed_pairs(owners: np.ndarray, keys_by_band: Iterable[np.ndarray], query: n
     """
     n = np.int64(len(query))
     found = [np.empty(0, dtype=np.int64)]  # pair (a, b), a < b, as a * n + b
-    held, limit = 0, 4_000_000
+    held, limit = 0, 1_000_000
     asked = query[owners]
     everyone = bool(asked.all())
     for band_key in keys_by_band:
