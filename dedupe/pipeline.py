@@ -28,7 +28,7 @@ from dedupe.index import banded_pairs, lsh_bands
 from dedupe.options import GroupingOptions
 from dedupe.pool import KernelPool
 from dedupe.relate import relate
-from dedupe.signature import SignatureParams, sign_text
+from dedupe.signature import SignatureParams, load_permutations, sign_text
 from dedupe.stages import (
     LineageEvidence,
     Progress,
@@ -82,6 +82,8 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
     options = options or GroupingOptions()
     report = GroupReport()
     say = progress or no_progress
+    load_permutations(SignatureParams(**options.signature_params()))   # before the pool's workers fork: they share it
+    lsh_bands(options.lsh_threshold, options.num_perm)
     with KernelPool(options.workers) as pool:
         _group(store, options, full, run_id, say, pool, report)
     report.stories, report.stories_with_copies = store.story_counts()
