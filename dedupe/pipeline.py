@@ -5,8 +5,8 @@ normalise → signature → candidates → verify → group → lineage (with au
 ``update_stories`` is incremental: only articles without a current signature are signed and queried,
 verified edges are kept in the database, and only the connected components that new edges touch are
 regrouped. Each signature keeps its article's paragraph identities (hashes of the normalised
-paragraphs), so a pass normalises only new or changed texts; the other stored texts are hashed, not
-re-read word by word. ``full=True`` recomputes everything from stored articles. Because grouping
+paragraphs), and the database notes which texts were added or changed since (``Store.text_changes``), so
+a pass reads and normalises only those; the other stored texts are not read. ``full=True`` recomputes everything from stored articles. Because grouping
 depends only on the set of verified edges of a component, both give the same stories. Lineage also reads
 what the whole database says of a paragraph (furniture, its writer, titles) and of a site (writes no
 credits): each pass keeps that state, and an increment traces again the stories for which it changed, so
