@@ -185,8 +185,8 @@ def _schema_v8(db: sqlite_utils.Database) -> None:
     article of an older file is noted once: its next pass reads every text, as passes did before."""
     db["text_changes"].create({"seq": int, "url": str}, pk="seq", if_not_exists=True)
     for name, event in (("articles_text_added", "insert on articles"),
-                        ("articles_text_changed", "update of paragraphs on articles "
-                                                  "when old.paragraphs is not new.paragraphs")):
+                        ("articles_text_changed",
+                         "update of paragraphs on articles when old.paragraphs is not new.paragraphs")):
         db.execute(f"create trigger if not exists {name} after {event} "
                    "begin insert into text_changes (url) values (new.url); end")
     db.execute("insert into text_changes (url) select url from articles")
