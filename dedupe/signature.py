@@ -164,6 +164,15 @@ def _affine(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return a.astype(np.uint32), b.astype(np.uint32)
 
 
+def load_permutations(params: SignatureParams) -> None:
+    """Make datasketch's permutations for these parameters in this process (importing datasketch, and scipy with
+    it: 1.5 s of CPU): worker processes forked afterwards share them instead of each importing datasketch."""
+    if params.scheme == "affine32":
+        _affine(params.num_perm, params.seed)
+    else:
+        _template(params.num_perm, params.seed, params.scheme)
+
+
 def _permuted(hashes: np.ndarray, params: SignatureParams) -> np.ndarray:
     """Every shingle hash under every permutation: shape (len(hashes), num_perm), uint32."""
     a, b = _affine(params.num_perm, params.seed)
