@@ -82,6 +82,21 @@ def all_band_keys(matrix: np.ndarray, bands: int, rows: int) -> np.ndarray:
                     ) if len(matrix) else np.empty((0, bands), dtype=np.uint64)
 
 
+def rows_with_keys(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The rows of ``keys`` whose key is among ``wanted`` (sorted, distinct), in row order. A table of bits
+    indexed by a key's low bits, about 16 slots a wanted key, first lets through the few rows that may hold
+    one (keys are mixed: their low bits are uniform), so only those are searched for among ``wanted``: an
+    increment looks every stored signature up in every band, and a binary search of each costs ten times as much."""
+    bits = max(int(len(wanted) * 16 - 1).bit_length(), 10)
+    mask = np.uint64((1 << bits) - 1)
+    table = np.zeros(1 << bits, dtype=bool)
+    table[(wanted & mask).astype(np.intp)] = True
+    maybe = np.nonzero(table[(keys & mask).astype(np.intp)])[0]
+    found = keys[maybe]
+    at = np.minimum(np.searchsorted(wanted, found), len(wanted) - 1)
+    return maybe[wanted[at] == found]
+
+
 def keyed_pairs(owners: np.ndarray, keys: np.ndarray, query: np.ndarray) -> np.ndarray:
     """The candidate pairs of :func:`banded_pairs` from each signature's band keys (``all_band_keys``): a pair
     shares a key in some band and holds a query. Memory is the keys plus a few arrays of their length, where a
@@ -105,8 +120,7 @@ def keyed_pairs(owners: np.ndarray, keys: np.ndarray, query: np.ndarray) -> np.n
             wanted = sorted_distinct(band_key[asked])
             if not len(wanted):
                 continue
-            at = np.minimum(np.searchsorted(wanted, band_key), len(wanted) - 1)
-            rows_in = np.nonzero(wanted[at] == band_key)[0]
+            rows_in = rows_with_keys(band_key, wanted)
         order = rows_in[np.argsort(band_key[rows_in], kind="stable")]
         sorted_keys = band_key[order]
         same = sorted_keys[1:] == sorted_keys[:-1]           # row k+1 has row k's key

@@ -5,8 +5,8 @@ normalise → signature → candidates → verify → group → lineage (with au
 ``update_stories`` is incremental: only articles without a current signature are signed and queried,
 verified edges are kept in the database, and only the connected components that new edges touch are
 regrouped. Each signature keeps its article's paragraph identities (hashes of the normalised
-paragraphs), so a pass normalises only new or changed texts; the other stored texts are hashed, not
-re-read word by word. ``full=True`` recomputes everything from stored articles. Because grouping
+paragraphs), and the database notes which texts were added or changed since (``Store.text_changes``), so
+a pass reads and normalises only those; the other stored texts are not read. ``full=True`` recomputes everything from stored articles. Because grouping
 depends only on the set of verified edges of a component, both give the same stories. Lineage also reads
 what the whole database says of a paragraph (furniture, its writer, titles) and of a site (writes no
 credits): each pass keeps that state, and an increment traces again the stories for which it changed, so
@@ -28,7 +28,7 @@ from dedupe.index import banded_pairs, lsh_bands
 from dedupe.options import GroupingOptions
 from dedupe.pool import KernelPool
 from dedupe.relate import relate
-from dedupe.signature import SignatureParams, sign_text
+from dedupe.signature import SignatureParams, load_permutations, sign_text
 from dedupe.stages import (
     LineageEvidence,
     Progress,
@@ -82,6 +82,8 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
     options = options or GroupingOptions()
     report = GroupReport()
     say = progress or no_progress
+    load_permutations(SignatureParams(**options.signature_params()))   # before the pool's workers fork: they share it
+    lsh_bands(options.lsh_threshold, options.num_perm)
     with KernelPool(options.workers) as pool:
         _group(store, options, full, run_id, say, pool, report)
     report.stories, report.stories_with_copies = store.story_counts()

@@ -164,6 +164,16 @@ def _affine(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return a.astype(np.uint32), b.astype(np.uint32)
 
 
+def load_permutations(params: SignatureParams) -> None:
+    """Make datasketch's permutations for these parameters in this process (importing datasketch, and scipy with
+    it: 1.5 s of CPU), tiled for the permutation pass: worker processes forked afterwards share them instead of
+    each importing datasketch."""
+    if params.scheme == "affine32":
+        _affine_tiles(params.num_perm, params.seed)
+    else:
+        _template(params.num_perm, params.seed, params.scheme)
+
+
 _BLOCK = 256   # shingles permuted at once: the tiles and the block (128 kB each) stay in cache
 
 

@@ -112,6 +112,7 @@ class ArticleText:
     text_hash: str                  # hash of the stored paragraphs, to tell an unchanged text
     paragraph_hashes: np.ndarray    # normalise.paragraph_hashes of its paragraphs
     signed_digest: str | None       # digest its signature was made from, if made with this pass's parameters
+    refresh: bool = False           # its signature keeps the identities of another text (to update if not re-signed)
 
 
 @dataclass
@@ -120,6 +121,7 @@ class Corpus:
 
     texts: dict[str, ArticleText]   # in URL order
     gone: list[str]
+    changes_upto: int = 0           # the last text change read (``Store.text_changes``), forgotten once signed
 
 
 def lead_sizes_of(options: GroupingOptions) -> str:
@@ -134,15 +136,21 @@ def stored_text_hash(paragraphs_json: str | None) -> str:
 
 def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: KernelPool | None = None) -> Corpus:
     """Stored articles and signatures. Paragraph identities are kept with each signature, so an article whose
-    text has not changed is not normalised again (unless ``full``): its stored text is hashed instead. A full
-    pass re-signs everything, so it keeps nothing of the stored signatures but which articles had one. Texts
-    to normalise go to the ``pool`` in batches."""
+    text has not changed is not read again (unless ``full``): the database notes the texts added or changed
+    since the last pass (``Store.text_changes``), and only those, and articles without identities to reuse, are
+    read, hashed and, when the hash differs, normalised. A full pass re-signs everything, so it keeps nothing of
+    the stored signatures but which articles had one. Texts to normalise go to the ``pool`` in batches."""
     states = store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options))
     stored = dict.fromkeys(s.url for s in states) if full else {s.url: s for s in states}
-    texts: dict[str, ArticleText] = {}
+    noted, upto = store.text_changes()
+    sites = dict(store.article_sites())
+    kept = {} if full else {url: old for url in sites.keys() - noted
+                            if (old := stored.get(url)) is not None and old.paragraph_keys is not None}
+    read = store.article_texts() if full else store.stored_texts(sorted(sites.keys() - kept.keys()))
+    found: dict[str, ArticleText] = {}
 
     def rows() -> Iterator[tuple]:
-        for row in store.article_texts():
+        for row in read:
             text_hash = stored_text_hash(row.paragraphs_json)
             old = stored.get(row.url)
             reuse = old and old.paragraphs_hash == text_hash and old.paragraph_keys is not None
@@ -150,10 +158,14 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
 
     batches = ((list(tags), (list(jsons),)) for tags, jsons in (zip(*b) for b in batched(rows(), _BATCH)))
     for tags, hashes in (pool or KernelPool(1)).map(_hash_batch, batches, full):
-        for (url, site, text_hash, old), found in zip(tags, hashes):
-            texts[url] = ArticleText(site, text_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64)
-                                     if found is None else found, old.content_hash if old and old.same_parameters else None)
-    return Corpus(texts, sorted(set(stored) - set(texts)))
+        for (url, site, text_hash, old), made in zip(tags, hashes):
+            found[url] = ArticleText(site, text_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64)
+                                     if made is None else made, old.content_hash if old and old.same_parameters else None,
+                                     refresh=made is not None and old is not None)
+    for url, old in kept.items():
+        found[url] = ArticleText(sites[url], old.paragraphs_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64),
+                                 old.content_hash if old.same_parameters else None)
+    return Corpus({url: found[url] for url in sorted(found)}, sorted(set(stored) - set(found)), upto)
 
 
 _BATCH = 200   # articles per batch a worker normalises or signs: a few hundred kB of text
@@ -270,7 +282,8 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
 
     Words, shingles and signatures are made a batch of articles at a time (in the ``pool``'s workers when
     there are enough) and saved in batches: memory holds the prints for verification, never every article's
-    words.
+    words. A signature whose text changed but not what it signs gets the new text's identities; then the text
+    changes this pass read are forgotten.
     """
     if full:
         store.save_edges([], replace_all=True)
@@ -290,6 +303,10 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
             rows = []
         progress("signature", len(signed.prints), len(changed))
     store.save_signatures(rows)
+    resigned = set(changed)
+    store.update_signature_texts([(url, t.text_hash, t.paragraph_hashes.tobytes()) for url, t in corpus.texts.items()
+                                  if t.refresh and url not in resigned])
+    store.forget_text_changes(corpus.changes_upto)
     return signed
 
 

@@ -153,6 +153,38 @@ def test_an_increment_reads_only_the_relations_of_the_components_it_touches(tmp_
     assert store.grouping_rows() == incremental
 
 
+def test_an_increment_reads_only_the_texts_added_or_changed(tmp_path, monkeypatch):
+    """The database notes which texts were added or changed (by any client: here plain sqlite3 edits two), and
+    an increment reads only those; a text changed in form but not in words keeps its signature, which then
+    describes the new text. Every table is what a rebuild writes, and the next increment reads no text."""
+    texts = list(make_corpus(200, seed=7).items())
+    store = _grown(tmp_path / "t.db", texts, 190)
+    (edited, paragraphs), (reformatted, same) = texts[3], texts[4]
+    with sqlite3.connect(tmp_path / "t.db") as other:
+        other.execute("update articles set paragraphs = ? where url = ?",
+                      [json.dumps(paragraphs + ["A paragraph added later by an edit of this article."]), edited])
+        other.execute("update articles set paragraphs = ? where url = ?", [json.dumps(same, indent=1), reformatted])
+    read: list[str] = []
+    stored_texts = Store.stored_texts
+
+    def spy(self, urls):
+        read.extend(urls)
+        return stored_texts(self, urls)
+
+    monkeypatch.setattr(Store, "article_texts", lambda self: (_ for _ in ()).throw(AssertionError("every text read")))
+    monkeypatch.setattr(Store, "stored_texts", spy)
+    report = update_stories(store)
+    assert sorted(read) == sorted([edited, reformatted] + [u for u, _ in texts[190:]])
+    assert report.signed >= 11 and report.signed < 40
+    read.clear()
+    update_stories(store)
+    assert read == []
+    incremental = store.grouping_rows()
+    monkeypatch.undo()
+    update_stories(store, full=True)
+    assert store.grouping_rows() == incremental
+
+
 def test_titles_cut_by_an_increment_are_traced_again(tmp_path):
     """New pages make a site's title suffix repeated enough to be cut from its stored pages' titles too: the
     stories of those pages are traced again (their titles are what a rebuild shows)."""

@@ -197,7 +197,7 @@ def test_migration_to_v5_makes_relations_anew(tmp_path):
     store.db.conn.commit()
     store.close()
     again = Store(path)
-    assert again.schema_version() == SCHEMA_VERSION == 7
+    assert again.schema_version() == SCHEMA_VERSION == 8
     assert set(EDGE_COLUMNS) <= set(again.db["edges"].columns_dict) and list(again.edges()) == []
     assert again.db["contains"].exists() and "version_url" in again.db["members"].columns_dict
     again.close()
@@ -238,3 +238,32 @@ def test_grouping_results_are_replaced_whole_or_not_at_all(store):
     store.db.execute = real
     assert [r["id"] for r in store.db.query("select id from stories")] == ["st-1"]
     assert store.member_stories() == {"http://a.example/x": "st-1"}
+
+
+def test_migration_to_v8_notes_every_stored_text_as_changed(tmp_path):
+    """A file of v7 has no notes of changed texts: every article is noted once (its next grouping pass reads
+    every text), and from then on the triggers note an article added or whose paragraphs change, not one whose
+    title changes."""
+    path = str(tmp_path / "v7.db")
+    store = Store(path)
+    for n in (1, 2):
+        store.save_fetch(FetchRecord(url=f"http://a.example/{n}", requested_url=f"http://a.example/{n}",
+                                     final_url=f"http://a.example/{n}", status=200, headers={}, body=b"x",
+                                     fetched_at="2020-01-01T00:00:00"))
+        store.save_article({"url": f"http://a.example/{n}", "site": "a.example", "page_type": "article",
+                            "paragraphs": [f"Text {n}."]})
+    store.db.execute("drop trigger articles_text_added")
+    store.db.execute("drop trigger articles_text_changed")
+    store.db.execute("drop table text_changes")
+    store.db.execute("update meta set value = '7' where key = 'schema_version'")
+    store.db.conn.commit()
+    store.close()
+    again = Store(path)
+    noted, upto = again.text_changes()
+    assert noted == {"http://a.example/1", "http://a.example/2"} and upto == 2
+    again.forget_text_changes(upto)
+    again.set_titles([("http://a.example/1", "A title")])
+    again.save_article({"url": "http://a.example/2", "site": "a.example", "page_type": "article",
+                        "paragraphs": ["Text 2, edited."]})
+    assert again.text_changes()[0] == {"http://a.example/2"}
+    again.close()

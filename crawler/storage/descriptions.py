@@ -65,6 +65,11 @@ TABLES: dict[str, dict] = {
                         "wrote it, titles, sites writing no credits), compared by the next pass."),
         "columns": {"name": "what is kept", "value": "its value, JSON"},
     },
+    "text_changes": {
+        "description": ("Articles whose stored paragraphs were added or changed since a grouping pass last read "
+                        "them (noted by triggers), so that an increment reads only those texts."),
+        "columns": {"seq": "number of the note", "url": "the article"},
+    },
     "contains": {
         "description": ("A page holding a piece of a page of another story (listing, compilation, commentary, quote): "
                         "linked, never merged."),

@@ -7,7 +7,7 @@ import functools
 
 import sqlite_utils
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
@@ -179,8 +179,21 @@ def _schema_v7(db: sqlite_utils.Database) -> None:
     db["grouping_state"].create({"name": str, "value": str}, pk="name", if_not_exists=True)
 
 
+def _schema_v8(db: sqlite_utils.Database) -> None:
+    """Articles whose stored paragraphs were added or changed since the last grouping pass read them, noted by
+    triggers (so a write from any client counts), so that an increment reads and hashes only those texts. Every
+    article of an older file is noted once: its next pass reads every text, as passes did before."""
+    db["text_changes"].create({"seq": int, "url": str}, pk="seq", if_not_exists=True)
+    for name, event in (("articles_text_added", "insert on articles"),
+                        ("articles_text_changed",
+                         "update of paragraphs on articles when old.paragraphs is not new.paragraphs")):
+        db.execute(f"create trigger if not exists {name} after {event} "
+                   "begin insert into text_changes (url) values (new.url); end")
+    db.execute("insert into text_changes (url) select url from articles")
+
+
 MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5, 6: _schema_v6,
-              7: _schema_v7}
+              7: _schema_v7, 8: _schema_v8}
 
 
 @functools.cache

@@ -536,6 +536,35 @@ class Store:
                                    "order by url"):
             yield StoredText(*row)
 
+    def article_sites(self) -> Iterator[tuple[str, str]]:
+        """(url, site) of every article page, in URL order (no text)."""
+        yield from self.db.execute("select url, site from articles where page_type = 'article' order by url")
+
+    def stored_texts(self, urls: list[str]) -> Iterator[StoredText]:
+        """Site and stored paragraphs (JSON, as stored) of these articles, read by primary key, in no set order."""
+        for chunk in batched(urls, _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            yield from (StoredText(*row) for row in self.db.execute(
+                f"select url, site, paragraphs from articles where url in ({marks})", chunk).fetchall())
+
+    def text_changes(self) -> tuple[set[str], int]:
+        """The pages whose stored paragraphs were added or changed since a grouping pass last read them (noted by
+        the schema's triggers), and the last note's number (what ``forget_text_changes`` is given once read)."""
+        urls = {url for (url,) in self.db.execute("select distinct url from text_changes")}
+        return urls, self.db.execute("select coalesce(max(seq), 0) from text_changes").fetchone()[0]
+
+    def forget_text_changes(self, upto: int) -> None:
+        """Drop the notes read by a pass (numbered up to ``upto``); later ones stay for the next pass."""
+        with self.transaction():
+            self.db.execute("delete from text_changes where seq <= ?", [upto])
+
+    def update_signature_texts(self, rows: list[tuple[str, str, bytes]]) -> None:
+        """(url, paragraphs hash, paragraph identities) of signatures whose text changed but not what they sign
+        (a furniture paragraph was edited): they describe the text now stored, as a new signature would."""
+        with self.transaction():
+            self.db.conn.executemany("update signatures set paragraphs_hash = ?, paragraph_keys = ? where url = ?",
+                                     [(text_hash, keys, url) for url, text_hash, keys in rows])
+
     def paragraphs_of(self, urls: list[str]) -> Iterator[tuple[str, str, list[str]]]:
         """(url, site, paragraphs) of these articles, read by primary key."""
         for chunk in batched(urls, _CHUNK):
