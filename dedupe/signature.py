@@ -166,18 +166,50 @@ def _affine(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def load_permutations(params: SignatureParams) -> None:
     """Make datasketch's permutations for these parameters in this process (importing datasketch, and scipy with
-    it: 1.5 s of CPU): worker processes forked afterwards share them instead of each importing datasketch."""
+    it: 1.5 s of CPU), tiled for the permutation pass: worker processes forked afterwards share them instead of
+    each importing datasketch."""
     if params.scheme == "affine32":
-        _affine(params.num_perm, params.seed)
+        _affine_tiles(params.num_perm, params.seed)
     else:
         _template(params.num_perm, params.seed, params.scheme)
 
 
-def _permuted(hashes: np.ndarray, params: SignatureParams) -> np.ndarray:
-    """Every shingle hash under every permutation: shape (len(hashes), num_perm), uint32."""
-    a, b = _affine(params.num_perm, params.seed)
+_BLOCK = 256   # shingles permuted at once: the tiles and the block (128 kB each) stay in cache
+
+
+@lru_cache(maxsize=8)
+def _affine_tiles(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The permutations (a, b) repeated along rows of ``_BLOCK`` values, shape (num_perm, _BLOCK), and room
+    for one such block to permute hashes in: numpy multiplies two contiguous uint32 arrays in SIMD, but an
+    array by a broadcast column one value at a time, and a fresh block the size of a text is a fresh mapping
+    of memory (page faults) each time. The block is taken contiguous (rows of the text's width: rows 4 kB
+    apart thrash the cache). Kernels run in processes, one text at a time: the room is never shared."""
+    a, b = _affine(num_perm, seed)
+    return (np.repeat(a[:, None], _BLOCK, axis=1), np.repeat(b[:, None], _BLOCK, axis=1),
+            np.empty(num_perm * _BLOCK, dtype=np.uint32))
+
+
+def _running_minima(hashes: np.ndarray, ends: list[int], params: SignatureParams) -> list[np.ndarray]:
+    """The affine32 signature values of ``hashes[:end]`` for each of the increasing ``ends``, in one pass:
+    each block of up to ``_BLOCK`` hashes is permuted in place, one row per permutation (no temporaries the
+    size of the text), and the minimum is carried from one end to the next."""
+    tile_a, tile_b, scratch = _affine_tiles(params.num_perm, params.seed)
+    found: list[np.ndarray] = []
+    running, start = None, 0
     with np.errstate(over="ignore"):
-        return _fmix32(hashes.astype(np.uint32))[:, None] * a + b
+        mixed = _fmix32(hashes.astype(np.uint32))
+        for end in ends:
+            for lo in range(start, end, _BLOCK):
+                width = min(end - lo, _BLOCK)
+                part = scratch[:params.num_perm * width].reshape(params.num_perm, width)   # contiguous
+                part[...] = mixed[lo:lo + width]
+                np.multiply(part, tile_a[:, :width], out=part)
+                np.add(part, tile_b[:, :width], out=part)
+                least = part.min(axis=1)
+                running = least if running is None else np.minimum(running, least)
+            found.append(running)
+            start = end
+    return found
 
 
 def sign_text(shingles: np.ndarray, hashes: np.ndarray, lead_sizes: tuple[int, ...], params: SignatureParams
@@ -194,15 +226,9 @@ def sign_text(shingles: np.ndarray, hashes: np.ndarray, lead_sizes: tuple[int, .
     sizes = sorted(s for s in lead_sizes if len(hashes) > s)
     if params.scheme != "affine32" or not len(shingles) or (sizes and sizes[0] < size):
         return sign(sorted_distinct(shingles), params), lead_signatures(hashes, lead_sizes, size, params)
-    rows = _permuted(shingles, params)
-    leads, values, done = [], None, 0
-    for end in (s - size + 1 for s in sizes):
-        part = rows[done:end].min(axis=0)
-        values = part if values is None else np.minimum(values, part)
-        leads.append(Signature(params, values))
-        done = end
-    rest = rows[done:].min(axis=0) if done < len(rows) else None
-    full = values if rest is None else rest if values is None else np.minimum(values, rest)
+    values = _running_minima(shingles, [s - size + 1 for s in sizes] + [len(shingles)], params)
+    leads = [Signature(params, v) for v in values[:-1]]
+    full = values[-1]
     return Signature(params, full), leads
 
 
@@ -218,7 +244,7 @@ def sign(hashes: np.ndarray, params: SignatureParams) -> Signature:
     if params.scheme == "affine32":
         values = np.full(params.num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
         if len(hashes):
-            values = _permuted(hashes, params).min(axis=0)
+            values = _running_minima(hashes, [len(hashes)], params)[0]
         return Signature(params, values)
     m = type(t)(num_perm=params.num_perm, seed=params.seed, scheme=params.scheme, permutations=t.permutations,
                 hashfunc=_identity)

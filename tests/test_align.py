@@ -2,7 +2,9 @@
 
 import random
 
-from dedupe.align import align, text_print
+import numpy as np
+
+from dedupe.align import align, seed_pairs, text_print
 from dedupe.normalise import print_words, quoted_words
 from dedupe.options import GroupingOptions
 from dedupe.relate import relate
@@ -17,6 +19,14 @@ def prose(rnd, n, words=40):
 
 def printed(paragraphs):
     return text_print(*print_words(paragraphs, set()), OPTIONS.shingle_size)
+
+
+def test_seed_pairs_are_every_equal_pair_by_diagonal_then_position():
+    rng = np.random.default_rng(5)
+    sa, sb = rng.integers(0, 30, size=200).astype(np.uint32), rng.integers(0, 30, size=150).astype(np.uint32)
+    expected = sorted((j - i, i, j) for i in range(len(sa)) for j in range(len(sb)) if sa[i] == sb[j])
+    ia, jb = seed_pairs(sa, sb)
+    assert list(zip(ia.tolist(), jb.tolist())) == [(i, j) for _, i, j in expected]
 
 
 def test_quoted_words_are_flagged_within_their_paragraph():

@@ -13,7 +13,16 @@ from dedupe.normalise import (
     site_furniture,
     words,
 )
-from dedupe.signature import Signature, SignatureMismatch, SignatureParams, shingle_hashes, sign
+from dedupe.signature import (
+    Signature,
+    SignatureMismatch,
+    SignatureParams,
+    shingle_hashes,
+    shingle_hashes_in_order,
+    sign,
+    sign_text,
+    word_hashes,
+)
 
 P = SignatureParams(128, 1, "affine32", 5)
 
@@ -31,6 +40,18 @@ def test_signature_equals_datasketch_update_batch():
     ref.update_batch([int(h) for h in hashes])
     assert np.array_equal(mine.hashvalues, ref.hashvalues)
     assert mine.minhash().jaccard(ref) == 1.0
+
+
+def test_a_long_text_and_its_leads_are_signed_as_datasketch_signs_them():
+    """A text of several permutation blocks: the whole text and each lead equal ``update_batch`` of their shingles."""
+    word_list = [f"w{n}" for n in np.random.default_rng(3).integers(0, 400, size=700)]
+    wh = word_hashes(word_list)
+    full, leads = sign_text(shingle_hashes_in_order(wh, 5), wh, (50, 150), P)
+    assert len(leads) == 2
+    for signature, size in ((full, len(word_list)), (leads[0], 50), (leads[1], 150)):
+        ref = MinHash(num_perm=128, seed=1, scheme="affine32", hashfunc=lambda v: v)
+        ref.update_batch([int(h) for h in shingle_hashes(wh[:size], 5)])
+        assert np.array_equal(signature.hashvalues, ref.hashvalues)
 
 
 def test_similar_texts_estimate_close_to_exact_jaccard():
