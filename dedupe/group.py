@@ -69,11 +69,6 @@ def components(nodes: list[str], pairs: list[tuple[str, str]]) -> list[list[str]
     return sorted((sorted(c) for c in comps.values()), key=lambda c: c[0])
 
 
-def connected_components(nodes: list[str], edges: list[Edge]) -> list[list[str]]:
-    """Connected components of every stored relation (what one regrouping must look at together)."""
-    return components(nodes, [(e.a, e.b) for e in edges])
-
-
 @dataclass
 class Clustering:
     """Stories, and which page contains a piece of which other page without joining its story."""

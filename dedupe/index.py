@@ -14,6 +14,7 @@ holds a Python object per band per signature (measured: 3.5 GB for 300,000 signa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
@@ -72,7 +73,7 @@ def banded_pairs(owners: np.ndarray, matrix: np.ndarray, query: np.ndarray, band
     Returns:
         int64 array of shape (n, 2), each row (smaller article number, larger), no duplicates.
     """
-    return keyed_pairs(owners, all_band_keys(matrix, bands, rows), query)
+    return keyed_pairs(owners, all_band_keys(matrix, bands, rows).T, query)
 
 
 def all_band_keys(matrix: np.ndarray, bands: int, rows: int) -> np.ndarray:
@@ -97,23 +98,23 @@ def rows_with_keys(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return maybe[wanted[at] == found]
 
 
-def keyed_pairs(owners: np.ndarray, keys: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """The candidate pairs of :func:`banded_pairs` from each signature's band keys (``all_band_keys``): a pair
-    shares a key in some band and holds a query. Memory is the keys plus a few arrays of their length, where a
-    MinHashLSH holds a Python set per band per signature; when few articles are queries (an incremental
-    update), each band costs a binary search of every row among the queries' keys. A rare 64-bit key
-    collision can add a pair, never lose one; verification is exact anyway.
+def keyed_pairs(owners: np.ndarray, keys_by_band: Iterable[np.ndarray], query: np.ndarray) -> np.ndarray:
+    """The candidate pairs of :func:`banded_pairs` from each signature's band keys (``all_band_keys``), given a
+    band at a time (every signature's key in that band: the keys of all bands need not be held at once): a
+    pair shares a key in some band and holds a query. Memory is a band's keys plus a few arrays of their
+    length, where a MinHashLSH holds a Python set per band per signature; when few articles are queries (an
+    incremental update), each band looks every row up among the queries' keys (``rows_with_keys``). A rare 64-bit
+    key collision can add a pair, never lose one; verification is exact anyway.
 
     Returns:
         int64 array of shape (n, 2), each row (smaller article number, larger), no duplicates.
     """
     n = np.int64(len(query))
     found = [np.empty(0, dtype=np.int64)]  # pair (a, b), a < b, as a * n + b
-    held, limit = 0, 4_000_000
+    held, limit = 0, 1_000_000
     asked = query[owners]
     everyone = bool(asked.all())
-    for band in range(keys.shape[1]):
-        band_key = keys[:, band]
+    for band_key in keys_by_band:
         if everyone:
             rows_in = np.arange(len(band_key))
         else:  # only rows whose key some query row has

@@ -104,18 +104,19 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
     with report.stage("signature"):
         signed = sign_changed(store, corpus, plan, furniture, options, full, say, pool)
         report.signed = len(plan.changed)
-        del corpus   # before verification, which holds every print it aligns
+        del corpus
+        return_freed_memory()   # what normalising and signing freed, before candidates and verification grow
     with report.stage("candidates"):
         candidates = find_candidates(store, set(plan.changed), options)
         report.candidate_pairs = len(candidates.pairs)
     with report.stage("verify"):
-        new_edges = verify_candidates(store, candidates, signed, furniture, options, pool)
-        report.edges_new = len(new_edges)
+        new_pairs = verify_candidates(store, candidates, signed, furniture, options, pool)
+        report.edges_new = len(new_pairs)
         del candidates, signed
         return_freed_memory()
     with report.stage("group"):
-        grouping = cluster_touched(store, plan, new_edges, options, full, retrace)
-        del new_edges
+        grouping = cluster_touched(store, plan, new_pairs, options, full, retrace)
+        del new_pairs
         return_freed_memory()
     with report.stage("lineage"):   # its rows saved batch by batch ("save", like "audit", is a part of it)
         traced = trace_groups(store, grouping, furniture, options, run_id, report.add, say, evidence, pool)

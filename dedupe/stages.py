@@ -31,7 +31,7 @@ from crawler.page.urls import site_of, url_key
 from crawler.storage.records import StoredEdge
 from crawler.storage.store import Store, utc_now
 from dedupe.align import TextPrint, text_print_of_hashes
-from dedupe.group import cluster, connected_components
+from dedupe.group import cluster
 from dedupe.index import all_band_keys, keyed_pairs, lsh_bands
 from dedupe.normalise import (
     furniture_on_page,
@@ -46,6 +46,7 @@ from dedupe.options import GroupingOptions, LineageOptions
 from dedupe.pool import KernelPool
 from dedupe.relate import Edge, relate
 from dedupe.signature import Signature, SignatureParams, leads_to_bytes, sign_text, sorted_distinct, word_hashes
+from dedupe.spill import BandKeyFile, PrintFile, Relations, Similarity
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
 from dedupe.trace.members import Member, member_from_article
@@ -143,7 +144,7 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
     states = store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options))
     stored = dict.fromkeys(s.url for s in states) if full else {s.url: s for s in states}
     noted, upto = store.text_changes()
-    sites = dict(store.article_sites())
+    sites = {} if full else dict(store.article_sites())   # a full pass reads every text: a million sites not held
     kept = {} if full else {url: old for url in sites.keys() - noted
                             if (old := stored.get(url)) is not None and old.paragraph_keys is not None}
     read = store.article_texts() if full else store.stored_texts(sorted(sites.keys() - kept.keys()))
@@ -232,10 +233,10 @@ def plan_signing(corpus: Corpus, furniture: Furniture, full: bool) -> SigningPla
 # -- signatures, candidates, verification --------------------------------------------------------------
 @dataclass
 class Signed:
-    """The prints of the articles just signed, kept for verification (about 4 bytes a word), and their sites."""
+    """The prints of the articles just signed, kept for verification in a temporary file (``PrintFile``: about
+    4 bytes a word, off the heap), with their sites."""
 
-    prints: dict[str, TextPrint] = field(default_factory=dict)
-    sites: dict[str, str] = field(default_factory=dict)
+    prints: PrintFile = field(default_factory=PrintFile)
 
 
 def print_text(paragraphs: list[str], furniture: set[int], options: GroupingOptions) -> tuple[TextPrint, np.ndarray]:
@@ -281,8 +282,8 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     """Sign every changed article (whole text and leads) and store the signatures; drop those of gone ones.
 
     Words, shingles and signatures are made a batch of articles at a time (in the ``pool``'s workers when
-    there are enough) and saved in batches: memory holds the prints for verification, never every article's
-    words. A signature whose text changed but not what it signs gets the new text's identities; then the text
+    there are enough) and saved in batches; the prints verification needs go to a temporary file
+    (``PrintFile``): memory never holds every article's words or prints. A signature whose text changed but not what it signs gets the new text's identities; then the text
     changes this pass read are forgotten.
     """
     if full:
@@ -295,7 +296,7 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
                for b in batched(store.paragraphs_of(changed), _BATCH))
     for names, articles in (pool or KernelPool(1)).map(_sign_batch, batches, len(changed) >= _PARALLEL_SIGN):
         for (url, site), article in zip(names, articles):
-            signed.prints[url], signed.sites[url] = article.printed, site
+            signed.prints.add(url, site, article.printed)
             text = corpus.texts[url]
             rows.append(signature_row(url, article, plan.digests[url], text.text_hash, text.paragraph_hashes, options))
         if len(rows) >= 1000:
@@ -332,34 +333,33 @@ class Candidates:
 def find_candidates(store: Store, queries: set[str], options: GroupingOptions) -> Candidates:
     """Every stored signature (full text and leads) matched band by band against the ``queries``' ones, as
     MinHashLSH queries would be, without building a MinHashLSH of everything. The signatures are read a block
-    at a time and only their band keys kept (``all_band_keys``: 37 keys of 8 bytes where 128 values take 4)."""
+    at a time and only their band keys kept (``all_band_keys``: 37 keys of 8 bytes where 128 values take 4),
+    in a temporary file (``BandKeyFile``), read back a band at a time."""
     num_perm = options.num_perm
     bands, rows = lsh_bands(options.lsh_threshold, num_perm)
     width = 4 * num_perm
     n_rows = store.signature_bytes() // width
-    keys = np.empty((n_rows, bands), dtype=np.uint64)
     owners = np.empty(n_rows, dtype=np.int32)
     urls: list[str] = []
     block: list[bytes] = []
-    done = read = 0   # signatures turned into keys, signatures read
+    read = 0   # signatures read
+    with BandKeyFile(n_rows, bands) as keys:
+        def flush() -> None:
+            values = np.frombuffer(b"".join(block), dtype=np.uint32).reshape(-1, num_perm)
+            keys.write(read - len(values), all_band_keys(values, bands, rows))
+            block.clear()
 
-    def flush() -> int:
-        values = np.frombuffer(b"".join(block), dtype=np.uint32).reshape(-1, num_perm)
-        keys[done:done + len(values)] = all_band_keys(values, bands, rows)
-        block.clear()
-        return done + len(values)
-
-    for url, full_blob, lead_blob in store.signature_blobs():
-        blob = full_blob + (lead_blob or b"")
-        owners[read:read + len(blob) // width] = len(urls)
-        read += len(blob) // width
-        block.append(blob)
-        urls.append(url)
-        if len(block) >= _KEY_BLOCK:
-            done = flush()
-    flush()
-    query = np.fromiter((u in queries for u in urls), dtype=bool, count=len(urls))
-    pairs = keyed_pairs(owners, keys, query) if query.any() else np.empty((0, 2), dtype=np.int64)
+        for url, full_blob, lead_blob in store.signature_blobs():
+            blob = full_blob + (lead_blob or b"")
+            owners[read:read + len(blob) // width] = len(urls)
+            read += len(blob) // width
+            block.append(blob)
+            urls.append(url)
+            if len(block) >= _KEY_BLOCK:
+                flush()
+        flush()
+        query = np.fromiter((u in queries for u in urls), dtype=bool, count=len(urls))
+        pairs = keyed_pairs(owners, keys.columns(), query) if query.any() else np.empty((0, 2), dtype=np.int64)
     return Candidates(urls, pairs)
 
 
@@ -381,49 +381,38 @@ def edge_of_row(r: StoredEdge) -> Edge:
 
 
 def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furniture: Furniture,
-                      options: GroupingOptions, pool: KernelPool | None = None) -> list[Edge]:
-    """Align every candidate pair and keep the relations found (copies and quotes), stored and returned. The
-    prints of stored articles not signed in this pass, then the pairs, go to the ``pool``'s workers in batches
-    when there are enough. Consumes ``signed``: a print is dropped once its article's last pair is sent (pairs
-    come in article order), and at once for an article in no pair."""
+                      options: GroupingOptions, pool: KernelPool | None = None) -> list[tuple[str, str]]:
+    """Align every candidate pair and store the relations found (copies and quotes) as they come; returns the
+    URLs (a, b) of each. The prints of stored articles not signed in this pass, then the pairs, go to the
+    ``pool``'s workers in batches when there are enough; each batch reads its articles' prints back from
+    ``signed``'s file (pairs come in article order, so an article's pairs are a few batches)."""
     urls, found = candidates.urls, candidates.pairs
-    prints, sites = signed.prints, signed.sites
-    paired = np.unique(found)
-    for url in prints.keys() - {urls[i] for i in paired.tolist()}:
-        del prints[url]
-    need = sorted(u for u in (urls[i] for i in paired.tolist()) if u not in prints)
+    prints = signed.prints
+    need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in prints)
     texts = (([(url, site) for url, site, _ in b], ([(p, furniture.of(site)) for _, site, p in b], options))
              for b in batched(store.paragraphs_of(need), _BATCH))
     for names, made in (pool or KernelPool(1)).map(_print_batch, texts, len(need) >= _PARALLEL_SIGN):
         for (url, site), printed in zip(names, made):
-            prints[url], sites[url] = printed, site
-    done_after = last_batches(found, len(urls))
+            prints.add(url, site, printed)
 
     def batches() -> Iterator[tuple[None, tuple]]:
         for start in range(0, len(found), _PAIR_BATCH):  # in slices: millions of pairs as Python ints weigh
             part = found[start:start + _PAIR_BATCH]
-            pairs = [(urls[i], urls[j]) for i, j in zip(part[:, 0].tolist(), part[:, 1].tolist())]
-            batch = [(a, b, prints[a], prints[b], sites[a] == sites[b]) for a, b in pairs]
-            for i in done_after.get(start // _PAIR_BATCH, ()):
-                del prints[urls[i]]
+            held = {i: (urls[i], prints[urls[i]], prints.site(urls[i])) for i in np.unique(part).tolist()}
+            batch = [(held[i][0], held[j][0], held[i][1], held[j][1], held[i][2] == held[j][2])
+                     for i, j in zip(part[:, 0].tolist(), part[:, 1].tolist())]   # each print shipped once a batch
             yield None, (batch, options)
 
-    edges = [e for _, found_edges in (pool or KernelPool(1)).map(_relate_batch, batches(),
-                                                                  len(found) >= _PARALLEL_VERIFY) for e in found_edges]
-    store.save_edges(edge_row(e) for e in edges)
-    return edges
+    related: list[tuple[str, str]] = []
 
+    def rows() -> Iterator[dict]:
+        for _, found_edges in (pool or KernelPool(1)).map(_relate_batch, batches(), len(found) >= _PARALLEL_VERIFY):
+            for e in found_edges:
+                related.append((e.a, e.b))
+                yield edge_row(e)
 
-def last_batches(pairs: np.ndarray, articles: int) -> dict[int, list[int]]:
-    """batch number → the articles whose last pair is in that batch of ``_PAIR_BATCH`` pairs."""
-    last = np.full(articles, -1, dtype=np.int64)
-    at = np.arange(len(pairs), dtype=np.int64)
-    for side in (0, 1):
-        np.maximum.at(last, pairs[:, side], at)
-    out: dict[int, list[int]] = defaultdict(list)
-    for article in np.nonzero(last >= 0)[0].tolist():
-        out[int(last[article]) // _PAIR_BATCH].append(article)
-    return out
+    store.save_edges(rows())
+    return related
 
 
 def return_freed_memory() -> None:
@@ -462,41 +451,38 @@ class Grouping:
     relation are kept past grouping)."""
 
     groups: list[list[str]]
-    similarity: dict[tuple[str, str], tuple[float, float]]
+    similarity: Similarity
     contains: list[tuple[str, str]] = field(default_factory=list)
 
 
-def cluster_touched(store: Store, plan: SigningPlan, new_edges: list[Edge], options: GroupingOptions,
+def cluster_touched(store: Store, plan: SigningPlan, new_pairs: list[tuple[str, str]], options: GroupingOptions,
                     full: bool, retrace: set[str] = frozenset()) -> Grouping:
     """Stories of the connected components this pass touched (all of them when ``full``): a component is
-    touched when it holds a changed, new or gone article, a new edge, a page to ``retrace``
-    (``evidence_changes``), or a member of a story one of those belonged to. Components are taken over every
-    relation, quotes too, so a page and what it contains are always grouped together. An increment reads only
-    the relations of the touched components."""
+    touched when it holds a changed, new or gone article, a new relation (``new_pairs``: its two URLs), a page
+    to ``retrace`` (``evidence_changes``), or a member of a story one of those belonged to. Components are
+    taken over every relation, quotes too, so a page and what it contains are always grouped together. An
+    increment reads only the relations of the touched components. Relations are held as numpy columns and
+    made objects one component at a time."""
     if full:
-        edges = [edge_of_row(r) for r in store.edges()]
-        touched = connected_components(sorted(plan.digests), edges)
+        relations = Relations(sorted(plan.digests), store.edges())
     else:
-        edges, touched = _touched_components(store, plan, new_edges, retrace)
-    edges_by_node: dict[str, list[Edge]] = defaultdict(list)
-    for e in edges:
-        edges_by_node[e.a].append(e)
+        relations = _touched_relations(store, plan, new_pairs, retrace)
     groups: list[list[str]] = []
     contains: list[tuple[str, str]] = []
-    for comp in touched:
-        found = cluster(comp, [e for u in comp for e in edges_by_node[u]], options.min_cover, options.lead_share)
+    for comp, numbers in relations.components():
+        found = cluster(comp, [edge_of_row(relations.row(k)) for k in numbers], options.min_cover, options.lead_share)
         groups.extend(found.stories)
         contains.extend(found.contains)
-    return Grouping(groups, {(e.a, e.b): (e.jaccard, e.containment) for e in edges}, contains)
+    return Grouping(groups, relations.similarity(), contains)
 
 
-def _touched_components(store: Store, plan: SigningPlan, new_edges: list[Edge], retrace: set[str]
-                        ) -> tuple[list[Edge], list[list[str]]]:
-    """The relations of the touched components, in the table's order, and those components: the components of
-    every relation that hold a touched page, found by following relations out from the touched pages."""
+def _touched_relations(store: Store, plan: SigningPlan, new_pairs: list[tuple[str, str]], retrace: set[str]
+                       ) -> Relations:
+    """The relations of the touched components, in the table's order, over the pages they reach: the components
+    of every relation that hold a touched page, found by following relations out from the touched pages."""
     dirty = set(plan.changed) | set(store.articles_without_story()) | set(plan.gone) | retrace
-    for e in new_edges:
-        dirty.update((e.a, e.b))
+    for a, b in new_pairs:
+        dirty.update((a, b))
     dirty.update(store.story_members(store.stories_of(sorted(dirty))))
     reached = {u for u in dirty if u in plan.digests}
     found: dict[int, StoredEdge] = {}
@@ -509,8 +495,7 @@ def _touched_components(store: Store, plan: SigningPlan, new_edges: list[Edge], 
                 step.update(u for u in (row.a, row.b) if u not in reached)
         reached |= step
         frontier = sorted(step)
-    edges = [edge_of_row(found[rowid]) for rowid in sorted(found)]
-    return edges, connected_components(sorted(reached), edges)
+    return Relations(sorted(reached), (found[rowid] for rowid in sorted(found)))
 
 
 def story_id(urls: list[str]) -> str:
@@ -812,13 +797,13 @@ def _add_story(traced: Traced, sid: str, arts: list[dict], members: list, traced
                            "versions": len(versions.chain), "contains": 0})
 
 
-def _fill_similarity(members: list[dict], similarity: dict[tuple[str, str], tuple[float, float]]) -> None:
+def _fill_similarity(members: list[dict], similarity: Similarity) -> None:
     """Each copy's similarity and containment to its parent, from the verified relation between them."""
     for m in members:
         parent = m["parent_url"]
         if not parent:
             continue
-        found = similarity.get((m["url"], parent) if m["url"] < parent else (parent, m["url"]))
+        found = similarity.get(*((m["url"], parent) if m["url"] < parent else (parent, m["url"])))
         if found:
             m["similarity"], m["containment"] = found
 

@@ -101,7 +101,8 @@ def test_candidates_verification_and_clustering_find_the_copy(story_db):
     pairs = {(candidates.urls[a], candidates.urls[b]) for a, b in candidates.pairs.tolist()}
     assert ("http://copy.example/story", "http://origin.example/story") in pairs
     edges = verify_candidates(story_db, candidates, signed, furniture, OPTIONS)
-    assert [(e.a, e.b) for e in edges] == [("http://copy.example/story", "http://origin.example/story")]
+    assert edges == [("http://copy.example/story", "http://origin.example/story")]
+    assert [(e.a, e.b) for e in story_db.edges()] == edges
     grouping = cluster_touched(story_db, plan, edges, OPTIONS, full=True)
     assert sorted(grouping.groups) == [["http://copy.example/story", "http://origin.example/story"],
                                        ["http://other.example/report"]]
@@ -132,7 +133,7 @@ def test_trace_and_save_write_origin_parent_and_verdicts(story_db):
     members = {m["url"]: m for batch in traced for m in batch.members}
     assert members["http://origin.example/story"]["is_origin"] == 1
     assert members["http://copy.example/story"]["parent_url"] == "http://origin.example/story"
-    assert members["http://copy.example/story"]["similarity"] == edges[0].jaccard
+    assert members["http://copy.example/story"]["similarity"] == next(story_db.edges()).jaccard
     verdicts = {a["url"]: a["verdict"] for batch in traced for a in batch.audits}
     assert verdicts["http://origin.example/story"] == "origin"
     assert verdicts["http://copy.example/story"] in ("partial", "credited")

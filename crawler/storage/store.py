@@ -59,6 +59,7 @@ _EDGE_COLUMNS = "a, b, containment, jaccard, kind, basis, cover_a, cover_b, len_
 
 
 _PLAIN = (str, int, float, bytes, type(None))
+_UPSERT_BATCH = 10_000   # rows per executemany: a million relations or members are never held as rows at once
 
 
 def _upsert_sql(table: str, columns: tuple[str, ...], pk: tuple[str, ...]) -> str:
@@ -641,7 +642,7 @@ class Store:
         batch: list[list] = []
         columns: tuple[str, ...] = ()
         for row in rows:
-            if tuple(row) != columns:
+            if tuple(row) != columns or len(batch) >= _UPSERT_BATCH:
                 if batch:
                     self.db.conn.executemany(_upsert_sql(table, columns, pk), batch)
                 columns, batch = tuple(row), []
