@@ -17,8 +17,6 @@ from collections.abc import Iterable, Iterator
 from typing import Self
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from crawler.storage.records import StoredEdge
 from dedupe.align import TextPrint
@@ -166,6 +164,9 @@ class Relations:
         n = len(self.names)
         if not n:
             return
+        from scipy.sparse import coo_matrix  # heavy: imported when grouping, not when the CLI starts
+        from scipy.sparse.csgraph import connected_components
+
         graph = coo_matrix((np.ones(len(self.ends), dtype=np.int8), (self.ends[:, 0], self.ends[:, 1])), shape=(n, n))
         count, labels = connected_components(graph, directed=False)
         first = np.full(count, n, dtype=np.int64)

@@ -21,6 +21,7 @@ FIRST_PARTY = (*PACKAGES, "bench", "tests")
 LAZY_ALLOWED = {
     "rensa": "an optional dependency (the bench extra)",
     "datasketch": "its package import loads scipy (0.5 s); only grouping needs it, so commands start quickly",
+    "scipy": "components of relations held as arrays (dedupe.spill); only grouping needs it, so commands start quickly",
     "trafilatura": "its import costs 0.2 s; only extraction needs it, so commands start quickly",
     "pyspark": "the grouping engine, an optional dependency (the spark extra, with a Java runtime); only "
                "'rebuild --engine spark' needs it, and its import costs 0.5 s",
