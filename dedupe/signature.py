@@ -7,6 +7,7 @@ shingle. A :class:`Signature` carries its parameters; comparing signatures built
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -178,22 +179,32 @@ _BLOCK = 256   # shingles permuted at once: the tiles and the block (128 kB each
 
 
 @lru_cache(maxsize=8)
-def _affine_tiles(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The permutations (a, b) repeated along rows of ``_BLOCK`` values, shape (num_perm, _BLOCK), and room
-    for one such block to permute hashes in: numpy multiplies two contiguous uint32 arrays in SIMD, but an
-    array by a broadcast column one value at a time, and a fresh block the size of a text is a fresh mapping
-    of memory (page faults) each time. The block is taken contiguous (rows of the text's width: rows 4 kB
-    apart thrash the cache). Kernels run in processes, one text at a time: the room is never shared."""
+def _affine_tiles(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The permutations (a, b) repeated along rows of ``_BLOCK`` values, shape (num_perm, _BLOCK): numpy
+    multiplies two contiguous uint32 arrays in SIMD, but an array by a broadcast column one value at a time."""
     a, b = _affine(num_perm, seed)
-    return (np.repeat(a[:, None], _BLOCK, axis=1), np.repeat(b[:, None], _BLOCK, axis=1),
-            np.empty(num_perm * _BLOCK, dtype=np.uint32))
+    return np.repeat(a[:, None], _BLOCK, axis=1), np.repeat(b[:, None], _BLOCK, axis=1)
+
+
+_ROOM = threading.local()
+
+
+def _scratch(size: int) -> np.ndarray:
+    """This thread's room to permute one block of hashes in, reused from text to text: a fresh block the size of
+    a text is a fresh mapping of memory (page faults) each time. One per thread, so signing from threads (a
+    library caller's) never shares it."""
+    room = getattr(_ROOM, "block", None)
+    if room is None or len(room) < size:
+        room = _ROOM.block = np.empty(size, dtype=np.uint32)
+    return room
 
 
 def _running_minima(hashes: np.ndarray, ends: list[int], params: SignatureParams) -> list[np.ndarray]:
     """The affine32 signature values of ``hashes[:end]`` for each of the increasing ``ends``, in one pass:
     each block of up to ``_BLOCK`` hashes is permuted in place, one row per permutation (no temporaries the
     size of the text), and the minimum is carried from one end to the next."""
-    tile_a, tile_b, scratch = _affine_tiles(params.num_perm, params.seed)
+    tile_a, tile_b = _affine_tiles(params.num_perm, params.seed)
+    scratch = _scratch(params.num_perm * _BLOCK)
     found: list[np.ndarray] = []
     running, start = None, 0
     with np.errstate(over="ignore"):
