@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import xxhash
@@ -162,3 +163,105 @@ def print_words(paragraphs: list[str], furniture: set[int]) -> tuple[list[str], 
         out.extend(found)
         flags.extend(quoted)
     return out, flags, starts
+
+
+# ASCII bytes as `_ASCII_WORD_TABLE` maps them; bytes of other characters (UTF-8, only ever in words a
+# regular expression already found) stand for themselves and are letters
+_BATCH_TABLE = _ASCII_WORD_TABLE[:128] + bytes(range(128, 256))
+_LETTER_TABLE = bytes(int(c >= 128 or chr(c).isalnum()) for c in range(256))   # 1 for a letter or digit, else 0
+_SPACE_BYTE, _QUOTE_BYTE, _APOSTROPHE_BYTE = 32, 34, 39
+
+
+@dataclass(frozen=True, slots=True)
+class BatchWords:
+    """The words of a batch of texts (lists of paragraphs) in one byte buffer, as :func:`quoted_words` finds
+    them paragraph by paragraph: each word is ``buffer[starts[i]:ends[i]]`` (its UTF-8 bytes), in text and
+    paragraph order."""
+
+    buffer: np.ndarray            # uint8, the texts lowered, everything but letters, digits and ' blanked
+    starts: np.ndarray            # int64, first byte of each word
+    ends: np.ndarray              # int64, its end (exclusive)
+    quoted: np.ndarray            # bool, each word inside quotation marks
+    paragraph_of: np.ndarray      # int64, the paragraph (numbered over the batch) each word belongs to
+    paragraph_hashes: np.ndarray  # uint64, :func:`paragraph_hashes` of every paragraph of the batch
+    text_paragraphs: np.ndarray   # int64, where each text's paragraphs start (one more: the end)
+
+
+def _piece(paragraph: str) -> str:
+    """What the batch buffer holds of a paragraph: itself when ASCII (the byte table lowers and blanks it), its
+    folded form when that is ASCII, else the words :func:`quoted_words` finds, one space between them and the
+    quotation marks between stretches kept (a few pages in other scripts: the regular expression decides)."""
+    if paragraph.isascii():
+        return paragraph
+    folded = _fold(paragraph)
+    if folded.isascii():
+        return folded
+    return '"'.join(" ".join(_WORD.findall(stretch)) for stretch in folded.split('"'))
+
+
+def batch_words(texts: list[list[str]]) -> BatchWords:
+    """:func:`quoted_words` and :func:`paragraph_hashes` of every paragraph of a batch of texts, in a few numpy
+    passes over the whole batch instead of a Python list of words per paragraph.
+
+    A word is a run of letters and digits, joined with the next run when one apostrophe alone separates them,
+    pairing runs from the left as ``_WORD`` does (``rock'n'roll``: ``rock'n``, ``roll``); a word is quoted
+    when an odd number of quotation marks precede it in its paragraph.
+    """
+    pieces = [_piece(p) for paragraphs in texts for p in paragraphs]
+    text_paragraphs = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum([len(paragraphs) for paragraphs in texts], out=text_paragraphs[1:])
+    joined = "\n".join(pieces) + "\n"   # a blank after every paragraph: no word crosses one
+    raw = joined.encode()
+    sizes = map(len, pieces) if len(raw) == len(joined) else (len(p.encode()) for p in pieces)
+    para_ends = np.cumsum(np.fromiter(sizes, dtype=np.int64, count=len(pieces)) + 1)
+    para_starts = np.concatenate(([0], para_ends[:-1]))
+    buffer = np.frombuffer(raw.translate(_BATCH_TABLE), dtype=np.uint8)
+    starts, ends = _word_spans(buffer, np.frombuffer(raw.translate(_LETTER_TABLE), dtype=bool))
+    paragraph_of = np.searchsorted(para_ends, starts, side="right")
+    quotes = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == _QUOTE_BYTE)
+    inside = np.searchsorted(quotes, starts) - np.searchsorted(quotes, para_starts)[paragraph_of]
+    hashes = _paragraph_hashes(buffer, starts, ends, paragraph_of, len(pieces))
+    return BatchWords(buffer, starts, ends, inside % 2 == 1, paragraph_of, hashes, text_paragraphs)
+
+
+def _word_spans(buffer: np.ndarray, letter: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the words in a blanked buffer: runs of letters, two runs one apostrophe apart joined,
+    the first with the second, the third with the fourth, … of each chain of such runs (``_WORD``'s matches).
+    The buffer ends with a blank."""
+    edges = np.flatnonzero(letter[1:] != letter[:-1]) + 1
+    if len(letter) and letter[0]:
+        edges = np.concatenate(([0], edges))
+    run_starts, run_ends = edges[0::2], edges[1::2]
+    if len(run_starts) < 2:
+        return run_starts, run_ends
+    linked = (run_starts[1:] == run_ends[:-1] + 1) & (buffer[run_ends[:-1]] == _APOSTROPHE_BYTE)
+    if not linked.any():
+        return run_starts, run_ends
+    index = np.arange(len(run_starts))
+    chain_start = np.maximum.accumulate(np.where(np.concatenate(([True], ~linked)), index, 0))
+    head = (index - chain_start) % 2 == 0
+    joins = np.concatenate((linked, [False])) & head
+    ends = np.where(joins, np.concatenate((run_ends[1:], [0])), run_ends)
+    return run_starts[head], ends[head]
+
+
+def _paragraph_hashes(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray, paragraph_of: np.ndarray,
+                      paragraphs: int) -> np.ndarray:
+    """Each paragraph's :func:`paragraph_hash` (its words joined by single spaces), 0 without words: the words
+    with the byte after each set to a space are kept, and each paragraph's stretch of that is hashed."""
+    marks = np.zeros(len(buffer) + 1, dtype=np.int8)
+    marks[starts] = 1
+    marks[ends] -= 1
+    keep = np.cumsum(marks[:-1], dtype=np.int8).view(bool)
+    keep[ends[:-1]] = True   # the byte after a word (never the last: no space after it)
+    spaced = buffer.copy()
+    spaced[ends[:-1]] = _SPACE_BYTE
+    key_bytes = spaced[keep].tobytes()
+    counts = np.bincount(paragraph_of, minlength=paragraphs)
+    last_word = np.cumsum(counts) - 1
+    offsets = np.cumsum(ends - starts + 1)   # where each word's trailing space is in key_bytes
+    key_ends = offsets[np.maximum(last_word, 0)] - 1 if len(offsets) else last_word
+    key_starts = np.concatenate(([0], offsets))[np.maximum(last_word - counts + 1, 0)]
+    digest = xxhash.xxh64_intdigest
+    return np.fromiter((digest(key_bytes[a:b]) if n else 0 for a, b, n in
+                        zip(key_starts.tolist(), key_ends.tolist(), counts.tolist())), dtype=np.uint64, count=paragraphs)

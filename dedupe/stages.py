@@ -34,9 +34,10 @@ from dedupe.align import TextPrint, text_print_of_hashes
 from dedupe.group import cluster
 from dedupe.index import all_band_keys, keyed_pairs, lsh_bands
 from dedupe.normalise import (
+    BatchWords,
+    batch_words,
     furniture_on_page,
     paragraph_hash,
-    paragraph_hashes,
     paragraph_key,
     print_words,
     site_furniture,
@@ -45,7 +46,16 @@ from dedupe.normalise import (
 from dedupe.options import GroupingOptions, LineageOptions
 from dedupe.pool import KernelPool
 from dedupe.relate import Edge, relate
-from dedupe.signature import Signature, SignatureParams, leads_to_bytes, sign_text, sorted_distinct, word_hashes
+from dedupe.signature import (
+    Signature,
+    SignatureParams,
+    leads_to_bytes,
+    shingle_hashes_in_order,
+    sign_text,
+    sorted_distinct,
+    span_hashes,
+    word_hashes,
+)
 from dedupe.spill import BandKeyFile, PrintFile, Relations, Similarity
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
@@ -173,8 +183,15 @@ _BATCH = 200   # articles per batch a worker normalises or signs: a few hundred 
 
 
 def _hash_batch(texts: list[str | None]) -> list[np.ndarray | None]:
-    """The paragraph identities of each stored text (JSON paragraphs) given; None for None (a kernel)."""
-    return [None if text is None else paragraph_hashes(json.loads(text or "[]")) for text in texts]
+    """The paragraph identities of each stored text (JSON paragraphs) given; None for None (a kernel):
+    ``normalise.paragraph_hashes`` of each, from one pass over the batch's words (``batch_words``)."""
+    given = [i for i, text in enumerate(texts) if text is not None]
+    bounds = batch_words([json.loads(texts[i] or "[]") for i in given])
+    found: list[np.ndarray | None] = [None] * len(texts)
+    edges = bounds.text_paragraphs.tolist()
+    for i, a, b in zip(given, edges[:-1], edges[1:]):
+        found[i] = bounds.paragraph_hashes[a:b].copy()
+    return found
 
 
 @dataclass
@@ -253,6 +270,7 @@ class SignedArticle:
     printed: TextPrint
     full: Signature
     leads: list[Signature]
+    distinct: int   # distinct shingles (what the signatures table counts), counted where it was signed
 
     def matrix(self) -> np.ndarray:
         """Its signatures as rows of uint32 values (what LSH bands), whole text first."""
@@ -264,14 +282,14 @@ def sign_article(paragraphs: list[str], banned: set[int], options: GroupingOptio
     """Print and signatures of one article (``banned``: its site's furniture)."""
     printed, wh = print_text(paragraphs, banned, options)
     full_text, leads = sign_text(printed.shingles, wh, options.lead_words, params)
-    return SignedArticle(printed, full_text, leads)
+    return SignedArticle(printed, full_text, leads, len(sorted_distinct(printed.shingles)))
 
 
 def signature_row(url: str, article: SignedArticle, digest: str, text_hash: str, hashes: np.ndarray,
                   options: GroupingOptions) -> dict:
     """The signatures-table row of a signed article (its print's distinct shingles counted, not kept: the prints
     held for verification stay half the size)."""
-    return {"url": url, **options.signature_params(), "n_shingles": len(sorted_distinct(article.printed.shingles)),
+    return {"url": url, **options.signature_params(), "n_shingles": article.distinct,
             "hashvalues": article.full.to_bytes(), "lead_words": lead_sizes_of(options),
             "lead_hashvalues": leads_to_bytes(article.leads), "content_hash": digest,
             "paragraphs_hash": text_hash, "paragraph_keys": hashes.tobytes()}
@@ -292,8 +310,8 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     store.delete_signatures(changed + plan.gone)
     signed = Signed()
     rows = []
-    batches = (([(url, site) for url, site, _ in b], ([(p, furniture.of(site)) for _, site, p in b], options))
-               for b in batched(store.paragraphs_of(changed), _BATCH))
+    batches = (([(t.url, t.site) for t in b], ([(t.paragraphs_json, furniture.of(t.site)) for t in b], options))
+               for b in batched(store.stored_texts(changed), _BATCH))   # read, in workers, as stored (JSON)
     for names, articles in (pool or KernelPool(1)).map(_sign_batch, batches, len(changed) >= _PARALLEL_SIGN):
         for (url, site), article in zip(names, articles):
             signed.prints.add(url, site, article.printed)
@@ -316,10 +334,53 @@ _PARALLEL_VERIFY = 5000   # candidate pairs to align from which they do
 _PAIR_BATCH = 500         # candidate pairs per batch a worker aligns
 
 
-def _sign_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[SignedArticle]:
-    """Print and signatures of each (paragraphs, its site's furniture) (a kernel)."""
+def _sign_batch(texts: list[tuple[str | None, set[int]]], options: GroupingOptions) -> list[SignedArticle]:
+    """Print and signatures of each (stored paragraphs as JSON, its site's furniture) (a kernel): ``sign_article``
+    of each, with the words of the whole batch split and hashed at once (``print_batch``)."""
     params = SignatureParams(**options.signature_params())
-    return [sign_article(paragraphs, banned, options, params) for paragraphs, banned in texts]
+    printed = print_batch([(json.loads(paragraphs or "[]"), banned) for paragraphs, banned in texts], options)
+    return [SignedArticle(p, *sign_text(p.shingles, hashes, options.lead_words, params), len(sorted_distinct(p.shingles)))
+            for p, hashes in printed]
+
+
+def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[tuple[TextPrint, np.ndarray]]:
+    """``print_text`` of each (paragraphs, its site's furniture), bit for bit, from one pass over the batch's
+    words (``normalise.batch_words``, ``signature.span_hashes``): no Python string or list per word."""
+    found = batch_words([paragraphs for paragraphs, _ in texts])
+    keep = _printed_paragraphs(found, [banned for _, banned in texts])[found.paragraph_of]
+    paragraph_of = found.paragraph_of[keep]
+    hashes = span_hashes(found.buffer, found.starts[keep], found.ends[keep])
+    quoted = found.quoted[keep]
+    text_of = np.repeat(np.arange(len(texts)), np.diff(found.text_paragraphs))[paragraph_of]
+    bounds = np.searchsorted(text_of, np.arange(len(texts) + 1)).tolist()
+    firsts = np.flatnonzero(np.concatenate(([True], paragraph_of[1:] != paragraph_of[:-1])) if len(paragraph_of)
+                            else np.empty(0, dtype=np.int64))
+    first_bounds = np.searchsorted(firsts, bounds).tolist()
+    size = options.shingle_size
+    shingles = shingle_hashes_in_order(hashes, size)   # a shingle crossing two texts is never used
+    prints = []
+    for t in range(len(texts)):
+        a, b = bounds[t], bounds[t + 1]
+        mine = shingles[a:b - size + 1].copy() if b - a >= size else shingle_hashes_in_order(hashes[a:b], size)
+        starts = (firsts[first_bounds[t]:first_bounds[t + 1]] - a).astype(np.int32)
+        prints.append((TextPrint(mine, np.packbits(quoted[a:b]), starts, b - a, size), hashes[a:b]))
+    return prints
+
+
+def _printed_paragraphs(found: BatchWords, banned: list[set[int]]) -> np.ndarray:
+    """Which paragraphs of the batch are printed (``print_words``): those with words, each once a text, less
+    its site's furniture."""
+    keep = np.zeros(len(found.paragraph_hashes), dtype=bool)
+    has_words = np.bincount(found.paragraph_of, minlength=len(keep)).astype(bool).tolist()
+    hashes = found.paragraph_hashes.tolist()
+    bounds = found.text_paragraphs.tolist()
+    for t, furniture in enumerate(banned):
+        seen: set[int] = set()
+        for p in range(bounds[t], bounds[t + 1]):
+            if has_words[p] and (h := hashes[p]) not in furniture and h not in seen:
+                seen.add(h)
+                keep[p] = True
+    return keep
 
 
 @dataclass

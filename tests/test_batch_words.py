@@ -1,0 +1,87 @@
+"""The batch word splitter and hasher against the paragraph-by-paragraph functions they replace in signing:
+same words, quoted flags, paragraph identities, word hashes, prints and signatures, on generated text in
+every script, with odd whitespace, apostrophes, quotation marks and empty paragraphs."""
+
+import json
+
+import numpy as np
+import xxhash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedupe.normalise import batch_words, paragraph_hashes, quoted_words
+from dedupe.options import GroupingOptions
+from dedupe.signature import SignatureParams, span_hashes, word_hashes
+from dedupe.stages import _hash_batch, _sign_batch, print_batch, print_text, sign_article
+
+TRICKY = list("aZ09'\"_ -.,\t\n\r\x0b\x0c\u00a0\u2009\u3000\u2018\u2019\u201c\u201d\u00ab\u00bb\u2014\u2026"
+              "\ufb01\u00c6\u00e9\u00df\u0130\u01c5\u0301\uff21\u0627\u05d0\u4e2d\u0e01\u0905\u2460\U0001d400")
+paragraph = st.text(alphabet=st.one_of(st.sampled_from(TRICKY), st.characters()), max_size=40)
+texts = st.lists(st.lists(paragraph, max_size=6), max_size=5)
+
+
+def same_print(a, b) -> bool:
+    arrays = ("shingles", "quoted", "paragraphs")
+    return (all(np.array_equal(getattr(a, f), getattr(b, f)) and getattr(a, f).dtype == getattr(b, f).dtype
+                for f in arrays) and (a.n_words, a.size) == (b.n_words, b.size))
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts)
+def test_batch_words_are_the_words_of_each_paragraph(batch):
+    found = batch_words(batch)
+    flat = [p for paragraphs in batch for p in paragraphs]
+    expected, flags, owners = [], [], []
+    for i, p in enumerate(flat):
+        w, q = quoted_words(p)
+        expected += w
+        flags += q
+        owners += [i] * len(w)
+    assert [found.buffer[a:b].tobytes().decode() for a, b in zip(found.starts, found.ends)] == expected
+    assert found.quoted.tolist() == flags and found.paragraph_of.tolist() == owners
+    assert np.array_equal(found.paragraph_hashes, paragraph_hashes(flat))
+    assert np.array_equal(span_hashes(found.buffer, found.starts, found.ends), word_hashes(expected))
+    assert found.text_paragraphs.tolist() == np.cumsum([0] + [len(t) for t in batch]).tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts, st.data())
+def test_batch_prints_and_signatures_are_those_of_each_text(batch, data):
+    """Repeated paragraphs and furniture included: each text gets back paragraphs of its own and another's."""
+    batch = [t + data.draw(st.lists(st.sampled_from(t), max_size=2)) if t else t for t in batch]
+    every = [p for t in batch for p in t]
+    banned = [set(paragraph_hashes(data.draw(st.lists(st.sampled_from(every), max_size=2))).tolist())
+              if every else set() for _ in batch]
+    options = GroupingOptions()
+    params = SignatureParams(**options.signature_params())
+    for (printed, hashes), text, furniture in zip(print_batch(list(zip(batch, banned)), options), batch, banned):
+        old, old_hashes = print_text(text, furniture, options)
+        assert np.array_equal(hashes, old_hashes) and hashes.dtype == old_hashes.dtype and same_print(printed, old)
+    for new, text, furniture in zip(_sign_batch([(json.dumps(t), b) for t, b in zip(batch, banned)], options),
+                                    batch, banned):
+        old = sign_article(text, furniture, options, params)
+        assert np.array_equal(new.full.hashvalues, old.full.hashvalues) and new.distinct == old.distinct
+        assert [s.hashvalues.tolist() for s in new.leads] == [s.hashvalues.tolist() for s in old.leads]
+
+
+def test_long_words_and_shingles_of_short_texts_come_out_as_before():
+    """Words of 32 bytes and more are hashed by xxhash itself; a text shorter than a shingle is one shingle,
+    even beside longer texts in its batch."""
+    long_word = "supercalifragilisticexpialidocious" * 3
+    batch = [[f"A {long_word} and \u00e9t\u00e9 {'x' * 31} {'y' * 32}"], ["Two words."], [], ["", "  "],
+             ["One two three four five six seven eight nine ten."]]
+    options = GroupingOptions()
+    for (printed, hashes), text in zip(print_batch([(t, set()) for t in batch], options), batch):
+        assert same_print(printed, print_text(text, set(), options)[0])
+    found = batch_words(batch)
+    assert span_hashes(found.buffer, found.starts, found.ends)[1] == xxhash.xxh64_intdigest(long_word.encode())
+
+
+def test_paragraph_identities_of_a_batch_skip_texts_not_to_read():
+    jsons = [json.dumps(["Hello, world.", ""]), None, None, "", json.dumps(["\u00c9t\u00e9 \u201cquoted\u201d"])]
+    found = _hash_batch(jsons)
+    assert found[1] is None and found[2] is None
+    for made, text in zip(found, jsons):
+        if text is not None:
+            expected = paragraph_hashes(json.loads(text or "[]"))
+            assert made.dtype == expected.dtype and np.array_equal(made, expected)
