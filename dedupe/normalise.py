@@ -216,46 +216,49 @@ def batch_words(texts: list[list[str]]) -> BatchWords:
     para_ends = np.cumsum(np.fromiter(sizes, dtype=np.int64, count=len(pieces)) + 1)
     para_starts = np.concatenate(([0], para_ends[:-1]))
     buffer = np.frombuffer(raw.translate(_BATCH_TABLE), dtype=np.uint8)
-    starts, ends = _word_spans(buffer, np.frombuffer(raw.translate(_LETTER_TABLE), dtype=bool))
+    letter = np.frombuffer(raw.translate(_LETTER_TABLE), dtype=bool)
+    starts, ends, inner = _word_spans(buffer, letter)
     paragraph_of = np.searchsorted(para_ends, starts, side="right")
     quotes = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == _QUOTE_BYTE)
     inside = np.searchsorted(quotes, starts) - np.searchsorted(quotes, para_starts)[paragraph_of]
-    hashes = _paragraph_hashes(buffer, starts, ends, paragraph_of, len(pieces))
+    hashes = _paragraph_hashes(buffer, letter, inner, starts, ends, paragraph_of, len(pieces))
     return BatchWords(buffer, starts, ends, inside % 2 == 1, paragraph_of, hashes, text_paragraphs)
 
 
-def _word_spans(buffer: np.ndarray, letter: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(starts, ends) of the words in a blanked buffer: runs of letters, two runs one apostrophe apart joined,
-    the first with the second, the third with the fourth, … of each chain of such runs (``_WORD``'s matches).
-    The buffer ends with a blank."""
+def _word_spans(buffer: np.ndarray, letter: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(starts, ends) of the words in a blanked buffer, and where the apostrophes inside words are: runs of
+    letters, two runs one apostrophe apart joined, the first with the second, the third with the fourth, … of
+    each chain of such runs (``_WORD``'s matches: rock'n'roll is rock'n, roll). The buffer ends with a blank."""
     edges = np.flatnonzero(letter[1:] != letter[:-1]) + 1
     if len(letter) and letter[0]:
         edges = np.concatenate(([0], edges))
-    run_starts, run_ends = edges[0::2], edges[1::2]
-    if len(run_starts) < 2:
-        return run_starts, run_ends
-    linked = (run_starts[1:] == run_ends[:-1] + 1) & (buffer[run_ends[:-1]] == _APOSTROPHE_BYTE)
-    if not linked.any():
-        return run_starts, run_ends
-    index = np.arange(len(run_starts))
-    chain_start = np.maximum.accumulate(np.where(np.concatenate(([True], ~linked)), index, 0))
-    head = (index - chain_start) % 2 == 0
-    joins = np.concatenate((linked, [False])) & head
-    ends = np.where(joins, np.concatenate((run_ends[1:], [0])), run_ends)
-    return run_starts[head], ends[head]
+    starts, ends = edges[0::2], edges[1::2]
+    between = np.flatnonzero(buffer == _APOSTROPHE_BYTE)
+    between = between[letter[between - 1] & letter[between + 1]]   # letter[-1], the closing blank, is none
+    if not len(between):
+        return starts, ends, between
+    links = np.searchsorted(ends, between)   # link k: run links[k] and the next, one apostrophe apart
+    index = np.arange(len(links))
+    chain_start = np.maximum.accumulate(np.where(np.diff(links, prepend=-2) != 1, index, 0))
+    joined = (index - chain_start) % 2 == 0   # pairs from the left of each chain
+    used = links[joined]
+    ends = ends.copy()
+    ends[used] = ends[used + 1]
+    tails = np.ones(len(starts), dtype=bool)
+    tails[used + 1] = False
+    return starts[tails], ends[tails], between[joined]
 
 
-def _paragraph_hashes(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray, paragraph_of: np.ndarray,
-                      paragraphs: int) -> np.ndarray:
-    """Each paragraph's :func:`paragraph_hash` (its words joined by single spaces), 0 without words: the words
-    with the byte after each set to a space are kept, and each paragraph's stretch of that is hashed."""
-    marks = np.zeros(len(buffer) + 1, dtype=np.int8)
-    marks[starts] = 1
-    marks[ends] -= 1
-    keep = np.cumsum(marks[:-1], dtype=np.int8).view(bool)
-    keep[ends[:-1]] = True   # the byte after a word (never the last: no space after it)
+def _paragraph_hashes(buffer: np.ndarray, letter: np.ndarray, inner: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                      paragraph_of: np.ndarray, paragraphs: int) -> np.ndarray:
+    """Each paragraph's :func:`paragraph_hash` (its words joined by single spaces), 0 without words: the bytes of
+    words (letters, and the apostrophe inside a word) and the byte after each word, made a space, are kept, and
+    each paragraph's stretch of that is hashed."""
+    keep = letter.copy()
+    keep[ends] = True
+    keep[inner] = True
     spaced = buffer.copy()
-    spaced[ends[:-1]] = _SPACE_BYTE
+    spaced[ends] = _SPACE_BYTE
     key_bytes = spaced[keep].tobytes()
     counts = np.bincount(paragraph_of, minlength=paragraphs)
     last_word = np.cumsum(counts) - 1

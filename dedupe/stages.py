@@ -186,11 +186,11 @@ def _hash_batch(texts: list[str | None]) -> list[np.ndarray | None]:
     """The paragraph identities of each stored text (JSON paragraphs) given; None for None (a kernel):
     ``normalise.paragraph_hashes`` of each, from one pass over the batch's words (``batch_words``)."""
     given = [i for i, text in enumerate(texts) if text is not None]
-    bounds = batch_words([json.loads(texts[i] or "[]") for i in given])
+    batch = batch_words([json.loads(texts[i] or "[]") for i in given])
     found: list[np.ndarray | None] = [None] * len(texts)
-    edges = bounds.text_paragraphs.tolist()
+    edges = batch.text_paragraphs.tolist()
     for i, a, b in zip(given, edges[:-1], edges[1:]):
-        found[i] = bounds.paragraph_hashes[a:b].copy()
+        found[i] = batch.paragraph_hashes[a:b].copy()
     return found
 
 
@@ -353,8 +353,7 @@ def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOption
     quoted = found.quoted[keep]
     text_of = np.repeat(np.arange(len(texts)), np.diff(found.text_paragraphs))[paragraph_of]
     bounds = np.searchsorted(text_of, np.arange(len(texts) + 1)).tolist()
-    firsts = np.flatnonzero(np.concatenate(([True], paragraph_of[1:] != paragraph_of[:-1])) if len(paragraph_of)
-                            else np.empty(0, dtype=np.int64))
+    firsts = np.flatnonzero(np.diff(paragraph_of, prepend=-1))   # each printed paragraph's first word
     first_bounds = np.searchsorted(firsts, bounds).tolist()
     size = options.shingle_size
     shingles = shingle_hashes_in_order(hashes, size)   # a shingle crossing two texts is never used
