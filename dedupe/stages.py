@@ -310,8 +310,8 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     store.delete_signatures(changed + plan.gone)
     signed = Signed()
     rows = []
-    batches = (([(t.url, t.site) for t in b], ([(t.paragraphs_json, furniture.of(t.site)) for t in b], options))
-               for b in batched(store.stored_texts(changed), _BATCH))   # read, in workers, as stored (JSON)
+    batches = (([(url, site) for url, site, _ in b], ([(p, furniture.of(site)) for _, site, p in b], options))
+               for b in batched(store.paragraphs_of(changed), _BATCH))
     for names, articles in (pool or KernelPool(1)).map(_sign_batch, batches, len(changed) >= _PARALLEL_SIGN):
         for (url, site), article in zip(names, articles):
             signed.prints.add(url, site, article.printed)
@@ -334,13 +334,12 @@ _PARALLEL_VERIFY = 5000   # candidate pairs to align from which they do
 _PAIR_BATCH = 500         # candidate pairs per batch a worker aligns
 
 
-def _sign_batch(texts: list[tuple[str | None, set[int]]], options: GroupingOptions) -> list[SignedArticle]:
-    """Print and signatures of each (stored paragraphs as JSON, its site's furniture) (a kernel): ``sign_article``
-    of each, with the words of the whole batch split and hashed at once (``print_batch``)."""
+def _sign_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[SignedArticle]:
+    """Print and signatures of each (paragraphs, its site's furniture) (a kernel): ``sign_article`` of each, with
+    the words of the whole batch split and hashed at once (``print_batch``)."""
     params = SignatureParams(**options.signature_params())
-    printed = print_batch([(json.loads(paragraphs or "[]"), banned) for paragraphs, banned in texts], options)
     return [SignedArticle(p, *sign_text(p.shingles, hashes, options.lead_words, params), len(sorted_distinct(p.shingles)))
-            for p, hashes in printed]
+            for p, hashes in print_batch(texts, options)]
 
 
 def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[tuple[TextPrint, np.ndarray]]:
