@@ -14,6 +14,7 @@ import ctypes
 import hashlib
 import itertools
 import json
+import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -46,7 +47,7 @@ from dedupe.options import GroupingOptions, LineageOptions
 from dedupe.pool import KernelPool
 from dedupe.relate import Edge, relate
 from dedupe.signature import Signature, SignatureParams, leads_to_bytes, sign_text, sorted_distinct, word_hashes
-from dedupe.spill import BandKeyFile, PrintFile, Relations, Similarity
+from dedupe.spill import BandKeyFile, PrintFile, PrintSpan, Relations, Similarity, read_print
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
 from dedupe.trace.members import Member, member_from_article
@@ -384,8 +385,9 @@ def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furn
                       options: GroupingOptions, pool: KernelPool | None = None) -> list[tuple[str, str]]:
     """Align every candidate pair and store the relations found (copies and quotes) as they come; returns the
     URLs (a, b) of each. The prints of stored articles not signed in this pass, then the pairs, go to the
-    ``pool``'s workers in batches when there are enough; each batch reads its articles' prints back from
-    ``signed``'s file (pairs come in article order, so an article's pairs are a few batches)."""
+    ``pool``'s workers in batches when there are enough; a batch of pairs carries only where its articles'
+    prints lie in ``signed``'s file, and the worker reads them from it (shipping the prints themselves kept
+    this process's core busy reading and pickling them while the workers waited)."""
     urls, found = candidates.urls, candidates.pairs
     prints = signed.prints
     need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in prints)
@@ -396,12 +398,15 @@ def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furn
             prints.add(url, site, printed)
 
     def batches() -> Iterator[tuple[None, tuple]]:
+        path = prints.shared_path()
         for start in range(0, len(found), _PAIR_BATCH):  # in slices: millions of pairs as Python ints weigh
             part = found[start:start + _PAIR_BATCH]
-            held = {i: (urls[i], prints[urls[i]], prints.site(urls[i])) for i in np.unique(part).tolist()}
-            batch = [(held[i][0], held[j][0], held[i][1], held[j][1], held[i][2] == held[j][2])
-                     for i, j in zip(part[:, 0].tolist(), part[:, 1].tolist())]   # each print shipped once a batch
-            yield None, (batch, options)
+            held = np.unique(part)
+            spans = [prints.span(urls[i]) for i in held.tolist()]
+            at_a, at_b = np.searchsorted(held, part[:, 0]).tolist(), np.searchsorted(held, part[:, 1]).tolist()
+            batch = [(urls[i], urls[j], a, b, prints.site(urls[i]) == prints.site(urls[j]))
+                     for i, j, a, b in zip(part[:, 0].tolist(), part[:, 1].tolist(), at_a, at_b)]
+            yield None, (path, spans, batch, options)
 
     related: list[tuple[str, str]] = []
 
@@ -429,9 +434,17 @@ def _print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptio
     return [print_text(paragraphs, banned, options)[0] for paragraphs, banned in texts]
 
 
-def _relate_batch(pairs: list[tuple[str, str, TextPrint, TextPrint, bool]], options: GroupingOptions) -> list[Edge]:
-    """The relations found among candidate pairs, each (url a, url b, print a, print b, same site) (a kernel)."""
-    return [e for a, b, pa, pb, same_site in pairs if (e := relate_pair(a, b, pa, pb, same_site, options))]
+def _relate_batch(path: str, spans: list[PrintSpan], pairs: list[tuple[str, str, int, int, bool]],
+                  options: GroupingOptions) -> list[Edge]:
+    """The relations found among candidate pairs, each (url a, url b, its print's place in ``spans``, the
+    other's, same site), the prints read from the print file at ``path`` (a kernel: only where the prints
+    lie crosses processes, not the prints)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        held = [read_print(fd, span) for span in spans]
+    finally:
+        os.close(fd)
+    return [e for a, b, i, j, same_site in pairs if (e := relate_pair(a, b, held[i], held[j], same_site, options))]
 
 
 def relate_pair(url_a: str, url_b: str, print_a: TextPrint, print_b: TextPrint, same_site: bool,
