@@ -80,3 +80,18 @@ class ReadLimits:
 
 
 LIMITS = ReadLimits()
+
+
+@dataclass(frozen=True)
+class SaveOptions:
+    """How SQLite is set for the one long write of a grouping pass's results (``Store.replacing_results``), for
+    that write only. Neither setting touches the journal: a killed save leaves the last committed results."""
+
+    # a full rebuild writes a row per page into members, lineage and audits, each with its URL index and the
+    # story index beside it: with SQLite's default 2 MB cache the pages of those indexes are read and spilled
+    # to the journal again and again at a million pages; 64 MB is what the save adds to the pass's memory
+    cache_mb: int = setting(64, "SQLite page cache (MB) while a grouping pass writes its stories, lineage and audits.")
+    # the old stories' and members' first runs are copied aside (a row per page) before the old rows go: in
+    # memory they cost about 300 bytes a page, which 110,000 pages can afford and a million should not
+    temp_in_memory: bool = setting(False, "Keep that write's temporary tables in memory rather than in a "
+                                          "temporary file.")
