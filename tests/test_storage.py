@@ -298,9 +298,11 @@ SQLITE_SETTINGS = ("foreign_keys", "cache_size", "temp_store")
 
 def test_a_save_is_set_for_itself_and_then_set_back(store):
     """While results are written foreign keys go unchecked, with the cache and temporary store asked for; then
-    every setting is as before, and no row breaks a key."""
+    every setting is as before, no row breaks a key, and the indexes dropped for the fill are back."""
     _pages(store, 3)
     before = {name: store.db.execute(f"pragma {name}").fetchone()[0] for name in SQLITE_SETTINGS}
+    indexes = "select name, sql from sqlite_master where type = 'index' order by name"
+    schema = store.db.execute(indexes).fetchall()
     with store.replacing_results(None, [], None, SaveOptions(cache_mb=8, temp_in_memory=True)) as write:
         during = {name: store.db.execute(f"pragma {name}").fetchone()[0] for name in SQLITE_SETTINGS}
         write(*_story_rows("st-1", 3))
@@ -309,6 +311,7 @@ def test_a_save_is_set_for_itself_and_then_set_back(store):
     assert before["foreign_keys"] == 1
     assert store.db.execute("pragma foreign_key_check").fetchall() == []
     assert store.member_stories() == {f"http://a.example/{i}": "st-1" for i in range(3)}
+    assert store.db.execute(indexes).fetchall() == schema
 
 
 def test_rows_of_other_columns_are_refused_and_nothing_is_written(store):

@@ -728,8 +728,10 @@ class Store:
             self.db.execute("create temp table first_member (url text primary key, first_run integer)")
             self.db.execute("insert into temp.first_story select id, first_run from main.stories")
             self.db.execute("insert into temp.first_member select url, first_run from main.members")
-            self._delete_results(story_ids, urls)
+            dropped = self._delete_results(story_ids, urls)
             yield self._write_results
+            for sql in dropped:
+                self.db.execute(sql)
             self.db.execute("delete from stories where id not in (select story_id from members)")
             self.db.execute("drop table temp.first_story")
             self.db.execute("drop table temp.first_member")
@@ -757,13 +759,20 @@ class Store:
             for name, value in before.items():
                 self.db.execute(f"pragma {name} = {int(value)}")
 
-    def _delete_results(self, story_ids: Iterable[str] | None, urls: Iterable[str]) -> None:
-        """The results about to be replaced: every one (each table emptied at once), or those of these stories
-        and pages (named in temporary tables, each table's rows deleted by one statement)."""
+    def _delete_results(self, story_ids: Iterable[str] | None, urls: Iterable[str]) -> list[str]:
+        """The results about to be replaced: every one, or those of these stories and pages (named in temporary
+        tables, each table's rows deleted by one statement). Replacing every one empties the tables and drops
+        their indexes by story and verdict, returned as the statements that make them again once the rows are
+        in: one sort each instead of an insert at a random place per row."""
         if story_ids is None:
-            for table in ("audits", "lineage", "members", "stories", "contains"):
+            tables = ("audits", "lineage", "members", "stories", "contains")
+            indexes = self.db.execute(f"select name, sql from sqlite_master where type = 'index' and sql is not null "
+                                      f"and tbl_name in ({','.join('?' * len(tables))})", tables).fetchall()
+            for name, _ in indexes:
+                self.db.execute(f"drop index [{name}]")
+            for table in tables:
                 self.db.execute(f"delete from {table}")
-            return
+            return [sql for _, sql in indexes]
         self.db.execute("create temp table replaced_story (id text primary key)")
         self.db.execute("create temp table replaced_page (url text primary key)")
         self.db.conn.executemany("insert or ignore into temp.replaced_story values (?)", ((i,) for i in story_ids))
@@ -775,6 +784,7 @@ class Store:
                         "and id not in (select story_id from members)")
         self.db.execute("drop table temp.replaced_story")
         self.db.execute("drop table temp.replaced_page")
+        return []
 
     def _write_results(self, stories: list[dict], members: list[dict], lineage: list[dict], audits: list[dict],
                        contains: list[dict] | None = None) -> None:
