@@ -42,15 +42,19 @@ def english_ordinal_date(dt) -> str:
     return f"the {ordinal(dt.day)} of {EN_MONTHS[dt.month - 1]}, {dt.year}"
 
 
-def register(reg):
-    h = reg.html
+class _Kit:
+    """What every layout here shares: the registry's HTML helpers and how a body, a date and a source line show."""
 
-    def lines(v, sep="<br><br>\n"):
+    def __init__(self, reg):
+        self.reg = reg
+        self.h = reg.html
+
+    def lines(self, v, sep="<br><br>\n"):
         """The body as text lines without any <p>: tweets and figures keep their own markup."""
         out = []
         for b in v.a.blocks:
             if b.kind in ("tweet", "figure"):
-                out.append(h.render_block(v, b))
+                out.append(self.h.render_block(v, b))
             elif b.kind == "sep":
                 out.append("* * *")
             elif b.kind == "h2":
@@ -59,23 +63,32 @@ def register(reg):
                 out.append(v.text(b.text))
         return sep.join(out)
 
+    @staticmethod
     def shows_date(v) -> bool:
         return v.site.meta_style != "none"
 
-    def source_line(v, fmt):
+    def source_line(self, v, fmt):
         a = v.a
-        if not a.source_line or not shows_date(v):
+        if not a.source_line or not self.shows_date(v):
             return ""
         host, dt = a.source_line
         return fmt(v.sites[host].name, dt)
 
+
+def _lang_template(reg):
     class Lang(reg.Template):
         lang = "en"
 
         def render(self, v):
             return super().render(v).replace('<html lang="en">', f'<html lang="{self.lang}">', 1)
 
-    class BrWall(Lang):
+    return Lang
+
+
+def _brwall(base, kit):
+    reg, h = kit.reg, kit.h
+
+    class BrWall(base):
         """German furniture, the body as one <br>-separated wall of text, byline and date in a side box."""
         name = "brwall"
         lang = "de"
@@ -92,19 +105,25 @@ def register(reg):
             box = ""
             if a.byline:
                 box += f'<div class="wer">Von {reg.esc(a.byline)}</div>'
-            if shows_date(v):
+            if kit.shows_date(v):
                 box += f'<div class="wann">am {german_date(a.published)}</div>'
-            src = source_line(v, lambda name, dt: f'<div class="quelle-datum">Zuerst erschienen bei {reg.esc(name)} '
-                                                  f'am {german_date(dt)}</div>')
+            src = kit.source_line(v, lambda name, dt: f'<div class="quelle-datum">Zuerst erschienen bei '
+                                                      f'{reg.esc(name)} am {german_date(dt)}</div>')
             return (f'<div class="seite"><div class="spalte"><h1>{v.text(a.title)}</h1>'
-                    f'<div class="fliesstext">{lines(v)}</div>{h.license_html(v)}</div>'
+                    f'<div class="fliesstext">{kit.lines(v)}</div>{h.license_html(v)}</div>'
                     f'<div class="infokasten">{box}{src}</div>'
                     f'{h.share_html(v, True)}{h.related_html(v, "Mehr zum Thema")}</div>')
 
         def footer(self, v):
             return f'<div class="fuss">&copy; {reg.esc(v.site.name)} &middot; <a href="/about/">Impressum</a></div>'
 
-    class DivStack(Lang):
+    return BrWall
+
+
+def _divstack(base, kit):
+    reg, h = kit.reg, kit.h
+
+    class DivStack(base):
         """Each paragraph a bare <div>; byline and an ordinal date only in the article's footer."""
         name = "divstack"
 
@@ -116,15 +135,21 @@ def register(reg):
             foot = ""
             if a.byline:
                 foot += f'<div class="words">Words: {reg.esc(a.byline)}</div>'
-            if shows_date(v):
+            if kit.shows_date(v):
                 foot += f'<div class="filed">Filed on {english_ordinal_date(a.published)}</div>'
-            foot += source_line(v, lambda name, dt: f'<div class="earlier">{reg.esc(name)} ran this story on '
-                                                    f'{english_ordinal_date(dt)}.</div>')
+            foot += kit.source_line(v, lambda name, dt: f'<div class="earlier">{reg.esc(name)} ran this story on '
+                                                        f'{english_ordinal_date(dt)}.</div>')
             return (f'<main class="stack"><article><div class="headline-row"><h2 class="hed">{v.text(a.title)}</h2>'
                     f'</div><div class="stack-body">{paras}</div><footer class="story-foot">{foot}</footer>'
                     f'{h.license_html(v)}</article>{h.related_html(v, "From the archive")}{h.comments_html(v)}</main>')
 
-    class TableCells(Lang):
+    return DivStack
+
+
+def _tablecells(base, kit):
+    reg, h = kit.reg, kit.h
+
+    class TableCells(base):
         """Spanish furniture; the body in one table cell with <br> breaks, byline and date in table rows."""
         name = "tablecells"
         lang = "es"
@@ -141,11 +166,11 @@ def register(reg):
             rows = f'<tr><td class="titular" colspan="2"><font size="5">{v.text(a.title)}</font></td></tr>'
             if a.byline:
                 rows += f'<tr><td class="k">Redacción:</td><td>{reg.esc(a.byline)}</td></tr>'
-            body = lines(v, "<br>\n<br>\n")
+            body = kit.lines(v, "<br>\n<br>\n")
             rows += f'<tr><td colspan="2" class="cuerpo">{body}</td></tr>'
-            if shows_date(v):
+            if kit.shows_date(v):
                 rows += f'<tr><td class="k">Fecha:</td><td>{spanish_date(a.published)}</td></tr>'
-            src = source_line(v, lambda name, dt: f'Publicado primero por {reg.esc(name)} el {spanish_date(dt)}.')
+            src = kit.source_line(v, lambda name, dt: f'Publicado primero por {reg.esc(name)} el {spanish_date(dt)}.')
             if src:
                 rows += f'<tr><td colspan="2" class="origen">{src}</td></tr>'
             return (f'<table class="nota" width="100%" cellpadding="4">{rows}</table>{h.license_html(v)}'
@@ -154,9 +179,15 @@ def register(reg):
         def footer(self, v):
             return f'<table class="pie"><tr><td>&copy; {reg.esc(v.site.name)}</td></tr></table>'
 
-    reg.add_template("brwall", BrWall, hosts=["morgenkurier.test"])
-    reg.add_template("divstack", DivStack, hosts=["harbourlight.test"])
-    reg.add_template("tablecells", TableCells, hosts=["elvallediario.test"])
+    return TableCells
+
+
+def register(reg):
+    kit = _Kit(reg)
+    base = _lang_template(reg)
+    reg.add_template("brwall", _brwall(base, kit), hosts=["morgenkurier.test"])
+    reg.add_template("divstack", _divstack(base, kit), hosts=["harbourlight.test"])
+    reg.add_template("tablecells", _tablecells(base, kit), hosts=["elvallediario.test"])
     reg.add_site(host="morgenkurier.test", name="Morgenkurier", template="brwall", role="mixed",
                  tagline="Nachrichten am Morgen", meta_style="visible", byline_style="by", tz_minutes=60,
                  url_style="dated", sections=["politik", "wirtschaft"], origin_weight=1.2, copy_weight=0.8,
