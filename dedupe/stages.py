@@ -25,12 +25,13 @@ import numpy as np
 import xxhash
 
 from crawler.batches import batched
+from crawler.options import SaveOptions
 from crawler.page.attribution import OutletDirectory, cue_line_credit, edge_line_credit
 from crawler.page.dates import numeric_date_order, parse_visible_date
 from crawler.page.metadata import repeated_affixes, without_affixes
 from crawler.page.urls import site_of, url_key
 from crawler.storage.records import StoredEdge
-from crawler.storage.store import Store, utc_now
+from crawler.storage.store import Store, decode_lineage_article, utc_now
 from dedupe.align import TextPrint, text_print_of_hashes
 from dedupe.group import cluster
 from dedupe.index import all_band_keys, keyed_pairs, lsh_bands
@@ -698,7 +699,7 @@ def articles_by_group(store: Store, groups: list[list[str]], batch: int) -> Iter
                 if urls and len(urls) + len(later) > batch:
                     break
                 urls.extend(later)
-            loaded.update((a["url"], a) for a in store.lineage_articles(urls))
+            loaded.update((a["url"], decode_lineage_article(a)) for a in store.lineage_articles(urls))
         yield [loaded[u] for u in sorted(group)]
 
 
@@ -763,10 +764,10 @@ def story_batches(groups: list[list[str]], pages: int) -> Iterator[list[list[str
 
 def _trace_batch(stories: list[list[dict]], evidence: LineageEvidence, options: LineageOptions,
                  run_id: int | None) -> tuple[Traced, float]:
-    """The rows of each story (its stored articles in URL order), and the seconds audit took (a kernel)."""
+    """The rows of each story (its stored articles in URL order, as read), and the seconds audit took (a kernel)."""
     traced, audit_seconds = Traced(), 0.0
     for arts in stories:
-        members = [evidence.member(a) for a in arts]
+        members = [evidence.member(decode_lineage_article(a)) for a in arts]
         decisions = decide(members, evidence.generic, options, evidence.wrote, evidence.carries_credits,
                            evidence.relays)
         versions = find_versions(members, decisions, options)
@@ -822,10 +823,11 @@ def _fill_similarity(members: list[dict], similarity: Similarity) -> None:
 
 
 def save_results(store: Store, traced: Iterable[Traced], grouping: Grouping, plan: SigningPlan, full: bool,
-                 timed: Timer = lambda name: nullcontext()) -> int:
+                 timed: Timer = lambda name: nullcontext(), options: SaveOptions | None = None) -> int:
     """Swap the traced stories in, each batch written as it comes: for the stories their pages (or gone pages)
-    belonged to, or for everything when ``full``. A story or member seen in an earlier run keeps the run it
-    first appeared in. Returns the number of stories written; ``timed("save")`` times the writing."""
+    belonged to, or for everything when ``full``, with SQLite set by ``options``. A story or member seen in an
+    earlier run keeps the run it first appeared in. Returns the number of stories written; ``timed("save")``
+    times the writing."""
     replaced = None
     if not full:
         replaced = store.stories_of([u for g in grouping.groups for u in g]) | store.stories_of(plan.gone)
@@ -838,7 +840,7 @@ def save_results(store: Store, traced: Iterable[Traced], grouping: Grouping, pla
     with ExitStack() as transaction:
         with timed("save"):
             write = transaction.enter_context(
-                store.replacing_results(replaced, [u for g in grouping.groups for u in g], state))
+                store.replacing_results(replaced, [u for g in grouping.groups for u in g], state, options))
         for batch in itertools.chain([first], batches):
             with timed("save"):
                 for story in batch.stories:
