@@ -16,9 +16,11 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Self
 
 from crawler.batches import batched
+from crawler.errors import SyndtraceError
 from crawler.lifecycle import worker_started
 from crawler.page.extract import extract_page
 from crawler.page.urls import site_of
@@ -125,6 +127,10 @@ def process_capture(store: Store, rec: FetchRecord, run_id: int | None = None, e
     return state
 
 
+class ExtractionWorkerDied(SyndtraceError):
+    """A page's extraction ended its worker process (a crash in a parser, the out-of-memory killer)."""
+
+
 class ExtractionPool:
     """Extraction on every core: worker processes that die with this one and ignore stop signals
     (``crawler.lifecycle``), fed a bounded window of pages, their results handed back in the order given, so
@@ -134,45 +140,104 @@ class ExtractionPool:
     page waits for trafilatura's and dateparser's start-up. ``background`` workers run at a lower priority
     (``BACKGROUND_NICE``): a crawl's reactor, which feeds them, always gets a core when it has work, and
     extraction takes what is left instead of slowing every fetch.
+
+    A page that takes its worker down costs that page only: the workers are replaced, and the pages that were
+    in flight are read again one at a time, so the one that kills a worker again is known and kept raw.
     """
 
     def __init__(self, workers: int = 0, window: int = 0, background: bool = False):
         self.workers = workers or os.cpu_count() or 1
         self.window = window or 4 * self.workers   # pages in flight: enough to keep every worker busy
-        self.executor = None
+        self.nice = BACKGROUND_NICE if background else 0
+        self.executor: ProcessPoolExecutor | None = None
+        self._retry_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         if self.workers > 1:
-            self.executor = ProcessPoolExecutor(self.workers, initializer=extraction_worker_started,
-                                                initargs=(os.getpid(), BACKGROUND_NICE if background else 0))
-            self.executor.submit(os.getpid)   # start the workers now, not when the first page comes
+            self._start_workers()
+
+    def _start_workers(self) -> None:
+        self.executor = ProcessPoolExecutor(self.workers, initializer=extraction_worker_started,
+                                            initargs=(os.getpid(), self.nice))
+        self.executor.submit(os.getpid)   # start the workers now, not when the first page comes
+
+    def _replace_workers(self, broken: ProcessPoolExecutor) -> None:
+        """New workers for ``broken`` (unless a caller that saw the same breakage already replaced them).
+        The survivors are killed: they ignore the executor's stop signal, and one blocked handing back a
+        result the broken executor no longer reads would keep its shutdown waiting for ever."""
+        if self.executor is not broken:
+            return
+        for process in list((getattr(broken, "_processes", None) or {}).values()):
+            process.kill()
+        broken.shutdown(wait=True, cancel_futures=True)
+        self._start_workers()
 
     def ordered(self, jobs: Iterable[tuple[Any, tuple | None]]) -> Iterator[tuple[Any, dict | None]]:
         """(tag, article row or None) for each (tag, (body, url, headers)) job, in the order of the jobs; a job
         of None is passed through (a capture that needs no extraction keeps its place). Reads ``jobs`` only as
         far as the window allows, so a stream of captures is never held whole."""
-        pending: deque[tuple[Any, Future | None]] = deque()
+        pending: deque[tuple[Any, tuple | None, Future | None]] = deque()
         for tag, job in jobs:
-            pending.append((tag, None if job is None else self._submit(job)))
-            while len(pending) > self.window or (pending and _done(pending[0][1])):
-                yield self._result(*pending.popleft())
+            pending.append((tag, job, None if job is None else self._submit(job)))
+            while len(pending) > self.window or (pending and _done(pending[0][2])):
+                yield self._next_result(pending)
         while pending:
-            yield self._result(*pending.popleft())
+            yield self._next_result(pending)
+
+    def _next_result(self, pending: deque) -> tuple[Any, dict | None]:
+        try:
+            row = None if pending[0][2] is None else pending[0][2].result()
+        except BrokenProcessPool:
+            self._replace_workers(self.executor)
+            redone = [(tag, job, _finished(self._alone(job))) for tag, job, _ in pending]
+            pending.clear()
+            pending.extend(redone)
+            row = pending[0][2].result()
+        return pending.popleft()[0], row
+
+    def _alone(self, job: tuple | None) -> dict | None:
+        """One page read while no other is in flight: if its worker dies, this page is the cause."""
+        if job is None:
+            return None
+        executor = self.executor
+        try:
+            return executor.submit(extract_safely, job).result()
+        except BrokenProcessPool:
+            logger.warning("could not extract %s: its extraction worker died (kept raw)", job[1])
+            self._replace_workers(executor)
+            return None
 
     def _submit(self, job: tuple) -> Future:
         if self.executor is not None:
             return self.executor.submit(extract_safely, job)
-        done: Future = Future()
-        done.set_result(extract_safely(job))
-        return done
-
-    @staticmethod
-    def _result(tag, future: Future | None) -> tuple[Any, dict | None]:
-        return tag, None if future is None else future.result()
+        return _finished(extract_safely(job))
 
     async def extract(self, body: bytes, url: str, headers: dict) -> dict:
-        """One page's row, without blocking the caller's event loop (the crawl's reactor)."""
+        """One page's row, without blocking the caller's event loop (the crawl's reactor). A page whose worker
+        died is read once more on new workers, those second tries one at a time, so that the page that kills
+        a worker again is the one that fails.
+
+        Raises:
+            ExtractionWorkerDied: this page took its worker down twice (it is kept raw).
+        """
         if self.executor is None:
             return extract_capture(body, url, headers)
-        return await asyncio.get_running_loop().run_in_executor(self.executor, extract_capture, body, url, headers)
+        loop = asyncio.get_running_loop()
+        executor = self.executor
+        try:
+            return await loop.run_in_executor(executor, extract_capture, body, url, headers)
+        except BrokenProcessPool:
+            self._replace_workers(executor)
+        async with self._second_tries(loop):
+            executor = self.executor
+            try:
+                return await loop.run_in_executor(executor, extract_capture, body, url, headers)
+            except BrokenProcessPool:
+                self._replace_workers(executor)
+        raise ExtractionWorkerDied(f"the extraction worker died reading {url} (kept raw)")
+
+    def _second_tries(self, loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+        if self._retry_lock is None or self._retry_lock[0] is not loop:
+            self._retry_lock = (loop, asyncio.Lock())
+        return self._retry_lock[1]
 
     def close(self) -> None:
         """Stop the workers; pages not yet started are dropped (a stop, or the end of a stream)."""
@@ -208,6 +273,12 @@ def extraction_worker_started(parent: int, nice: int = 0) -> None:
 
 def _done(future: Future | None) -> bool:
     return future is None or future.done()
+
+
+def _finished(result: Any) -> Future:
+    done: Future = Future()
+    done.set_result(result)
+    return done
 
 
 def extract_safely(job: tuple) -> dict | None:

@@ -80,3 +80,20 @@ class ReadLimits:
 
 
 LIMITS = ReadLimits()
+
+
+@dataclass(frozen=True)
+class SaveOptions:
+    """How SQLite is set for the one long write of a grouping pass's results (``Store.replacing_results``), for
+    that write only. Neither setting touches the journal: a killed save leaves the last committed results."""
+
+    # a full rebuild writes a row per page into members, lineage and audits, each at a random place of its URL
+    # index: with a small cache the pages of those indexes are spilled to the journal and read back again and
+    # again at a million pages. What the cache holds adds to the lineage stage's memory, which at 110,000 pages
+    # must stay under the pass's peak: 32 MB took the 110k pass's peak from 337 to 382 MB for no CPU measured
+    # there, so the default is SQLite's own (about 2 MB); a machine with memory to spare can raise it
+    cache_mb: int = setting(2, "SQLite page cache (MB) while a grouping pass writes its stories, lineage and audits.")
+    # the old stories' and members' first runs are copied aside (a row per page) before the old rows go: in
+    # memory they cost about 300 bytes a page, which 110,000 pages can afford and a million should not
+    temp_in_memory: bool = setting(False, "Keep that write's temporary tables in memory rather than in a "
+                                          "temporary file.")

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from crawler.errors import UserInputError
-from crawler.options import setting
+from crawler.options import SaveOptions, setting
 
 # the master URLs Spark takes (https://spark.apache.org/docs/latest/submitting-applications.html#master-urls)
 _SPARK_MASTER = re.compile(r"local(\[(\*|[1-9]\d*)(,[1-9]\d*)?\])?|spark://[^\s/:,]+:\d+(,[^\s/:,]+:\d+)*|yarn"
@@ -114,6 +114,8 @@ class GroupingOptions:
     # one query per story would dominate it (bench/RESULTS.md, "lineage stage reads articles in batches")
     lineage_batch: int = setting(5000, "Articles the lineage stage reads from the database at once.")
     lineage: LineageOptions = setting(LineageOptions(), "How origins and parents are decided.")
+    save: SaveOptions = setting(SaveOptions(),  # noqa: RUF009 (frozen: one shared default is safe)
+                                "How SQLite is set while stories, lineage and audits are written.")
     # signing and alignment are pure and most of a rebuild: one process per core (dedupe.pool)
     workers: int = setting(0, "Processes that normalise, sign and align articles (0: one per CPU; 1: this one).")
 

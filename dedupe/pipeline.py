@@ -120,7 +120,7 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         return_freed_memory()
     with report.stage("lineage"):   # its rows saved batch by batch ("save", like "audit", is a part of it)
         traced = trace_groups(store, grouping, furniture, options, run_id, report.add, say, evidence, pool)
-        report.stories_updated = save_results(store, traced, grouping, plan, full, report.stage)
+        report.stories_updated = save_results(store, traced, grouping, plan, full, report.stage, options.save)
 
 
 def group_texts(texts: dict[str, list[str]], options: GroupingOptions | None = None,

@@ -13,9 +13,15 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Self
 
+from crawler.errors import SyndtraceError
 from crawler.lifecycle import worker_started
+
+
+class WorkerDiedError(SyndtraceError):
+    """A worker process of a grouping pass ended abruptly (a signal, the out-of-memory killer)."""
 
 
 class KernelPool:
@@ -35,15 +41,31 @@ class KernelPool:
             return
         if self.executor is None:
             self.executor = ProcessPoolExecutor(self.workers, initializer=worker_started, initargs=(os.getpid(),))
+        try:
+            yield from self._shipped(self.executor, kernel, batches)
+        except BrokenProcessPool:
+            self._kill_workers()
+            raise WorkerDiedError(f"a grouping worker process died in {kernel.__name__.strip('_')} (killed, or out "
+                                  "of memory); the pass stopped: run it again") from None
+
+    def _shipped(self, executor: ProcessPoolExecutor, kernel: Callable[..., Any],
+                 batches: Iterable[tuple[Any, tuple]]) -> Iterator[tuple[Any, Any]]:
         pending: deque[tuple[Any, Future]] = deque()
         for tag, args in batches:
-            pending.append((tag, self.executor.submit(kernel, *args)))
+            pending.append((tag, executor.submit(kernel, *args)))
             while len(pending) > 3 * self.workers or (pending and pending[0][1].done()):
                 tag, done = pending.popleft()
                 yield tag, done.result()
         while pending:
             tag, done = pending.popleft()
             yield tag, done.result()
+
+    def _kill_workers(self) -> None:
+        """Kill the workers still alive once one died: the executor stops them with SIGTERM, which they ignore
+        (their parent stops them), and one blocked handing back a result the executor no longer reads kept it
+        waiting for ever (on Python 3.11; ``_processes`` is the executor's table of its workers)."""
+        for process in list((getattr(self.executor, "_processes", None) or {}).values()):
+            process.kill()
 
     def close(self) -> None:
         if self.executor is not None:

@@ -262,7 +262,7 @@ def run_on_spark(store: Store, options: GroupingOptions | None = None, spark: Sp
             grouping = cluster_touched(store, plan, [(e.a, e.b) for e in edges], options, full=True)
         with report.stage("lineage"):   # its rows saved batch by batch ("save" is a part of it)
             traced = trace_groups(store, grouping, furniture, options, run_id, report.add, say)
-            report.stories_updated = save_results(store, traced, grouping, plan, True, report.stage)
+            report.stories_updated = save_results(store, traced, grouping, plan, True, report.stage, options.save)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     report.stories, report.stories_with_copies = store.story_counts()

@@ -2,8 +2,8 @@
 
 A full pass over a million articles held every print from signing to verification (about 3 kB an article),
 then every relation as an object: more than the rest of the pass together. :class:`PrintFile` writes each
-print to a temporary file as it is made and reads it back when a batch of its pairs is aligned (the page
-cache, not the process, holds it), :class:`BandKeyFile` the LSH band keys while candidates are matched; :class:`Relations` holds the stored relations as numpy columns while
+print to a temporary file as it is made, and the workers that align a batch of its pairs read it back from
+there (the page cache, not the process, holds it; only where each print lies crosses processes), :class:`BandKeyFile` the LSH band keys while candidates are matched; :class:`Relations` holds the stored relations as numpy columns while
 they are grouped, and :class:`Similarity` the two numbers of each that lineage reads.
 """
 
@@ -22,6 +22,7 @@ from crawler.storage.records import StoredEdge
 from dedupe.align import TextPrint
 
 _FIELDS = 5   # per print: shingles, paragraph starts, bytes of quoted bits, words, shingle size
+PrintSpan = tuple[int, int, int, int, int, int]   # a print's offset in its file, then its _FIELDS
 
 
 class PrintFile:
@@ -55,25 +56,42 @@ class PrintFile:
         self.sites.append(self.site_codes.setdefault(site, len(self.site_codes)))
 
     def __getitem__(self, url: str) -> TextPrint:
+        self.flush()
+        return read_print(self.file.fileno(), self.span(url))
+
+    def span(self, url: str) -> PrintSpan:
+        """Where a print lies in the file and its shape: what :func:`read_print` reads it back from."""
         slot = self.slots[url]
+        return (self.offsets[slot], *self.shapes[_FIELDS * slot:_FIELDS * slot + _FIELDS])
+
+    def flush(self) -> None:
         if self.unflushed:
             self.file.flush()
             self.unflushed = False
-        start = self.offsets[slot]
-        data = bytearray(self.offsets[slot + 1] - start)
-        if data and os.preadv(self.file.fileno(), [data], start) != len(data):
-            raise OSError("a print file was cut short")
-        n_shingles, n_paragraphs, n_quoted, n_words, size = self.shapes[_FIELDS * slot:_FIELDS * slot + _FIELDS]
-        shingles = np.frombuffer(data, dtype=np.uint32, count=n_shingles)
-        paragraphs = np.frombuffer(data, dtype=np.int32, count=n_paragraphs, offset=4 * n_shingles)
-        quoted = np.frombuffer(data, dtype=np.uint8, count=n_quoted, offset=4 * (n_shingles + n_paragraphs))
-        return TextPrint(shingles, quoted, paragraphs, n_words, size)
+
+    def shared_path(self) -> str:
+        """A path by which another process opens the file while this one holds it (Linux's ``/proc``): the
+        file has no name, so that nothing is left behind, whichever way the process ends."""
+        self.flush()
+        return f"/proc/{os.getpid()}/fd/{self.file.fileno()}"
 
     def site(self, url: str) -> int:
         return self.sites[self.slots[url]]
 
     def close(self) -> None:
         self.file.close()
+
+
+def read_print(fd: int, span: PrintSpan) -> TextPrint:
+    """The print at ``span`` of the print file open as ``fd`` (in this process or another)."""
+    start, n_shingles, n_paragraphs, n_quoted, n_words, size = span
+    data = bytearray(4 * (n_shingles + n_paragraphs) + n_quoted)
+    if data and os.preadv(fd, [data], start) != len(data):
+        raise OSError("a print file was cut short")
+    shingles = np.frombuffer(data, dtype=np.uint32, count=n_shingles)
+    paragraphs = np.frombuffer(data, dtype=np.int32, count=n_paragraphs, offset=4 * n_shingles)
+    quoted = np.frombuffer(data, dtype=np.uint8, count=n_quoted, offset=4 * (n_shingles + n_paragraphs))
+    return TextPrint(shingles, quoted, paragraphs, n_words, size)
 
 
 class BandKeyFile:

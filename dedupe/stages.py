@@ -14,6 +14,7 @@ import ctypes
 import hashlib
 import itertools
 import json
+import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -24,12 +25,13 @@ import numpy as np
 import xxhash
 
 from crawler.batches import batched
+from crawler.options import SaveOptions
 from crawler.page.attribution import OutletDirectory, cue_line_credit, edge_line_credit
 from crawler.page.dates import numeric_date_order, parse_visible_date
 from crawler.page.metadata import repeated_affixes, without_affixes
 from crawler.page.urls import site_of, url_key
 from crawler.storage.records import StoredEdge
-from crawler.storage.store import Store, utc_now
+from crawler.storage.store import Store, decode_lineage_article, utc_now
 from dedupe.align import TextPrint, text_print_of_hashes
 from dedupe.group import cluster
 from dedupe.index import all_band_keys, keyed_pairs, lsh_bands
@@ -56,7 +58,7 @@ from dedupe.signature import (
     span_hashes,
     word_hashes,
 )
-from dedupe.spill import BandKeyFile, PrintFile, Relations, Similarity
+from dedupe.spill import BandKeyFile, PrintFile, PrintSpan, Relations, Similarity, read_print
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
 from dedupe.trace.members import Member, member_from_article
@@ -443,8 +445,9 @@ def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furn
                       options: GroupingOptions, pool: KernelPool | None = None) -> list[tuple[str, str]]:
     """Align every candidate pair and store the relations found (copies and quotes) as they come; returns the
     URLs (a, b) of each. The prints of stored articles not signed in this pass, then the pairs, go to the
-    ``pool``'s workers in batches when there are enough; each batch reads its articles' prints back from
-    ``signed``'s file (pairs come in article order, so an article's pairs are a few batches)."""
+    ``pool``'s workers in batches when there are enough; a batch of pairs carries only where its articles'
+    prints lie in ``signed``'s file, and the worker reads them from it (shipping the prints themselves kept
+    this process's core busy reading and pickling them while the workers waited)."""
     urls, found = candidates.urls, candidates.pairs
     prints = signed.prints
     need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in prints)
@@ -455,12 +458,15 @@ def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furn
             prints.add(url, site, printed)
 
     def batches() -> Iterator[tuple[None, tuple]]:
+        path = prints.shared_path()
         for start in range(0, len(found), _PAIR_BATCH):  # in slices: millions of pairs as Python ints weigh
             part = found[start:start + _PAIR_BATCH]
-            held = {i: (urls[i], prints[urls[i]], prints.site(urls[i])) for i in np.unique(part).tolist()}
-            batch = [(held[i][0], held[j][0], held[i][1], held[j][1], held[i][2] == held[j][2])
-                     for i, j in zip(part[:, 0].tolist(), part[:, 1].tolist())]   # each print shipped once a batch
-            yield None, (batch, options)
+            held = np.unique(part)
+            spans = [prints.span(urls[i]) for i in held.tolist()]
+            at_a, at_b = np.searchsorted(held, part[:, 0]).tolist(), np.searchsorted(held, part[:, 1]).tolist()
+            batch = [(urls[i], urls[j], a, b, prints.site(urls[i]) == prints.site(urls[j]))
+                     for i, j, a, b in zip(part[:, 0].tolist(), part[:, 1].tolist(), at_a, at_b)]
+            yield None, (path, spans, batch, options)
 
     related: list[tuple[str, str]] = []
 
@@ -488,9 +494,17 @@ def _print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptio
     return [print_text(paragraphs, banned, options)[0] for paragraphs, banned in texts]
 
 
-def _relate_batch(pairs: list[tuple[str, str, TextPrint, TextPrint, bool]], options: GroupingOptions) -> list[Edge]:
-    """The relations found among candidate pairs, each (url a, url b, print a, print b, same site) (a kernel)."""
-    return [e for a, b, pa, pb, same_site in pairs if (e := relate_pair(a, b, pa, pb, same_site, options))]
+def _relate_batch(path: str, spans: list[PrintSpan], pairs: list[tuple[str, str, int, int, bool]],
+                  options: GroupingOptions) -> list[Edge]:
+    """The relations found among candidate pairs, each (url a, url b, its print's place in ``spans``, the
+    other's, same site), the prints read from the print file at ``path`` (a kernel: only where the prints
+    lie crosses processes, not the prints)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        held = [read_print(fd, span) for span in spans]
+    finally:
+        os.close(fd)
+    return [e for a, b, i, j, same_site in pairs if (e := relate_pair(a, b, held[i], held[j], same_site, options))]
 
 
 def relate_pair(url_a: str, url_b: str, print_a: TextPrint, print_b: TextPrint, same_site: bool,
@@ -744,7 +758,7 @@ def articles_by_group(store: Store, groups: list[list[str]], batch: int) -> Iter
                 if urls and len(urls) + len(later) > batch:
                     break
                 urls.extend(later)
-            loaded.update((a["url"], a) for a in store.lineage_articles(urls))
+            loaded.update((a["url"], decode_lineage_article(a)) for a in store.lineage_articles(urls))
         yield [loaded[u] for u in sorted(group)]
 
 
@@ -809,10 +823,10 @@ def story_batches(groups: list[list[str]], pages: int) -> Iterator[list[list[str
 
 def _trace_batch(stories: list[list[dict]], evidence: LineageEvidence, options: LineageOptions,
                  run_id: int | None) -> tuple[Traced, float]:
-    """The rows of each story (its stored articles in URL order), and the seconds audit took (a kernel)."""
+    """The rows of each story (its stored articles in URL order, as read), and the seconds audit took (a kernel)."""
     traced, audit_seconds = Traced(), 0.0
     for arts in stories:
-        members = [evidence.member(a) for a in arts]
+        members = [evidence.member(decode_lineage_article(a)) for a in arts]
         decisions = decide(members, evidence.generic, options, evidence.wrote, evidence.carries_credits,
                            evidence.relays)
         versions = find_versions(members, decisions, options)
@@ -868,10 +882,11 @@ def _fill_similarity(members: list[dict], similarity: Similarity) -> None:
 
 
 def save_results(store: Store, traced: Iterable[Traced], grouping: Grouping, plan: SigningPlan, full: bool,
-                 timed: Timer = lambda name: nullcontext()) -> int:
+                 timed: Timer = lambda name: nullcontext(), options: SaveOptions | None = None) -> int:
     """Swap the traced stories in, each batch written as it comes: for the stories their pages (or gone pages)
-    belonged to, or for everything when ``full``. A story or member seen in an earlier run keeps the run it
-    first appeared in. Returns the number of stories written; ``timed("save")`` times the writing."""
+    belonged to, or for everything when ``full``, with SQLite set by ``options``. A story or member seen in an
+    earlier run keeps the run it first appeared in. Returns the number of stories written; ``timed("save")``
+    times the writing."""
     replaced = None
     if not full:
         replaced = store.stories_of([u for g in grouping.groups for u in g]) | store.stories_of(plan.gone)
@@ -884,7 +899,7 @@ def save_results(store: Store, traced: Iterable[Traced], grouping: Grouping, pla
     with ExitStack() as transaction:
         with timed("save"):
             write = transaction.enter_context(
-                store.replacing_results(replaced, [u for g in grouping.groups for u in g], state))
+                store.replacing_results(replaced, [u for g in grouping.groups for u in g], state, options))
         for batch in itertools.chain([first], batches):
             with timed("save"):
                 for story in batch.stories:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import sqlite3
 
 import numpy as np
@@ -16,6 +17,7 @@ from dedupe.index import banded_pairs, lsh_bands
 from dedupe.normalise import words
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
+from dedupe.pool import KernelPool
 from dedupe.signature import SignatureParams, lead_signatures, shingle_hashes, sign, word_hashes
 
 
@@ -115,11 +117,21 @@ def test_an_increment_that_changes_site_furniture_gives_what_a_rebuild_gives(tmp
 
 def test_workers_write_what_one_process_writes(tmp_path, monkeypatch):
     """Normalising, signing and aligning in worker processes (forced here for a small corpus) stores the same
-    tables as doing it all in this process."""
+    tables as doing it all in this process; a batch of pairs to align ships no prints (the workers read them
+    from the print file)."""
     monkeypatch.setattr(stages, "_PARALLEL_SIGN", 1)
     monkeypatch.setattr(stages, "_PARALLEL_VERIFY", 1)
     monkeypatch.setattr(stages, "_PAIR_BATCH", 7)
     monkeypatch.setattr(stages, "_BATCH", 9)
+    shipped: list[bytes] = []
+    kernel_map = KernelPool.map
+
+    def recording_map(self, kernel, batches, parallel=True):
+        if kernel is stages._relate_batch:
+            batches = ((tag, args) for tag, args in batches if shipped.append(pickle.dumps(args)) is None)
+        return kernel_map(self, kernel, batches, parallel)
+
+    monkeypatch.setattr(KernelPool, "map", recording_map)
     texts = make_corpus(120, seed=3)
     tables = []
     for workers in (1, 2):
@@ -130,6 +142,7 @@ def test_workers_write_what_one_process_writes(tmp_path, monkeypatch):
         assert report.edges_new > 10
         tables.append(store.grouping_rows())
     assert tables[0] == tables[1]
+    assert shipped and not any(b"numpy" in args for args in shipped)   # where the prints lie, never the prints
 
 
 def test_an_increment_reads_only_the_relations_of_the_components_it_touches(tmp_path, monkeypatch):

@@ -172,3 +172,52 @@ def test_extraction_in_the_pool_stores_what_serial_extraction_stores(tmp_path):
                        store.outlets()))
         store.close()
     assert tables[0] == tables[1] and len(tables[0][0]) == len(pages)
+
+
+WORKER_DEATHS = """
+import asyncio, json, os, signal, sys
+from crawler import capture
+from crawler.storage.store import Store
+from crawler.warc import ingest_files
+
+real = capture.extract_capture
+
+def killing(body, url, headers):   # a page that takes its worker down (a crash in a parser, the OOM killer)
+    if "crash" in url:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(body, url, headers)
+
+capture.extract_capture = killing   # before the workers fork: they inherit it
+store = Store(sys.argv[1])
+report = ingest_files(store, [sys.argv[2]], workers=2)
+extracted = sorted(a["url"] for a in store.articles(None))
+pool = capture.ExtractionPool(2)
+try:
+    asyncio.run(pool.extract(b"<html></html>", "http://alpha.example/crash.html", {}))
+    crawl_error = None
+except capture.ExtractionWorkerDied as exc:
+    crawl_error = str(exc)
+after = asyncio.run(pool.extract(sys.argv[3].encode(), "http://alpha.example/after.html", {}))
+pool.close()
+print(json.dumps([report.stored, report.skipped, extracted, crawl_error, after["url"]]))
+"""
+
+
+def test_a_page_that_kills_its_extraction_worker_costs_that_page_only(tmp_path):
+    """A worker that dies on a page (a parser crash, the out-of-memory killer) used to break the pool: every
+    later page failed and closing it could hang. Now that page alone is kept raw, unextracted, and the run
+    goes on with fresh workers, in ingest (the page found by re-running the pages in flight one at a time)
+    and in the crawl's extraction (one clear error for that page)."""
+    pages = [(f"http://alpha.example/news/{'crash' if i == 5 else 'story'}-{i}.html", "text/html; charset=utf-8",
+              PAGE.replace(b"Council approves", f"Story {i}: council approves".encode())) for i in range(16)]
+    warc = tmp_path / "pages.warc.gz"
+    write_warc(warc, pages)
+    done = subprocess.run([sys.executable, "-c", WORKER_DEATHS, str(tmp_path / "x.db"), str(warc),
+                           PAGE.decode()], check=False, capture_output=True, text=True, timeout=120,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert done.returncode == 0, done.stderr[-2000:]
+    stored, skipped, extracted, crawl_error, after = json.loads(done.stdout)
+    assert (stored, skipped) == (15, 1)
+    assert extracted == sorted(url for url, _, _ in pages if "crash" not in url)
+    assert "crash.html" in crawl_error and "died" in crawl_error
+    assert after == "http://alpha.example/after.html"

@@ -134,3 +134,34 @@ def test_kill_9_of_a_crawl_takes_its_crawl_process_and_is_marked_killed(slow_web
     again = subprocess.run(crawl_cmd(slow_web, db), capture_output=True, text=True, timeout=120, check=False)
     assert again.returncode == 0, again.stderr
     assert [r["status"] for r in query(db, "select status from runs order by id")] == ["killed", "finished"]
+
+
+_DYING_POOL = """
+import os, signal, sys
+from dedupe.pool import KernelPool, WorkerDiedError
+
+def die_on_third(i, payload):
+    if i == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return payload   # results big enough to fill the pipe back, too
+
+if __name__ == "__main__":
+    try:
+        with KernelPool(2) as pool:   # batches big enough to fill the pipe to the workers
+            list(pool.map(die_on_third, ((i, (i, b"x" * 100_000)) for i in range(40))))
+    except WorkerDiedError as exc:
+        print(exc)
+"""
+
+
+def test_a_grouping_worker_that_dies_stops_the_pass_with_one_line_not_a_hang(tmp_path):
+    """The executor stops the other workers with SIGTERM, which they ignore (their parent stops them), and a
+    worker blocked handing back a result no one reads kept it waiting for ever."""
+    script = tmp_path / "dying_pool.py"
+    script.write_text(_DYING_POOL)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, str(script)], check=False, capture_output=True, text=True, timeout=60,
+                          env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("a grouping worker process died in die_on_third") and done.stdout.count("\n") == 1
