@@ -21,7 +21,7 @@ from typing import Any, Self
 
 from crawler.batches import batched
 from crawler.errors import SyndtraceError
-from crawler.lifecycle import worker_started
+from crawler.lifecycle import kill_workers, worker_started
 from crawler.page.extract import extract_page
 from crawler.page.urls import site_of
 from crawler.storage.records import FetchRecord
@@ -160,13 +160,11 @@ class ExtractionPool:
         self.executor.submit(os.getpid)   # start the workers now, not when the first page comes
 
     def _replace_workers(self, broken: ProcessPoolExecutor) -> None:
-        """New workers for ``broken`` (unless a caller that saw the same breakage already replaced them).
-        The survivors are killed: they ignore the executor's stop signal, and one blocked handing back a
-        result the broken executor no longer reads would keep its shutdown waiting for ever."""
+        """New workers for ``broken`` (unless a caller that saw the same breakage already replaced them), the
+        survivors killed first (:func:`crawler.lifecycle.kill_workers`)."""
         if self.executor is not broken:
             return
-        for process in list((getattr(broken, "_processes", None) or {}).values()):
-            process.kill()
+        kill_workers(broken)
         broken.shutdown(wait=True, cancel_futures=True)
         self._start_workers()
 

@@ -50,6 +50,15 @@ def worker_started(parent: int) -> None:
     die_with_parent(parent)
 
 
+def kill_workers(executor) -> None:
+    """Kill the workers still alive in a process pool one of whose workers died. The executor would stop them
+    with SIGTERM, which they ignore (:func:`worker_started`), and one blocked handing back a result the broken
+    executor no longer reads keeps its shutdown waiting for ever (Python 3.11; ``_processes`` is the
+    executor's own table of its workers, read with a guard)."""
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.kill()
+
+
 def child_env(env: dict[str, str]) -> dict[str, str]:
     """The environment of a child that must die with this process (read by :func:`die_with_parent_from_env`)."""
     return {**env, PARENT_ENV: str(os.getpid())}

@@ -17,7 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Self
 
 from crawler.errors import SyndtraceError
-from crawler.lifecycle import worker_started
+from crawler.lifecycle import kill_workers, worker_started
 
 
 class WorkerDiedError(SyndtraceError):
@@ -44,7 +44,7 @@ class KernelPool:
         try:
             yield from self._shipped(self.executor, kernel, batches)
         except BrokenProcessPool:
-            self._kill_workers()
+            kill_workers(self.executor)
             raise WorkerDiedError(f"a grouping worker process died in {kernel.__name__.strip('_')} (killed, or out "
                                   "of memory); the pass stopped: run it again") from None
 
@@ -59,13 +59,6 @@ class KernelPool:
         while pending:
             tag, done = pending.popleft()
             yield tag, done.result()
-
-    def _kill_workers(self) -> None:
-        """Kill the workers still alive once one died: the executor stops them with SIGTERM, which they ignore
-        (their parent stops them), and one blocked handing back a result the executor no longer reads kept it
-        waiting for ever (on Python 3.11; ``_processes`` is the executor's table of its workers)."""
-        for process in list((getattr(self.executor, "_processes", None) or {}).values()):
-            process.kill()
 
     def close(self) -> None:
         if self.executor is not None:
