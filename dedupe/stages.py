@@ -490,8 +490,8 @@ def return_freed_memory() -> None:
 
 
 def _print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[TextPrint]:
-    """The print of each (paragraphs, its site's furniture) (a kernel)."""
-    return [print_text(paragraphs, banned, options)[0] for paragraphs, banned in texts]
+    """The print of each (paragraphs, its site's furniture) (a kernel): the batch word pass signing uses."""
+    return [printed for printed, _ in print_batch(texts, options)]
 
 
 def _relate_batch(path: str, spans: list[PrintSpan], pairs: list[tuple[str, str, int, int, bool]],
