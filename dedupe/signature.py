@@ -1,13 +1,13 @@
 """Stages 2 and 3, shingle and signature: word shingles hashed with xxhash, MinHash by datasketch.
 
-Shingles are hashed in one vectorised pass (a polynomial over per-word 64-bit hashes), and each
-signature is built with ``MinHash.update_batch`` on the whole shingle array, never one ``update`` per
-shingle. A :class:`Signature` carries its parameters; comparing signatures built differently is refused.
+Shingles are hashed in one vectorised pass (a polynomial over per-word 64-bit hashes). Signatures are
+datasketch's affine32 MinHash with its own permutations, computed for a whole batch of texts and their leads
+by one call of a kernel compiled with numba (other schemes: ``MinHash.update_batch`` on the whole shingle
+array), never one ``update`` per shingle. A :class:`Signature` carries its parameters; comparing signatures built differently is refused.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -201,18 +201,6 @@ def check_compatible(a: SignatureParams, b: SignatureParams) -> None:
         raise SignatureMismatch(f"signatures built with different parameters cannot be compared: {a} vs {b}")
 
 
-_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
-
-
-def _fmix32(h: np.ndarray) -> np.ndarray:
-    s1, m1, s2, m2, s3 = _FMIX32
-    h = h ^ (h >> s1)
-    h = h * m1
-    h = h ^ (h >> s2)
-    h = h * m2
-    return h ^ (h >> s3)
-
-
 @lru_cache(maxsize=8)
 def _affine(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """datasketch's permutations (a, b) for these parameters, as uint32 (what the affine32 scheme multiplies)."""
@@ -222,60 +210,95 @@ def _affine(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def load_permutations(params: SignatureParams) -> None:
     """Make datasketch's permutations for these parameters in this process (importing datasketch, and scipy with
-    it: 1.5 s of CPU), tiled for the permutation pass: worker processes forked afterwards share them instead of
-    each importing datasketch."""
+    it: 1.5 s of CPU) and the compiled permutation kernel: worker processes forked afterwards share them instead
+    of each importing datasketch and numba."""
     if params.scheme == "affine32":
-        _affine_tiles(params.num_perm, params.seed)
+        _affine(params.num_perm, params.seed)
+        _compiled_kernel()
     else:
         _template(params.num_perm, params.seed, params.scheme)
 
 
-_BLOCK = 256   # shingles permuted at once: the tiles and the block (128 kB each) stay in cache
-
-
-@lru_cache(maxsize=8)
-def _affine_tiles(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The permutations (a, b) repeated along rows of ``_BLOCK`` values, shape (num_perm, _BLOCK): numpy
-    multiplies two contiguous uint32 arrays in SIMD, but an array by a broadcast column one value at a time."""
-    a, b = _affine(num_perm, seed)
-    return np.repeat(a[:, None], _BLOCK, axis=1), np.repeat(b[:, None], _BLOCK, axis=1)
-
-
-_ROOM = threading.local()
-
-
-def _scratch(size: int) -> np.ndarray:
-    """This thread's room to permute one block of hashes in, reused from text to text: a fresh block the size of
-    a text is a fresh mapping of memory (page faults) each time. One per thread, so signing from threads (a
-    library caller's) never shares it."""
-    room = getattr(_ROOM, "block", None)
-    if room is None or len(room) < size:
-        room = _ROOM.block = np.empty(size, dtype=np.uint32)
-    return room
-
-
-def _running_minima(hashes: np.ndarray, ends: list[int], params: SignatureParams) -> list[np.ndarray]:
-    """The affine32 signature values of ``hashes[:end]`` for each of the increasing ``ends``, in one pass:
-    each block of up to ``_BLOCK`` hashes is permuted in place, one row per permutation (no temporaries the
-    size of the text), and the minimum is carried from one end to the next."""
-    tile_a, tile_b = _affine_tiles(params.num_perm, params.seed)
-    scratch = _scratch(params.num_perm * _BLOCK)
-    found: list[np.ndarray] = []
-    running, start = None, 0
-    with np.errstate(over="ignore"):
-        mixed = _fmix32(hashes.astype(np.uint32))
-        for end in ends:
-            for lo in range(start, end, _BLOCK):
-                width = min(end - lo, _BLOCK)
-                part = scratch[:params.num_perm * width].reshape(params.num_perm, width)   # contiguous
-                part[...] = mixed[lo:lo + width]
-                np.multiply(part, tile_a[:, :width], out=part)
-                np.add(part, tile_b[:, :width], out=part)
-                least = part.min(axis=1)
-                running = least if running is None else np.minimum(running, least)
-            found.append(running)
-            start = end
+def _permuted_minima(hashes, starts, ends, carried, a, b):   # typed by numba (_KERNEL_TYPES)
+    """Row ``r`` of the result: for each permutation ``(a[p], b[p])``, the least ``a[p] * fmix32(h) + b[p] mod
+    2^32`` over ``hashes[starts[r]:ends[r]]`` (datasketch's affine32 scheme), starting from row ``r - 1``'s
+    values when ``carried[r]`` (a lead's shingles are its text's first ones, so a longer lead or the whole text
+    carries on from the shorter one). Compiled by numba (``_compiled_kernel``): permutations outside, hashes
+    inside, so that the minimum is one vectorised reduction."""
+    mixed = np.empty(len(hashes), dtype=np.uint32)
+    for i in range(len(hashes)):   # MurmurHash3's finalizer, as datasketch applies it to each value
+        h = hashes[i]
+        h ^= h >> np.uint32(16)
+        h = np.uint32(h * np.uint32(0x85EBCA6B))
+        h ^= h >> np.uint32(13)
+        h = np.uint32(h * np.uint32(0xC2B2AE35))
+        mixed[i] = h ^ (h >> np.uint32(16))
+    found = np.empty((len(starts), len(a)), dtype=np.uint32)
+    for r in range(len(starts)):
+        span = mixed[starts[r]:ends[r]]
+        for p in range(len(a)):
+            ap, bp = a[p], b[p]
+            least = found[r - 1, p] if carried[r] else np.uint32(0xFFFFFFFF)
+            for h in span:
+                v = np.uint32(np.uint32(ap * h) + bp)
+                least = min(least, v)
+            found[r, p] = least
     return found
+
+
+_KERNEL_TYPES = "uint32[:, ::1](uint32[::1], int64[::1], int64[::1], boolean[::1], uint32[::1], uint32[::1])"
+
+
+@lru_cache(maxsize=1)
+def _compiled_kernel():
+    """``_permuted_minima`` compiled (numba: 15 µs an article where numpy's blocks took 220), from numba's cache
+    next to this file when it can be written, else in the user's cache folder, else (a read-only install and
+    home) compiled in memory, once a process. numba is imported here, not at the top: every command imports
+    this module, and numba's import costs 0.35 s that only signing needs."""
+    import numba
+
+    try:
+        return numba.njit(_KERNEL_TYPES, cache=True, nogil=True)(_permuted_minima)
+    except RuntimeError:   # "cannot cache function ...: no locator available": nowhere to write the cache
+        return numba.njit(_KERNEL_TYPES, nogil=True)(_permuted_minima)
+
+
+def sign_texts(texts: list[tuple[np.ndarray, np.ndarray]], lead_sizes: tuple[int, ...], params: SignatureParams
+               ) -> list[tuple[Signature, list[Signature]]]:
+    """``sign_text`` of each (shingles in text order, words' hashes), with one call of the compiled kernel for
+    all their affine32 signatures."""
+    size = params.shingle_size
+    signed: list[tuple[Signature, list[Signature]] | None] = []
+    spans, starts, ends, carried, owners = [], [], [], [], []
+    at = 0
+    for shingles, hashes in texts:
+        sizes = sorted(s for s in lead_sizes if len(hashes) > s)
+        if params.scheme != "affine32" or (sizes and sizes[0] < size):
+            signed.append((sign(sorted_distinct(shingles), params), lead_signatures(hashes, lead_sizes, size, params)))
+            continue
+        cuts = [at] + [at + s - size + 1 for s in sizes] + [at + len(shingles)]
+        starts += cuts[:-1]
+        ends += cuts[1:]
+        carried += [False] + [True] * len(sizes)
+        owners.append((len(signed), len(sizes)))
+        signed.append(None)
+        spans.append(shingles)
+        at += len(shingles)
+    if owners:
+        rows = iter(_kernel_rows(spans, starts, ends, carried, params))
+        for t, n_leads in owners:
+            leads = [Signature(params, next(rows)) for _ in range(n_leads)]
+            signed[t] = (Signature(params, next(rows)), leads)
+    return signed
+
+
+def _kernel_rows(spans: list[np.ndarray], starts: list[int], ends: list[int], carried: list[bool],
+                 params: SignatureParams) -> np.ndarray:
+    """The kernel's rows for these spans of hashes (concatenated: the positions are into all of them)."""
+    a, b = _affine(params.num_perm, params.seed)
+    hashes = np.concatenate(spans).astype(np.uint32, copy=False)   # contiguous, as the kernel's types say
+    return _compiled_kernel()(hashes, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
+                              np.array(carried, dtype=np.bool_), a, b)
 
 
 def sign_text(shingles: np.ndarray, hashes: np.ndarray, lead_sizes: tuple[int, ...], params: SignatureParams
@@ -286,32 +309,21 @@ def sign_text(shingles: np.ndarray, hashes: np.ndarray, lead_sizes: tuple[int, .
     Bit for bit ``sign(np.unique(shingles))`` and ``lead_signatures(hashes, lead_sizes, ...)``, with one
     permutation pass for all of them: a lead's shingles are the text's first ones, and a minimum does not
     change when a shingle repeats, so each signature is the running minimum of the rows up to its end.
-    A pure function (added in issue 14; ``sign`` and ``lead_signatures`` are unchanged).
     """
-    size = params.shingle_size
-    sizes = sorted(s for s in lead_sizes if len(hashes) > s)
-    if params.scheme != "affine32" or not len(shingles) or (sizes and sizes[0] < size):
-        return sign(sorted_distinct(shingles), params), lead_signatures(hashes, lead_sizes, size, params)
-    values = _running_minima(shingles, [s - size + 1 for s in sizes] + [len(shingles)], params)
-    leads = [Signature(params, v) for v in values[:-1]]
-    full = values[-1]
-    return Signature(params, full), leads
+    return sign_texts([(shingles, hashes)], lead_sizes, params)[0]
 
 
 def sign(hashes: np.ndarray, params: SignatureParams) -> Signature:
-    """MinHash signature of a shingle-hash array, in one vectorised pass.
+    """MinHash signature of a shingle-hash array.
 
     For the affine32 scheme this is datasketch's documented construction (MurmurHash3 finalizer, then
-    ``a * h + b mod 2^32``, column minimum) on the whole array at once, with the permutations of
+    ``a * h + b mod 2^32``, column minimum) in the compiled kernel, with the permutations of
     datasketch's own MinHash for these parameters; ``tests/test_signature.py`` checks it equals
     ``MinHash.update_batch`` bit for bit. Other schemes go through ``update_batch`` itself.
     """
-    t = _template(params.num_perm, params.seed, params.scheme)
     if params.scheme == "affine32":
-        values = np.full(params.num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
-        if len(hashes):
-            values = _running_minima(hashes, [len(hashes)], params)[0]
-        return Signature(params, values)
+        return Signature(params, _kernel_rows([hashes], [0], [len(hashes)], [False], params)[0])
+    t = _template(params.num_perm, params.seed, params.scheme)
     m = type(t)(num_perm=params.num_perm, seed=params.seed, scheme=params.scheme, permutations=t.permutations,
                 hashfunc=_identity)
     if len(hashes):

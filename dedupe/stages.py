@@ -54,6 +54,7 @@ from dedupe.signature import (
     leads_to_bytes,
     shingle_hashes_in_order,
     sign_text,
+    sign_texts,
     sorted_distinct,
     span_hashes,
     word_hashes,
@@ -340,8 +341,9 @@ def _sign_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOption
     """Print and signatures of each (paragraphs, its site's furniture) (a kernel): ``sign_article`` of each, with
     the words of the whole batch split and hashed at once (``print_batch``)."""
     params = SignatureParams(**options.signature_params())
-    return [SignedArticle(p, *sign_text(p.shingles, hashes, options.lead_words, params), len(sorted_distinct(p.shingles)))
-            for p, hashes in print_batch(texts, options)]
+    prints = print_batch(texts, options)
+    signed = sign_texts([(p.shingles, hashes) for p, hashes in prints], options.lead_words, params)
+    return [SignedArticle(p, full, leads, len(sorted_distinct(p.shingles))) for (p, _), (full, leads) in zip(prints, signed)]
 
 
 def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[tuple[TextPrint, np.ndarray]]:

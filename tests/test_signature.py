@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -23,6 +26,7 @@ from dedupe.signature import (
     shingle_hashes_in_order,
     sign,
     sign_text,
+    sign_texts,
     word_hashes,
 )
 
@@ -54,6 +58,46 @@ def test_a_long_text_and_its_leads_are_signed_as_datasketch_signs_them():
         ref = MinHash(num_perm=128, seed=1, scheme="affine32", hashfunc=lambda v: v)
         ref.update_batch([int(h) for h in shingle_hashes(wh[:size], 5)])
         assert np.array_equal(signature.hashvalues, ref.hashvalues)
+
+
+def _datasketch_values(shingles: np.ndarray) -> np.ndarray:
+    ref = MinHash(num_perm=128, seed=1, scheme="affine32", hashfunc=lambda v: v)
+    ref.update_batch([int(h) for h in shingles])
+    return ref.hashvalues
+
+
+def test_a_batch_of_texts_and_their_leads_is_signed_as_datasketch_signs_them():
+    """One kernel call for texts of every size (none, one word, shorter than a shingle, around the leads' ends
+    and the vector widths, repeated shingles): each text's and each lead's signature equal ``update_batch``."""
+    rng = np.random.default_rng(5)
+    lengths = [0, 1, 4, 5, 6, 7, 8, 9, 15, 16, 17, 0, 33, 50, 51, 54, 55, 56, 150, 151, 155, 256, 257, 700]
+    lengths += rng.integers(0, 900, size=8).tolist()
+    rng.shuffle(lengths)
+    texts = []
+    for n in lengths:
+        wh = word_hashes([f"w{v}" for v in rng.integers(0, 300, size=n)])
+        texts.append((shingle_hashes_in_order(wh, 5), wh))
+    wh = word_hashes("one two three four five six seven".split() * 40)   # each shingle seven times
+    texts.append((shingle_hashes_in_order(wh, 5), wh))
+    signed = sign_texts(texts, (50, 150), P)
+    assert len(signed) == len(texts)
+    for (_, wh), (full, leads) in zip(texts, signed):
+        ends = [s for s in (50, 150) if len(wh) > s] + [len(wh)]
+        assert len(leads) == len(ends) - 1
+        for signature, end in zip((*leads, full), ends):
+            assert np.array_equal(signature.hashvalues, _datasketch_values(shingle_hashes(wh[:end], 5)))
+
+
+def test_signing_works_where_the_compiled_kernel_cannot_be_cached():
+    """A read-only install with a read-only home: numba finds nowhere to write its cache, the kernel is compiled
+    in memory, the signature is the same and nothing is printed."""
+    code = ("import numpy as np; from dedupe.signature import SignatureParams, sign; "
+            "print(sign(np.arange(300, dtype=np.uint32), SignatureParams(128, 1, 'affine32', 5)).to_bytes().hex())")
+    env = {**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "IPythonCacheLocator"}   # finds no place, as read-only
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+                          check=False, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert done.returncode == 0 and done.stderr == ""
+    assert bytes.fromhex(done.stdout.strip()) == sign(np.arange(300, dtype=np.uint32), P).to_bytes()
 
 
 def test_similar_texts_estimate_close_to_exact_jaccard():
