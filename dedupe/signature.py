@@ -219,9 +219,9 @@ def load_permutations(params: SignatureParams) -> None:
         _template(params.num_perm, params.seed, params.scheme)
 
 
-def _permuted_minima(hashes, starts, ends, carried, a, b):   # typed by numba (_KERNEL_TYPES)
+def _permuted_minima(hashes, ends, carried, a, b):   # typed by numba (_KERNEL_TYPES)
     """Row ``r`` of the result: for each permutation ``(a[p], b[p])``, the least ``a[p] * fmix32(h) + b[p] mod
-    2^32`` over ``hashes[starts[r]:ends[r]]`` (datasketch's affine32 scheme), starting from row ``r - 1``'s
+    2^32`` over ``hashes[ends[r - 1]:ends[r]]`` (datasketch's affine32 scheme), starting from row ``r - 1``'s
     values when ``carried[r]`` (a lead's shingles are its text's first ones, so a longer lead or the whole text
     carries on from the shorter one). Compiled by numba (``_compiled_kernel``): permutations outside, hashes
     inside, so that the minimum is one vectorised reduction."""
@@ -233,20 +233,21 @@ def _permuted_minima(hashes, starts, ends, carried, a, b):   # typed by numba (_
         h ^= h >> np.uint32(13)
         h = np.uint32(h * np.uint32(0xC2B2AE35))
         mixed[i] = h ^ (h >> np.uint32(16))
-    found = np.empty((len(starts), len(a)), dtype=np.uint32)
-    for r in range(len(starts)):
-        span = mixed[starts[r]:ends[r]]
+    found = np.empty((len(ends), len(a)), dtype=np.uint32)
+    start = 0
+    for r in range(len(ends)):
+        span = mixed[start:ends[r]]
         for p in range(len(a)):
             ap, bp = a[p], b[p]
             least = found[r - 1, p] if carried[r] else np.uint32(0xFFFFFFFF)
             for h in span:
-                v = np.uint32(np.uint32(ap * h) + bp)
-                least = min(least, v)
+                least = min(least, np.uint32(np.uint32(ap * h) + bp))
             found[r, p] = least
+        start = ends[r]
     return found
 
 
-_KERNEL_TYPES = "uint32[:, ::1](uint32[::1], int64[::1], int64[::1], boolean[::1], uint32[::1], uint32[::1])"
+_KERNEL_TYPES = "uint32[:, ::1](uint32[::1], int64[::1], boolean[::1], uint32[::1], uint32[::1])"
 
 
 @lru_cache(maxsize=1)
@@ -254,7 +255,7 @@ def _compiled_kernel():
     """``_permuted_minima`` compiled (numba: 15 µs an article where numpy's blocks took 220), from numba's cache
     next to this file when it can be written, else in the user's cache folder, else (a read-only install and
     home) compiled in memory, once a process. numba is imported here, not at the top: every command imports
-    this module, and numba's import costs 0.35 s that only signing needs."""
+    this module, and numba's import costs 0.3 s that only signing needs."""
     import numba
 
     try:
@@ -263,42 +264,41 @@ def _compiled_kernel():
         return numba.njit(_KERNEL_TYPES, nogil=True)(_permuted_minima)
 
 
+def _kernel_rows(spans: list[np.ndarray], ends: np.ndarray, carried: np.ndarray, params: SignatureParams
+                 ) -> np.ndarray:
+    """The kernel's rows for these spans of hashes, concatenated (``ends`` are positions into all of them)."""
+    a, b = _affine(params.num_perm, params.seed)
+    hashes = np.concatenate(spans).astype(np.uint32, copy=False)   # contiguous, as the kernel's types say
+    return _compiled_kernel()(hashes, ends.astype(np.int64, copy=False), carried, a, b)
+
+
 def sign_texts(texts: list[tuple[np.ndarray, np.ndarray]], lead_sizes: tuple[int, ...], params: SignatureParams
                ) -> list[tuple[Signature, list[Signature]]]:
     """``sign_text`` of each (shingles in text order, words' hashes), with one call of the compiled kernel for
-    all their affine32 signatures."""
-    size = params.shingle_size
-    signed: list[tuple[Signature, list[Signature]] | None] = []
-    spans, starts, ends, carried, owners = [], [], [], [], []
-    at = 0
-    for shingles, hashes in texts:
-        sizes = sorted(s for s in lead_sizes if len(hashes) > s)
-        if params.scheme != "affine32" or (sizes and sizes[0] < size):
-            signed.append((sign(sorted_distinct(shingles), params), lead_signatures(hashes, lead_sizes, size, params)))
-            continue
-        cuts = [at] + [at + s - size + 1 for s in sizes] + [at + len(shingles)]
-        starts += cuts[:-1]
-        ends += cuts[1:]
-        carried += [False] + [True] * len(sizes)
-        owners.append((len(signed), len(sizes)))
-        signed.append(None)
-        spans.append(shingles)
-        at += len(shingles)
-    if owners:
-        rows = iter(_kernel_rows(spans, starts, ends, carried, params))
-        for t, n_leads in owners:
-            leads = [Signature(params, next(rows)) for _ in range(n_leads)]
-            signed[t] = (Signature(params, next(rows)), leads)
+    all their affine32 signatures: each text's rows (its leads, smallest first, then the whole text) end where
+    their last shingle does, and each carries on from the one before."""
+    size, leads = params.shingle_size, np.array(sorted(lead_sizes), dtype=np.int64)
+    words = np.array([len(hashes) for _, hashes in texts], dtype=np.int64)
+    compiled = np.full(len(texts), params.scheme == "affine32")
+    if len(leads) and leads[0] < size:   # a lead shorter than a shingle is a shingle of its own
+        compiled &= words <= leads[0]
+    picked = np.flatnonzero(compiled)
+    signed: list = [None] * len(texts)
+    if len(picked):
+        spans = [texts[t][0] for t in picked.tolist()]
+        counts = np.array([len(s) for s in spans], dtype=np.int64)
+        has = np.concatenate((words[picked, None] > leads, np.ones((len(picked), 1), dtype=bool)), axis=1)
+        ends = np.concatenate((np.broadcast_to(leads - size + 1, (len(picked), len(leads))), counts[:, None]), axis=1)
+        ends += np.concatenate(([0], np.cumsum(counts)[:-1]))[:, None]
+        carried = np.cumsum(has, axis=1) > 1
+        rows = iter(_kernel_rows(spans, ends[has], carried[has], params))
+        for t, n_leads in zip(picked.tolist(), (has.sum(axis=1) - 1).tolist()):
+            lead_signatures_of = [Signature(params, next(rows)) for _ in range(n_leads)]
+            signed[t] = (Signature(params, next(rows)), lead_signatures_of)
+    for t in np.flatnonzero(~compiled).tolist():
+        shingles, hashes = texts[t]
+        signed[t] = (sign(sorted_distinct(shingles), params), lead_signatures(hashes, lead_sizes, size, params))
     return signed
-
-
-def _kernel_rows(spans: list[np.ndarray], starts: list[int], ends: list[int], carried: list[bool],
-                 params: SignatureParams) -> np.ndarray:
-    """The kernel's rows for these spans of hashes (concatenated: the positions are into all of them)."""
-    a, b = _affine(params.num_perm, params.seed)
-    hashes = np.concatenate(spans).astype(np.uint32, copy=False)   # contiguous, as the kernel's types say
-    return _compiled_kernel()(hashes, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
-                              np.array(carried, dtype=np.bool_), a, b)
 
 
 def sign_text(shingles: np.ndarray, hashes: np.ndarray, lead_sizes: tuple[int, ...], params: SignatureParams
@@ -322,7 +322,7 @@ def sign(hashes: np.ndarray, params: SignatureParams) -> Signature:
     ``MinHash.update_batch`` bit for bit. Other schemes go through ``update_batch`` itself.
     """
     if params.scheme == "affine32":
-        return Signature(params, _kernel_rows([hashes], [0], [len(hashes)], [False], params)[0])
+        return Signature(params, _kernel_rows([hashes], np.array([len(hashes)]), np.zeros(1, dtype=bool), params)[0])
     t = _template(params.num_perm, params.seed, params.scheme)
     m = type(t)(num_perm=params.num_perm, seed=params.seed, scheme=params.scheme, permutations=t.permutations,
                 hashfunc=_identity)

@@ -79,13 +79,14 @@ def test_a_batch_of_texts_and_their_leads_is_signed_as_datasketch_signs_them():
         texts.append((shingle_hashes_in_order(wh, 5), wh))
     wh = word_hashes("one two three four five six seven".split() * 40)   # each shingle seven times
     texts.append((shingle_hashes_in_order(wh, 5), wh))
-    signed = sign_texts(texts, (50, 150), P)
-    assert len(signed) == len(texts)
-    for (_, wh), (full, leads) in zip(texts, signed):
-        ends = [s for s in (50, 150) if len(wh) > s] + [len(wh)]
-        assert len(leads) == len(ends) - 1
-        for signature, end in zip((*leads, full), ends):
-            assert np.array_equal(signature.hashvalues, _datasketch_values(shingle_hashes(wh[:end], 5)))
+    for lead_sizes in ((50, 150), (60, 3)):   # a lead shorter than a shingle is one shingle of its own
+        signed = sign_texts(texts, lead_sizes, P)
+        assert len(signed) == len(texts)
+        for (_, wh), (full, leads) in zip(texts, signed):
+            ends = [s for s in sorted(lead_sizes) if len(wh) > s] + [len(wh)]
+            assert len(leads) == len(ends) - 1
+            for signature, end in zip((*leads, full), ends):
+                assert np.array_equal(signature.hashvalues, _datasketch_values(shingle_hashes(wh[:end], 5)))
 
 
 def test_signing_works_where_the_compiled_kernel_cannot_be_cached():
