@@ -210,11 +210,9 @@ def _affine(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def load_permutations(params: SignatureParams) -> None:
     """Make datasketch's permutations for these parameters in this process (importing datasketch, and scipy with
-    it: 1.5 s of CPU) and the compiled permutation kernel: worker processes forked afterwards share them instead
-    of each importing datasketch and numba."""
+    it: 1.5 s of CPU): worker processes forked afterwards share them instead of each importing datasketch."""
     if params.scheme == "affine32":
         _affine(params.num_perm, params.seed)
-        _compiled_kernel()
     else:
         _template(params.num_perm, params.seed, params.scheme)
 
@@ -254,8 +252,12 @@ _KERNEL_TYPES = "uint32[:, ::1](uint32[::1], int64[::1], boolean[::1], uint32[::
 def _compiled_kernel():
     """``_permuted_minima`` compiled (numba: 15 µs an article where numpy's blocks took 220), from numba's cache
     next to this file when it can be written, else in the user's cache folder, else (a read-only install and
-    home) compiled in memory, once a process. numba is imported here, not at the top: every command imports
-    this module, and numba's import costs 0.3 s that only signing needs."""
+    home) compiled in memory, once a process.
+
+    Loaded by the process that signs (a grouping worker; the parent only in passes too small to ship), not
+    before the workers fork: numba's import and kernel (0.3 + 0.4 s, ~100 MB of resident memory, a third of it
+    private) would stay in the parent through every later stage. Imported here, not at the top: every command
+    imports this module."""
     import numba
 
     try:
