@@ -83,9 +83,9 @@ class Alignment:
 
 @kernel
 def seed_pairs(sa: np.ndarray, sb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every (position in a, position in b) of an equal shingle, ordered by diagonal then position in a. A
-    shingle of a with more than ``_PAIR_LIMIT`` equals per shingle of the shorter text on average is paired
-    with its first equal in b only (pathological pages)."""
+    """Every (position in a, position in b) of an equal shingle, ordered by diagonal then position in a. Where
+    they outnumber ``_PAIR_LIMIT`` per shingle of the shorter text (pathological pages), each shingle of a is
+    paired with its first equal in b only."""
     na, nb = len(sa), len(sb)
     first_b, next_b = _positions(sb)
     mask = len(first_b) - 1
@@ -101,16 +101,18 @@ def seed_pairs(sa: np.ndarray, sb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             total += 1
             j = next_b[j]
     capped = total > _PAIR_LIMIT * max(min(na, nb), 1)
-    # counted into diagonals (j - i + na - 1), each in order of a
-    on_diagonal = np.zeros(na + nb + 1, dtype=np.int64)
+    # a counting sort by diagonal (j - i + na - 1), each diagonal's seeds in order of a
+    at = np.zeros(na + nb, dtype=np.int64)
     for i in range(na):
         j = firsts[i]
         while j >= 0:
-            on_diagonal[j - i + na] += 1
+            at[j - i + na - 1] += 1
             j = -1 if capped else next_b[j]
-    at = np.cumsum(on_diagonal)
-    ia = np.empty(at[-1], dtype=np.int64)
-    jb = np.empty(at[-1], dtype=np.int64)
+    seeds = 0
+    for d in range(na + nb):   # each diagonal's count → where its first seed goes
+        at[d], seeds = seeds, seeds + at[d]
+    ia = np.empty(seeds, dtype=np.int64)
+    jb = np.empty(seeds, dtype=np.int64)
     for i in range(na):
         j = firsts[i]
         while j >= 0:
@@ -160,9 +162,27 @@ def diagonal_runs(ia: np.ndarray, jb: np.ndarray) -> np.ndarray:
         else:
             runs[k] = (ia[s], ia[s] + 1, jb[s], jb[s] + 1)
             k += 1
-    # longest first, ties in diagonal order: one distinct number per run, so any sort gives the same order
-    rank = (runs[:k, 0] - runs[:k, 1]) * k + np.arange(k)
-    return runs[:k][np.argsort(rank)]
+    return _longest_first(runs[:k])
+
+
+@kernel
+def _longest_first(runs: np.ndarray) -> np.ndarray:
+    """The runs by length, longest first, in their order among equals (a counting sort: a loop numba compiles
+    in a fraction of the time its sorts take)."""
+    longest = 0
+    for r in range(len(runs)):
+        longest = max(longest, runs[r, 1] - runs[r, 0])
+    at = np.zeros(longest + 2, dtype=np.int64)   # at[longest - length + 1]: runs of that length
+    for r in range(len(runs)):
+        at[longest - (runs[r, 1] - runs[r, 0]) + 1] += 1
+    for length in range(1, longest + 2):
+        at[length] += at[length - 1]
+    out = np.empty_like(runs)
+    for r in range(len(runs)):
+        bucket = longest - (runs[r, 1] - runs[r, 0])
+        out[at[bucket]] = runs[r]
+        at[bucket] += 1
+    return out
 
 
 @kernel
@@ -192,7 +212,16 @@ def _select(runs: np.ndarray, na: int, nb: int, min_shingles: int) -> np.ndarray
         used_b[b0 + best_start:b0 + best_start + best_length] = True
         kept[k] = (a0 + best_start, a0 + best_start + best_length, b0 + best_start, b0 + best_start + best_length)
         k += 1
-    return kept[:k][np.argsort(kept[:k, 0])]   # each a position in one run: the starts differ
+    run_at = np.full(na, -1, dtype=np.int64)   # by text a: each a position is in one run, the starts differ
+    for r in range(k):
+        run_at[kept[r, 0]] = r
+    ordered = np.empty((k, 4), dtype=np.int64)
+    k = 0
+    for a0 in range(na):
+        if run_at[a0] >= 0:
+            ordered[k] = kept[run_at[a0]]
+            k += 1
+    return ordered
 
 
 @kernel

@@ -33,7 +33,7 @@ def kernel(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _compile_module(name: str) -> Any:
-    import numba   # a third of a second: only in processes that run a kernel
+    import numba  # a third of a second: only in processes that run a kernel
 
     module = sys.modules[name]
     for fn_name in _waiting.pop(name, []):

@@ -2,9 +2,10 @@
 on generated text pairs: copies with gaps, changed words, moved blocks, repeats, empty and one-shingle texts."""
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from dedupe import align as align_module
 from dedupe.align import align, seed_pairs, text_print
 from dedupe.relate import SideView, _side, shared_count
 from tests import align_reference as reference
@@ -14,18 +15,20 @@ from tests import align_reference as reference
 def text_pairs(draw):
     """Two texts of words from a small vocabulary (so that words and shingles repeat), the second made from
     the first by moving, dropping, changing and adding words, or drawn on its own."""
-    vocabulary = draw(st.integers(1, 12))
+    vocabulary = draw(st.sampled_from([1, 3, 12, 60, 1000]))
     word = st.integers(0, vocabulary - 1)
     a = draw(st.lists(word, max_size=90))
     b = list(a)
     for _ in range(draw(st.integers(0, 6))):
-        kind = draw(st.sampled_from(["move", "drop", "change", "add", "repeat"]))
+        kind = draw(st.sampled_from(["move", "swap", "drop", "change", "add", "repeat"]))
         at = draw(st.integers(0, len(b)))
         to = draw(st.integers(at, min(len(b), at + 15)))
         if kind == "move":
             block, b = b[at:to], b[:at] + b[to:]
             where = draw(st.integers(0, len(b)))
             b = b[:where] + block + b[where:]
+        elif kind == "swap":   # two blocks of one length trade places: chains of equal weight
+            b = b[:at] + b[to:2 * to - at] + b[at:to] + b[2 * to - at:]
         elif kind == "drop":
             b = b[:at] + b[to:]
         elif kind == "change":
@@ -72,3 +75,31 @@ def test_seed_pairs_of_a_pathological_page_keep_each_first_equal():
     ia, jb = seed_pairs(sa, sb)
     assert len(ia) == 303 and set(jb[ia < 300].tolist()) == {1}
     assert all(np.array_equal(x, y) for x, y in zip((ia, jb), reference.seed_pairs(sa, sb)))
+
+
+small = st.integers(0, 12)
+
+
+@settings(max_examples=400, deadline=None)
+@example([(0, 6, 0), (2, 5, 20), (8, 5, 22)], 1, 0)   # the third run's two free stretches are equally long
+@given(st.lists(st.tuples(small, st.integers(1, 6), small), max_size=12), st.integers(1, 4), st.integers(0, 5))
+def test_compiled_run_selection_joining_and_chain_equal_the_reference(diagonal_runs, min_shingles, gap):
+    """Runs drawn on a small grid, where equal lengths, equal free stretches, touching runs and chains of
+    equal weight are common."""
+    runs = np.array([(a0, a0 + n, b0, b0 + n) for a0, n, b0 in diagonal_runs], dtype=np.int64).reshape(-1, 4)
+    runs = runs[np.argsort(runs[:, 0] - runs[:, 1], kind="stable")]
+    kept = align_module._select(runs, 30, 30, min_shingles)
+    assert np.array_equal(kept, reference.select(runs, 30, 30, min_shingles))
+    passages = align_module._join(kept, gap)
+    assert np.array_equal(passages, reference.join(kept, gap))
+    assert np.array_equal(align_module.heaviest_chain(passages, gap % 3), reference.heaviest_chain(passages, gap % 3))
+
+
+def test_seed_pairs_are_capped_only_beyond_the_limit():
+    """40 equals per shingle of the shorter text are all kept; one more, and each shingle keeps its first."""
+    few, many = np.full(8, 7, dtype=np.uint32), np.full(40, 7, dtype=np.uint32)
+    assert len(seed_pairs(few, many)[0]) == 320
+    more = np.append(many, np.uint32(7))
+    ia, jb = seed_pairs(few, more)
+    assert ia.tolist() == list(range(7, -1, -1)) and set(jb.tolist()) == {0}   # by diagonal: the last of a first
+    assert all(np.array_equal(x, y) for x, y in zip((ia, jb), reference.seed_pairs(few, more)))
