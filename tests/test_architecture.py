@@ -27,10 +27,11 @@ LAZY_ALLOWED = {
                "'rebuild --engine spark' needs it, and its import costs 0.5 s",
     "htmldate": "only extraction needs it (publication dates), so commands start quickly",
     "dateparser": "its import and language data are heavy; only extraction needs it, so commands start quickly",
+    "numba": "its import costs 0.35 s; only a process that aligns needs it (dedupe.jit), so commands start quickly",
 }
 # what a command that neither crawls, extracts nor groups must not load (the CLI imports everything else)
 HEAVY_FOR_STARTUP = ("scrapy", "twisted", "scrapy_redis", "datasketch", "scipy", "trafilatura", "htmldate",
-                     "dateparser", "pyspark", "dask", "ray")
+                     "dateparser", "pyspark", "dask", "ray", "numba")
 MAX_FUNCTION_LINES = 80
 
 
