@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dedupe.jit import kernel
 from dedupe.signature import shingle_hashes_in_order, sorted_distinct, word_hashes
 
 _PAIR_LIMIT = 40   # seed pairs per shingle of the shorter text before repeats are ignored (pathological pages)
@@ -38,9 +39,6 @@ class TextPrint:
     n_words: int
     size: int
     distinct: np.ndarray | None = field(default=None, compare=False, repr=False)   # unique(), once asked
-
-    def quoted_mask(self) -> np.ndarray:
-        return np.unpackbits(self.quoted, count=self.n_words).astype(bool)
 
     def unique(self) -> np.ndarray:
         """The distinct shingle hashes, sorted (what containment and signatures are computed on); computed
@@ -83,106 +81,203 @@ class Alignment:
     covered_b: np.ndarray
 
 
+@kernel
 def seed_pairs(sa: np.ndarray, sb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every (position in a, position in b) of an equal shingle, ordered by diagonal then position in a."""
-    order = np.argsort(sb, kind="stable")
-    sorted_b = sb[order]
-    left, counts = _matches(sorted_b, sa)
-    if counts.sum() > _PAIR_LIMIT * max(min(len(sa), len(sb)), 1):
-        counts = np.minimum(counts, 1)
-    ia = np.repeat(np.arange(len(sa)), counts)
-    if not len(ia):
-        return ia, ia
-    offsets = np.arange(len(ia)) - np.repeat(np.cumsum(counts) - counts, counts)
-    jb = order[np.repeat(left, counts) + offsets]
-    by_diagonal = np.lexsort((ia, jb - ia))
-    return ia[by_diagonal], jb[by_diagonal]
+    """Every (position in a, position in b) of an equal shingle, ordered by diagonal then position in a. Where
+    they outnumber ``_PAIR_LIMIT`` per shingle of the shorter text (pathological pages), each shingle of a is
+    paired with its first equal in b only."""
+    na, nb = len(sa), len(sb)
+    first_b, next_b = _positions(sb)
+    mask = len(first_b) - 1
+    firsts = np.full(na, -1, dtype=np.int64)   # each shingle of a: its first equal in b
+    total = 0
+    for i in range(na):
+        slot = _slot(sa[i], mask)
+        while first_b[slot] >= 0 and sb[first_b[slot]] != sa[i]:
+            slot = (slot + 1) & mask
+        firsts[i] = first_b[slot]
+        j = firsts[i]
+        while j >= 0:
+            total += 1
+            j = next_b[j]
+    capped = total > _PAIR_LIMIT * max(min(na, nb), 1)
+    # a counting sort by diagonal (j - i + na - 1), each diagonal's seeds in order of a
+    at = np.zeros(na + nb, dtype=np.int64)
+    for i in range(na):
+        j = firsts[i]
+        while j >= 0:
+            at[j - i + na - 1] += 1
+            j = -1 if capped else next_b[j]
+    seeds = 0
+    for d in range(na + nb):   # each diagonal's count → where its first seed goes
+        at[d], seeds = seeds, seeds + at[d]
+    ia = np.empty(seeds, dtype=np.int64)
+    jb = np.empty(seeds, dtype=np.int64)
+    for i in range(na):
+        j = firsts[i]
+        while j >= 0:
+            d = j - i + na - 1
+            ia[at[d]], jb[at[d]] = i, j
+            at[d] += 1
+            j = -1 if capped else next_b[j]
+    return ia, jb
 
 
-def _matches(sorted_b: np.ndarray, sa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each value of ``sa``, where its equals start in ``sorted_b`` and how many there are. The values are
-    looked up in sorted order (numpy then narrows each search from the last one: three times faster than
-    looking up a text's shingles in their order) and the answers put back in ``sa``'s order."""
-    by_value = np.argsort(sa)
-    keys = sa[by_value]
-    left = np.empty(len(sa), dtype=np.intp)
-    counts = np.empty(len(sa), dtype=np.intp)
-    left[by_value] = np.searchsorted(sorted_b, keys, "left")
-    counts[by_value] = np.searchsorted(sorted_b, keys, "right")
-    counts -= left
-    return left, counts
+@kernel
+def _slot(value: np.uint32, mask: int) -> int:
+    """The hash table slot of a shingle hash (bits of its product with a large odd number)."""
+    return int((np.uint64(value) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)) & mask
 
 
+@kernel
+def _positions(sb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each distinct value of ``sb`` first occurs (an open-addressing hash table, a power of two at
+    least twice as many slots as values, -1 where empty) and, for each position, the next one of the same
+    value (-1 after the last)."""
+    slots = 1
+    while slots < 2 * len(sb):
+        slots *= 2
+    first_b = np.full(slots, -1, dtype=np.int64)
+    next_b = np.full(len(sb), -1, dtype=np.int64)
+    for j in range(len(sb) - 1, -1, -1):   # from the end, so that each value's chain runs in text order
+        slot = _slot(sb[j], slots - 1)
+        while first_b[slot] >= 0 and sb[first_b[slot]] != sb[j]:
+            slot = (slot + 1) & (slots - 1)
+        next_b[j] = first_b[slot]
+        first_b[slot] = j
+    return first_b, next_b
+
+
+@kernel
 def diagonal_runs(ia: np.ndarray, jb: np.ndarray) -> np.ndarray:
     """Maximal runs of seeds on one diagonal, as (a start, a end, b start, b end) in shingle positions
-    (ends exclusive), longest first."""
-    if not len(ia):
-        return np.empty((0, 4), dtype=np.int64)
-    cont = (np.diff(ia) == 1) & (np.diff(jb) == 1)
-    starts = np.concatenate(([0], np.nonzero(~cont)[0] + 1))
-    ends = np.concatenate((starts[1:], [len(ia)])) - 1
-    runs = np.stack([ia[starts], ia[ends] + 1, jb[starts], jb[ends] + 1], axis=1)
-    return runs[np.argsort(runs[:, 0] - runs[:, 1], kind="stable")]
+    (ends exclusive), longest first (in diagonal order among equals)."""
+    n = len(ia)
+    runs = np.empty((n, 4), dtype=np.int64)
+    k = 0
+    for s in range(n):
+        if s and ia[s] == ia[s - 1] + 1 and jb[s] == jb[s - 1] + 1:
+            runs[k - 1, 1] += 1
+            runs[k - 1, 3] += 1
+        else:
+            runs[k] = (ia[s], ia[s] + 1, jb[s], jb[s] + 1)
+            k += 1
+    return _longest_first(runs[:k])
 
 
+@kernel
+def _longest_first(runs: np.ndarray) -> np.ndarray:
+    """The runs by length, longest first, in their order among equals (a counting sort: a loop numba compiles
+    in a fraction of the time its sorts take)."""
+    longest = 0
+    for r in range(len(runs)):
+        longest = max(longest, runs[r, 1] - runs[r, 0])
+    at = np.zeros(longest + 2, dtype=np.int64)   # at[longest - length + 1]: runs of that length
+    for r in range(len(runs)):
+        at[longest - (runs[r, 1] - runs[r, 0]) + 1] += 1
+    for length in range(1, longest + 2):
+        at[length] += at[length - 1]
+    out = np.empty_like(runs)
+    for r in range(len(runs)):
+        bucket = longest - (runs[r, 1] - runs[r, 0])
+        out[at[bucket]] = runs[r]
+        at[bucket] += 1
+    return out
+
+
+@kernel
 def _select(runs: np.ndarray, na: int, nb: int, min_shingles: int) -> np.ndarray:
-    """The longest runs first, each shingle position of either text used once; sorted by text a."""
-    used_a = np.zeros(na, dtype=bool)
-    used_b = np.zeros(nb, dtype=bool)
-    kept = []
-    for a0, a1, b0, b1 in runs.tolist():
+    """The longest runs first, each shingle position of either text used once (of a run partly used, its
+    first longest free stretch); sorted by text a."""
+    used_a = np.zeros(na, dtype=np.bool_)
+    used_b = np.zeros(nb, dtype=np.bool_)
+    kept = np.empty((len(runs), 4), dtype=np.int64)
+    k = 0
+    for r in range(len(runs)):
+        a0, a1, b0 = runs[r, 0], runs[r, 1], runs[r, 2]
         if a1 - a0 < min_shingles:
             break
-        free = ~(used_a[a0:a1] | used_b[b0:b1])
-        if not free.any():
+        best_start, best_length, start = 0, 0, -1
+        for t in range(a1 - a0 + 1):
+            free = t < a1 - a0 and not (used_a[a0 + t] or used_b[b0 + t])
+            if free and start < 0:
+                start = t
+            elif not free and start >= 0:
+                if t - start > best_length:
+                    best_start, best_length = start, t - start
+                start = -1
+        if best_length < min_shingles:   # none free, or too short a stretch
             continue
-        if not free.all():   # keep the longest free stretch of a partly used run
-            edges = np.diff(np.concatenate(([0], free.astype(np.int8), [0])))
-            starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
-            k = int(np.argmax(ends - starts))
-            if ends[k] - starts[k] < min_shingles:
-                continue
-            a0, b0, a1, b1 = a0 + starts[k], b0 + starts[k], a0 + ends[k], b0 + ends[k]
-        used_a[a0:a1] = True
-        used_b[b0:b1] = True
-        kept.append((a0, a1, b0, b1))
-    return np.array(sorted(kept), dtype=np.int64).reshape(-1, 4)
+        used_a[a0 + best_start:a0 + best_start + best_length] = True
+        used_b[b0 + best_start:b0 + best_start + best_length] = True
+        kept[k] = (a0 + best_start, a0 + best_start + best_length, b0 + best_start, b0 + best_start + best_length)
+        k += 1
+    run_at = np.full(na, -1, dtype=np.int64)   # by text a: each a position is in one run, the starts differ
+    for r in range(k):
+        run_at[kept[r, 0]] = r
+    ordered = np.empty((k, 4), dtype=np.int64)
+    k = 0
+    for a0 in range(na):
+        if run_at[a0] >= 0:
+            ordered[k] = kept[run_at[a0]]
+            k += 1
+    return ordered
 
 
+@kernel
 def _join(runs: np.ndarray, max_gap: int) -> np.ndarray:
     """Join runs (now in words) that follow one another in both texts with at most ``max_gap`` words between."""
-    if len(runs) < 2:
-        return runs
-    out = [list(runs[0])]
-    for a0, a1, b0, b1 in runs[1:].tolist():
-        last = out[-1]
-        if 0 <= a0 - last[1] <= max_gap and 0 <= b0 - last[3] <= max_gap:
-            last[1], last[3] = a1, b1
+    out = runs.copy()
+    k = 0
+    for r in range(len(runs)):
+        a0, a1, b0, b1 = runs[r, 0], runs[r, 1], runs[r, 2], runs[r, 3]
+        if k and 0 <= a0 - out[k - 1, 1] <= max_gap and 0 <= b0 - out[k - 1, 3] <= max_gap:
+            out[k - 1, 1], out[k - 1, 3] = a1, b1
         else:
-            out.append([a0, a1, b0, b1])
-    return np.array(out, dtype=np.int64)
+            out[k] = (a0, a1, b0, b1)
+            k += 1
+    return out[:k]
 
 
+@kernel
 def heaviest_chain(passages: np.ndarray, overlap: int = 0) -> np.ndarray:
     """Indices of the passages that follow one another in both texts and hold the most words (passages
-    are sorted by text a; the chain is the heaviest increasing subsequence by text b). Two passages may
-    overlap by ``overlap`` words: runs of shingles that meet at a changed word share its neighbours."""
+    are sorted by text a; the chain is the heaviest increasing subsequence by text b; the first of equals).
+    Two passages may overlap by ``overlap`` words: runs of shingles that meet at a changed word share its
+    neighbours."""
     k = len(passages)
     if k < 2:
         return np.arange(k)
-    weight = (passages[:, 1] - passages[:, 0]).tolist()
-    b0, b1 = passages[:, 2].tolist(), passages[:, 3].tolist()
-    best, back = list(weight), [-1] * k
+    weight = passages[:, 1] - passages[:, 0]
+    best, back = weight.copy(), np.full(k, -1)
     for i in range(k):
         for j in range(i):
-            if b1[j] <= b0[i] + overlap and best[j] + weight[i] > best[i]:
+            if passages[j, 3] <= passages[i, 2] + overlap and best[j] + weight[i] > best[i]:
                 best[i], back[i] = best[j] + weight[i], j
-    i = max(range(k), key=best.__getitem__)
-    out = []
+    length, i = 0, np.argmax(best)
+    out = np.empty(k, dtype=np.int64)
     while i >= 0:
-        out.append(i)
+        out[length] = i
+        length += 1
         i = back[i]
-    return np.array(out[::-1], dtype=np.int64)
+    return out[:length][::-1].copy()
+
+
+@kernel
+def _align_words(sa: np.ndarray, sb: np.ndarray, na_words: int, nb_words: int, span: int, max_gap: int,
+                 min_words: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`align` on the two texts' shingles: passages, chain, words of a and of b covered."""
+    ia, jb = seed_pairs(sa, sb)
+    runs = _select(diagonal_runs(ia, jb), len(sa), len(sb), max(min_words - span + 1, 1))
+    runs[:, 1] += span - 1
+    runs[:, 3] += span - 1
+    covered_a = np.zeros(na_words, dtype=np.bool_)
+    covered_b = np.zeros(nb_words, dtype=np.bool_)
+    for r in range(len(runs)):
+        covered_a[runs[r, 0]:runs[r, 1]] = True
+        covered_b[runs[r, 2]:runs[r, 3]] = True
+    passages = _join(runs, max_gap)
+    return passages, heaviest_chain(passages, span - 1), covered_a, covered_b
 
 
 def align(a: TextPrint, b: TextPrint, max_gap: int, min_words: int) -> Alignment:
@@ -190,14 +285,4 @@ def align(a: TextPrint, b: TextPrint, max_gap: int, min_words: int) -> Alignment
     most ``max_gap`` words."""
     wa, wb = a.shingle_words, b.shingle_words
     span = min(wa, wb)
-    ia, jb = seed_pairs(a.shingles, b.shingles)
-    runs = _select(diagonal_runs(ia, jb), len(a.shingles), len(b.shingles), max(min_words - span + 1, 1))
-    runs[:, 1] += span - 1
-    runs[:, 3] += span - 1
-    passages = _join(runs, max_gap)
-    covered_a = np.zeros(a.n_words, dtype=bool)
-    covered_b = np.zeros(b.n_words, dtype=bool)
-    for a0, a1, b0, b1 in runs.tolist():
-        covered_a[a0:a1] = True
-        covered_b[b0:b1] = True
-    return Alignment(passages, heaviest_chain(passages, span - 1), covered_a, covered_b)
+    return Alignment(*_align_words(a.shingles, b.shingles, a.n_words, b.n_words, span, max_gap, min_words))

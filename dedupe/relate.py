@@ -22,11 +22,11 @@ no relation at all. Which side contains which is kept with the relation, for the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 
 from dedupe.align import Alignment, TextPrint, align
+from dedupe.jit import kernel
 from dedupe.options import GroupingOptions
 
 
@@ -82,21 +82,42 @@ class SideView:
 
 
 def _side(p: TextPrint, chain: np.ndarray, covered: np.ndarray, column: int, noise_words: int) -> SideView:
-    in_chain = np.zeros(p.n_words, dtype=bool)
-    for row in chain.tolist():
-        in_chain[row[column]:row[column + 1]] = True
-    in_chain &= covered
-    quoted = p.quoted_mask()
-    unquoted = ~quoted
+    cover, cover_all, anchored, stretch = side_numbers(p.quoted, p.paragraphs, p.n_words, chain, covered, column,
+                                                       noise_words)
+    return SideView(cover, cover_all, anchored, stretch)
+
+
+@kernel
+def side_numbers(quoted: np.ndarray, paragraphs: np.ndarray, n_words: int, chain: np.ndarray, covered: np.ndarray,
+                 column: int, noise_words: int) -> tuple[float, float, bool, float]:
+    """A :class:`SideView`'s numbers for the text of ``n_words`` words whose ``quoted`` bits (packed) and
+    ``paragraphs`` are given, its words in the alignment's passages ``covered``, the ``chain``'s passages in
+    it in columns ``column`` and ``column + 1``."""
+    in_chain = np.zeros(n_words, dtype=np.bool_)
+    for r in range(len(chain)):
+        in_chain[chain[r, column]:chain[r, column + 1]] = True
+    unquoted = np.ones(n_words, dtype=np.bool_)
+    for w in range(min(n_words, 8 * len(quoted))):
+        unquoted[w] = not (quoted[w >> 3] >> (7 - (w & 7))) & 1
     # a text mostly in quotation marks (a transcript, a statement) is measured on all its words
-    measured = unquoted if unquoted.sum() * 4 >= p.n_words else np.ones(p.n_words, dtype=bool)
-    cover = float((in_chain & measured).sum() / max(measured.sum(), 1))
-    first = int(chain[0, column]) if len(chain) else p.n_words
-    bounds = np.append(p.paragraphs, p.n_words)
-    unaligned_before = [int((~covered[s:min(e, first)]).sum()) for s, e in pairwise(bounds.tolist()) if s < first]
-    anchored = len(chain) > 0 and all(n < noise_words for n in unaligned_before)
-    stretch = (int(chain[0, column + 1]) - first) / max(p.n_words, 1) if len(chain) else 0.0
-    return SideView(cover, float(in_chain.sum() / max(p.n_words, 1)), anchored, stretch)
+    measure_all = unquoted.sum() * 4 < n_words
+    shared = measured = shared_measured = 0
+    for w in range(n_words):
+        in_chain[w] = in_chain[w] and covered[w]
+        shared += in_chain[w]
+        measured += measure_all or unquoted[w]
+        shared_measured += in_chain[w] and (measure_all or unquoted[w])
+    first = chain[0, column] if len(chain) else n_words
+    anchored = len(chain) > 0
+    for p in range(len(paragraphs)):   # nothing but short lines (fewer unaligned words) before the chain
+        start, end = paragraphs[p], paragraphs[p + 1] if p + 1 < len(paragraphs) else n_words
+        if start < first:
+            unaligned = 0
+            for w in range(start, min(end, first, n_words)):
+                unaligned += not covered[w]
+            anchored = anchored and unaligned < noise_words
+    stretch = (chain[0, column + 1] - first) / max(n_words, 1) if len(chain) else 0.0
+    return shared_measured / max(measured, 1), shared / max(n_words, 1), anchored, stretch
 
 
 def sides(a: TextPrint, b: TextPrint, options: GroupingOptions) -> tuple[Alignment, SideView, SideView]:
@@ -128,13 +149,25 @@ def copy_basis(va: SideView, vb: SideView, options: GroupingOptions, same_site: 
     return None
 
 
+@kernel
+def shared_count(ua: np.ndarray, ub: np.ndarray) -> int:
+    """How many values two sorted arrays of distinct values have in common."""
+    i = j = shared = 0
+    while i < len(ua) and j < len(ub):   # no branch on the values: they are random, a branch mispredicted
+        x, y = ua[i], ub[j]
+        shared += x == y
+        i += x <= y
+        j += y <= x
+    return shared
+
+
 def relate(url_a: str, url_b: str, a: TextPrint, b: TextPrint, options: GroupingOptions,
            same_site: bool = False) -> Edge | None:
     """The relation of two texts (``url_a`` < ``url_b``), or None when they are unrelated."""
     ua, ub = a.unique(), b.unique()
     if not len(ua) or not len(ub):
         return None
-    inter = len(np.intersect1d(ua, ub, assume_unique=True))
+    inter = shared_count(ua, ub)
     containment = inter / min(len(ua), len(ub))
     # no rule can hold with fewer shared shingles (a chain covering a third of a text needs a third of its
     # shingles less the few at passage ends): skip the alignment

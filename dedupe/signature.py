@@ -16,6 +16,7 @@ import numpy as np
 import xxhash
 
 from crawler.errors import SyndtraceError
+from dedupe.jit import compiled
 
 if TYPE_CHECKING:
     from datasketch import MinHash
@@ -256,14 +257,8 @@ def _compiled_kernel():
 
     Loaded by the process that signs (a grouping worker; the parent only in passes too small to ship), not
     before the workers fork: numba's import and kernel (0.3 + 0.4 s, ~100 MB of resident memory, a third of it
-    private) would stay in the parent through every later stage. Imported here, not at the top: every command
-    imports this module."""
-    import numba
-
-    try:
-        return numba.njit(_KERNEL_TYPES, cache=True, nogil=True)(_permuted_minima)
-    except RuntimeError:   # "cannot cache function ...: no locator available": nowhere to write the cache
-        return numba.njit(_KERNEL_TYPES, nogil=True)(_permuted_minima)
+    private) would stay in the parent through every later stage."""
+    return compiled(_permuted_minima, _KERNEL_TYPES, nogil=True)
 
 
 def _kernel_rows(spans: list[np.ndarray], ends: np.ndarray, carried: np.ndarray, params: SignatureParams

@@ -27,7 +27,8 @@ LAZY_ALLOWED = {
                "'rebuild --engine spark' needs it, and its import costs 0.5 s",
     "htmldate": "only extraction needs it (publication dates), so commands start quickly",
     "dateparser": "its import and language data are heavy; only extraction needs it, so commands start quickly",
-    "numba": "its import (0.3 s) and first kernel load (0.4 s) only signing needs, so commands start quickly",
+    "numba": "its import (0.3 s) and first kernel load (0.4 s) only signing and alignment need "
+             "(dedupe.jit), so commands start quickly",
 }
 # what a command that neither crawls, extracts nor groups must not load (the CLI imports everything else)
 HEAVY_FOR_STARTUP = ("scrapy", "twisted", "scrapy_redis", "datasketch", "scipy", "trafilatura", "htmldate",
