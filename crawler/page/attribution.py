@@ -15,7 +15,7 @@ preposition; it is resolved to a host through the statement's link or the :class
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from urllib.parse import urljoin
 
 import lxml.html
@@ -108,13 +108,22 @@ class Attribution:
     edge_credits: list[str] = field(default_factory=list)   # the edge lines naming a known outlet when read
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """What ``dataclasses.asdict`` gives, without its deep copy of every string (strings are immutable)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name, value in out.items():
+            if isinstance(value, list):
+                out[name] = [_as_dict(v) if isinstance(v, Credit) else v for v in value]
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> Attribution:
         d = dict(d or {})
         d["credits"] = [Credit(**c) for c in d.get("credits", [])]
         return cls(**d)
+
+
+def _as_dict(credit: Credit) -> dict:
+    return {f.name: getattr(credit, f.name) for f in fields(credit)}
 
 
 # -- statements ----------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ return text or nothing, never raise.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -143,6 +144,7 @@ def own_names(tree, article_ld: dict, url: str) -> set[str]:
 _TRANSLITERATE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa"})
 
 
+@functools.lru_cache(maxsize=4096)   # the site's own names are compared with every candidate title and author
 def name_key(text: str) -> str:
     """A name compared loosely: case, spaces, punctuation, accents, a leading "the"/"www." and "@" dropped;
     umlauts written out as host names write them ("Börsen-Zeitung" → "boersenzeitung")."""
