@@ -151,9 +151,9 @@ _SOURCE_PATTERNS = [
 ]
 # what every source pattern needs, in one scan (anchors dropped, so that a line matches when any of its
 # sentences does): a line or sentence without any of it is not read pattern by pattern. The lookahead (the
-# words' first letters) lets the scan skip most positions at once: twice as fast, same matches.
+# words' first letters, tried after the cheaper word boundary) lets the scan skip most positions at once: same matches.
 _SOURCE_WORDS = re.compile(
-    r"(?=[acefhkoprsvw])\b(?:original|first|permission|republished|reprinted|reposted|reproduced|syndicated|"
+    r"\b(?=[acefhkoprsvw])(?:original|first|permission|republished|reprinted|reposted|reproduced|syndicated|"
     r"adapted|excerpted|cross-?posted|courtesy|h/t|hat\s+tip|wrote|read|see|continue\s+reading|keep\s+reading|"
     r"full|complete|(?:source|sources|via|from|credit|originally\s+from)\s*[:\-–—]|via\s)", re.I)
 _PERSON = r"([A-Z][\w'’\-]+(?:\s+(?:[A-Z][\w'’.\-]+|de|van|von|der|la|del|da|bin|al-\w+)){1,3})"
@@ -178,7 +178,9 @@ _LETTERS = re.compile(r"[^\W\d_]{2}")
 # "zuerst erschienen", "publié initialement"), permission ("with permission", "mit freundlicher Genehmigung",
 # "avec l'autorisation"), reprinting ("republished", "Nachdruck", "reproduit", "転載")
 _CREDIT_CUE = re.compile(
-    r"\b(?:originally|courtesy|republish\w*|reprint\w*|reproduc\w*|repost\w*|syndicat\w*|cross-?post\w*|"
+    # the lookahead: the first letters of the words below, so that most word boundaries are passed over at once
+    # (half the time; tests/test_attribution.py checks that it lists every word's first letter)
+    r"\b(?=[abcdefghiknopqrstuvzüźвипр])(?:originally|courtesy|republish\w*|reprint\w*|reproduc\w*|repost\w*|syndicat\w*|cross-?post\w*|"
     r"permission|consent|produced\s+by|distributed\s+by|shared\s+(?:here|with)|thanks\s+to|h/t|hat\s+tip|"
     r"credit|source|via|(?:published|appeared|ran|posted)\b[^.]{0,40}\bfirst|first\s+(?:published|appeared|ran|posted)|"
     # German, Dutch, Scandinavian
