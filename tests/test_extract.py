@@ -253,3 +253,16 @@ def test_pages_with_forms_read_the_same_with_plain_element_classes():
     assert _trafilatura_text(tree, url, True) == _trafilatura_text(own, url, True)
     page = extract_page(html.encode(), url)
     assert page.authors == ["Ann Smith"] and page.title == "Vote tally" and "ward 4 again" in page.text
+
+
+def test_meta_content_takes_the_first_name_first_then_document_order():
+    from crawler.page.dom import parse_document
+    from crawler.page.metadata import meta_content
+
+    tree, _ = parse_document('<html><head><meta name="twitter:title" content="Tweet title"><meta property="og:title" '
+                             'content="  "><meta itemprop="og:title" content="Item title"><meta name="og:title">'
+                             '</head><body><meta property="og:title" content="Body title"><p>x</p></body></html>')
+    assert meta_content(tree, "og:title", "twitter:title") == "Item title"   # blank content skipped
+    assert meta_content(tree, "twitter:title", "og:title") == "Tweet title"
+    assert meta_content(tree.find("body"), "og:title") == "Item title"       # the whole page, as //meta reads it
+    assert meta_content(tree, "og:site_name") is None
