@@ -346,3 +346,17 @@ def test_a_save_killed_midway_leaves_the_last_committed_results(store, db_path):
     assert again.db.execute("pragma integrity_check").fetchone()[0] == "ok"
     assert again.grouping_rows() == committed
     assert again.db.execute("pragma foreign_keys").fetchone()[0] == 1
+
+
+def test_a_large_write_does_not_leave_a_large_wal_behind(store, db_path):
+    """SQLite reuses its write-ahead log without shrinking it: one big save kept gigabytes on disk for as long as
+    the process (a crawl, a watch) held the database open. After the next checkpoint it is back under the limit."""
+    limit = crawler.storage.store._WAL_KEPT_BYTES
+    with store.db.conn:
+        store.db.conn.executemany("insert into meta (key, value) values (?, ?)",
+                                  ((f"filler-{i}", os.urandom(1000).hex()) for i in range(40_000)))
+    assert os.path.getsize(db_path + "-wal") > limit
+    store.db.conn.execute("pragma wal_checkpoint")
+    with store.db.conn:
+        store.db.conn.execute("insert into meta (key, value) values ('next', 'write')")
+    assert os.path.getsize(db_path + "-wal") <= limit

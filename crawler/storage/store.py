@@ -60,6 +60,7 @@ _EDGE_COLUMNS = "a, b, containment, jaccard, kind, basis, cover_a, cover_b, len_
 
 
 _PLAIN = (str, int, float, bytes, type(None))
+_WAL_KEPT_BYTES = 64 << 20   # WAL left on disk after a checkpoint: a 1M-article save grew it to ~5 GB, kept until exit
 _UPSERT_BATCH = 10_000   # rows per executemany: a million relations or members are never held as rows at once
 
 
@@ -103,6 +104,7 @@ class Store:
             self._refuse_foreign(conn)
             if self.path != ":memory:":
                 conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute(f"PRAGMA journal_size_limit = {_WAL_KEPT_BYTES}")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
             self.db = sqlite_utils.Database(conn)
