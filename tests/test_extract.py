@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import lxml.html
 import pytest
+import trafilatura
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.page.dates import parse_visible_date
 from crawler.page.decode import decode_html
-from crawler.page.extract import extract_page
+from crawler.page.dom import parse_document
+from crawler.page.extract import _trafilatura_text, extract_page
+from crawler.page.metadata import meta_content
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 ORIGIN = "https://www.commondreams.org/news/2020/02/07/documents-show-agency-changed-guidance"
@@ -219,11 +223,6 @@ def test_a_rel_author_link_the_noise_filter_dropped_is_the_last_resort():
 def test_body_options_made_once_give_what_trafilaturas_own_arguments_give():
     """The options are made once per mode and copied per page: a trafilatura whose options read something else
     from its arguments (or keep state between pages) would give another body here."""
-    import trafilatura
-
-    from crawler.page.dom import parse_document
-    from crawler.page.extract import _trafilatura_text
-
     for name, url in (("origin_jsonld.html", ORIGIN), ("republisher_cp1252.html", "http://globalresearch.example/a")):
         html = decode_html((PAGES / name).read_bytes())
         for fast in (True, False):
@@ -236,11 +235,6 @@ def test_body_options_made_once_give_what_trafilaturas_own_arguments_give():
 def test_pages_with_forms_read_the_same_with_plain_element_classes():
     """parse_document makes every element a plain HtmlElement (no FormElement, InputElement…): the body and the
     page's fields are what lxml.html's own classes give."""
-    import lxml.html
-
-    from crawler.page.dom import parse_document
-    from crawler.page.extract import _trafilatura_text
-
     html = ("<html><head><title>Vote tally</title></head><body><form action='/s'><label for='q'>Search</label>"
             "<input id='q' name='q' value='x'><select name='s'><option>a</option></select><textarea>t</textarea>"
             "</form><article><h1>Vote tally</h1><p>By Ann Smith</p>"
@@ -256,9 +250,6 @@ def test_pages_with_forms_read_the_same_with_plain_element_classes():
 
 
 def test_meta_content_takes_the_first_name_first_then_document_order():
-    from crawler.page.dom import parse_document
-    from crawler.page.metadata import meta_content
-
     tree, _ = parse_document('<html><head><meta name="twitter:title" content="Tweet title"><meta property="og:title" '
                              'content="  "><meta itemprop="og:title" content="Item title"><meta name="og:title">'
                              '</head><body><meta property="og:title" content="Body title"><p>x</p></body></html>')
