@@ -1,11 +1,16 @@
 """Table tests for the attribution reader: credits, copyright lines, licences, and what is not credit."""
 
+import re
+import re._parser as sre_parse
+from re._constants import BRANCH, IN, LITERAL, RANGE, SUBPATTERN
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli.present.tables import export_object
 from crawler.page.attribution import (
+    _CREDIT_CUE,
     _SOURCE_PATTERNS,
     _SOURCE_WORDS,
     Attribution,
@@ -234,3 +239,29 @@ def test_every_source_pattern_match_passes_the_one_scan_prefilter(kind, pattern,
     text = data.draw(st.from_regex(pattern, fullmatch=False))
     if pattern.search(text):
         assert _SOURCE_WORDS.search(text), (kind, text)
+
+
+def _first_letters(items) -> set[str]:
+    """The characters a parsed regex item (a literal, a class, a group, an alternation) can start with."""
+    op, arg = items[0]
+    if op is LITERAL:
+        return {chr(arg)}
+    if op is IN:
+        return {chr(c) for kind, a in arg for c in ([a] if kind is LITERAL else range(a[0], a[1] + 1))
+                if kind in (LITERAL, RANGE)}
+    if op is SUBPATTERN:
+        return _first_letters(arg[-1])
+    assert op is BRANCH, (op, arg)   # anything else (an optional first letter) would need a wider lookahead
+    return set().union(*(_first_letters(alternative) for alternative in arg[1]))
+
+
+@pytest.mark.parametrize("pattern", [_CREDIT_CUE, _SOURCE_WORDS])
+def test_the_first_letter_lookahead_lists_every_cue_words_first_letter(pattern):
+    """The lookahead after the word boundary only skips work: a cue word added without its first letter there
+    would never be found."""
+    parsed = sre_parse.parse(pattern.pattern, re.I)
+    words = parsed[0][1][1][0] if parsed[0][0] is BRANCH else parsed   # the first alternative: \b(?=[…])(?:…)
+    (boundary, _), (_, (_, lookahead)), alternation = words[0], words[1], words[2:]
+    assert str(boundary) == "AT"
+    assert _first_letters(alternation) <= _first_letters(lookahead)
+    assert pattern.search("Zuerst erschienen bei X" if pattern is _CREDIT_CUE else "Reprinted from X")

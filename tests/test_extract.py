@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import lxml.html
 import pytest
+import trafilatura
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.page.dates import parse_visible_date
 from crawler.page.decode import decode_html
-from crawler.page.extract import extract_page
+from crawler.page.dom import parse_document
+from crawler.page.extract import _trafilatura_text, extract_page
+from crawler.page.metadata import meta_content
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 ORIGIN = "https://www.commondreams.org/news/2020/02/07/documents-show-agency-changed-guidance"
@@ -214,3 +218,42 @@ def test_a_rel_author_link_the_noise_filter_dropped_is_the_last_resort():
             '<div class="comments"><a rel="author" href="/u/77">Reader Name</a></div></body></html>')
     page = extract_page(html, "https://www.harbour-news.example/2021/06/03/port-strike-ends")
     assert page.authors == ["Dara Madsen", "Olu Bankole"]
+
+
+def test_body_options_made_once_give_what_trafilaturas_own_arguments_give():
+    """The options are made once per mode and copied per page: a trafilatura whose options read something else
+    from its arguments (or keep state between pages) would give another body here."""
+    for name, url in (("origin_jsonld.html", ORIGIN), ("republisher_cp1252.html", "http://globalresearch.example/a")):
+        html = decode_html((PAGES / name).read_bytes())
+        for fast in (True, False):
+            plain = trafilatura.bare_extraction(html, url=url, fast=fast, include_comments=False, include_tables=False,
+                                                with_metadata=False)
+            assert plain.text
+            assert _trafilatura_text(parse_document(html)[0], url, fast) == plain.text
+
+
+def test_pages_with_forms_read_the_same_with_plain_element_classes():
+    """parse_document makes every element a plain HtmlElement (no FormElement, InputElement…): the body and the
+    page's fields are what lxml.html's own classes give."""
+    html = ("<html><head><title>Vote tally</title></head><body><form action='/s'><label for='q'>Search</label>"
+            "<input id='q' name='q' value='x'><select name='s'><option>a</option></select><textarea>t</textarea>"
+            "</form><article><h1>Vote tally</h1><p>By Ann Smith</p>"
+            + "".join(f"<p>The council counted the votes of ward {n} again and found the same result. {'More words. ' * 12}</p>"
+                      for n in range(5)) + "</article></body></html>")
+    tree, _ = parse_document(html)
+    assert {type(el) for el in tree.iter()} == {lxml.html.HtmlElement}
+    own = lxml.html.fromstring(html.encode(), parser=lxml.html.HTMLParser(encoding="utf-8", remove_comments=True))
+    url = "http://votes.example/2021/03/05/tally.html"
+    assert _trafilatura_text(tree, url, True) == _trafilatura_text(own, url, True)
+    page = extract_page(html.encode(), url)
+    assert page.authors == ["Ann Smith"] and page.title == "Vote tally" and "ward 4 again" in page.text
+
+
+def test_meta_content_takes_the_first_name_first_then_document_order():
+    tree, _ = parse_document('<html><head><meta name="twitter:title" content="Tweet title"><meta property="og:title" '
+                             'content="  "><meta itemprop="og:title" content="Item title"><meta name="og:title">'
+                             '</head><body><meta property="og:title" content="Body title"><p>x</p></body></html>')
+    assert meta_content(tree, "og:title", "twitter:title") == "Item title"   # blank content skipped
+    assert meta_content(tree, "twitter:title", "og:title") == "Tweet title"
+    assert meta_content(tree.find("body"), "og:title") == "Item title"       # the whole page, as //meta reads it
+    assert meta_content(tree, "og:site_name") is None

@@ -10,6 +10,7 @@ preferred to a UTC one. The modified date is kept apart.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable
@@ -136,6 +137,7 @@ _DATEPARSER_SETTINGS = {"REQUIRE_PARTS": ["day", "month", "year"], "PREFER_DATES
                         "RETURN_AS_TIMEZONE_AWARE": False}
 
 
+@functools.lru_cache(maxsize=2048)   # a site's pages repeat their short lines (a footer's year): dateparser once each
 def words_date(text: str, language: str | None) -> datetime | None:
     """A date written in words in the page's language ("5. März 2021", "3 de marzo de 2021", "5 марта 2021"),
     by dateparser; only for short lines with a year, and only when the page says its language."""

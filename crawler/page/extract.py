@@ -14,6 +14,8 @@ time of the default (which adds fallback extractors that change nothing on artic
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -131,9 +133,23 @@ FALLBACK_SHARE = 0.5        # catches the 4 fundus pages where fast mode keeps a
 def _trafilatura_text(source, url: str, fast: bool) -> str:
     import trafilatura  # lazily: commands that do not extract start without it (tests/test_architecture.py)
 
-    doc = trafilatura.bare_extraction(source, url=url, fast=fast, include_comments=False, include_tables=False,
-                                      with_metadata=False)
+    doc = trafilatura.bare_extraction(source, options=_body_options(fast, url))
     return (doc.text if doc is not None and not isinstance(doc, dict) else (doc or {}).get("text")) or ""
+
+
+def _body_options(fast: bool, url: str):
+    """trafilatura's options for one page's body: a copy of those made once per mode, with the page's URL (making
+    them reads trafilatura's configuration each time, ~0.1 ms a page)."""
+    options = copy.copy(_body_template(fast))
+    options.url = options.source = url
+    return options
+
+
+@functools.cache
+def _body_template(fast: bool):
+    from trafilatura.settings import Extractor  # lazily, as above
+
+    return Extractor(output_format="python", fast=fast, comments=False, tables=False, with_metadata=False)
 
 
 def _kept(body_text: str, link_texts: set[str], title: str | None) -> list[str]:

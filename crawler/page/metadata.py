@@ -8,6 +8,7 @@ return text or nothing, never raise.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -109,12 +110,16 @@ def ld_names(value) -> list[tuple[str, str]]:
 
 
 def meta_content(tree, *names) -> str | None:
-    """The first non-empty content of a <meta> with one of these property, name or itemprop values."""
+    """The first non-empty content of a <meta> with one of these property, name or itemprop values (the first
+    name first). The page's metas are walked once, whatever the names (an XPath a name took twice as long)."""
+    metas = [(meta.get("property"), meta.get("name"), meta.get("itemprop"), meta.get("content"))
+             for meta in tree.getroottree().iter("meta")]
     for name in names:
-        for found in tree.xpath("//meta[@property=$n or @name=$n or @itemprop=$n]/@content", n=name):
-            text = clean_text(found)
-            if text:
-                return text
+        for prop, meta_name, itemprop, content in metas:
+            if content is not None and name in (prop, meta_name, itemprop):
+                text = clean_text(content)
+                if text:
+                    return text
     return None
 
 
@@ -143,6 +148,7 @@ def own_names(tree, article_ld: dict, url: str) -> set[str]:
 _TRANSLITERATE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa"})
 
 
+@functools.lru_cache(maxsize=4096)   # the site's own names are compared with every candidate title and author
 def name_key(text: str) -> str:
     """A name compared loosely: case, spaces, punctuation, accents, a leading "the"/"www." and "@" dropped;
     umlauts written out as host names write them ("Börsen-Zeitung" → "boersenzeitung")."""
