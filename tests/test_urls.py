@@ -2,7 +2,7 @@ import gzip
 from urllib.parse import urljoin
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crawler.listings import listing_entries
@@ -102,6 +102,8 @@ def test_canonicalize_never_crashes_and_is_idempotent(text, prefix):
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=60), st.sampled_from(["http://a.example/", "https://a.example:8443/x/y.html?q=1",
                                               "http://user@a.example/deep/page/", "http://a.example"]))
+@example("\n/", "https://a.example:8443/x/y.html?q=1")          # "/\n/" is "//" once the parser drops the line break
+@example("\t/other.example/x", "http://a.example/")             # a link to another host, not a path
 def test_a_root_relative_link_reads_as_urljoin_reads_it(path, base):
     """canonicalize_url caches root-relative links by the page's origin: the same URL as joining to the whole page
     address (the general path, which keeps a space the join leaves at the end: "/ ;" gives ".../%20")."""

@@ -45,7 +45,7 @@ def canonicalize_url(url: str, base: str | None = None) -> str:
     url = (url or "").strip()
     if not base:
         return _canonical(url)
-    if url.startswith("/") and not url.startswith("//"):
+    if url.startswith("/") and not url.startswith("//") and (url.isprintable() or _root_relative(url)):
         origin = _origin(base)
         if origin:
             return _rooted(origin, url)
@@ -53,6 +53,15 @@ def canonicalize_url(url: str, base: str | None = None) -> str:
         return _canonical(urljoin(base, url))
     except ValueError:
         return url
+
+
+_DROPPED_BY_SPLIT = str.maketrans("", "", "\t\r\n")   # what urlsplit removes anywhere in a URL, as browsers do
+
+
+def _root_relative(url: str) -> bool:
+    """Whether a link starting with one slash is still root-relative once the tabs and line breaks a URL parser
+    drops are gone ("/\n/x" is "//x", a link to another host)."""
+    return not url.translate(_DROPPED_BY_SPLIT).startswith("//")
 
 
 @functools.lru_cache(maxsize=256)
