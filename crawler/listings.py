@@ -178,13 +178,19 @@ class ListingFrontier:
                     break
 
     def _read_newest(self, examine: int) -> Iterator[tuple[str, str, int]]:
-        """Entries of the newest open listing, then ("end", "", depth) once it is read to its end."""
-        entries, depth, site = self.open[-1]
+        """Entries of the newest open listing, then ("end", "", depth) once it is read to its end.
+
+        Scrapy reads the spider's callbacks' output interleaved, so another reader may end this listing, or a
+        newer one may open, while this one waits at a ``yield``: the listing read to its end is the one closed,
+        and only once."""
+        listing = self.open[-1]
+        entries, depth, site = listing
         for _ in range(examine):
             entry = next(entries, None)
             if entry is None:
-                self.open.pop()
-                self.lost(site)
-                yield ("end", "", depth)
+                if any(other is listing for other in self.open):
+                    self.open.remove(listing)
+                    self.lost(site)
+                    yield ("end", "", depth)
                 return
             yield (*entry, depth)

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from crawler.listings import listing_entries
+from crawler.listings import ListingFrontier, listing_entries
 from crawler.page import urls
 from crawler.page.urls import canonicalize_url, fast_links, is_fetchable, site_of, url_key
 from crawler.robots import robots_crawl_delay, robots_sitemaps
@@ -113,3 +113,33 @@ def test_a_root_relative_link_reads_as_urljoin_reads_it(path, base):
     except ValueError:
         return
     assert canonicalize_url(href, base) == urls._canonical(joined)
+
+
+def _listing(*urls):
+    return iter([("page", u) for u in urls])
+
+
+def test_a_listing_that_opens_while_another_is_read_is_not_dropped_unread():
+    """Scrapy interleaves the spider's callbacks' output: a new listing may open while an older one is read at a
+    ``yield``. Reading the older one to its end closes that one, not the newest (which used to be lost unread)."""
+    frontier = ListingFrontier()
+    frontier.opened(_listing("http://a.example/1", "http://a.example/2"), 0, "a.example")
+    reader = frontier.take(10, lambda url: True)
+    assert next(reader)[1] == "http://a.example/1"
+    frontier.opened(_listing("http://b.example/1", "http://b.example/2"), 0, "b.example")
+    taken = [url for _kind, url, _depth in reader]
+    taken += [url for _kind, url, _depth in frontier.take(10, lambda url: True)]
+    assert sorted(taken) == ["http://a.example/2", "http://b.example/1", "http://b.example/2"]
+    assert not frontier.pending()
+
+
+def test_two_readers_of_one_listing_close_it_once():
+    """A reader waiting at a ``yield`` while another reads the same listing to its end (the crawl logged
+    "IndexError: pop from empty list")."""
+    frontier = ListingFrontier()
+    frontier.opened(_listing("http://a.example/1", "http://a.example/2"), 0, "a.example")
+    first = frontier.take(10, lambda url: True)
+    assert next(first)[1] == "http://a.example/1"
+    assert [url for _kind, url, _depth in frontier.take(10, lambda url: True)] == ["http://a.example/2"]
+    assert list(first) == []
+    assert not frontier.pending()
