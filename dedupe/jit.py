@@ -44,6 +44,13 @@ def compiled(fn: Callable[..., Any], types: str | None = None, **flags: Any) -> 
         return numba.njit(*typed, **flags)(fn)
 
 
+def load(*modules: str) -> None:
+    """Compile (or load from the cache) the kernels of these modules now, in this process: processes forked
+    afterwards have them without loading numba themselves."""
+    for name in modules:
+        _compile_module(name)
+
+
 def _compile_module(name: str) -> Any:
     module = sys.modules[name]
     for fn_name in _waiting.pop(name, []):

@@ -250,6 +250,11 @@ _KERNEL_TYPES = "uint32[:, ::1](uint32[::1], int64[::1], boolean[::1], uint32[::
 
 
 @lru_cache(maxsize=1)
+def load_kernel() -> None:
+    """Compile (or load from the cache) the permutation kernel in this process, for the processes forked after."""
+    _compiled_kernel()
+
+
 def _compiled_kernel():
     """``_permuted_minima`` compiled (numba: 15 µs an article where numpy's blocks took 220), from numba's cache
     next to this file when it can be written, else in the user's cache folder, else (a read-only install and
