@@ -249,20 +249,20 @@ def _permuted_minima(hashes, ends, carried, a, b):   # typed by numba (_KERNEL_T
 _KERNEL_TYPES = "uint32[:, ::1](uint32[::1], int64[::1], boolean[::1], uint32[::1], uint32[::1])"
 
 
-@lru_cache(maxsize=1)
 def load_kernel() -> None:
     """Compile (or load from the cache) the permutation kernel in this process, for the processes forked after."""
     _compiled_kernel()
 
 
+@lru_cache(maxsize=1)
 def _compiled_kernel():
     """``_permuted_minima`` compiled (numba: 15 µs an article where numpy's blocks took 220), from numba's cache
     next to this file when it can be written, else in the user's cache folder, else (a read-only install and
     home) compiled in memory, once a process.
 
-    Loaded by the process that signs (a grouping worker; the parent only in passes too small to ship), not
-    before the workers fork: numba's import and kernel (0.3 + 0.4 s, ~100 MB of resident memory, a third of it
-    private) would stay in the parent through every later stage."""
+    Loaded by the process that signs (a grouping worker; the parent in passes too small to ship), and before
+    the workers fork only for an increment (``pipeline``): in a full pass numba's import and kernel (0.3 + 0.4 s,
+    ~100 MB of resident memory, a third of it private) would stay in the parent through every later stage."""
     return compiled(_permuted_minima, _KERNEL_TYPES, nogil=True)
 
 
@@ -281,10 +281,10 @@ def sign_texts(texts: list[tuple[np.ndarray, np.ndarray]], lead_sizes: tuple[int
     their last shingle does, and each carries on from the one before."""
     size, leads = params.shingle_size, np.array(sorted(lead_sizes), dtype=np.int64)
     words = np.array([len(hashes) for _, hashes in texts], dtype=np.int64)
-    compiled = np.full(len(texts), params.scheme == "affine32")
+    by_kernel = np.full(len(texts), params.scheme == "affine32")
     if len(leads) and leads[0] < size:   # a lead shorter than a shingle is a shingle of its own
-        compiled &= words <= leads[0]
-    picked = np.flatnonzero(compiled)
+        by_kernel &= words <= leads[0]
+    picked = np.flatnonzero(by_kernel)
     signed: list = [None] * len(texts)
     if len(picked):
         spans = [texts[t][0] for t in picked.tolist()]
@@ -297,7 +297,7 @@ def sign_texts(texts: list[tuple[np.ndarray, np.ndarray]], lead_sizes: tuple[int
         for t, n_leads in zip(picked.tolist(), (has.sum(axis=1) - 1).tolist()):
             lead_signatures_of = [Signature(params, next(rows)) for _ in range(n_leads)]
             signed[t] = (Signature(params, next(rows)), lead_signatures_of)
-    for t in np.flatnonzero(~compiled).tolist():
+    for t in np.flatnonzero(~by_kernel).tolist():
         shingles, hashes = texts[t]
         signed[t] = (sign(sorted_distinct(shingles), params), lead_signatures(hashes, lead_sizes, size, params))
     return signed

@@ -9,6 +9,7 @@ from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dedupe.signature
 from dedupe.normalise import (
     normalise_text,
     paragraph_hash,
@@ -169,3 +170,8 @@ def test_signing_from_threads_gives_what_signing_one_after_another_gives():
         for _ in range(3):
             together = list(threads.map(lambda t: sign(t, P).hashvalues, texts))
             assert all(np.array_equal(a, b) for a, b in zip(serial, together))
+
+
+def test_the_compiled_kernel_is_made_once_a_process():
+    """Each batch asks for the kernel: making it again (numba reading its disk cache) cost 8 ms a batch."""
+    assert dedupe.signature._compiled_kernel() is dedupe.signature._compiled_kernel()
