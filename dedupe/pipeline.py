@@ -85,8 +85,6 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
     say = progress or no_progress
     load_permutations(SignatureParams(**options.signature_params()))   # before the pool's workers fork: they share it
     lsh_bands(options.lsh_threshold, options.num_perm)
-    if not full:
-        _load_kernels()
     with KernelPool(options.workers) as pool:
         _group(store, options, full, run_id, say, pool, report)
     report.stories, report.stories_with_copies = store.story_counts()
@@ -94,9 +92,10 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
 
 
 def _load_kernels() -> None:
-    """The compiled kernels, loaded before the pool's workers fork, for an increment: each worker loading numba
-    and the kernels itself costs 1-1.5 CPU s a worker, a third of a 10% increment at 10,000 articles. A full pass
-    leaves them to the workers, so that numba's ~100 MB stay out of this process through every later stage."""
+    """The compiled kernels, loaded before the pool's workers fork, for an increment with something to sign: each
+    worker loading numba and the kernels itself costs 1-1.5 CPU s a worker, a third of a 10% increment at 10,000
+    articles; a pass with nothing new never loads them. A full pass leaves them to the workers, so that numba's
+    ~100 MB stay out of this process through every later stage."""
     load_kernel()
     jit.load("dedupe.align", "dedupe.relate")
 
@@ -112,6 +111,8 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         report.articles = len(plan.digests)
         evidence = LineageEvidence(store, furniture, options.furniture_min_pages, options.lineage.relay_min_pages)
         retrace = set() if full else evidence_changes(store, corpus, evidence) | resettled
+    if not full and plan.changed:   # an increment's pool has not forked yet (it reads its texts here, unshipped)
+        _load_kernels()
     with report.stage("signature"):
         signed = sign_changed(store, corpus, plan, furniture, options, full, say, pool)
         report.signed = len(plan.changed)

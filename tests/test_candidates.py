@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import sqlite3
+import subprocess
+import sys
 
 import numpy as np
 from datasketch import MinHashLSH
@@ -227,3 +230,20 @@ def test_a_database_without_kept_evidence_has_every_story_traced_once(tmp_path):
         conn.execute("delete from grouping_state")
     assert update_stories(store).stories_updated == stories
     assert store.grouping_state(stages.EVIDENCE_STATE) and update_stories(store).stories_updated == 0
+
+
+def test_a_pass_with_nothing_new_does_not_load_the_compiled_kernels(tmp_path):
+    """An increment loads numba and its kernels before its workers fork only when it has something to sign: a
+    watch's pass after a crawl that found nothing new paid ~1 s of CPU for them."""
+    store = Store(tmp_path / "t.db")
+    for url, paragraphs in make_corpus(20, seed=3).items():
+        _add(store, url, paragraphs)
+    update_stories(store)
+    store.close()
+    script = ("import sys; from crawler.storage.store import Store; from dedupe.pipeline import update_stories\n"
+              f"report = update_stories(Store({str(tmp_path / 't.db')!r}))\n"
+              "print(report.signed, 'numba' in sys.modules)\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.stdout.split() == ["0", "False"], done.stderr
