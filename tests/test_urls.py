@@ -115,6 +115,24 @@ def test_a_root_relative_link_reads_as_urljoin_reads_it(path, base):
     assert canonicalize_url(href, base) == urls._canonical(joined)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["http://", "https://"]), st.text(max_size=60),
+       st.sampled_from(["http://a.example/", "https://a.example:8443/x/y.html?q=1", "http://user@a.example/deep/page/",
+                        "https://a.example", "ftp://a.example/x"]))
+@example("http://", "b.example/../x/./y;p?utm_source=z&b=1#top", "https://a.example")   # another scheme: taken whole
+@example("https://", "/b.example/x", "https://a.example")                                # no host: a path of the page's
+@example("http://", "[b.example/x", "http://a.example/")                                 # junk a join refuses
+def test_an_absolute_link_reads_as_urljoin_reads_it(scheme, rest, base):
+    """canonicalize_url caches absolute links by the page's scheme only: the same URL as joining to the whole page
+    address."""
+    href = scheme + rest
+    try:
+        joined = urls._canonical(urljoin(base, href.strip()))
+    except ValueError:
+        joined = href.strip()
+    assert canonicalize_url(href, base) == joined
+
+
 def _listing(*urls):
     return iter([("page", u) for u in urls])
 

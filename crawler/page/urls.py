@@ -49,6 +49,10 @@ def canonicalize_url(url: str, base: str | None = None) -> str:
         origin = _origin(base)
         if origin:
             return _rooted(origin, url)
+    if url.startswith(_WITH_HOST) and url.isprintable() and url[url.index("//") + 2:][:1] not in ("", "/", "?", "#"):
+        scheme = _scheme(base)
+        if scheme:
+            return _absolute(scheme, url)
     try:
         return _canonical(urljoin(base, url))
     except ValueError:
@@ -82,6 +86,30 @@ def _rooted(origin: str, path: str) -> str:
         return _canonical(urljoin(origin, path))
     except ValueError:
         return path
+
+
+_WITH_HOST = ("http://", "https://")
+
+
+@functools.lru_cache(maxsize=256)
+def _scheme(base: str) -> str | None:
+    """The scheme of an http(s) base URL as ``urljoin`` reads it (None for another base, or junk)."""
+    try:
+        scheme = urlsplit(base).scheme
+    except ValueError:
+        return None
+    return scheme if scheme in ("http", "https") else None
+
+
+@functools.lru_cache(maxsize=CACHED_URLS)
+def _absolute(scheme: str, url: str) -> str:
+    """An absolute link with a host (``http://host/…``) joined to a page of ``scheme``: ``urljoin`` takes nothing
+    from such a page but whether its scheme is the link's, so a link that many pages carry (an outlet's credit,
+    a sister site's menu) is worked out once, not once a page."""
+    try:
+        return _canonical(urljoin(f"{scheme}://base.invalid/", url))
+    except ValueError:
+        return url
 
 
 @functools.lru_cache(maxsize=CACHED_URLS)
