@@ -56,6 +56,7 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = _DEFAULTS.log_level
+LOG_FORMATTER = "crawler.middlewares.QuietLogFormatter"   # no DEBUG line a page unless the crawl logs at DEBUG
 
 SYNDTRACE_DB = "syndtrace.db"
 SYNDTRACE_OPTIONS = None  # JSON of CrawlOptions, set by crawler.crawl_process

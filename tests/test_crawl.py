@@ -1,5 +1,6 @@
 """Real Scrapy crawls of a small local web on 127.0.0.1: manners, hygiene, incremental re-crawls, resume."""
 
+import logging
 import os
 import random
 import signal
@@ -8,9 +9,13 @@ import sys
 import time
 
 import pytest
+from scrapy.http import HtmlResponse, Request
+from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
 
 from cli.jobs import crawl_and_trace
 from cli.present.tables import export_object
+from crawler import settings as crawl_settings
 from crawler.errors import LockedError
 from crawler.localserver import LocalWeb
 from crawler.options import CrawlOptions
@@ -177,3 +182,23 @@ def test_killed_crawl_resumes_without_loss_or_duplicates(web, tmp_path):
     urls = store.article_urls()
     assert len(urls) == len(set(urls)) == 7
     assert grouping.stories == 6
+
+
+class _Crawler:
+    def __init__(self, level):
+        self.settings = Settings({"LOG_LEVEL": level})
+
+
+@pytest.mark.parametrize("level", ["WARNING", "ERROR", "INFO", logging.INFO])
+def test_no_debug_line_is_built_per_page_unless_the_crawl_logs_at_debug(level):
+    """The crawl's log formatter: Scrapy's "Crawled" and "Scraped from" lines only when DEBUG records are kept."""
+    formatter = load_object(crawl_settings.LOG_FORMATTER)
+    request = Request("http://a.example/page")
+    response = HtmlResponse(request.url, body=b"<html><body>x</body></html>", request=request)
+    quiet = formatter.from_crawler(_Crawler(level))
+    assert quiet.crawled(request, response, None) is None
+    assert quiet.scraped({"url": request.url}, response, None) is None
+    for debug in ("DEBUG", "debug", logging.DEBUG):
+        verbose = formatter.from_crawler(_Crawler(debug))
+        assert verbose.crawled(request, response, None)["level"] == logging.DEBUG
+        assert verbose.scraped({"url": request.url}, response, None)["level"] == logging.DEBUG
