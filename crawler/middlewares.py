@@ -8,6 +8,7 @@
   (a Crawl-delay too long to ever finish).
 - ConditionalRequestMiddleware sends If-None-Match / If-Modified-Since for pages already stored and turns
   a 304 into the stored page, so links are still followed but nothing unchanged is downloaded again.
+- ProxyMiddleware is Scrapy's proxy middleware with the environment's ``no_proxy`` read once per host.
 - QuietLogFormatter leaves out Scrapy's DEBUG line for every response and item unless the crawl logs at DEBUG.
 """
 
@@ -16,12 +17,15 @@ from __future__ import annotations
 import logging
 import os
 from urllib.parse import urljoin, urlsplit
+from urllib.request import proxy_bypass
 
 from scrapy import signals
+from scrapy.downloadermiddlewares.httpproxy import HttpProxyMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse
 from scrapy.logformatter import LogFormatter
 from scrapy.resolver import CachingThreadedResolver
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import DNSLookupError
 
 from crawler.options import CrawlOptions
@@ -184,6 +188,33 @@ class RedirectRecorderMiddleware(CrawlerHolder):
 
     def save_alias(self, source: str, target: str, status: int) -> None:
         crawl_store(self.crawler).save_alias(source, target, status)
+
+
+class ProxyMiddleware(HttpProxyMiddleware):
+    """Scrapy's proxy middleware (a request's ``proxy`` meta, else the ``*_proxy`` environment), deciding as it does,
+    but asking ``no_proxy`` once per host: urllib's ``proxy_bypass`` reads the whole environment again on every
+    call (~50 µs a request)."""
+
+    def __init__(self, auth_encoding: str | None = "latin-1"):
+        super().__init__(auth_encoding)
+        self.bypassed: dict[str, bool] = {}   # host -> no_proxy names it
+
+    def process_request(self, request):
+        if "proxy" in request.meta or not self.proxies:
+            return super().process_request(request)
+        parsed = urlparse_cached(request)
+        scheme, host = parsed.scheme, parsed.hostname
+        if scheme in self.proxies and (scheme not in ("http", "https") or (host and not self._bypassed(host))):
+            creds, proxy_url = self.proxies[scheme]
+            self._set_proxy_and_creds(request, proxy_url, creds, scheme)
+        else:
+            self._set_proxy_and_creds(request, None, None, None)
+        return None
+
+    def _bypassed(self, host: str) -> bool:
+        if host not in self.bypassed:
+            self.bypassed[host] = bool(proxy_bypass(host))
+        return self.bypassed[host]
 
 
 class QuietLogFormatter(LogFormatter):

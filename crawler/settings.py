@@ -47,6 +47,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.retry.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
     "crawler.middlewares.RedirectRecorderMiddleware": 650,
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
+    "crawler.middlewares.ProxyMiddleware": 750,   # Scrapy's, asking no_proxy once per host
 }
 EXTENSIONS = {"crawler.middlewares.StoreExtension": 0, "crawler.crawl_progress.ProgressExtension": 10}
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}

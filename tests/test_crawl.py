@@ -7,14 +7,17 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 
 import pytest
+from scrapy.downloadermiddlewares.httpproxy import HttpProxyMiddleware
 from scrapy.http import HtmlResponse, Request
 from scrapy.settings import Settings
 from scrapy.utils.misc import load_object
 
 from cli.jobs import crawl_and_trace
 from cli.present.tables import export_object
+from crawler import middlewares
 from crawler import settings as crawl_settings
 from crawler.errors import LockedError
 from crawler.localserver import LocalWeb
@@ -202,3 +205,26 @@ def test_no_debug_line_is_built_per_page_unless_the_crawl_logs_at_debug(level):
         verbose = formatter.from_crawler(_Crawler(debug))
         assert verbose.crawled(request, response, None)["level"] == logging.DEBUG
         assert verbose.scraped({"url": request.url}, response, None)["level"] == logging.DEBUG
+
+
+@pytest.mark.parametrize("no_proxy", [None, "b.example", ".example", "*", "a.example:8080, other"])
+def test_the_proxy_middleware_decides_as_scrapys_and_reads_no_proxy_once_a_host(monkeypatch, no_proxy):
+    """Same proxy, credentials and flags on every request as Scrapy's own middleware; ``proxy_bypass`` once a host."""
+    for name in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", "http://user:pw@127.0.0.1:3128")
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:3129")
+    if no_proxy:
+        monkeypatch.setenv("no_proxy", no_proxy)
+    asked, bypass = [], urllib.request.proxy_bypass
+    monkeypatch.setattr(middlewares, "proxy_bypass", lambda host: asked.append(host) or bypass(host))
+    ours, scrapys = middlewares.ProxyMiddleware(), HttpProxyMiddleware()
+    urls = ["http://a.example/1", "https://a.example/2", "http://b.example/3", "http://a.example:8080/4",
+            "http://a.example/5", "http://b.example/6"]
+    for url in urls:
+        for meta in ({}, {"proxy": "http://127.0.0.1:9999"}, {"proxy": None}):
+            mine, theirs = Request(url, meta=dict(meta)), Request(url, meta=dict(meta))
+            ours.process_request(mine)
+            scrapys.process_request(theirs)
+            assert (mine.meta, mine.headers.to_unicode_dict()) == (theirs.meta, theirs.headers.to_unicode_dict())
+    assert sorted(asked) == sorted(set(asked)) == ["a.example", "b.example"]
