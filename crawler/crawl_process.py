@@ -7,6 +7,7 @@ process, and every command that does not crawl, never imports Scrapy or Twisted.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -64,7 +65,17 @@ def crawl_here(db_path: str, options: CrawlOptions, run_id: int | None, redis_cr
                          priority="cmdline")
     process = CrawlerProcess(settings)
     process.crawl("news", options_json=options.to_json())
+    keep_out_of_collections()
     process.start()
+
+
+def keep_out_of_collections() -> None:
+    """Move what start-up made (Scrapy, Twisted, lxml, sqlite-utils and their ~100,000 objects, which live as long as
+    this process) out of the garbage collector's sight (``gc.freeze``): otherwise every full collection during the
+    crawl walks them again, ~0.1 s each, some 7% of the reactor's CPU. The extraction workers forked later inherit
+    the frozen heap, and do the same with what their own warm-up loads."""
+    gc.collect()
+    gc.freeze()
 
 
 def open_progress(fd: int | None, options: CrawlOptions) -> dict:
