@@ -39,6 +39,7 @@ from dedupe.normalise import (
     BatchWords,
     batch_words,
     furniture_on_page,
+    hashed_batch_words,
     paragraph_hash,
     paragraph_key,
     print_words,
@@ -56,7 +57,6 @@ from dedupe.signature import (
     sign_text,
     sign_texts,
     sorted_distinct,
-    span_hashes,
     word_hashes,
 )
 from dedupe.spill import BandKeyFile, PrintFile, PrintSpan, Relations, Similarity, read_print
@@ -348,11 +348,11 @@ def _sign_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOption
 
 def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[tuple[TextPrint, np.ndarray]]:
     """``print_text`` of each (paragraphs, its site's furniture), bit for bit, from one pass over the batch's
-    words (``normalise.batch_words``, ``signature.span_hashes``): no Python string or list per word."""
-    found = batch_words([paragraphs for paragraphs, _ in texts])
+    words and their hashes (``normalise.hashed_batch_words``): no Python string or list per word."""
+    found, word_hashes = hashed_batch_words([paragraphs for paragraphs, _ in texts])
     keep = _printed_paragraphs(found, [banned for _, banned in texts])[found.paragraph_of]
     paragraph_of = found.paragraph_of[keep]
-    hashes = span_hashes(found.buffer, found.starts[keep], found.ends[keep])
+    hashes = word_hashes[keep]
     quoted = found.quoted[keep]
     text_of = np.repeat(np.arange(len(texts)), np.diff(found.text_paragraphs))[paragraph_of]
     bounds = np.searchsorted(text_of, np.arange(len(texts) + 1)).tolist()
