@@ -16,7 +16,7 @@ import numpy as np
 import xxhash
 
 from crawler.errors import SyndtraceError
-from dedupe.jit import compiled
+from dedupe.jit import compiled, kernel
 
 if TYPE_CHECKING:
     from datasketch import MinHash
@@ -73,6 +73,57 @@ def shingle_hashes_in_order(word_list: list[str] | np.ndarray, size: int) -> np.
             acc = acc * _MIX + h[j:j + n]
         folded = (acc >> np.uint64(32)) ^ (acc & np.uint64(0xFFFFFFFF))
     return folded.astype(np.uint32)
+
+
+def batch_shingles(hashes: np.ndarray, text_bounds: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`shingle_hashes_in_order` of each text of a batch (text ``t``'s words' hashes are
+    ``hashes[text_bounds[t]:text_bounds[t + 1]]``), end to end, with where each text's shingles start (one more:
+    the end) and how many of them are distinct (what the signatures table counts), by one call of a compiled
+    kernel."""
+    return _batch_shingles(hashes, text_bounds.astype(np.int64, copy=False), size)
+
+
+@kernel
+def _batch_shingles(hashes: np.ndarray, text_bounds: np.ndarray, size: int) -> tuple:
+    """The arrays of :func:`batch_shingles`: the polynomial of ``shingle_hashes_in_order`` over each text's own
+    words (a text shorter than a shingle is one shingle of all its words, a text without words none), folded to
+    32 bits; distinct values counted in a hash table per text."""
+    texts = len(text_bounds) - 1
+    starts = np.zeros(texts + 1, dtype=np.int64)
+    for t in range(texts):
+        words = text_bounds[t + 1] - text_bounds[t]
+        starts[t + 1] = starts[t] + (words - min(size, words) + 1 if words else 0)
+    shingles = np.empty(starts[texts], dtype=np.uint32)
+    distinct = np.zeros(texts, dtype=np.int64)
+    for t in range(texts):
+        width = min(size, text_bounds[t + 1] - text_bounds[t])
+        for k in range(starts[t + 1] - starts[t]):
+            at = text_bounds[t] + k
+            acc = hashes[at]
+            for j in range(1, width):
+                acc = acc * _MIX + hashes[at + j]
+            shingles[starts[t] + k] = np.uint32((acc >> np.uint64(32)) ^ (acc & np.uint64(0xFFFFFFFF)))
+        distinct[t] = _count_distinct(shingles[starts[t]:starts[t + 1]])
+    return shingles, starts, distinct
+
+
+@kernel
+def _count_distinct(values: np.ndarray) -> int:
+    """How many distinct values (an open-addressing table, a power of two at least twice as many slots)."""
+    slots = 1
+    while slots < 2 * len(values):
+        slots *= 2
+    table = np.empty(slots, dtype=np.uint32)
+    used = np.zeros(slots, dtype=np.bool_)
+    found = 0
+    for v in values:
+        slot = int((np.uint64(v) * _MIX) >> np.uint64(32)) & (slots - 1)
+        while used[slot] and table[slot] != v:
+            slot = (slot + 1) & (slots - 1)
+        if not used[slot]:
+            used[slot], table[slot] = True, v
+            found += 1
+    return found
 
 
 def shingle_hashes(word_list: list[str] | np.ndarray, size: int) -> np.ndarray:

@@ -56,7 +56,7 @@ def test_batch_prints_and_signatures_are_those_of_each_text(batch, data):
               if every else set() for _ in batch]
     options = GroupingOptions()
     params = SignatureParams(**options.signature_params())
-    for (printed, hashes), text, furniture in zip(print_batch(list(zip(batch, banned)), options), batch, banned):
+    for (printed, hashes, _), text, furniture in zip(print_batch(list(zip(batch, banned)), options), batch, banned):
         old, old_hashes = print_text(text, furniture, options)
         assert np.array_equal(hashes, old_hashes) and hashes.dtype == old_hashes.dtype and same_print(printed, old)
     for new, text, furniture in zip(_sign_batch(list(zip(batch, banned)), options), batch, banned):
@@ -94,7 +94,7 @@ def test_long_words_and_shingles_of_short_texts_come_out_as_before():
     batch = [[f"A {long_word} and \u00e9t\u00e9 {'x' * 31} {'y' * 32}"], ["Two words."], [], ["", "  "],
              ["One two three four five six seven eight nine ten."]]
     options = GroupingOptions()
-    for (printed, hashes), text in zip(print_batch([(t, set()) for t in batch], options), batch):
+    for (printed, hashes, _), text in zip(print_batch([(t, set()) for t in batch], options), batch):
         assert same_print(printed, print_text(text, set(), options)[0])
     found = batch_words(batch)
     assert span_hashes(found.buffer, found.starts, found.ends)[1] == xxhash.xxh64_intdigest(long_word.encode())
