@@ -1,6 +1,7 @@
 """Stages 2 and 3, shingle and signature: word shingles hashed with xxhash, MinHash by datasketch.
 
-Shingles are hashed in one vectorised pass (a polynomial over per-word 64-bit hashes). Signatures are
+Shingles are hashed by a polynomial over per-word 64-bit hashes: a text's in one vectorised pass, a batch's texts
+(and their distinct counts) in one call of a kernel compiled with numba (``batch_shingles``). Signatures are
 datasketch's affine32 MinHash with its own permutations, computed for a whole batch of texts and their leads
 by one call of a kernel compiled with numba (other schemes: ``MinHash.update_batch`` on the whole shingle
 array), never one ``update`` per shingle. A :class:`Signature` carries its parameters; comparing signatures built differently is refused.
