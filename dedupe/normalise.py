@@ -262,9 +262,12 @@ def _scan_words(raw: np.ndarray, para_ends: np.ndarray, lower: np.ndarray, lette
     hashed by xxh64."""
     n = len(raw)
     buffer = np.empty(n, dtype=np.uint8)
+    most, before = 0, False   # runs of letters: every word starts one (arrays of that size, not of n / 2)
     for i in range(n):
         buffer[i] = lower[raw[i]]
-    most = n // 2 + 1   # a word and the blank after it take two bytes at least
+        here = letter[raw[i]]
+        most += here > before
+        before = here
     starts = np.empty(most, dtype=np.int64)
     ends = np.empty(most, dtype=np.int64)
     quoted = np.empty(most, dtype=np.bool_)
