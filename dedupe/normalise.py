@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
+from dedupe.jit import kernel
+
 _PUNCT_FOLD = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
@@ -199,21 +201,32 @@ def _piece(paragraph: str) -> str:
     return '"'.join(" ".join(_WORD.findall(stretch)) for stretch in folded.split('"'))
 
 
+def _batch_bytes(texts: list[list[str]]) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """The batch's paragraphs as the buffer holds them (:func:`_piece`), each followed by a line break (a blank:
+    no word crosses one), as UTF-8; where each paragraph ends in it (after its line break); where each text's
+    paragraphs start (one more: the end)."""
+    pieces: list[str] = []
+    for paragraphs in texts:   # a text all ASCII (most are) is its own pieces: no call per paragraph
+        pieces.extend(paragraphs if "".join(paragraphs).isascii() else map(_piece, paragraphs))
+    text_paragraphs = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum([len(paragraphs) for paragraphs in texts], out=text_paragraphs[1:])
+    joined = "\n".join(pieces) + "\n"
+    raw = joined.encode()
+    sizes = map(len, pieces) if len(raw) == len(joined) else (len(p.encode()) for p in pieces)
+    para_ends = np.cumsum(np.fromiter(sizes, dtype=np.int64, count=len(pieces)) + 1)
+    return raw, para_ends, text_paragraphs
+
+
 def batch_words(texts: list[list[str]]) -> BatchWords:
     """:func:`quoted_words` and :func:`paragraph_hashes` of every paragraph of a batch of texts, in a few numpy
     passes over the whole batch instead of a Python list of words per paragraph.
 
     A word is a run of letters and digits, joined with the next run when one apostrophe alone separates them,
     pairing runs from the left as ``_WORD`` does (``rock'n'roll``: ``rock'n``, ``roll``); a word is quoted
-    when an odd number of quotation marks precede it in its paragraph.
+    when an odd number of quotation marks precede it in its paragraph. (:func:`hashed_batch_words` is the same
+    in one compiled pass, with the words' hashes: what signing uses; this one needs no numba.)
     """
-    pieces = [_piece(p) for paragraphs in texts for p in paragraphs]
-    text_paragraphs = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum([len(paragraphs) for paragraphs in texts], out=text_paragraphs[1:])
-    joined = "\n".join(pieces) + "\n"   # a blank after every paragraph: no word crosses one
-    raw = joined.encode()
-    sizes = map(len, pieces) if len(raw) == len(joined) else (len(p.encode()) for p in pieces)
-    para_ends = np.cumsum(np.fromiter(sizes, dtype=np.int64, count=len(pieces)) + 1)
+    raw, para_ends, text_paragraphs = _batch_bytes(texts)
     para_starts = np.concatenate(([0], para_ends[:-1]))
     buffer = np.frombuffer(raw.translate(_BATCH_TABLE), dtype=np.uint8)
     letter = np.frombuffer(raw.translate(_LETTER_TABLE), dtype=bool)
@@ -221,8 +234,140 @@ def batch_words(texts: list[list[str]]) -> BatchWords:
     paragraph_of = np.searchsorted(para_ends, starts, side="right")
     quotes = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == _QUOTE_BYTE)
     inside = np.searchsorted(quotes, starts) - np.searchsorted(quotes, para_starts)[paragraph_of]
-    hashes = _paragraph_hashes(buffer, letter, inner, starts, ends, paragraph_of, len(pieces))
+    hashes = _paragraph_hashes(buffer, letter, inner, starts, ends, paragraph_of, len(para_ends))
     return BatchWords(buffer, starts, ends, inside % 2 == 1, paragraph_of, hashes, text_paragraphs)
+
+
+def hashed_batch_words(texts: list[list[str]]) -> tuple[BatchWords, np.ndarray]:
+    """:func:`batch_words` of a batch of texts, bit for bit, and each word's 64-bit hash
+    (``signature.word_hashes``: xxh64 of its UTF-8 bytes), from one pass of a compiled kernel over the batch's
+    bytes (``_scan_words``): no numpy call per step of the word rules, no Python call per paragraph or word."""
+    raw, para_ends, text_paragraphs = _batch_bytes(texts)
+    buffer, starts, ends, quoted, paragraph_of, paragraph_hashes, word_hashes = _scan_words(
+        np.frombuffer(raw, dtype=np.uint8), para_ends, _BATCH_ARRAY, _LETTER_ARRAY)
+    return BatchWords(buffer, starts, ends, quoted, paragraph_of, paragraph_hashes, text_paragraphs), word_hashes
+
+
+_BATCH_ARRAY = np.frombuffer(_BATCH_TABLE, dtype=np.uint8)
+_LETTER_ARRAY = np.frombuffer(_LETTER_TABLE, dtype=np.bool_)
+
+
+@kernel
+def _scan_words(raw: np.ndarray, para_ends: np.ndarray, lower: np.ndarray, letter: np.ndarray) -> tuple:
+    """The arrays of :func:`hashed_batch_words` from the batch's UTF-8 bytes (each paragraph ending with a line
+    break, at ``para_ends``): the bytes lowered and blanked (``lower``: ``_BATCH_TABLE``), the words as the
+    numpy passes of :func:`batch_words` find them (a run of letters, joined with the next when one apostrophe
+    alone separates them, the joined run never joined again), quoted when an odd number of quotation marks
+    precede them in their paragraph, each paragraph's key (its words, one space between them) and each word
+    hashed by xxh64."""
+    n = len(raw)
+    buffer = np.empty(n, dtype=np.uint8)
+    most, before = 0, False   # runs of letters: every word starts one (arrays of that size, not of n / 2)
+    for i in range(n):
+        buffer[i] = lower[raw[i]]
+        here = letter[raw[i]]
+        most += here > before
+        before = here
+    starts = np.empty(most, dtype=np.int64)
+    ends = np.empty(most, dtype=np.int64)
+    quoted = np.empty(most, dtype=np.bool_)
+    owner = np.empty(most, dtype=np.int64)
+    word_hashes = np.empty(most, dtype=np.uint64)
+    paragraph_hashes = np.zeros(len(para_ends), dtype=np.uint64)
+    key = np.empty(n, dtype=np.uint8)   # the paragraph's key, written as its words are found
+    w, i = 0, 0
+    for p in range(len(para_ends)):
+        inside, k = False, 0
+        while i < para_ends[p]:
+            c = raw[i]
+            if c == _QUOTE_BYTE:
+                inside = not inside
+            if not letter[c]:
+                i += 1
+                continue
+            start, key_start = i, k
+            while letter[raw[i]]:   # the paragraph's line break ends every run
+                key[k] = buffer[i]
+                i += 1
+                k += 1
+            if raw[i] == _APOSTROPHE_BYTE and letter[raw[i + 1]]:
+                key[k] = _APOSTROPHE_BYTE
+                i += 1
+                k += 1
+                while letter[raw[i]]:
+                    key[k] = buffer[i]
+                    i += 1
+                    k += 1
+            starts[w], ends[w], quoted[w], owner[w] = start, i, inside, p
+            word_hashes[w] = _xxh64(key, key_start, k)
+            key[k] = _SPACE_BYTE
+            k += 1
+            w += 1
+        if k:
+            paragraph_hashes[p] = _xxh64(key, 0, k - 1)
+    return buffer, starts[:w], ends[:w], quoted[:w], owner[:w], paragraph_hashes, word_hashes[:w]
+
+
+_X1, _X2, _X3, _X4, _X5 = (np.uint64(p) for p in (0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                                                  0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5))
+_X1_NEGATED = np.uint64(2 ** 64 - 0x9E3779B185EBCA87)   # xxh64's fourth accumulator starts at seed - PRIME64_1
+
+
+@kernel
+def _xxh64(data: np.ndarray, start: int, end: int) -> np.uint64:
+    """``xxhash.xxh64_intdigest(bytes(data[start:end]))`` (seed 0), the reference algorithm: 32-byte stripes
+    into four accumulators, then 8-byte lanes, a 4-byte lane, single bytes, the avalanche."""
+    at = start
+    if end - start >= 32:
+        v1, v2, v3, v4 = _X1 + _X2, _X2, np.uint64(0), _X1_NEGATED
+        while at + 32 <= end:
+            v1 = _xxh64_round(v1, _read_le(data, at, 8))
+            v2 = _xxh64_round(v2, _read_le(data, at + 8, 8))
+            v3 = _xxh64_round(v3, _read_le(data, at + 16, 8))
+            v4 = _xxh64_round(v4, _read_le(data, at + 24, 8))
+            at += 32
+        h = _rotl64(v1, 1) + _rotl64(v2, 7) + _rotl64(v3, 12) + _rotl64(v4, 18)
+        for v in (v1, v2, v3, v4):
+            h = (h ^ _xxh64_round(np.uint64(0), v)) * _X1 + _X4
+    else:
+        h = _X5
+    h += np.uint64(end - start)
+    while at + 8 <= end:
+        h ^= _xxh64_round(np.uint64(0), _read_le(data, at, 8))
+        h = _rotl64(h, 27) * _X1 + _X4
+        at += 8
+    if at + 4 <= end:
+        h ^= _read_le(data, at, 4) * _X1
+        h = _rotl64(h, 23) * _X2 + _X3
+        at += 4
+    while at < end:
+        h ^= np.uint64(data[at]) * _X5
+        h = _rotl64(h, 11) * _X1
+        at += 1
+    h ^= h >> np.uint64(33)
+    h *= _X2
+    h ^= h >> np.uint64(29)
+    h *= _X3
+    return h ^ (h >> np.uint64(32))
+
+
+@kernel
+def _xxh64_round(acc: np.uint64, lane: np.uint64) -> np.uint64:
+    return _rotl64(acc + lane * _X2, 31) * _X1
+
+
+@kernel
+def _rotl64(x: np.uint64, r: int) -> np.uint64:
+    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
+
+
+@kernel
+def _read_le(data: np.ndarray, at: int, size: int) -> np.uint64:
+    """The ``size`` bytes at ``at``, little-endian."""
+    value = np.uint64(0)
+    for k in range(size):
+        value |= np.uint64(data[at + k]) << np.uint64(8 * k)
+    return value
 
 
 def _word_spans(buffer: np.ndarray, letter: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -97,7 +97,7 @@ def _load_kernels() -> None:
     articles; a pass with nothing new never loads them. A full pass leaves them to the workers, so that numba's
     ~100 MB stay out of this process through every later stage."""
     load_kernel()
-    jit.load("dedupe.align", "dedupe.relate")
+    jit.load("dedupe.normalise", "dedupe.signature", "dedupe.align", "dedupe.relate")
 
 
 def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | None, say: Progress, pool: KernelPool,

@@ -1,6 +1,7 @@
 """Stages 2 and 3, shingle and signature: word shingles hashed with xxhash, MinHash by datasketch.
 
-Shingles are hashed in one vectorised pass (a polynomial over per-word 64-bit hashes). Signatures are
+Shingles are hashed by a polynomial over per-word 64-bit hashes: a text's in one vectorised pass, a batch's texts
+(and their distinct counts) in one call of a kernel compiled with numba (``batch_shingles``). Signatures are
 datasketch's affine32 MinHash with its own permutations, computed for a whole batch of texts and their leads
 by one call of a kernel compiled with numba (other schemes: ``MinHash.update_batch`` on the whole shingle
 array), never one ``update`` per shingle. A :class:`Signature` carries its parameters; comparing signatures built differently is refused.
@@ -16,7 +17,7 @@ import numpy as np
 import xxhash
 
 from crawler.errors import SyndtraceError
-from dedupe.jit import compiled
+from dedupe.jit import compiled, kernel
 
 if TYPE_CHECKING:
     from datasketch import MinHash
@@ -50,61 +51,6 @@ def word_hashes(word_list: list[str]) -> np.ndarray:
     return np.fromiter(map(_WORD_HASHES.__getitem__, word_list), dtype=np.uint64, count=len(word_list))
 
 
-_P1, _P2, _P3, _P4, _P5 = (np.uint64(p) for p in (0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
-                                                  0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5))
-_SHORT = 32   # bytes below which xxh64 reads no 32-byte stripe: what span_hashes computes in numpy
-
-
-def _rotl(x: np.ndarray, r: int) -> np.ndarray:
-    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
-
-
-def _xxh64_short(rows: np.ndarray, length: int) -> np.ndarray:
-    """xxh64 (seed 0) of each row's first ``length`` bytes (< 32), rows of 32 bytes: the reference algorithm's
-    short-input path (8-byte lanes, a 4-byte lane, single bytes, the avalanche) on whole columns."""
-    lanes8, lanes4 = rows.view("<u8"), rows.view("<u4")
-    h = np.full(len(rows), _P5 + np.uint64(length), dtype=np.uint64)
-    at = 0
-    with np.errstate(over="ignore"):
-        for lane in range(length // 8):
-            h ^= _rotl(lanes8[:, lane] * _P2, 31) * _P1
-            h = _rotl(h, 27) * _P1 + _P4
-            at += 8
-        if length - at >= 4:
-            h ^= lanes4[:, at // 4].astype(np.uint64) * _P1
-            h = _rotl(h, 23) * _P2 + _P3
-            at += 4
-        for byte in range(at, length):
-            h ^= rows[:, byte].astype(np.uint64) * _P5
-            h = _rotl(h, 11) * _P1
-        h ^= h >> np.uint64(33)
-        h *= _P2
-        h ^= h >> np.uint64(29)
-        h *= _P3
-        h ^= h >> np.uint64(32)
-    return h
-
-
-def span_hashes(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """``xxh64_intdigest(bytes(buffer[s:e]))`` of every span, as :func:`word_hashes` hashes a word's UTF-8 bytes,
-    computed a length at a time over all spans of that length (spans of 32 bytes or more, rare words, one by
-    one through xxhash itself)."""
-    lengths = ends - starts
-    found = np.empty(len(starts), dtype=np.uint64)
-    padded = np.concatenate((buffer, np.zeros(_SHORT, dtype=np.uint8)))
-    windows = np.lib.stride_tricks.sliding_window_view(padded, _SHORT)
-    classes = np.minimum(lengths, _SHORT).astype(np.uint8)   # a radix sort: lengths of 32 and more together
-    order = np.argsort(classes, kind="stable")
-    bounds = np.searchsorted(classes[order], np.arange(_SHORT + 1))
-    for length in range(1, _SHORT):
-        picked = order[bounds[length]:bounds[length + 1]]
-        if len(picked):
-            found[picked] = _xxh64_short(windows[starts[picked]], length)
-    for i in order[bounds[0]:bounds[1]].tolist() + order[bounds[_SHORT]:].tolist():
-        found[i] = xxhash.xxh64_intdigest(buffer[starts[i]:ends[i]].tobytes())
-    return found
-
-
 def sorted_distinct(values: np.ndarray) -> np.ndarray:
     """``np.unique(values)`` by a sort and a comparison of neighbours: numpy 2's ``unique`` goes through a hash
     table first, 7-14 times slower on arrays of a text's size (measured for 50 to 3,000 values)."""
@@ -128,6 +74,57 @@ def shingle_hashes_in_order(word_list: list[str] | np.ndarray, size: int) -> np.
             acc = acc * _MIX + h[j:j + n]
         folded = (acc >> np.uint64(32)) ^ (acc & np.uint64(0xFFFFFFFF))
     return folded.astype(np.uint32)
+
+
+def batch_shingles(hashes: np.ndarray, text_bounds: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`shingle_hashes_in_order` of each text of a batch (text ``t``'s words' hashes are
+    ``hashes[text_bounds[t]:text_bounds[t + 1]]``), end to end, with where each text's shingles start (one more:
+    the end) and how many of them are distinct (what the signatures table counts), by one call of a compiled
+    kernel."""
+    return _batch_shingles(hashes, text_bounds.astype(np.int64, copy=False), size)
+
+
+@kernel
+def _batch_shingles(hashes: np.ndarray, text_bounds: np.ndarray, size: int) -> tuple:
+    """The arrays of :func:`batch_shingles`: the polynomial of ``shingle_hashes_in_order`` over each text's own
+    words (a text shorter than a shingle is one shingle of all its words, a text without words none), folded to
+    32 bits; distinct values counted in a hash table per text."""
+    texts = len(text_bounds) - 1
+    starts = np.zeros(texts + 1, dtype=np.int64)
+    for t in range(texts):
+        words = text_bounds[t + 1] - text_bounds[t]
+        starts[t + 1] = starts[t] + (words - min(size, words) + 1 if words else 0)
+    shingles = np.empty(starts[texts], dtype=np.uint32)
+    distinct = np.zeros(texts, dtype=np.int64)
+    for t in range(texts):
+        width = min(size, text_bounds[t + 1] - text_bounds[t])
+        for k in range(starts[t + 1] - starts[t]):
+            at = text_bounds[t] + k
+            acc = hashes[at]
+            for j in range(1, width):
+                acc = acc * _MIX + hashes[at + j]
+            shingles[starts[t] + k] = np.uint32((acc >> np.uint64(32)) ^ (acc & np.uint64(0xFFFFFFFF)))
+        distinct[t] = _count_distinct(shingles[starts[t]:starts[t + 1]])
+    return shingles, starts, distinct
+
+
+@kernel
+def _count_distinct(values: np.ndarray) -> int:
+    """How many distinct values (an open-addressing table, a power of two at least twice as many slots)."""
+    slots = 1
+    while slots < 2 * len(values):
+        slots *= 2
+    table = np.empty(slots, dtype=np.uint32)
+    used = np.zeros(slots, dtype=np.bool_)
+    found = 0
+    for v in values:
+        slot = int((np.uint64(v) * _MIX) >> np.uint64(32)) & (slots - 1)
+        while used[slot] and table[slot] != v:
+            slot = (slot + 1) & (slots - 1)
+        if not used[slot]:
+            used[slot], table[slot] = True, v
+            found += 1
+    return found
 
 
 def shingle_hashes(word_list: list[str] | np.ndarray, size: int) -> np.ndarray:

@@ -39,6 +39,7 @@ from dedupe.normalise import (
     BatchWords,
     batch_words,
     furniture_on_page,
+    hashed_batch_words,
     paragraph_hash,
     paragraph_key,
     print_words,
@@ -51,12 +52,11 @@ from dedupe.relate import Edge, relate
 from dedupe.signature import (
     Signature,
     SignatureParams,
+    batch_shingles,
     leads_to_bytes,
-    shingle_hashes_in_order,
     sign_text,
     sign_texts,
     sorted_distinct,
-    span_hashes,
     word_hashes,
 )
 from dedupe.spill import BandKeyFile, PrintFile, PrintSpan, Relations, Similarity, read_print
@@ -342,30 +342,34 @@ def _sign_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOption
     the words of the whole batch split and hashed at once (``print_batch``)."""
     params = SignatureParams(**options.signature_params())
     prints = print_batch(texts, options)
-    signed = sign_texts([(p.shingles, hashes) for p, hashes in prints], options.lead_words, params)
-    return [SignedArticle(p, full, leads, len(sorted_distinct(p.shingles))) for (p, _), (full, leads) in zip(prints, signed)]
+    signed = sign_texts([(p.shingles, hashes) for p, hashes, _ in prints], options.lead_words, params)
+    return [SignedArticle(p, full, leads, distinct) for (p, _, distinct), (full, leads) in zip(prints, signed)]
 
 
-def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[tuple[TextPrint, np.ndarray]]:
-    """``print_text`` of each (paragraphs, its site's furniture), bit for bit, from one pass over the batch's
-    words (``normalise.batch_words``, ``signature.span_hashes``): no Python string or list per word."""
-    found = batch_words([paragraphs for paragraphs, _ in texts])
+def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions
+                ) -> list[tuple[TextPrint, np.ndarray, int]]:
+    """``print_text`` of each (paragraphs, its site's furniture), bit for bit, and its print's distinct shingles
+    (counted), from one pass over the batch's words and their hashes (``normalise.hashed_batch_words``) and one
+    over their shingles (``signature.batch_shingles``): no Python string or list per word."""
+    found, word_hashes = hashed_batch_words([paragraphs for paragraphs, _ in texts])
     keep = _printed_paragraphs(found, [banned for _, banned in texts])[found.paragraph_of]
     paragraph_of = found.paragraph_of[keep]
-    hashes = span_hashes(found.buffer, found.starts[keep], found.ends[keep])
+    hashes = word_hashes[keep]
     quoted = found.quoted[keep]
     text_of = np.repeat(np.arange(len(texts)), np.diff(found.text_paragraphs))[paragraph_of]
-    bounds = np.searchsorted(text_of, np.arange(len(texts) + 1)).tolist()
+    bounds = np.searchsorted(text_of, np.arange(len(texts) + 1))
     firsts = np.flatnonzero(np.diff(paragraph_of, prepend=-1))   # each printed paragraph's first word
     first_bounds = np.searchsorted(firsts, bounds).tolist()
     size = options.shingle_size
-    shingles = shingle_hashes_in_order(hashes, size)   # a shingle crossing two texts is never used
+    shingles, shingle_bounds, distinct = batch_shingles(hashes, bounds, size)
+    bounds, shingle_bounds = bounds.tolist(), shingle_bounds.tolist()
     prints = []
-    for t in range(len(texts)):
+    for t, n_distinct in enumerate(distinct.tolist()):
         a, b = bounds[t], bounds[t + 1]
-        mine = shingles[a:b - size + 1].copy() if b - a >= size else shingle_hashes_in_order(hashes[a:b], size)
         starts = (firsts[first_bounds[t]:first_bounds[t + 1]] - a).astype(np.int32)
-        prints.append((TextPrint(mine, np.packbits(quoted[a:b]), starts, b - a, size), hashes[a:b]))
+        printed = TextPrint(shingles[shingle_bounds[t]:shingle_bounds[t + 1]].copy(), np.packbits(quoted[a:b]), starts,
+                            b - a, size)
+        prints.append((printed, hashes[a:b], n_distinct))
     return prints
 
 
@@ -493,7 +497,7 @@ def return_freed_memory() -> None:
 
 def _print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[TextPrint]:
     """The print of each (paragraphs, its site's furniture) (a kernel): the batch word pass signing uses."""
-    return [printed for printed, _ in print_batch(texts, options)]
+    return [printed for printed, _, _ in print_batch(texts, options)]
 
 
 def _relate_batch(path: str, spans: list[PrintSpan], pairs: list[tuple[str, str, int, int, bool]],

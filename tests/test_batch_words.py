@@ -9,15 +9,17 @@ import xxhash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.normalise import batch_words, paragraph_hashes, quoted_words
+from dedupe.normalise import BatchWords, _xxh64, batch_words, hashed_batch_words, paragraph_hashes, quoted_words
 from dedupe.options import GroupingOptions
-from dedupe.signature import SignatureParams, span_hashes, word_hashes
+from dedupe.signature import SignatureParams, word_hashes
 from dedupe.stages import _hash_batch, _sign_batch, print_batch, print_text, sign_article
+from tests.words_reference import span_hashes
 
 TRICKY = list("aZ09'\"_ -.,\t\n\r\x0b\x0c\u00a0\u2009\u3000\u2018\u2019\u201c\u201d\u00ab\u00bb\u2014\u2026"
               "\ufb01\u00c6\u00e9\u00df\u0130\u01c5\u0301\uff21\u0627\u05d0\u4e2d\u0e01\u0905\u2460\U0001d400")
 paragraph = st.text(alphabet=st.one_of(st.sampled_from(TRICKY), st.characters()), max_size=40)
 texts = st.lists(st.lists(paragraph, max_size=6), max_size=5)
+long_paragraph = st.text(alphabet=st.one_of(st.sampled_from(TRICKY), st.characters()), min_size=30, max_size=300)
 
 
 def same_print(a, b) -> bool:
@@ -54,13 +56,35 @@ def test_batch_prints_and_signatures_are_those_of_each_text(batch, data):
               if every else set() for _ in batch]
     options = GroupingOptions()
     params = SignatureParams(**options.signature_params())
-    for (printed, hashes), text, furniture in zip(print_batch(list(zip(batch, banned)), options), batch, banned):
+    for (printed, hashes, _), text, furniture in zip(print_batch(list(zip(batch, banned)), options), batch, banned):
         old, old_hashes = print_text(text, furniture, options)
         assert np.array_equal(hashes, old_hashes) and hashes.dtype == old_hashes.dtype and same_print(printed, old)
     for new, text, furniture in zip(_sign_batch(list(zip(batch, banned)), options), batch, banned):
         old = sign_article(text, furniture, options, params)
         assert np.array_equal(new.full.hashvalues, old.full.hashvalues) and new.distinct == old.distinct
         assert [s.hashvalues.tolist() for s in new.leads] == [s.hashvalues.tolist() for s in old.leads]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.one_of(paragraph, long_paragraph), max_size=6), max_size=5), st.data())
+def test_the_compiled_word_pass_is_the_numpy_one(batch, data):
+    """``hashed_batch_words`` (one compiled pass, what signing uses) against ``batch_words`` (numpy) and
+    ``span_hashes``: every array bit for bit, with repeated paragraphs, keys and words of 32 bytes and more."""
+    batch = [t + data.draw(st.lists(st.sampled_from(t), max_size=2)) if t else t for t in batch]
+    found, word_hashes = hashed_batch_words(batch)
+    reference = batch_words(batch)
+    for name in BatchWords.__dataclass_fields__:
+        made, expected = getattr(found, name), getattr(reference, name)
+        assert made.dtype == expected.dtype and np.array_equal(made, expected), name
+    expected = span_hashes(reference.buffer, reference.starts, reference.ends)
+    assert word_hashes.dtype == expected.dtype and np.array_equal(word_hashes, expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200), st.integers(0, 7))
+def test_the_compiled_xxh64_is_xxhash(data, offset):
+    padded = np.frombuffer(bytes(offset) + data + bytes(9), dtype=np.uint8)
+    assert _xxh64(padded, offset, offset + len(data)) == xxhash.xxh64_intdigest(data)
 
 
 def test_long_words_and_shingles_of_short_texts_come_out_as_before():
@@ -70,7 +94,7 @@ def test_long_words_and_shingles_of_short_texts_come_out_as_before():
     batch = [[f"A {long_word} and \u00e9t\u00e9 {'x' * 31} {'y' * 32}"], ["Two words."], [], ["", "  "],
              ["One two three four five six seven eight nine ten."]]
     options = GroupingOptions()
-    for (printed, hashes), text in zip(print_batch([(t, set()) for t in batch], options), batch):
+    for (printed, hashes, _), text in zip(print_batch([(t, set()) for t in batch], options), batch):
         assert same_print(printed, print_text(text, set(), options)[0])
     found = batch_words(batch)
     assert span_hashes(found.buffer, found.starts, found.ends)[1] == xxhash.xxh64_intdigest(long_word.encode())

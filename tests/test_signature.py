@@ -23,6 +23,7 @@ from dedupe.signature import (
     Signature,
     SignatureMismatch,
     SignatureParams,
+    batch_shingles,
     shingle_hashes,
     shingle_hashes_in_order,
     sign,
@@ -175,3 +176,22 @@ def test_signing_from_threads_gives_what_signing_one_after_another_gives():
 def test_the_compiled_kernel_is_made_once_a_process():
     """Each batch asks for the kernel: making it again (numba reading its disk cache) cost 8 ms a batch."""
     assert dedupe.signature._compiled_kernel() is dedupe.signature._compiled_kernel()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2 ** 64 - 1), max_size=40), max_size=6), st.integers(1, 7),
+       st.booleans())
+def test_batch_shingles_are_each_texts_shingles_and_their_distinct_count(texts, size, few_words):
+    """The compiled pass over a batch: each text's own shingles in order (texts of no word, of fewer words than a
+    shingle, repeated shingles) and their distinct count, as ``shingle_hashes_in_order`` and ``np.unique``."""
+    if few_words:   # many repeated words, so repeated shingles
+        texts = [[w % 3 for w in t] for t in texts]
+    hashes = np.array([w for t in texts for w in t], dtype=np.uint64)
+    bounds = np.cumsum([0] + [len(t) for t in texts])
+    shingles, starts, distinct = batch_shingles(hashes, bounds, size)
+    assert len(starts) == len(texts) + 1 and len(shingles) == starts[-1]
+    for t, text in enumerate(texts):
+        expected = shingle_hashes_in_order(np.array(text, dtype=np.uint64), size)
+        mine = shingles[starts[t]:starts[t + 1]]
+        assert mine.dtype == expected.dtype and np.array_equal(mine, expected)
+        assert distinct[t] == len(np.unique(expected))
