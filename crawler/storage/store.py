@@ -716,10 +716,11 @@ class Store:
 
     @contextmanager
     def replacing_results(self, story_ids: Iterable[str] | None = None, urls: Iterable[str] = (),
-                          state: dict[str, str] | None = None,
-                          options: SaveOptions | None = None) -> Iterator[Callable[..., None]]:
-        """Swap in new grouping results atomically: for the given stories and pages only, or for everything; with
-        the ``state`` the pass read them from (name → JSON). Yields ``write(stories, members, lineage, audits)``,
+                          state: dict[str, str] | None = None, options: SaveOptions | None = None,
+                          relinked: Iterable[str] = ()) -> Iterator[Callable[..., None]]:
+        """Swap in new grouping results atomically: for the given stories and pages only, or for everything, and
+        the "contains" links of the ``relinked`` pages (whose other rows stand, or are written again over the old
+        ones); with the ``state`` the pass read them from (name → JSON). Yields ``write(stories, members, lineage, audits)``,
         called once per batch as the rows are made (a pass need not hold them all); the "contains" rows are
         written with the last call (``contains=``). A story or member seen in an earlier run keeps the run it
         first appeared in (read from a copy of the old rows, taken before they are deleted). SQLite is set by
@@ -730,7 +731,7 @@ class Store:
             self.db.execute("create temp table first_member (url text primary key, first_run integer)")
             self.db.execute("insert into temp.first_story select id, first_run from main.stories")
             self.db.execute("insert into temp.first_member select url, first_run from main.members")
-            dropped = self._delete_results(story_ids, urls)
+            dropped = self._delete_results(story_ids, urls, relinked)
             yield self._write_results
             for sql in dropped:
                 self.db.execute(sql)
@@ -761,9 +762,11 @@ class Store:
             for name, value in before.items():
                 self.db.execute(f"pragma {name} = {int(value)}")
 
-    def _delete_results(self, story_ids: Iterable[str] | None, urls: Iterable[str]) -> list[str]:
-        """The results about to be replaced: every one, or those of these stories and pages (named in temporary
-        tables, each table's rows deleted by one statement). Replacing every one empties the tables and drops
+    def _delete_results(self, story_ids: Iterable[str] | None, urls: Iterable[str], relinked: Iterable[str] = ()
+                        ) -> list[str]:
+        """The results about to be replaced: every one, or those of these stories and pages and the "contains"
+        links of the ``relinked`` pages (named in temporary tables, each table's rows deleted by one statement).
+        Replacing every one empties the tables and drops
         their indexes by story and verdict, returned as the statements that make them again once the rows are
         in: one sort each instead of an insert at a random place per row."""
         if story_ids is None:
@@ -782,6 +785,9 @@ class Store:
         for table in ("audits", "lineage", "members", "contains"):
             self.db.execute(f"delete from {table} where story_id in (select id from temp.replaced_story) "
                             "or url in (select url from temp.replaced_page)")
+        self.db.execute("delete from temp.replaced_page")
+        self.db.conn.executemany("insert or ignore into temp.replaced_page values (?)", ((u,) for u in relinked))
+        self.db.execute("delete from contains where url in (select url from temp.replaced_page)")
         self.db.execute("delete from stories where id in (select id from temp.replaced_story) "
                         "and id not in (select story_id from members)")
         self.db.execute("drop table temp.replaced_story")
@@ -862,6 +868,26 @@ class Store:
             out.update(s for (s,) in self.db.execute(f"select distinct m.story_id from members m join articles a "
                                                      f"on a.url = m.url where a.site in ({marks})", chunk))
         return out
+
+    def story_membership(self, urls: list[str]) -> dict[str, tuple[str, int, str | None]]:
+        """(story, the story's size, the page's role) of each of these pages that belongs to a story."""
+        out: dict[str, tuple[str, int, str | None]] = {}
+        for chunk in batched(urls, _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            out.update((u, (sid, size, role)) for u, sid, size, role in self.db.execute(
+                f"select m.url, m.story_id, s.size, m.role from members m join stories s on s.id = m.story_id "
+                f"where m.url in ({marks})", chunk))
+        return out
+
+    def story_rows(self, story_ids: list[str]) -> tuple[list[dict], list[dict]]:
+        """The stored rows of these stories and of their members, as a grouping pass wrote them."""
+        stories: list[dict] = []
+        members: list[dict] = []
+        for chunk in batched(story_ids, _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            stories.extend(self.db.query(f"select * from stories where id in ({marks})", chunk))
+            members.extend(self.db.query(f"select * from members where story_id in ({marks})", chunk))
+        return stories, members
 
     def member_stories(self) -> dict[str, str]:
         """The story of every page that belongs to one."""
