@@ -144,6 +144,27 @@ def test_stories_only_a_furniture_change_touches_are_not_traced_again(tmp_path, 
     assert [t for t in rebuilt if rebuilt[t] != incremental[t]] == []
 
 
+def test_an_increment_keeps_the_run_each_story_and_page_first_appeared_in(tmp_path):
+    """Stories an increment writes again (a new copy joined them) and their stored pages keep the run they first
+    appeared in; only the new pages and the new stories have the increment's run."""
+    texts = list(make_corpus(200, seed=7).items())
+    store = Store(tmp_path / "t.db")
+    for url, paragraphs in texts[:180]:
+        _add(store, url, paragraphs)
+    first = store.start_run("ingest")
+    update_stories(store, run_id=first)
+    stories_before = {r["id"] for r in store.db.query("select id from stories")}
+    for url, paragraphs in texts[180:]:
+        _add(store, url, paragraphs)
+    second = store.start_run("ingest")
+    assert update_stories(store, run_id=second).stories_updated
+    runs = {r["id"]: r["first_run"] for r in store.db.query("select id, first_run from stories")}
+    assert {runs[i] for i in runs if i in stories_before} == {first}
+    assert {runs[i] for i in runs if i not in stories_before} == {second}
+    members = {r["url"]: r["first_run"] for r in store.db.query("select url, first_run from members")}
+    assert {members[u] for u, _ in texts[:180]} == {first} and {members[u] for u, _ in texts[180:]} == {second}
+
+
 def test_workers_write_what_one_process_writes(tmp_path, monkeypatch):
     """Normalising, signing and aligning in worker processes (forced here for a small corpus) stores the same
     tables as doing it all in this process; a batch of pairs to align ships no prints (the workers read them

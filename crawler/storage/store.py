@@ -723,14 +723,13 @@ class Store:
         ones); with the ``state`` the pass read them from (name → JSON). Yields ``write(stories, members, lineage, audits)``,
         called once per batch as the rows are made (a pass need not hold them all); the "contains" rows are
         written with the last call (``contains=``). A story or member seen in an earlier run keeps the run it
-        first appeared in (read from a copy of the old rows, taken before they are deleted). SQLite is set by
+        first appeared in (read from a copy of the old rows of ``story_ids`` and ``urls``, taken before they are
+        deleted: a stored story written again is one of ``story_ids``). SQLite is set by
         ``options`` for this write only (:meth:`_bulk_write`)."""
+        story_ids, urls = (None if story_ids is None else list(story_ids)), list(urls)
         with self._bulk_write(options or SaveOptions()), self.transaction():
             self._upsert_all("grouping_state", [{"name": k, "value": v} for k, v in (state or {}).items()], ("name",))
-            self.db.execute("create temp table first_story (id text primary key, first_run integer)")
-            self.db.execute("create temp table first_member (url text primary key, first_run integer)")
-            self.db.execute("insert into temp.first_story select id, first_run from main.stories")
-            self.db.execute("insert into temp.first_member select url, first_run from main.members")
+            self._keep_first_runs(story_ids, urls)
             dropped = self._delete_results(story_ids, urls, relinked)
             yield self._write_results
             for sql in dropped:
@@ -738,6 +737,22 @@ class Store:
             self.db.execute("delete from stories where id not in (select story_id from members)")
             self.db.execute("drop table temp.first_story")
             self.db.execute("drop table temp.first_member")
+
+    def _keep_first_runs(self, story_ids: list[str] | None, urls: list[str]) -> None:
+        """The run each story and page to be replaced (every one, when ``story_ids`` is None) first appeared in, in
+        temporary tables: a story written again has the id of one of these stories (the id of its first page's
+        story), a member one of these pages. An increment copies those of its stories only, not every row."""
+        self.db.execute("create temp table first_story (id text primary key, first_run integer)")
+        self.db.execute("create temp table first_member (url text primary key, first_run integer)")
+        if story_ids is None:
+            self.db.execute("insert into temp.first_story select id, first_run from main.stories")
+            self.db.execute("insert into temp.first_member select url, first_run from main.members")
+            return
+        for kept, table, key, keys in (("first_story", "stories", "id", story_ids), ("first_member", "members", "url", urls)):
+            for chunk in batched(keys, _CHUNK):
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"insert or ignore into temp.{kept} select {key}, first_run from main.{table} "
+                                f"where {key} in ({marks})", chunk)
 
     @contextmanager
     def _bulk_write(self, options: SaveOptions) -> Iterator[None]:
