@@ -666,10 +666,10 @@ class LineageEvidence:
         for site, hashes in furniture.by_site.items():
             for h in hashes:
                 furniture_sites[h].add(site)
+        uncrediting, relaying = credit_sites(store, self.member, min_pages, relay_min_pages)
         self.state = EvidenceState({h: frozenset(sites) for h, sites in furniture_sites.items()}, furniture.writers,
                                    frozenset(paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))),
-                                   frozenset(sites_writing_no_credits(store, min_pages)),
-                                   frozenset(sites_relaying_copies(store, self.member, relay_min_pages)))
+                                   frozenset(uncrediting), frozenset(relaying))
 
     def for_pages(self, urls: list[str]) -> LineageEvidence:
         """A copy that knows the capture times of these pages only, to ship to a worker with them."""
@@ -708,11 +708,11 @@ class LineageEvidence:
         return self.state.generic(paragraph_hash(key), site)
 
     def carries_credits(self, site: str) -> bool:
-        """Are the credit lines on this site's pages all carried from the pages it copies (``sites_writing_no_credits``)?"""
+        """Are the credit lines on this site's pages all carried from the pages it copies (``credit_sites``)?"""
         return site in self.state.uncrediting
 
     def relays(self, site: str) -> bool:
-        """Does this site republish other republishers' copies (``sites_relaying_copies``)?"""
+        """Does this site republish other republishers' copies (``credit_sites``)?"""
         return site in self.state.relaying
 
     def wrote(self, key: str, site: str) -> bool:
@@ -722,20 +722,6 @@ class LineageEvidence:
     def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
                                    self.captured.get(article["url"]), self.read_cue_line, self.read_edge_line)
-
-
-def sites_writing_no_credits(store: Store, min_pages: int) -> set[str]:
-    """Sites whose pages carry credit lines (on ``min_pages`` or more) but never one of their own: every line
-    is also on another site's page. Such a site (a scraper) writes no credit; a line on its page came with
-    the text it took, from a page holding that line."""
-    holders: dict[str, set[str]] = defaultdict(set)
-    pages: Counter = Counter()
-    for site, statements in store.credit_statements():
-        pages[site] += 1
-        for line in statements:
-            holders[paragraph_key(line)].add(site)
-    writers = {next(iter(sites)) for sites in holders.values() if len(sites) == 1}
-    return {site for site, n in pages.items() if n >= min_pages and site not in writers}
 
 
 EVIDENCE_STATE = "lineage_evidence"   # the name of the kept EvidenceState (Store.grouping_state)
@@ -769,15 +755,31 @@ def evidence_changes(store: Store, corpus: Corpus, evidence: LineageEvidence) ->
     return set(store.story_members(stories))
 
 
-def sites_relaying_copies(store: Store, member: Callable[[dict], Member], min_pages: int) -> set[str]:
-    """Sites that credit two or more other outlets on ``min_pages`` or more pages: the outlet a text came from
-    and that text's source ("via X", "originally published by Y"). Such a site republishes copies; on its
-    pages a credit line in the same words as another copy's more likely came from that copy."""
-    pages: Counter = Counter()
-    for article in store.source_credits():
-        found = member(article)
-        pages[found.site] += len(found.credited_hosts - {found.site}) >= 2
-    return {site for site, n in pages.items() if n >= min_pages}
+def credit_sites(store: Store, member: Callable[[dict], Member], min_pages: int, relay_min_pages: int
+                 ) -> tuple[set[str], set[str]]:
+    """What every page's credits say of its site, from one read of them all (``Store.page_credits``):
+
+    - the sites writing no credits: their pages carry credit lines (on ``min_pages`` or more) but never one of
+      their own, every line also being on another site's page. Such a site (a scraper) writes no credit; a line
+      on its page came with the text it took, from a page holding that line;
+    - the sites relaying copies: they credit two or more other outlets on ``relay_min_pages`` or more pages (the
+      outlet a text came from and that text's source: "via X", "originally published by Y"). Such a site
+      republishes copies; on its pages a credit line in the same words as another copy's more likely came from
+      that copy."""
+    holders: dict[str, set[str]] = defaultdict(set)
+    crediting: Counter = Counter()
+    relaying: Counter = Counter()
+    for site, statements, source in store.page_credits():
+        if statements:
+            crediting[site] += 1
+            for line in statements:
+                holders[paragraph_key(line)].add(site)
+        if source is not None:
+            found = member(source)
+            relaying[found.site] += len(found.credited_hosts - {found.site}) >= 2
+    writers = {next(iter(sites)) for sites in holders.values() if len(sites) == 1}
+    return ({site for site, n in crediting.items() if n >= min_pages and site not in writers},
+            {site for site, n in relaying.items() if n >= relay_min_pages})
 
 
 def articles_by_group(store: Store, groups: list[list[str]], batch: int) -> Iterator[list[dict]]:

@@ -514,26 +514,20 @@ class Store:
         for (title,) in self.db.execute("select title from articles where page_type = 'article' and title is not null"):
             yield title
 
-    def credit_statements(self) -> Iterator[tuple[str, list[str]]]:
-        """(site, its credit, copyright and licence statements) of every article page that makes any."""
-        for site, raw in self.db.execute("select site, json_extract(attribution, '$.statements') from articles "
-                                         "where page_type = 'article' and json_valid(attribution)"):
-            statements = json.loads(raw or "[]")
-            if statements:
-                yield site, statements
-
-    def source_credits(self) -> Iterator[dict]:
-        """URL, site and the source credits of every article page that names a source or keeps lines to read
-        for one: the attribution's credits, cue lines and edge lines only."""
-        for url, site, credits, cues, edges in self.db.execute(
-                "select url, site, json_extract(attribution, '$.credits'), json_extract(attribution, '$.cue_lines'), "
-                "json_extract(attribution, '$.edge_lines') from articles where page_type = 'article' "
-                "and json_valid(attribution) and (json_array_length(attribution, '$.credits') > 0 "
-                "or json_array_length(attribution, '$.cue_lines') > 0 "
-                "or json_array_length(attribution, '$.edge_lines') > 0)"):
-            attribution = {"credits": json.loads(credits or "[]"), "cue_lines": json.loads(cues or "[]"),
-                           "edge_lines": json.loads(edges or "[]")}
-            yield {"url": url, "site": site, "attribution": attribution}
+    def page_credits(self) -> Iterator[tuple[str, list[str], dict | None]]:
+        """(site, its credit, copyright and licence statements, and — when it names a source or keeps lines to read
+        for one — its URL, site and source credits: the attribution's credits, cue lines and edge lines only) of
+        every article page with a readable attribution, in one read of them all."""
+        for url, site, raw, names_source, credits, cues, edges in self.db.execute(
+                "select url, site, json_extract(attribution, '$.statements'), "
+                "json_array_length(attribution, '$.credits') > 0 or json_array_length(attribution, '$.cue_lines') > 0 "
+                "or json_array_length(attribution, '$.edge_lines') > 0, json_extract(attribution, '$.credits'), "
+                "json_extract(attribution, '$.cue_lines'), json_extract(attribution, '$.edge_lines') from articles "
+                "where page_type = 'article' and json_valid(attribution)"):
+            source = {"url": url, "site": site, "attribution": {
+                "credits": json.loads(credits or "[]"), "cue_lines": json.loads(cues or "[]"),
+                "edge_lines": json.loads(edges or "[]")}} if names_source else None
+            yield site, json.loads(raw or "[]"), source
 
     def article_texts(self) -> Iterator[StoredText]:
         """Site and stored paragraphs of every article page, in URL order."""
