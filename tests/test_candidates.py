@@ -153,15 +153,15 @@ def test_an_increment_keeps_the_run_each_story_and_page_first_appeared_in(tmp_pa
         _add(store, url, paragraphs)
     first = store.start_run("ingest")
     update_stories(store, run_id=first)
-    stories_before = {r["id"] for r in store.db.query("select id from stories")}
+    stories_before = {r["id"] for r in store.list_stories()}
     for url, paragraphs in texts[180:]:
         _add(store, url, paragraphs)
     second = store.start_run("ingest")
     assert update_stories(store, run_id=second).stories_updated
-    runs = {r["id"]: r["first_run"] for r in store.db.query("select id, first_run from stories")}
+    runs = {r["id"]: r["first_run"] for r in store.list_stories()}
     assert {runs[i] for i in runs if i in stories_before} == {first}
     assert {runs[i] for i in runs if i not in stories_before} == {second}
-    members = {r["url"]: r["first_run"] for r in store.db.query("select url, first_run from members")}
+    members = {r["url"]: r["first_run"] for r in store.members()}
     assert {members[u] for u, _ in texts[:180]} == {first} and {members[u] for u, _ in texts[180:]} == {second}
 
 
