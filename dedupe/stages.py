@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import ctypes
+import functools
 import hashlib
 import itertools
 import json
@@ -739,20 +740,30 @@ def evidence_changes(store: Store, corpus: Corpus, evidence: LineageEvidence) ->
     hashes = old.changed_paragraphs(new)
     stories = store.stories_on_sites((old.uncrediting ^ new.uncrediting) | (old.relaying ^ new.relaying))
     if hashes:
-        urls = list(corpus.texts)
-        held = [corpus.texts[u].paragraph_hashes for u in urls]
-        owners = np.repeat(np.arange(len(urls)), [len(h) for h in held])
-        hit = np.isin(np.concatenate(held) if held else np.empty(0, np.uint64), np.array(sorted(hashes), np.uint64))
-        carriers = sorted({urls[i] for i in owners[hit].tolist()})
+        carried = _carried(corpus, hashes)
         pages: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for story, url, site in store.story_sites(store.stories_of(carriers)):
+        for story, url, site in store.story_sites(store.stories_of(sorted(carried))):
             pages[story].append((url, site))
+        differs = functools.cache(lambda h, site: old.answers_differ(new, h, site))   # stories share paragraphs
         for story, found in pages.items():
             sites = {site for _, site in found}
-            mine = {h for url, _ in found if url in corpus.texts for h in corpus.texts[url].paragraph_hashes.tolist()}
-            if any(old.answers_differ(new, h, site) for h in mine & hashes for site in sites):
+            mine = set().union(*(carried.get(url, ()) for url, _ in found))
+            if any(differs(h, site) for h in mine for site in sites):
                 stories.add(story)
     return set(store.story_members(stories))
+
+
+def _carried(corpus: Corpus, hashes: set[int]) -> dict[str, set[int]]:
+    """The stored pages holding any of these paragraph hashes, each with those it holds."""
+    urls = list(corpus.texts)
+    held = [corpus.texts[u].paragraph_hashes for u in urls]
+    owners = np.repeat(np.arange(len(urls)), [len(h) for h in held])
+    flat = np.concatenate(held) if held else np.empty(0, np.uint64)
+    hit = np.isin(flat, np.array(sorted(hashes), np.uint64))
+    carried: dict[str, set[int]] = defaultdict(set)
+    for i, h in zip(owners[hit].tolist(), flat[hit].tolist()):
+        carried[urls[i]].add(h)
+    return carried
 
 
 def credit_sites(store: Store, member: Callable[[dict], Member], min_pages: int, relay_min_pages: int
