@@ -10,7 +10,9 @@ a pass reads and normalises only those; the other stored texts are not read. ``f
 depends only on the set of verified edges of a component, both give the same stories. Lineage also reads
 what the whole database says of a paragraph (furniture, its writer, titles) and of a site (writes no
 credits): each pass keeps that state, and an increment traces again the stories for which it changed, so
-lineage and audit are a rebuild's too. An increment reads only the relations of the components it touches.
+lineage and audit are a rebuild's too. An increment reads only the relations of the components it touches, and
+does not trace again a stored story that only a change of site furniture touched (the same pages, nothing its
+lineage reads changed): its lineage and audit stand, its copies' similarities are made again from the relations.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import ctypes
+import functools
 import hashlib
 import itertools
 import json
@@ -127,6 +128,7 @@ class ArticleText:
     paragraph_hashes: np.ndarray    # normalise.paragraph_hashes of its paragraphs
     signed_digest: str | None       # digest its signature was made from, if made with this pass's parameters
     refresh: bool = False           # its signature keeps the identities of another text (to update if not re-signed)
+    unread: bool = False            # not read this pass: the text it was last signed from (``Store.text_changes``)
 
 
 @dataclass
@@ -178,7 +180,7 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
                                      refresh=made is not None and old is not None)
     for url, old in kept.items():
         found[url] = ArticleText(sites[url], old.paragraphs_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64),
-                                 old.content_hash if old.same_parameters else None)
+                                 old.content_hash if old.same_parameters else None, unread=True)
     return Corpus({url: found[url] for url in sorted(found)}, sorted(set(stored) - set(found)), upto)
 
 
@@ -232,6 +234,7 @@ class SigningPlan:
     digests: dict[str, str]   # every article: digest of the paragraphs it fingerprints
     changed: list[str]        # to sign, in URL order: new, edited, furniture changed, or other parameters
     gone: list[str]           # signed articles no longer stored as articles
+    refingerprinted: set[str] = field(default_factory=set)   # of ``changed``: only its site's furniture changed
 
 
 def fingerprint_digest(hashes: np.ndarray, banned: set[int]) -> str:
@@ -241,13 +244,19 @@ def fingerprint_digest(hashes: np.ndarray, banned: set[int]) -> str:
 
 
 def plan_signing(corpus: Corpus, furniture: Furniture, full: bool) -> SigningPlan:
+    """What to sign: every article when ``full``, else those whose fingerprinted paragraphs differ from what their
+    signature was made from. Of these, an unread text signed with this pass's parameters changed only in its site's
+    furniture: its page is the same, and so is what lineage reads of it."""
     digests: dict[str, str] = {}
     changed: list[str] = []
+    refingerprinted: set[str] = set()
     for url, text in corpus.texts.items():
         digest = digests[url] = fingerprint_digest(text.paragraph_hashes, furniture.of(text.site))
         if full or text.signed_digest is None or text.signed_digest != digest:
             changed.append(url)
-    return SigningPlan(digests, sorted(changed), corpus.gone)
+            if not full and text.unread and text.signed_digest is not None:
+                refingerprinted.add(url)
+    return SigningPlan(digests, sorted(changed), corpus.gone, refingerprinted)
 
 
 # -- signatures, candidates, verification --------------------------------------------------------------
@@ -532,6 +541,7 @@ class Grouping:
     groups: list[list[str]]
     similarity: Similarity
     contains: list[tuple[str, str]] = field(default_factory=list)
+    standing: set[str] = field(default_factory=set)   # ids of the groups whose lineage stands (``standing_stories``)
 
 
 def cluster_touched(store: Store, plan: SigningPlan, new_pairs: list[tuple[str, str]], options: GroupingOptions,
@@ -540,26 +550,48 @@ def cluster_touched(store: Store, plan: SigningPlan, new_pairs: list[tuple[str, 
     touched when it holds a changed, new or gone article, a new relation (``new_pairs``: its two URLs), a page
     to ``retrace`` (``evidence_changes``), or a member of a story one of those belonged to. Components are
     taken over every relation, quotes too, so a page and what it contains are always grouped together. An
-    increment reads only the relations of the touched components. Relations are held as numpy columns and
-    made objects one component at a time."""
+    increment reads only the relations of the touched components, and marks the groups whose lineage stands
+    (``standing_stories``). Relations are held as numpy columns and made objects one component at a time."""
+    traced = set()
     if full:
         relations = Relations(sorted(plan.digests), store.edges())
     else:
-        relations = _touched_relations(store, plan, new_pairs, retrace)
+        traced = (set(plan.changed) - plan.refingerprinted) | set(store.articles_without_story()) | retrace
+        relations = _touched_relations(store, plan, new_pairs, traced)
     groups: list[list[str]] = []
     contains: list[tuple[str, str]] = []
     for comp, numbers in relations.components():
         found = cluster(comp, [edge_of_row(relations.row(k)) for k in numbers], options.min_cover, options.lead_share)
         groups.extend(found.stories)
         contains.extend(found.contains)
-    return Grouping(groups, relations.similarity(), contains)
+    standing = set() if full else standing_stories(store, groups, traced)
+    return Grouping(groups, relations.similarity(), contains, standing)
 
 
-def _touched_relations(store: Store, plan: SigningPlan, new_pairs: list[tuple[str, str]], retrace: set[str]
+def standing_stories(store: Store, groups: list[list[str]], traced: set[str]) -> set[str]:
+    """The ids of the groups that are a stored story, page for page, holding no page whose lineage must be read
+    again (``traced``: new, edited, resettled, or read otherwise by lineage's evidence): a stored page signed again
+    only because its site's furniture changed leaves what lineage reads as it was (its article, its story, the
+    evidence), so its story's origin, parents, versions and verdicts stand; only the relations' numbers (each
+    copy's similarity to its parent) and the "contains" links are made again. An aggregate is traced again (its
+    pages' roles before they were marked are not stored)."""
+    candidates = [g for g in groups if traced.isdisjoint(g)]
+    stored = store.story_membership([u for g in candidates for u in g])
+    standing = set()
+    for group in candidates:
+        sid = story_id(group)
+        if all((found := stored.get(u)) is not None and found[:2] == (sid, len(group)) and found[2] != "aggregate"
+               for u in group):
+            standing.add(sid)
+    return standing
+
+
+def _touched_relations(store: Store, plan: SigningPlan, new_pairs: list[tuple[str, str]], traced: set[str]
                        ) -> Relations:
     """The relations of the touched components, in the table's order, over the pages they reach: the components
-    of every relation that hold a touched page, found by following relations out from the touched pages."""
-    dirty = set(plan.changed) | set(store.articles_without_story()) | set(plan.gone) | retrace
+    of every relation that hold a touched page (``traced``, signed again, gone, or of a new relation), found by
+    following relations out from the touched pages."""
+    dirty = traced | set(plan.changed) | set(plan.gone)
     for a, b in new_pairs:
         dirty.update((a, b))
     dirty.update(store.story_members(store.stories_of(sorted(dirty))))
@@ -639,10 +671,10 @@ class LineageEvidence:
         for site, hashes in furniture.by_site.items():
             for h in hashes:
                 furniture_sites[h].add(site)
+        uncrediting, relaying = credit_sites(store, self.member, min_pages, relay_min_pages)
         self.state = EvidenceState({h: frozenset(sites) for h, sites in furniture_sites.items()}, furniture.writers,
                                    frozenset(paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))),
-                                   frozenset(sites_writing_no_credits(store, min_pages)),
-                                   frozenset(sites_relaying_copies(store, self.member, relay_min_pages)))
+                                   frozenset(uncrediting), frozenset(relaying))
 
     def for_pages(self, urls: list[str]) -> LineageEvidence:
         """A copy that knows the capture times of these pages only, to ship to a worker with them."""
@@ -681,11 +713,11 @@ class LineageEvidence:
         return self.state.generic(paragraph_hash(key), site)
 
     def carries_credits(self, site: str) -> bool:
-        """Are the credit lines on this site's pages all carried from the pages it copies (``sites_writing_no_credits``)?"""
+        """Are the credit lines on this site's pages all carried from the pages it copies (``credit_sites``)?"""
         return site in self.state.uncrediting
 
     def relays(self, site: str) -> bool:
-        """Does this site republish other republishers' copies (``sites_relaying_copies``)?"""
+        """Does this site republish other republishers' copies (``credit_sites``)?"""
         return site in self.state.relaying
 
     def wrote(self, key: str, site: str) -> bool:
@@ -695,20 +727,6 @@ class LineageEvidence:
     def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
                                    self.captured.get(article["url"]), self.read_cue_line, self.read_edge_line)
-
-
-def sites_writing_no_credits(store: Store, min_pages: int) -> set[str]:
-    """Sites whose pages carry credit lines (on ``min_pages`` or more) but never one of their own: every line
-    is also on another site's page. Such a site (a scraper) writes no credit; a line on its page came with
-    the text it took, from a page holding that line."""
-    holders: dict[str, set[str]] = defaultdict(set)
-    pages: Counter = Counter()
-    for site, statements in store.credit_statements():
-        pages[site] += 1
-        for line in statements:
-            holders[paragraph_key(line)].add(site)
-    writers = {next(iter(sites)) for sites in holders.values() if len(sites) == 1}
-    return {site for site, n in pages.items() if n >= min_pages and site not in writers}
 
 
 EVIDENCE_STATE = "lineage_evidence"   # the name of the kept EvidenceState (Store.grouping_state)
@@ -726,31 +744,57 @@ def evidence_changes(store: Store, corpus: Corpus, evidence: LineageEvidence) ->
     hashes = old.changed_paragraphs(new)
     stories = store.stories_on_sites((old.uncrediting ^ new.uncrediting) | (old.relaying ^ new.relaying))
     if hashes:
-        urls = list(corpus.texts)
-        held = [corpus.texts[u].paragraph_hashes for u in urls]
-        owners = np.repeat(np.arange(len(urls)), [len(h) for h in held])
-        hit = np.isin(np.concatenate(held) if held else np.empty(0, np.uint64), np.array(sorted(hashes), np.uint64))
-        carriers = sorted({urls[i] for i in owners[hit].tolist()})
+        carried = _carried(corpus, hashes)
         pages: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for story, url, site in store.story_sites(store.stories_of(carriers)):
+        for story, url, site in store.story_sites(store.stories_of(sorted(carried))):
             pages[story].append((url, site))
+        differs = functools.cache(lambda h, site: old.answers_differ(new, h, site))   # stories share paragraphs
         for story, found in pages.items():
             sites = {site for _, site in found}
-            mine = {h for url, _ in found if url in corpus.texts for h in corpus.texts[url].paragraph_hashes.tolist()}
-            if any(old.answers_differ(new, h, site) for h in mine & hashes for site in sites):
+            mine = set().union(*(carried.get(url, ()) for url, _ in found))
+            if any(differs(h, site) for h in mine for site in sites):
                 stories.add(story)
     return set(store.story_members(stories))
 
 
-def sites_relaying_copies(store: Store, member: Callable[[dict], Member], min_pages: int) -> set[str]:
-    """Sites that credit two or more other outlets on ``min_pages`` or more pages: the outlet a text came from
-    and that text's source ("via X", "originally published by Y"). Such a site republishes copies; on its
-    pages a credit line in the same words as another copy's more likely came from that copy."""
-    pages: Counter = Counter()
-    for article in store.source_credits():
-        found = member(article)
-        pages[found.site] += len(found.credited_hosts - {found.site}) >= 2
-    return {site for site, n in pages.items() if n >= min_pages}
+def _carried(corpus: Corpus, hashes: set[int]) -> dict[str, set[int]]:
+    """The stored pages holding any of these paragraph hashes, each with those it holds."""
+    urls = list(corpus.texts)
+    held = [corpus.texts[u].paragraph_hashes for u in urls]
+    owners = np.repeat(np.arange(len(urls)), [len(h) for h in held])
+    flat = np.concatenate(held) if held else np.empty(0, np.uint64)
+    hit = np.isin(flat, np.array(sorted(hashes), np.uint64))
+    carried: dict[str, set[int]] = defaultdict(set)
+    for i, h in zip(owners[hit].tolist(), flat[hit].tolist()):
+        carried[urls[i]].add(h)
+    return carried
+
+
+def credit_sites(store: Store, member: Callable[[dict], Member], min_pages: int, relay_min_pages: int
+                 ) -> tuple[set[str], set[str]]:
+    """What every page's credits say of its site, from one read of them all (``Store.page_credits``):
+
+    - the sites writing no credits: their pages carry credit lines (on ``min_pages`` or more) but never one of
+      their own, every line also being on another site's page. Such a site (a scraper) writes no credit; a line
+      on its page came with the text it took, from a page holding that line;
+    - the sites relaying copies: they credit two or more other outlets on ``relay_min_pages`` or more pages (the
+      outlet a text came from and that text's source: "via X", "originally published by Y"). Such a site
+      republishes copies; on its pages a credit line in the same words as another copy's more likely came from
+      that copy."""
+    holders: dict[str, set[str]] = defaultdict(set)
+    crediting: Counter = Counter()
+    relaying: Counter = Counter()
+    for site, statements, source in store.page_credits():
+        if statements:
+            crediting[site] += 1
+            for line in statements:
+                holders[paragraph_key(line)].add(site)
+        if source is not None:
+            found = member(source)
+            relaying[found.site] += len(found.credited_hosts - {found.site}) >= 2
+    writers = {next(iter(sites)) for sites in holders.values() if len(sites) == 1}
+    return ({site for site, n in crediting.items() if n >= min_pages and site not in writers},
+            {site for site, n in relaying.items() if n >= relay_min_pages})
 
 
 def articles_by_group(store: Store, groups: list[list[str]], batch: int) -> Iterator[list[dict]]:
@@ -786,9 +830,10 @@ def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options
     saved and dropped as they are made, never held for the whole database), at least one batch. Stories are
     read ``options.lineage_batch`` pages at a time and traced a few hundred pages at a time, in the ``pool``'s
     workers when there are enough (stories are independent given the ``evidence``); ``spent("audit", s)``
-    counts the seconds audit took."""
+    counts the seconds audit took. The stories whose lineage stands (``Grouping.standing``) are not traced: their
+    stored rows come back with each copy's similarity to its parent made again."""
     evidence = evidence or LineageEvidence(store, furniture, options.furniture_min_pages, options.lineage.relay_min_pages)
-    groups = grouping.groups
+    groups = [g for g in grouping.groups if story_id(g) not in grouping.standing]
 
     def work() -> Iterator[tuple[int, tuple]]:
         for chunk in story_batches(groups, options.lineage_batch):
@@ -806,7 +851,15 @@ def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options
         done += count
         progress("lineage", done, len(groups))
         yield traced
-    if not groups:
+    for chunk in batched(sorted(grouping.standing), options.lineage_batch):
+        stories, members = store.story_rows(chunk)
+        for m in members:
+            m["similarity"] = m["containment"] = None
+        _fill_similarity(members, grouping.similarity)
+        for story in stories:
+            story["updated_at"] = utc_now()
+        yield Traced(stories, members, evidence=evidence.state)
+    if not groups and not grouping.standing:
         yield Traced(evidence=evidence.state)
 
 
@@ -890,12 +943,14 @@ def _fill_similarity(members: list[dict], similarity: Similarity) -> None:
 def save_results(store: Store, traced: Iterable[Traced], grouping: Grouping, plan: SigningPlan, full: bool,
                  timed: Timer = lambda name: nullcontext(), options: SaveOptions | None = None) -> int:
     """Swap the traced stories in, each batch written as it comes: for the stories their pages (or gone pages)
-    belonged to, or for everything when ``full``, with SQLite set by ``options``. A story or member seen in an
-    earlier run keeps the run it first appeared in. Returns the number of stories written; ``timed("save")``
-    times the writing."""
+    belonged to, or for everything when ``full``, with SQLite set by ``options``. A story whose lineage stands
+    keeps its lineage and audit rows; its story and member rows are written again and its "contains" links made
+    again. A story or member seen in an earlier run keeps the run it first appeared in. Returns the number of
+    stories written; ``timed("save")`` times the writing."""
     replaced = None
+    pages = [u for g in grouping.groups if story_id(g) not in grouping.standing for u in g]
     if not full:
-        replaced = store.stories_of([u for g in grouping.groups for u in g]) | store.stories_of(plan.gone)
+        replaced = store.stories_of(pages) | store.stories_of(plan.gone)
     rows = contains_rows(grouping)
     contained, aggregates = aggregate_stories(grouping, rows)
     batches = iter(traced)
@@ -905,7 +960,8 @@ def save_results(store: Store, traced: Iterable[Traced], grouping: Grouping, pla
     with ExitStack() as transaction:
         with timed("save"):
             write = transaction.enter_context(
-                store.replacing_results(replaced, [u for g in grouping.groups for u in g], state, options))
+                store.replacing_results(replaced, pages, state, options,
+                                        relinked=[u for g in grouping.groups if story_id(g) in grouping.standing for u in g]))
         for batch in itertools.chain([first], batches):
             with timed("save"):
                 for story in batch.stories:

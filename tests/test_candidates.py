@@ -118,6 +118,53 @@ def test_an_increment_that_changes_site_furniture_gives_what_a_rebuild_gives(tmp
     assert _partition(store) and len(rebuilt["members"]) == 300
 
 
+def test_stories_only_a_furniture_change_touches_are_not_traced_again(tmp_path, monkeypatch):
+    """Stored pages signed again only because new pages made a paragraph of theirs site furniture keep their
+    stories' lineage: those stories are not traced again (their copies' similarity to their parents, read from
+    the relations made again, is), and every table is what a rebuild writes."""
+    store = _grown(tmp_path / "t.db", list(make_corpus(300, seed=11).items()), 240)
+    signed_before = {row[0]: row for row in store.grouping_rows()["signatures"]}
+    members_before = {row[0]: row for row in store.grouping_rows()["members"]}
+    traced: list[str] = []
+    trace_batch = stages._trace_batch
+
+    def spy(stories, *args):
+        traced.extend(article["url"] for story in stories for article in story)
+        return trace_batch(stories, *args)
+
+    monkeypatch.setattr(stages, "_trace_batch", spy)
+    update_stories(store)
+    incremental = store.grouping_rows()
+    resigned = {row[0] for row in incremental["signatures"] if row[0] in signed_before and row != signed_before[row[0]]}
+    refreshed = {row[0] for row in incremental["members"] if row[0] in members_before and row != members_before[row[0]]}
+    assert len(resigned - set(traced)) > 10 and refreshed - set(traced)   # standing stories, their numbers made again
+    monkeypatch.undo()
+    update_stories(store, full=True)
+    rebuilt = store.grouping_rows()
+    assert [t for t in rebuilt if rebuilt[t] != incremental[t]] == []
+
+
+def test_an_increment_keeps_the_run_each_story_and_page_first_appeared_in(tmp_path):
+    """Stories an increment writes again (a new copy joined them) and their stored pages keep the run they first
+    appeared in; only the new pages and the new stories have the increment's run."""
+    texts = list(make_corpus(200, seed=7).items())
+    store = Store(tmp_path / "t.db")
+    for url, paragraphs in texts[:180]:
+        _add(store, url, paragraphs)
+    first = store.start_run("ingest")
+    update_stories(store, run_id=first)
+    stories_before = {r["id"] for r in store.list_stories()}
+    for url, paragraphs in texts[180:]:
+        _add(store, url, paragraphs)
+    second = store.start_run("ingest")
+    assert update_stories(store, run_id=second).stories_updated
+    runs = {r["id"]: r["first_run"] for r in store.list_stories()}
+    assert {runs[i] for i in runs if i in stories_before} == {first}
+    assert {runs[i] for i in runs if i not in stories_before} == {second}
+    members = {r["url"]: r["first_run"] for r in store.members()}
+    assert {members[u] for u, _ in texts[:180]} == {first} and {members[u] for u, _ in texts[180:]} == {second}
+
+
 def test_workers_write_what_one_process_writes(tmp_path, monkeypatch):
     """Normalising, signing and aligning in worker processes (forced here for a small corpus) stores the same
     tables as doing it all in this process; a batch of pairs to align ships no prints (the workers read them

@@ -14,6 +14,7 @@ from dedupe.stages import (
     Furniture,
     LineageEvidence,
     cluster_touched,
+    credit_sites,
     find_candidates,
     find_furniture,
     plan_signing,
@@ -22,8 +23,6 @@ from dedupe.stages import (
     settle_numeric_dates,
     settle_title_affixes,
     sign_changed,
-    sites_relaying_copies,
-    sites_writing_no_credits,
     trace_groups,
     verify_candidates,
 )
@@ -218,7 +217,8 @@ def test_a_site_whose_credit_lines_are_all_found_on_other_sites_writes_none(stor
                                       ("scraper", lines["a"]), ("scraper", lines["b"]), ("scraper", lines["c"]),
                                       ("few", lines["a"]), ("few", lines["b"])]):
         add(store, f"http://{site}.example/{i}", STORY, attribution={"statements": [line]})
-    assert sites_writing_no_credits(store, 3) == {"scraper.example"}
+    evidence = LineageEvidence(store, Furniture({}))
+    assert credit_sites(store, evidence.member, 3, 2)[0] == {"scraper.example"} == evidence.state.uncrediting
 
 
 def test_a_site_crediting_two_outlets_on_two_pages_republishes_copies(store):
@@ -231,4 +231,4 @@ def test_a_site_crediting_two_outlets_on_two_pages_republishes_copies(store):
                                              ("plain", one), ("plain", one)]):
         add(store, f"http://{site}.example/{i}", STORY, attribution=attribution)
     evidence = LineageEvidence(store, Furniture({}))
-    assert sites_relaying_copies(store, evidence.member, 2) == {"relay.example"} == evidence.state.relaying
+    assert credit_sites(store, evidence.member, 3, 2)[1] == {"relay.example"} == evidence.state.relaying

@@ -360,3 +360,21 @@ def test_a_large_write_does_not_leave_a_large_wal_behind(store, db_path):
     with store.db.conn:
         store.db.conn.execute("insert into meta (key, value) values ('next', 'write')")
     assert os.path.getsize(db_path + "-wal") <= limit
+
+
+def test_relinked_pages_lose_their_contains_links_and_keep_their_other_rows(store):
+    """A story whose lineage stands keeps its rows while the "contains" links of its pages are made again: the links
+    of the ``relinked`` pages are deleted (a link gone since is not left behind), and no other row."""
+    _pages(store, 4)
+    first = _story_rows("st-1", 2)   # pages 0 and 1
+    second = ([{"id": "st-2", "origin_url": "http://a.example/2", "size": 2}],
+              [{"url": f"http://a.example/{i}", "story_id": "st-2", "is_origin": int(i == 2)} for i in (2, 3)], [], [])
+    links = [{"url": f"http://a.example/{i}", "contained_url": f"http://a.example/{i - 2}", "story_id": "st-2",
+              "contained_story": "st-1"} for i in (2, 3)]
+    store.replace_results(*(a + b for a, b in zip(first, second)), contains=links)
+    before = store.grouping_rows()
+    with store.replacing_results([], [], None, relinked=["http://a.example/2"]) as write:
+        write([], [], [], [])
+    after = store.grouping_rows()
+    assert len(before["contains"]) == 2 and [r[0] for r in after["contains"]] == ["http://a.example/3"]
+    assert {t: v for t, v in after.items() if t != "contains"} == {t: v for t, v in before.items() if t != "contains"}

@@ -514,26 +514,20 @@ class Store:
         for (title,) in self.db.execute("select title from articles where page_type = 'article' and title is not null"):
             yield title
 
-    def credit_statements(self) -> Iterator[tuple[str, list[str]]]:
-        """(site, its credit, copyright and licence statements) of every article page that makes any."""
-        for site, raw in self.db.execute("select site, json_extract(attribution, '$.statements') from articles "
-                                         "where page_type = 'article' and json_valid(attribution)"):
-            statements = json.loads(raw or "[]")
-            if statements:
-                yield site, statements
-
-    def source_credits(self) -> Iterator[dict]:
-        """URL, site and the source credits of every article page that names a source or keeps lines to read
-        for one: the attribution's credits, cue lines and edge lines only."""
-        for url, site, credits, cues, edges in self.db.execute(
-                "select url, site, json_extract(attribution, '$.credits'), json_extract(attribution, '$.cue_lines'), "
-                "json_extract(attribution, '$.edge_lines') from articles where page_type = 'article' "
-                "and json_valid(attribution) and (json_array_length(attribution, '$.credits') > 0 "
-                "or json_array_length(attribution, '$.cue_lines') > 0 "
-                "or json_array_length(attribution, '$.edge_lines') > 0)"):
-            attribution = {"credits": json.loads(credits or "[]"), "cue_lines": json.loads(cues or "[]"),
-                           "edge_lines": json.loads(edges or "[]")}
-            yield {"url": url, "site": site, "attribution": attribution}
+    def page_credits(self) -> Iterator[tuple[str, list[str], dict | None]]:
+        """(site, its credit, copyright and licence statements, and — when it names a source or keeps lines to read
+        for one — its URL, site and source credits: the attribution's credits, cue lines and edge lines only) of
+        every article page with a readable attribution, in one read of them all."""
+        for url, site, raw, names_source, credits, cues, edges in self.db.execute(
+                "select url, site, json_extract(attribution, '$.statements'), "
+                "json_array_length(attribution, '$.credits') > 0 or json_array_length(attribution, '$.cue_lines') > 0 "
+                "or json_array_length(attribution, '$.edge_lines') > 0, json_extract(attribution, '$.credits'), "
+                "json_extract(attribution, '$.cue_lines'), json_extract(attribution, '$.edge_lines') from articles "
+                "where page_type = 'article' and json_valid(attribution)"):
+            source = {"url": url, "site": site, "attribution": {
+                "credits": json.loads(credits or "[]"), "cue_lines": json.loads(cues or "[]"),
+                "edge_lines": json.loads(edges or "[]")}} if names_source else None
+            yield site, json.loads(raw or "[]"), source
 
     def article_texts(self) -> Iterator[StoredText]:
         """Site and stored paragraphs of every article page, in URL order."""
@@ -716,27 +710,43 @@ class Store:
 
     @contextmanager
     def replacing_results(self, story_ids: Iterable[str] | None = None, urls: Iterable[str] = (),
-                          state: dict[str, str] | None = None,
-                          options: SaveOptions | None = None) -> Iterator[Callable[..., None]]:
-        """Swap in new grouping results atomically: for the given stories and pages only, or for everything; with
-        the ``state`` the pass read them from (name → JSON). Yields ``write(stories, members, lineage, audits)``,
+                          state: dict[str, str] | None = None, options: SaveOptions | None = None,
+                          relinked: Iterable[str] = ()) -> Iterator[Callable[..., None]]:
+        """Swap in new grouping results atomically: for the given stories and pages only, or for everything, and
+        the "contains" links of the ``relinked`` pages (whose other rows stand, or are written again over the old
+        ones); with the ``state`` the pass read them from (name → JSON). Yields ``write(stories, members, lineage, audits)``,
         called once per batch as the rows are made (a pass need not hold them all); the "contains" rows are
         written with the last call (``contains=``). A story or member seen in an earlier run keeps the run it
-        first appeared in (read from a copy of the old rows, taken before they are deleted). SQLite is set by
+        first appeared in (read from a copy of the old rows of ``story_ids`` and ``urls``, taken before they are
+        deleted: a stored story written again is one of ``story_ids``). SQLite is set by
         ``options`` for this write only (:meth:`_bulk_write`)."""
+        story_ids, urls = (None if story_ids is None else list(story_ids)), list(urls)
         with self._bulk_write(options or SaveOptions()), self.transaction():
             self._upsert_all("grouping_state", [{"name": k, "value": v} for k, v in (state or {}).items()], ("name",))
-            self.db.execute("create temp table first_story (id text primary key, first_run integer)")
-            self.db.execute("create temp table first_member (url text primary key, first_run integer)")
-            self.db.execute("insert into temp.first_story select id, first_run from main.stories")
-            self.db.execute("insert into temp.first_member select url, first_run from main.members")
-            dropped = self._delete_results(story_ids, urls)
+            self._keep_first_runs(story_ids, urls)
+            dropped = self._delete_results(story_ids, urls, relinked)
             yield self._write_results
             for sql in dropped:
                 self.db.execute(sql)
             self.db.execute("delete from stories where id not in (select story_id from members)")
             self.db.execute("drop table temp.first_story")
             self.db.execute("drop table temp.first_member")
+
+    def _keep_first_runs(self, story_ids: list[str] | None, urls: list[str]) -> None:
+        """The run each story and page to be replaced (every one, when ``story_ids`` is None) first appeared in, in
+        temporary tables: a story written again has the id of one of these stories (the id of its first page's
+        story), a member one of these pages. An increment copies those of its stories only, not every row."""
+        self.db.execute("create temp table first_story (id text primary key, first_run integer)")
+        self.db.execute("create temp table first_member (url text primary key, first_run integer)")
+        if story_ids is None:
+            self.db.execute("insert into temp.first_story select id, first_run from main.stories")
+            self.db.execute("insert into temp.first_member select url, first_run from main.members")
+            return
+        for kept, table, key, keys in (("first_story", "stories", "id", story_ids), ("first_member", "members", "url", urls)):
+            for chunk in batched(keys, _CHUNK):
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"insert or ignore into temp.{kept} select {key}, first_run from main.{table} "
+                                f"where {key} in ({marks})", chunk)
 
     @contextmanager
     def _bulk_write(self, options: SaveOptions) -> Iterator[None]:
@@ -761,9 +771,11 @@ class Store:
             for name, value in before.items():
                 self.db.execute(f"pragma {name} = {int(value)}")
 
-    def _delete_results(self, story_ids: Iterable[str] | None, urls: Iterable[str]) -> list[str]:
-        """The results about to be replaced: every one, or those of these stories and pages (named in temporary
-        tables, each table's rows deleted by one statement). Replacing every one empties the tables and drops
+    def _delete_results(self, story_ids: Iterable[str] | None, urls: Iterable[str], relinked: Iterable[str] = ()
+                        ) -> list[str]:
+        """The results about to be replaced: every one, or those of these stories and pages and the "contains"
+        links of the ``relinked`` pages (named in temporary tables, each table's rows deleted by one statement).
+        Replacing every one empties the tables and drops
         their indexes by story and verdict, returned as the statements that make them again once the rows are
         in: one sort each instead of an insert at a random place per row."""
         if story_ids is None:
@@ -782,6 +794,9 @@ class Store:
         for table in ("audits", "lineage", "members", "contains"):
             self.db.execute(f"delete from {table} where story_id in (select id from temp.replaced_story) "
                             "or url in (select url from temp.replaced_page)")
+        self.db.execute("delete from temp.replaced_page")
+        self.db.conn.executemany("insert or ignore into temp.replaced_page values (?)", ((u,) for u in relinked))
+        self.db.execute("delete from contains where url in (select url from temp.replaced_page)")
         self.db.execute("delete from stories where id in (select id from temp.replaced_story) "
                         "and id not in (select story_id from members)")
         self.db.execute("drop table temp.replaced_story")
@@ -862,6 +877,26 @@ class Store:
             out.update(s for (s,) in self.db.execute(f"select distinct m.story_id from members m join articles a "
                                                      f"on a.url = m.url where a.site in ({marks})", chunk))
         return out
+
+    def story_membership(self, urls: list[str]) -> dict[str, tuple[str, int, str | None]]:
+        """(story, the story's size, the page's role) of each of these pages that belongs to a story."""
+        out: dict[str, tuple[str, int, str | None]] = {}
+        for chunk in batched(urls, _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            out.update((u, (sid, size, role)) for u, sid, size, role in self.db.execute(
+                f"select m.url, m.story_id, s.size, m.role from members m join stories s on s.id = m.story_id "
+                f"where m.url in ({marks})", chunk))
+        return out
+
+    def story_rows(self, story_ids: list[str]) -> tuple[list[dict], list[dict]]:
+        """The stored rows of these stories and of their members, as a grouping pass wrote them."""
+        stories: list[dict] = []
+        members: list[dict] = []
+        for chunk in batched(story_ids, _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            stories.extend(self.db.query(f"select * from stories where id in ({marks})", chunk))
+            members.extend(self.db.query(f"select * from members where story_id in ({marks})", chunk))
+        return stories, members
 
     def member_stories(self) -> dict[str, str]:
         """The story of every page that belongs to one."""
