@@ -217,31 +217,15 @@ def _batch_bytes(texts: list[list[str]]) -> tuple[bytes, np.ndarray, np.ndarray]
     return raw, para_ends, text_paragraphs
 
 
-def batch_words(texts: list[list[str]]) -> BatchWords:
-    """:func:`quoted_words` and :func:`paragraph_hashes` of every paragraph of a batch of texts, in a few numpy
-    passes over the whole batch instead of a Python list of words per paragraph.
+def hashed_batch_words(texts: list[list[str]]) -> tuple[BatchWords, np.ndarray]:
+    """:func:`quoted_words` and :func:`paragraph_hashes` of every paragraph of a batch of texts, and each word's
+    64-bit hash (``signature.word_hashes``: xxh64 of its UTF-8 bytes), from one pass of a compiled kernel over the
+    batch's bytes (``_scan_words``): no Python list of words per paragraph, no Python call per word.
 
     A word is a run of letters and digits, joined with the next run when one apostrophe alone separates them,
     pairing runs from the left as ``_WORD`` does (``rock'n'roll``: ``rock'n``, ``roll``); a word is quoted
-    when an odd number of quotation marks precede it in its paragraph. (:func:`hashed_batch_words` is the same
-    in one compiled pass, with the words' hashes: what signing uses; this one needs no numba.)
+    when an odd number of quotation marks precede it in its paragraph.
     """
-    raw, para_ends, text_paragraphs = _batch_bytes(texts)
-    para_starts = np.concatenate(([0], para_ends[:-1]))
-    buffer = np.frombuffer(raw.translate(_BATCH_TABLE), dtype=np.uint8)
-    letter = np.frombuffer(raw.translate(_LETTER_TABLE), dtype=bool)
-    starts, ends, inner = _word_spans(buffer, letter)
-    paragraph_of = np.searchsorted(para_ends, starts, side="right")
-    quotes = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == _QUOTE_BYTE)
-    inside = np.searchsorted(quotes, starts) - np.searchsorted(quotes, para_starts)[paragraph_of]
-    hashes = _paragraph_hashes(buffer, letter, inner, starts, ends, paragraph_of, len(para_ends))
-    return BatchWords(buffer, starts, ends, inside % 2 == 1, paragraph_of, hashes, text_paragraphs)
-
-
-def hashed_batch_words(texts: list[list[str]]) -> tuple[BatchWords, np.ndarray]:
-    """:func:`batch_words` of a batch of texts, bit for bit, and each word's 64-bit hash
-    (``signature.word_hashes``: xxh64 of its UTF-8 bytes), from one pass of a compiled kernel over the batch's
-    bytes (``_scan_words``): no numpy call per step of the word rules, no Python call per paragraph or word."""
     raw, para_ends, text_paragraphs = _batch_bytes(texts)
     buffer, starts, ends, quoted, paragraph_of, paragraph_hashes, word_hashes = _scan_words(
         np.frombuffer(raw, dtype=np.uint8), para_ends, _BATCH_ARRAY, _LETTER_ARRAY)
@@ -256,7 +240,7 @@ _LETTER_ARRAY = np.frombuffer(_LETTER_TABLE, dtype=np.bool_)
 def _scan_words(raw: np.ndarray, para_ends: np.ndarray, lower: np.ndarray, letter: np.ndarray) -> tuple:
     """The arrays of :func:`hashed_batch_words` from the batch's UTF-8 bytes (each paragraph ending with a line
     break, at ``para_ends``): the bytes lowered and blanked (``lower``: ``_BATCH_TABLE``), the words as the
-    numpy passes of :func:`batch_words` find them (a run of letters, joined with the next when one apostrophe
+    regular expressions of :func:`quoted_words` find them (a run of letters, joined with the next when one apostrophe
     alone separates them, the joined run never joined again), quoted when an odd number of quotation marks
     precede them in their paragraph, each paragraph's key (its words, one space between them) and each word
     hashed by xxh64."""
@@ -368,48 +352,3 @@ def _read_le(data: np.ndarray, at: int, size: int) -> np.uint64:
     for k in range(size):
         value |= np.uint64(data[at + k]) << np.uint64(8 * k)
     return value
-
-
-def _word_spans(buffer: np.ndarray, letter: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(starts, ends) of the words in a blanked buffer, and where the apostrophes inside words are: runs of
-    letters, two runs one apostrophe apart joined, the first with the second, the third with the fourth, … of
-    each chain of such runs (``_WORD``'s matches: rock'n'roll is rock'n, roll). The buffer ends with a blank."""
-    edges = np.flatnonzero(letter[1:] != letter[:-1]) + 1
-    if len(letter) and letter[0]:
-        edges = np.concatenate(([0], edges))
-    starts, ends = edges[0::2], edges[1::2]
-    between = np.flatnonzero(buffer == _APOSTROPHE_BYTE)
-    between = between[letter[between - 1] & letter[between + 1]]   # letter[-1], the closing blank, is none
-    if not len(between):
-        return starts, ends, between
-    links = np.searchsorted(ends, between)   # link k: run links[k] and the next, one apostrophe apart
-    index = np.arange(len(links))
-    chain_start = np.maximum.accumulate(np.where(np.diff(links, prepend=-2) != 1, index, 0))
-    joined = (index - chain_start) % 2 == 0   # pairs from the left of each chain
-    used = links[joined]
-    ends = ends.copy()
-    ends[used] = ends[used + 1]
-    tails = np.ones(len(starts), dtype=bool)
-    tails[used + 1] = False
-    return starts[tails], ends[tails], between[joined]
-
-
-def _paragraph_hashes(buffer: np.ndarray, letter: np.ndarray, inner: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                      paragraph_of: np.ndarray, paragraphs: int) -> np.ndarray:
-    """Each paragraph's :func:`paragraph_hash` (its words joined by single spaces), 0 without words: the bytes of
-    words (letters, and the apostrophe inside a word) and the byte after each word, made a space, are kept, and
-    each paragraph's stretch of that is hashed."""
-    keep = letter.copy()
-    keep[ends] = True
-    keep[inner] = True
-    spaced = buffer.copy()
-    spaced[ends] = _SPACE_BYTE
-    key_bytes = spaced[keep].tobytes()
-    counts = np.bincount(paragraph_of, minlength=paragraphs)
-    last_word = np.cumsum(counts) - 1
-    offsets = np.cumsum(ends - starts + 1)   # where each word's trailing space is in key_bytes
-    key_ends = offsets[np.maximum(last_word, 0)] - 1 if len(offsets) else last_word
-    key_starts = np.concatenate(([0], offsets))[np.maximum(last_word - counts + 1, 0)]
-    digest = xxhash.xxh64_intdigest
-    return np.fromiter((digest(key_bytes[a:b]) if n else 0 for a, b, n in
-                        zip(key_starts.tolist(), key_ends.tolist(), counts.tolist())), dtype=np.uint64, count=paragraphs)

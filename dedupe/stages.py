@@ -38,7 +38,6 @@ from dedupe.group import cluster
 from dedupe.index import all_band_keys, keyed_pairs, lsh_bands
 from dedupe.normalise import (
     BatchWords,
-    batch_words,
     furniture_on_page,
     hashed_batch_words,
     paragraph_hash,
@@ -189,9 +188,10 @@ _BATCH = 200   # articles per batch a worker normalises or signs: a few hundred 
 
 def _hash_batch(texts: list[str | None]) -> list[np.ndarray | None]:
     """The paragraph identities of each stored text (JSON paragraphs) given; None for None (a kernel):
-    ``normalise.paragraph_hashes`` of each, from one pass over the batch's words (``batch_words``)."""
+    ``normalise.paragraph_hashes`` of each, from the compiled pass over the batch's words
+    (``hashed_batch_words``, the one signing uses)."""
     given = [i for i, text in enumerate(texts) if text is not None]
-    batch = batch_words([json.loads(texts[i] or "[]") for i in given])
+    batch, _ = hashed_batch_words([json.loads(texts[i] or "[]") for i in given])
     found: list[np.ndarray | None] = [None] * len(texts)
     edges = batch.text_paragraphs.tolist()
     for i, a, b in zip(given, edges[:-1], edges[1:]):
