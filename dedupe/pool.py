@@ -4,20 +4,25 @@ A :class:`KernelPool` maps a module-level function over batches in worker proces
 back in the order of the batches, so that what a pass stores does not depend on the number of workers. The
 workers start at the first batch that is worth sending (small passes, like most tests and increments, stay
 in this process), die with their parent and leave stopping to it, as extraction workers do
-(``crawler.capture.ExtractionPool``).
+(``crawler.capture.ExtractionPool``). A value every batch reads (:class:`Shipped`) crosses to each worker once.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
+import tempfile
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 from crawler.errors import SyndtraceError
 from crawler.lifecycle import kill_workers, worker_started
+
+T = TypeVar("T")
 
 
 class WorkerDiedError(SyndtraceError):
@@ -64,6 +69,46 @@ class KernelPool:
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+_held: dict[str, Any] = {}   # in a worker: the last shipped value it loaded, by its token
+
+
+class Shipped(Generic[T]):
+    """A read-only value the kernels of every batch of a stage read (what the whole database says, for each
+    batch of stories), pickled once into a temporary file: a batch carries this handle and each worker loads
+    the value once, keeping the last one it loaded. Shipped with every batch, such a value (its size grows with
+    the articles, and so does the number of batches) made the pickling grow with the square of the articles.
+    In this process, and in a pass that runs its batches here, ``value`` is the value itself."""
+
+    def __init__(self, value: T):
+        self.value = value
+        self.token = uuid.uuid4().hex
+        self.file = tempfile.TemporaryFile(prefix="syndtrace-shipped-")  # noqa: SIM115 (held while batches run)
+        pickle.dump(value, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.file.flush()
+        self.path = f"/proc/{os.getpid()}/fd/{self.file.fileno()}"   # nameless: nothing is left behind
+
+    def __getstate__(self) -> dict:
+        return {"token": self.token, "path": self.path}
+
+    def __setstate__(self, state: dict) -> None:
+        self.token, self.path, self.file = state["token"], state["path"], None
+        if state["token"] not in _held:
+            _held.clear()
+            with open(state["path"], "rb") as loaded:
+                _held[state["token"]] = pickle.load(loaded)
+        self.value = _held[state["token"]]
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
 
     def __enter__(self) -> Self:
         return self

@@ -47,7 +47,7 @@ from dedupe.normalise import (
     writer_of,
 )
 from dedupe.options import GroupingOptions, LineageOptions
-from dedupe.pool import KernelPool
+from dedupe.pool import KernelPool, Shipped
 from dedupe.relate import Edge, relate
 from dedupe.signature import (
     Signature,
@@ -676,10 +676,15 @@ class LineageEvidence:
                                    frozenset(paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))),
                                    frozenset(uncrediting), frozenset(relaying))
 
-    def for_pages(self, urls: list[str]) -> LineageEvidence:
-        """A copy that knows the capture times of these pages only, to ship to a worker with them."""
+    def captures(self, urls: list[str]) -> dict[str, str]:
+        """The capture times of these pages (what a batch of them ships with it)."""
+        return {u: self.captured[u] for u in urls if u in self.captured}
+
+    def for_pages(self, captured: dict[str, str]) -> LineageEvidence:
+        """A copy that knows these capture times only (``captures``: of a batch's pages; none, to ship it once to
+        every worker)."""
         part = copy.copy(self)
-        part.captured = {u: self.captured[u] for u in urls if u in self.captured}
+        part.captured = captured
         part.resolved = {}
         return part
 
@@ -834,23 +839,24 @@ def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options
     stored rows come back with each copy's similarity to its parent made again."""
     evidence = evidence or LineageEvidence(store, furniture, options.furniture_min_pages, options.lineage.relay_min_pages)
     groups = [g for g in grouping.groups if story_id(g) not in grouping.standing]
+    with Shipped(evidence.for_pages({})) as shared:   # to each worker once, not with every batch
+        def work() -> Iterator[tuple[int, tuple]]:
+            for chunk in story_batches(groups, options.lineage_batch):
+                loaded = {a["url"]: a for a in store.lineage_articles([u for g in chunk for u in g])}
+                for part in story_batches(chunk, min(_TRACE_BATCH, options.lineage_batch)):
+                    stories = [[loaded.pop(u) for u in sorted(g)] for g in part]
+                    captured = evidence.captures([u for g in part for u in g])
+                    yield len(part), (stories, shared, captured, options.lineage, run_id)
 
-    def work() -> Iterator[tuple[int, tuple]]:
-        for chunk in story_batches(groups, options.lineage_batch):
-            loaded = {a["url"]: a for a in store.lineage_articles([u for g in chunk for u in g])}
-            for part in story_batches(chunk, min(_TRACE_BATCH, options.lineage_batch)):
-                stories = [[loaded.pop(u) for u in sorted(g)] for g in part]
-                yield len(part), (stories, evidence.for_pages([u for g in part for u in g]), options.lineage, run_id)
-
-    done = 0
-    parallel = sum(map(len, groups)) >= _PARALLEL_SIGN
-    for count, (traced, audit_seconds) in (pool or KernelPool(1)).map(_trace_batch, work(), parallel):
-        _fill_similarity(traced.members, grouping.similarity)
-        traced.evidence = evidence.state
-        spent("audit", audit_seconds)
-        done += count
-        progress("lineage", done, len(groups))
-        yield traced
+        done = 0
+        parallel = sum(map(len, groups)) >= _PARALLEL_SIGN
+        for count, (traced, audit_seconds) in (pool or KernelPool(1)).map(_trace_batch, work(), parallel):
+            _fill_similarity(traced.members, grouping.similarity)
+            traced.evidence = evidence.state
+            spent("audit", audit_seconds)
+            done += count
+            progress("lineage", done, len(groups))
+            yield traced
     for chunk in batched(sorted(grouping.standing), options.lineage_batch):
         stories, members = store.story_rows(chunk)
         for m in members:
@@ -880,9 +886,11 @@ def story_batches(groups: list[list[str]], pages: int) -> Iterator[list[list[str
         yield batch
 
 
-def _trace_batch(stories: list[list[dict]], evidence: LineageEvidence, options: LineageOptions,
-                 run_id: int | None) -> tuple[Traced, float]:
-    """The rows of each story (its stored articles in URL order, as read), and the seconds audit took (a kernel)."""
+def _trace_batch(stories: list[list[dict]], shared: Shipped[LineageEvidence], captured: dict[str, str],
+                 options: LineageOptions, run_id: int | None) -> tuple[Traced, float]:
+    """The rows of each story (its stored articles in URL order, as read), and the seconds audit took (a kernel):
+    with the pass's evidence, shipped once, and the capture times of the batch's pages."""
+    evidence = shared.value.for_pages(captured)
     traced, audit_seconds = Traced(), 0.0
     for arts in stories:
         members = [evidence.member(decode_lineage_article(a)) for a in arts]

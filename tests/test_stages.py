@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+
 import pytest
 
 from crawler.storage.records import FetchRecord
 from dedupe.normalise import paragraph_hash, paragraph_hashes, paragraph_key
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
+from dedupe.pool import KernelPool, Shipped
 from dedupe.stages import (
     ArticleText,
     Corpus,
@@ -232,3 +236,35 @@ def test_a_site_crediting_two_outlets_on_two_pages_republishes_copies(store):
         add(store, f"http://{site}.example/{i}", STORY, attribution=attribution)
     evidence = LineageEvidence(store, Furniture({}))
     assert credit_sites(store, evidence.member, 3, 2)[1] == {"relay.example"} == evidence.state.relaying
+
+
+class _Counted:
+    """A value that counts how many times this process unpickled one."""
+
+    loads = 0
+
+    def __init__(self, size: int):
+        self.items = list(range(size))
+
+    def __setstate__(self, state: dict) -> None:
+        type(self).loads += 1
+        self.__dict__.update(state)
+
+
+def _loads_seen(shared: Shipped[_Counted]) -> tuple[int, int, int]:
+    return os.getpid(), _Counted.loads, len(shared.value.items)
+
+
+def test_a_value_every_batch_reads_crosses_to_each_worker_once():
+    """Lineage's evidence of the whole database grows with the articles, and so does the number of batches of
+    stories: shipped with every batch, its pickling grew with their square. A batch carries a handle, and each
+    worker loads the value once."""
+    value = _Counted(50_000)
+    with Shipped(value) as shared, KernelPool(2) as pool:
+        assert len(pickle.dumps(shared)) < 1000
+        seen = [found for _, found in pool.map(_loads_seen, ((i, (shared,)) for i in range(12)))]
+        assert shared.value is value
+    assert {size for _, _, size in seen} == {50_000}
+    assert os.getpid() not in {pid for pid, _, _ in seen}
+    assert {loads for _, loads, _ in seen} == {1}
+
