@@ -62,7 +62,7 @@ from dedupe.signature import (
 from dedupe.spill import BandKeyFile, PrintFile, PrintSpan, Relations, Similarity, read_print
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
-from dedupe.trace.members import Member, member_from_article
+from dedupe.trace.members import Member, member_from_article, read_paragraph
 from dedupe.trace.verdicts import UNCREDITED_VERDICTS
 from dedupe.trace.versions import Versions, find_versions
 
@@ -666,6 +666,7 @@ class LineageEvidence:
             self.outlets.add(host, name)
         self.aliases = store.aliases()
         self.resolved: dict[str, str] = {}
+        self.paragraphs: dict[str, tuple[str, bool]] = {}
         self.captured = store.capture_times()
         furniture_sites: dict[int, set[str]] = defaultdict(set)
         for site, hashes in furniture.by_site.items():
@@ -682,10 +683,11 @@ class LineageEvidence:
 
     def for_pages(self, captured: dict[str, str]) -> LineageEvidence:
         """A copy that knows these capture times only (``captures``: of a batch's pages; none, to ship it once to
-        every worker)."""
+        every worker), with memories of its own."""
         part = copy.copy(self)
         part.captured = captured
         part.resolved = {}
+        part.paragraphs = {}
         return part
 
     def read_cue_line(self, line: str, site: str) -> tuple[str, str] | None:
@@ -712,6 +714,16 @@ class LineageEvidence:
             found = self.resolved[url] = key
         return found
 
+    def read_paragraph(self, paragraph: str) -> tuple[str, bool]:
+        """A paragraph's key and whether it is a heading (remembered: the copies of a story share most of their
+        paragraphs, and reading one costs more than looking it up)."""
+        found = self.paragraphs.get(paragraph)
+        if found is None:
+            if len(self.paragraphs) >= 200_000:
+                self.paragraphs.clear()
+            found = self.paragraphs[paragraph] = read_paragraph(paragraph)
+        return found
+
     def generic(self, key: str, site: str) -> bool:
         """Boilerplate several other sites also repeat (spam, ads), or the headline of a stored article (a
         related link, a page's own headline printed in its text): no evidence of who copied whom."""
@@ -731,7 +743,8 @@ class LineageEvidence:
 
     def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
-                                   self.captured.get(article["url"]), self.read_cue_line, self.read_edge_line)
+                                   self.captured.get(article["url"]), self.read_cue_line, self.read_edge_line,
+                                   self.read_paragraph)
 
 
 EVIDENCE_STATE = "lineage_evidence"   # the name of the kept EvidenceState (Store.grouping_state)

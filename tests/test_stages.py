@@ -30,7 +30,7 @@ from dedupe.stages import (
     trace_groups,
     verify_candidates,
 )
-from dedupe.trace.members import member_from_article
+from dedupe.trace.members import member_from_article, read_paragraph
 
 OPTIONS = GroupingOptions()
 NOTE = "Note to readers: please share this article with your friends and family."
@@ -268,3 +268,13 @@ def test_a_value_every_batch_reads_crosses_to_each_worker_once():
     assert os.getpid() not in {pid for pid, _, _ in seen}
     assert {loads for _, loads, _ in seen} == {1}
 
+
+def test_members_read_with_the_evidences_memory_are_those_read_without(store):
+    """The evidence remembers each paragraph's key and heading flag (copies share most paragraphs)."""
+    add(store, "http://a.example/1", STORY)
+    paragraphs = ["Budget talks.", *STORY, "Budget Talks", "\u2014 \u2014", "", STORY[0], "Budget Talks"]
+    article = {"url": "http://b.example/1", "site": "b.example", "paragraphs": paragraphs, "canonical": None}
+    evidence = LineageEvidence(store, Furniture({}))
+    plain = member_from_article(dict(article), lambda u: u.split("/")[2], evidence.resolve, lambda name: None)
+    assert evidence.member(dict(article)) == evidence.member(dict(article)) == plain
+    assert plain.headings == {"budget talks", ""} and evidence.paragraphs["Budget Talks"] == read_paragraph("Budget Talks")

@@ -88,17 +88,30 @@ class Member:
         return bool(foreign or self.credited_names or (self.canonical and self.canonical != self.url))
 
 
+def read_paragraph(paragraph: str) -> tuple[str, bool]:
+    """What a member keeps of one paragraph: its key, and whether it is a heading (:func:`is_heading`)."""
+    return paragraph_key(paragraph), is_heading(paragraph)
+
+
+def is_heading(paragraph: str) -> bool:
+    """A short line that ends without a full stop: a subheading or a label, which one site's page layout
+    keeps in the text and another's drops."""
+    text = paragraph.strip()
+    return 0 < len(text.split()) <= 12 and not text.endswith((".", "!", "?", '"', "\u201d", "'", "\u2019", ":"))
+
+
 def member_from_article(article: dict, site_of: Callable[[str], str], resolve_url: Callable[[str], str],
                         resolve_name: Callable[[str], str | None], captured: str | None = None,
                         read_cue_line: Callable[[str, str], tuple[str, str] | None] = lambda line, site: None,
-                        read_edge_line: Callable[[str, str], tuple[str, str] | None] = lambda line, site: None
-                        ) -> Member:
+                        read_edge_line: Callable[[str, str], tuple[str, str] | None] = lambda line, site: None,
+                        read_paragraph: Callable[[str], tuple[str, bool]] = read_paragraph) -> Member:
     """Build a Member from a stored article row (attribution already parsed).
 
     Args:
         read_cue_line: (line, own site) → (credited host, role) or None, for the short credit-cue lines the
             page named no known outlet in when it was read (outlets are learnt as the crawl goes on).
         read_edge_line: the same for the short lines at the head or foot of the body, whatever their words.
+        read_paragraph: a paragraph's key and whether it is a heading (:func:`read_paragraph`, or a memory of it).
     """
     attr = article.get("attribution") or {}
     hosts: set[str] = set()
@@ -129,12 +142,11 @@ def member_from_article(article: dict, site_of: Callable[[str], str], resolve_ur
             names.add(credit["outlet"])
     links = {resolve_url(u) for u in attr.get("content_links", [])}
     canonical = resolve_url(article["canonical"]) if article.get("canonical") else None
-    paragraphs = article.get("paragraphs", [])
-    keys = [paragraph_key(p) for p in paragraphs]
+    read = [read_paragraph(p) for p in article.get("paragraphs", [])]
     return Member(
         url=article["url"], site=article["site"], published=parse_when(article.get("published")),
         captured=parse_when(captured), author=article.get("author"),
-        paragraph_keys=[k for k in keys if k],
+        paragraph_keys=[k for k, _ in read if k],
         credited_hosts=hosts, credited_names=names, linked_urls=links, linked_hosts={site_of(u) for u in links},
         canonical=canonical, license=attr.get("license"), copyright=attr.get("copyright"),
         permission=permission, excerpt=excerpt, credited_author=attr.get("credited_author"),
@@ -142,12 +154,5 @@ def member_from_article(article: dict, site_of: Callable[[str], str], resolve_ur
         notice_keys=notice_keys,
         date_only=len((article.get("published") or "").strip()) == 10,
         title=article.get("title"),
-        headings={k for p, k in zip(paragraphs, keys) if is_heading(p)},
+        headings={k for k, heading in read if heading},
     )
-
-
-def is_heading(paragraph: str) -> bool:
-    """A short line that ends without a full stop: a subheading or a label, which one site's page layout
-    keeps in the text and another's drops."""
-    text = paragraph.strip()
-    return 0 < len(text.split()) <= 12 and not text.endswith((".", "!", "?", '"', "\u201d", "'", "\u2019", ":"))
