@@ -380,3 +380,17 @@ def test_a_line_of_a_few_words_that_credits_nobody_says_little_of_who_copied_who
     ms[2].paragraph_keys.append(paragraph_key(credit))
     ms[1].credit_keys = ms[2].credit_keys = {paragraph_key(credit): "agg.example"}
     assert decide(ms)[W].parent == S
+
+
+def test_a_copy_dated_only_by_its_day_may_name_a_copy_published_later_that_day():
+    """G shows only the day (its midnight sorts first) and names W, a copy published that evening, as well as
+    linking the original: the day cannot put W after G, so G came through W."""
+    origin = member(O, "cd.example", 7)
+    relay = member(W, "wad.example", 10, BODY + [CREDIT], hosts={"cd.example"}, links={O})
+    relay.published = datetime(2020, 2, 10, 19, tzinfo=UTC)
+    chain = member(G, "gr.example", 10, BODY + [CREDIT], hosts={"cd.example", "wad.example"}, links={O})
+    chain.published, chain.date_only = datetime(2020, 2, 10, tzinfo=UTC), True
+    decisions = decide([origin, relay, chain])
+    assert decisions[G].parent == W and decisions[G].signal == "credits-copy"
+    chain.date_only = False                                          # 10 Feb 00:00 UTC: surely before W
+    assert decide([origin, relay, chain])[G].parent == O

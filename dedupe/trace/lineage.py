@@ -14,7 +14,8 @@ publication date is compared.
 Parent of each copy: the copy whose page it links in its credit (unless that link came with the text of
 the copy whose edits it carries); otherwise a copy whose additions it carries (its note to readers,
 disclaimer or edits, absent from the origin, and the words it changed in the original's paragraphs), which
-gives chains A→B→C; otherwise an earlier copy it credits by name that it may have come through (a name
+gives chains A→B→C; otherwise a copy not surely published after it (a page dated only by its day may have
+appeared after a copy timed that evening) that it credits by name and may have come through (a name
 alone, with nothing of that copy's and no credit to the origin, is a misattribution); otherwise the origin.
 An addition a site repeats on its own pages (its note, its disclaimer) was written by that site, and a
 credit line on a site that writes none of its own (a scraper) came with the text, so both also say which way
@@ -309,8 +310,7 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
     slack = timedelta(hours=options.date_only_slack_hours)
     habits = _SiteHabits(carries_credits, relays)
     ordered = sorted((m for m in members if m is not origin), key=lambda m: m.when)
-    for i, copy in enumerate(ordered):
-        earlier = ordered[:i]
+    for copy in ordered:
         candidates = [m for m in ordered if m is not copy and not copy.surely_before(m, slack)
                       and not _descends(m.url, copy.url, decisions)]
         carrier = _carrier(copy, candidates, story, generic, options, wrote, habits)
@@ -326,7 +326,7 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
             decisions[copy.url] = Decision(copy.url, carrier.member.url, origin.url, "carries-edits",
                                            {"shared_edits": carrier.shared[:5], "score": round(carrier.score, 3)})
             continue
-        named = [m for m in earlier if _passed_through(copy, m, story)]
+        named = [m for m in candidates if _passed_through(copy, m, story)]
         decisions[copy.url] = _by_credit(copy, named, origin)
     return decisions
 
@@ -354,8 +354,8 @@ def _passed_through(copy: Member, named: Member, story: _Story) -> bool:
 
 
 def _by_credit(copy: Member, named: list[Member], origin: Member) -> Decision:
-    """The parent a copy names: an earlier copy it credits by name that it may have come through (it got the
-    origin's credit line through it), else the origin."""
+    """The parent a copy names: a copy not surely published after it that it credits by name and may have come
+    through (it got the origin's credit line through it), else the origin."""
     credited = [c for c in named if copy.references(c) == "credit"]
     if credited:
         return Decision(copy.url, credited[0].url, origin.url, "credits-copy", {"how": "credit"})
