@@ -7,7 +7,7 @@ import functools
 
 import sqlite_utils
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
@@ -192,8 +192,15 @@ def _schema_v8(db: sqlite_utils.Database) -> None:
     db.execute("insert into text_changes (url) select url from articles")
 
 
+def _schema_v9(db: sqlite_utils.Database) -> None:
+    """Each signature's LSH band keys, kept beside it (made when it is signed), so that an increment's candidate
+    search reads them instead of banding every stored signature again. An older file has none: the first pass
+    that looks for candidates makes the missing ones and keeps them."""
+    db["band_keys"].create({"url": str, "banding": str, "band_keys": bytes}, pk="url", if_not_exists=True)
+
+
 MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5, 6: _schema_v6,
-              7: _schema_v7, 8: _schema_v8}
+              7: _schema_v7, 8: _schema_v8, 9: _schema_v9}
 
 
 @functools.cache

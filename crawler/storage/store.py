@@ -649,8 +649,11 @@ class Store:
             self.db.conn.executemany(_upsert_sql(table, columns, pk), batch)
 
     def save_signatures(self, rows: list[dict]) -> None:
+        """Store signatures; band keys kept for older signatures of these URLs are dropped with them."""
         with self.transaction():
             self._upsert_all("signatures", rows, ("url",))
+            for chunk in batched([row["url"] for row in rows], _CHUNK):
+                self.db.execute(f"delete from band_keys where url in ({','.join('?' * len(chunk))})", chunk)
 
     def signature_states(self, num_perm: int, seed: int, scheme: str, shingle_size: int, fingerprint: int,
                          lead_words: str) -> Iterator[StoredSignature]:
@@ -666,15 +669,31 @@ class Store:
         return self.db.execute("select coalesce(sum(length(hashvalues) + coalesce(length(lead_hashvalues), 0)), 0) "
                                "from signatures where n_shingles > 0").fetchone()[0]
 
-    def signature_blobs(self) -> Iterator[tuple[str, bytes, bytes | None]]:
-        """(url, full-text signature, lead signatures) of every article with a non-empty text."""
-        yield from self.db.execute("select url, hashvalues, lead_hashvalues from signatures where n_shingles > 0")
+    def signature_band_keys(self, banding: str, page: int = 4096) -> Iterator[list[tuple]]:
+        """(url, its kept band keys for this ``banding`` or None, and when None its full-text and lead signatures)
+        of every article with a non-empty text, in the table's order, a page of rows at a
+        time (read whole: the caller may write between two pages)."""
+        last = 0
+        while rows := self.db.execute(
+                "select s.rowid, s.url, k.band_keys, iif(k.band_keys is null, s.hashvalues, null), "
+                "iif(k.band_keys is null, s.lead_hashvalues, null) from signatures s left join band_keys k "
+                "on k.url = s.url and k.banding = ? where s.n_shingles > 0 and s.rowid > ? order by s.rowid limit ?",
+                [banding, last, page]).fetchall():
+            last = rows[-1][0]
+            yield [row[1:] for row in rows]
+
+    def save_band_keys(self, rows: list[tuple[str, bytes]], banding: str) -> None:
+        """Keep (url, band keys) of signatures, made for this ``banding``."""
+        with self.transaction():
+            self.db.conn.executemany("insert or replace into band_keys (url, banding, band_keys) values (?, ?, ?)",
+                                     [(url, banding, keys) for url, keys in rows])
 
     def delete_signatures(self, urls: Iterable[str]) -> None:
         with self.transaction():
             for chunk in batched(list(urls), _CHUNK):
                 marks = ",".join("?" * len(chunk))
                 self.db.execute(f"delete from signatures where url in ({marks})", chunk)
+                self.db.execute(f"delete from band_keys where url in ({marks})", chunk)
                 self.db.execute(f"delete from edges where a in ({marks}) or b in ({marks})", chunk + chunk)
 
     # -- relations between articles (copies, quotes) --------------------------------------------
