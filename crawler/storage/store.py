@@ -518,16 +518,13 @@ class Store:
         """(site, its credit, copyright and licence statements, and — when it names a source or keeps lines to read
         for one — its URL, site and source credits: the attribution's credits, cue lines and edge lines only) of
         every article page with a readable attribution, in one read of them all."""
-        for url, site, raw, names_source, credits, cues, edges in self.db.execute(
-                "select url, site, json_extract(attribution, '$.statements'), "
-                "json_array_length(attribution, '$.credits') > 0 or json_array_length(attribution, '$.cue_lines') > 0 "
-                "or json_array_length(attribution, '$.edge_lines') > 0, json_extract(attribution, '$.credits'), "
-                "json_extract(attribution, '$.cue_lines'), json_extract(attribution, '$.edge_lines') from articles "
-                "where page_type = 'article' and json_valid(attribution)"):
-            source = {"url": url, "site": site, "attribution": {
-                "credits": json.loads(credits or "[]"), "cue_lines": json.loads(cues or "[]"),
-                "edge_lines": json.loads(edges or "[]")}} if names_source else None
-            yield site, json.loads(raw or "[]"), source
+        for url, site, found in self.db.execute(   # the attribution parsed once (several paths: one JSON array)
+                "select url, site, json_extract(attribution, '$.statements', '$.credits', '$.cue_lines', "
+                "'$.edge_lines') from articles where page_type = 'article' and json_valid(attribution)"):
+            statements, credits, cues, edges = (v if isinstance(v, list) else [] for v in json.loads(found))
+            source = {"url": url, "site": site, "attribution": {"credits": credits, "cue_lines": cues,
+                                                                 "edge_lines": edges}} if credits or cues or edges else None
+            yield site, statements, source
 
     def article_texts(self) -> Iterator[StoredText]:
         """Site and stored paragraphs of every article page, in URL order."""
