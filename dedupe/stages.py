@@ -62,7 +62,7 @@ from dedupe.signature import (
 from dedupe.spill import BandKeyFile, PrintFile, PrintSpan, Relations, Similarity, read_print
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
-from dedupe.trace.members import Member, member_from_article
+from dedupe.trace.members import Member, credited_hosts_of, member_from_article
 from dedupe.trace.verdicts import UNCREDITED_VERDICTS
 from dedupe.trace.versions import Versions, find_versions
 
@@ -692,7 +692,7 @@ class LineageEvidence:
         for site, hashes in furniture.by_site.items():
             for h in hashes:
                 furniture_sites[h].add(site)
-        uncrediting, relaying = credit_sites(store, self.member, min_pages, relay_min_pages)
+        uncrediting, relaying = credit_sites(store, self.credited_hosts, min_pages, relay_min_pages)
         self.state = EvidenceState({h: frozenset(sites) for h, sites in furniture_sites.items()}, furniture.writers,
                                    frozenset(paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))),
                                    frozenset(uncrediting), frozenset(relaying))
@@ -745,6 +745,10 @@ class LineageEvidence:
         """Did ``site`` write this paragraph (its note or disclaimer: see ``furniture_writers``)?"""
         return self.state.wrote(paragraph_hash(key), site)
 
+    def credited_hosts(self, article: dict) -> set[str]:
+        """``member(article).credited_hosts``, alone."""
+        return credited_hosts_of(article, site_of, self.outlets.resolve_name, self.read_cue_line, self.read_edge_line)
+
     def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
                                    self.captured.get(article["url"]), self.read_cue_line, self.read_edge_line)
@@ -791,7 +795,7 @@ def _carried(corpus: Corpus, hashes: set[int]) -> dict[str, set[int]]:
     return carried
 
 
-def credit_sites(store: Store, member: Callable[[dict], Member], min_pages: int, relay_min_pages: int
+def credit_sites(store: Store, credited_hosts: Callable[[dict], set[str]], min_pages: int, relay_min_pages: int
                  ) -> tuple[set[str], set[str]]:
     """What every page's credits say of its site, from one read of them all (``Store.page_credits``):
 
@@ -811,8 +815,7 @@ def credit_sites(store: Store, member: Callable[[dict], Member], min_pages: int,
             for line in statements:
                 holders[paragraph_key(line)].add(site)
         if source is not None:
-            found = member(source)
-            relaying[found.site] += len(found.credited_hosts - {found.site}) >= 2
+            relaying[source["site"]] += len(credited_hosts(source) - {source["site"]}) >= 2
     writers = {next(iter(sites)) for sites in holders.values() if len(sites) == 1}
     return ({site for site, n in crediting.items() if n >= min_pages and site not in writers},
             {site for site, n in relaying.items() if n >= relay_min_pages})
