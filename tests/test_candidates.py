@@ -296,8 +296,9 @@ def test_a_pass_with_nothing_new_does_not_load_the_compiled_kernels(tmp_path):
     assert done.stdout.split() == ["0", "False"], done.stderr
 
 
-def _kept_band_keys(store: Store) -> dict[str, bytes]:
-    return dict(store.db.execute("select url, band_keys from band_keys"))
+def _kept_band_keys(path) -> dict[str, bytes]:
+    with sqlite3.connect(path) as conn:
+        return dict(conn.execute("select url, band_keys from band_keys"))
 
 
 def test_kept_band_keys_are_the_stored_signatures_band_keys(tmp_path):
@@ -307,8 +308,9 @@ def test_kept_band_keys_are_the_stored_signatures_band_keys(tmp_path):
     options = GroupingOptions()
     update_stories(store, options)
     bands, rows = lsh_bands(options.lsh_threshold, options.num_perm)
-    kept = _kept_band_keys(store)
-    signed = list(store.db.execute("select url, hashvalues, lead_hashvalues from signatures where n_shingles > 0"))
+    kept = _kept_band_keys(tmp_path / "t.db")
+    with sqlite3.connect(tmp_path / "t.db") as conn:
+        signed = list(conn.execute("select url, hashvalues, lead_hashvalues from signatures where n_shingles > 0"))
     assert len(signed) == 120 and set(kept) == {url for url, _, _ in signed}
     for url, full, leads in signed:
         values = np.frombuffer(full + (leads or b""), dtype=np.uint32).reshape(-1, options.num_perm)
@@ -321,7 +323,7 @@ def test_an_increment_with_kept_state_gives_a_rebuilds_tables_after_furniture_an
     story's page, one no longer a copy) writes every table a rebuild of the same database writes."""
     texts = list(make_corpus(300, seed=11).items())
     store = _grown(tmp_path / "t.db", texts, 240)
-    assert len(_kept_band_keys(store)) == 240
+    assert len(_kept_band_keys(tmp_path / "t.db")) == 240
     copied = next(p for u, p in texts[100:] if u.split("/")[2] != texts[0][0].split("/")[2])
     _add(store, texts[0][0], copied)     # a copy of another story's page now
     _add(store, texts[1][0], ["A text rewritten from the start, sharing nothing with what it was or any other.",
@@ -353,7 +355,7 @@ def test_a_file_without_kept_band_keys_has_them_made_by_its_next_pass(tmp_path, 
     monkeypatch.setattr(stages, "_missing_band_keys", spy)
     report = update_stories(store)
     assert sum(banded) == 200 - report.signed   # every stored signature not made again in this pass
-    assert len(_kept_band_keys(store)) == 200
+    assert len(_kept_band_keys(tmp_path / "t.db")) == 200
     for n, (_url, paragraphs) in enumerate(texts[:3]):
         _add(store, f"http://late.example/{n}", paragraphs)
     banded.clear()
