@@ -62,7 +62,7 @@ from dedupe.signature import (
 from dedupe.spill import BandKeyFile, PrintFile, PrintSpan, Relations, Similarity, read_print
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
-from dedupe.trace.members import Member, member_from_article, read_paragraph
+from dedupe.trace.members import Member, credited_hosts_of, member_from_article, read_paragraph
 from dedupe.trace.verdicts import UNCREDITED_VERDICTS
 from dedupe.trace.versions import Versions, find_versions
 
@@ -283,6 +283,7 @@ class SignedArticle:
     full: Signature
     leads: list[Signature]
     distinct: int   # distinct shingles (what the signatures table counts), counted where it was signed
+    band_keys: bytes | None = None   # its signatures' LSH band keys (``all_band_keys``), when made where it was signed
 
     def matrix(self) -> np.ndarray:
         """Its signatures as rows of uint32 values (what LSH bands), whole text first."""
@@ -321,7 +322,8 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     changed = plan.changed
     store.delete_signatures(changed + plan.gone)
     signed = Signed()
-    rows = []
+    rows, keys = [], []
+    banding = banding_of(options)
     batches = (([(url, site) for url, site, _ in b], ([(p, furniture.of(site)) for _, site, p in b], options))
                for b in batched(store.paragraphs_of(changed), _BATCH))
     for names, articles in (pool or KernelPool(1)).map(_sign_batch, batches, len(changed) >= _PARALLEL_SIGN):
@@ -329,11 +331,14 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
             signed.prints.add(url, site, article.printed)
             text = corpus.texts[url]
             rows.append(signature_row(url, article, plan.digests[url], text.text_hash, text.paragraph_hashes, options))
+            keys.append((url, article.band_keys))
         if len(rows) >= 1000:
             store.save_signatures(rows)
-            rows = []
+            store.save_band_keys(keys, banding)
+            rows, keys = [], []
         progress("signature", len(signed.prints), len(changed))
     store.save_signatures(rows)
+    store.save_band_keys(keys, banding)
     resigned = set(changed)
     store.update_signature_texts([(url, t.text_hash, t.paragraph_hashes.tobytes()) for url, t in corpus.texts.items()
                                   if t.refresh and url not in resigned])
@@ -352,7 +357,12 @@ def _sign_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOption
     params = SignatureParams(**options.signature_params())
     prints = print_batch(texts, options)
     signed = sign_texts([(p.shingles, hashes) for p, hashes, _ in prints], options.lead_words, params)
-    return [SignedArticle(p, full, leads, distinct) for (p, _, distinct), (full, leads) in zip(prints, signed)]
+    counts = [1 + len(leads) for _, leads in signed]
+    matrix = np.stack([s.hashvalues for full, leads in signed for s in (full, *leads)]) if signed else None
+    keys = all_band_keys(matrix, *lsh_bands(options.lsh_threshold, options.num_perm)) if signed else None
+    bounds = np.cumsum([0, *counts]).tolist()
+    return [SignedArticle(p, full, leads, distinct, keys[a:b].tobytes())
+            for (p, _, distinct), (full, leads), a, b in zip(prints, signed, bounds[:-1], bounds[1:])]
 
 
 def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions
@@ -406,40 +416,51 @@ class Candidates:
     pairs: np.ndarray    # int64 (n, 2): article numbers, smaller first
 
 
+def banding_of(options: GroupingOptions) -> str:
+    """The LSH banding band keys are made for, as kept with them ("37x3": bands x rows per band)."""
+    bands, rows = lsh_bands(options.lsh_threshold, options.num_perm)
+    return f"{bands}x{rows}"
+
+
 def find_candidates(store: Store, queries: set[str], options: GroupingOptions) -> Candidates:
     """Every stored signature (full text and leads) matched band by band against the ``queries``' ones, as
-    MinHashLSH queries would be, without building a MinHashLSH of everything. The signatures are read a block
-    at a time and only their band keys kept (``all_band_keys``: 37 keys of 8 bytes where 128 values take 4),
-    in a temporary file (``BandKeyFile``), read back a band at a time."""
-    num_perm = options.num_perm
-    bands, rows = lsh_bands(options.lsh_threshold, num_perm)
-    width = 4 * num_perm
-    n_rows = store.signature_bytes() // width
+    MinHashLSH queries would be, without building a MinHashLSH of everything. Each signature's band keys
+    (``all_band_keys``: 37 keys of 8 bytes where 128 values take 4) are kept beside it, made when it was signed
+    (``Store.signature_band_keys``): they are read a page at a time into a temporary file (``BandKeyFile``),
+    read back a band at a time. Signatures without kept keys (an older file, another banding, another engine's
+    signatures) are banded here, and their keys kept for the next pass."""
+    bands, rows = lsh_bands(options.lsh_threshold, options.num_perm)
+    banding = banding_of(options)
+    n_rows = store.signature_bytes() // (4 * options.num_perm)
     owners = np.empty(n_rows, dtype=np.int32)
     urls: list[str] = []
-    block: list[bytes] = []
     read = 0   # signatures read
     with BandKeyFile(n_rows, bands) as keys:
-        def flush() -> None:
-            values = np.frombuffer(b"".join(block), dtype=np.uint32).reshape(-1, num_perm)
-            keys.write(read - len(values), all_band_keys(values, bands, rows))
-            block.clear()
-
-        for url, full_blob, lead_blob in store.signature_blobs():
-            blob = full_blob + (lead_blob or b"")
-            owners[read:read + len(blob) // width] = len(urls)
-            read += len(blob) // width
-            block.append(blob)
-            urls.append(url)
-            if len(block) >= _KEY_BLOCK:
-                flush()
-        flush()
+        for page in store.signature_band_keys(banding):
+            made = _missing_band_keys(page, options.num_perm, bands, rows)
+            if made:
+                store.save_band_keys(list(made.items()), banding)
+            found = [made.get(url) or kept for url, kept, _, _ in page]
+            block = np.frombuffer(b"".join(found), dtype=np.uint64).reshape(-1, bands)
+            sizes = [len(k) // (8 * bands) for k in found]
+            owners[read:read + len(block)] = np.repeat(np.arange(len(urls), len(urls) + len(page)), sizes)
+            keys.write(read, block)
+            read += len(block)
+            urls.extend(url for url, _, _, _ in page)
         query = np.fromiter((u in queries for u in urls), dtype=bool, count=len(urls))
         pairs = keyed_pairs(owners, keys.columns(), query) if query.any() else np.empty((0, 2), dtype=np.int64)
     return Candidates(urls, pairs)
 
 
-_KEY_BLOCK = 4096   # articles whose signatures are turned into band keys at once
+def _missing_band_keys(page: list[tuple], num_perm: int, bands: int, rows: int) -> dict[str, bytes]:
+    """The band keys of the signatures of a page of ``Store.signature_band_keys`` that have none kept, by URL."""
+    missing = [(url, full + (leads or b"")) for url, kept, full, leads in page if kept is None]
+    if not missing:
+        return {}
+    values = np.frombuffer(b"".join(blob for _, blob in missing), dtype=np.uint32).reshape(-1, num_perm)
+    found = all_band_keys(values, bands, rows)
+    bounds = np.cumsum([0] + [len(blob) // (4 * num_perm) for _, blob in missing]).tolist()
+    return {url: found[a:b].tobytes() for (url, _), a, b in zip(missing, bounds[:-1], bounds[1:])}
 
 
 def edge_row(e: Edge) -> dict:
@@ -672,7 +693,7 @@ class LineageEvidence:
         for site, hashes in furniture.by_site.items():
             for h in hashes:
                 furniture_sites[h].add(site)
-        uncrediting, relaying = credit_sites(store, self.member, min_pages, relay_min_pages)
+        uncrediting, relaying = credit_sites(store, self.credited_hosts, min_pages, relay_min_pages)
         self.state = EvidenceState({h: frozenset(sites) for h, sites in furniture_sites.items()}, furniture.writers,
                                    frozenset(paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))),
                                    frozenset(uncrediting), frozenset(relaying))
@@ -741,6 +762,10 @@ class LineageEvidence:
         """Did ``site`` write this paragraph (its note or disclaimer: see ``furniture_writers``)?"""
         return self.state.wrote(paragraph_hash(key), site)
 
+    def credited_hosts(self, article: dict) -> set[str]:
+        """``member(article).credited_hosts``, alone."""
+        return credited_hosts_of(article, site_of, self.outlets.resolve_name, self.read_cue_line, self.read_edge_line)
+
     def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
                                    self.captured.get(article["url"]), self.read_cue_line, self.read_edge_line,
@@ -788,7 +813,7 @@ def _carried(corpus: Corpus, hashes: set[int]) -> dict[str, set[int]]:
     return carried
 
 
-def credit_sites(store: Store, member: Callable[[dict], Member], min_pages: int, relay_min_pages: int
+def credit_sites(store: Store, credited_hosts: Callable[[dict], set[str]], min_pages: int, relay_min_pages: int
                  ) -> tuple[set[str], set[str]]:
     """What every page's credits say of its site, from one read of them all (``Store.page_credits``):
 
@@ -808,8 +833,7 @@ def credit_sites(store: Store, member: Callable[[dict], Member], min_pages: int,
             for line in statements:
                 holders[paragraph_key(line)].add(site)
         if source is not None:
-            found = member(source)
-            relaying[found.site] += len(found.credited_hosts - {found.site}) >= 2
+            relaying[source["site"]] += len(credited_hosts(source) - {source["site"]}) >= 2
     writers = {next(iter(sites)) for sites in holders.values() if len(sites) == 1}
     return ({site for site, n in crediting.items() if n >= min_pages and site not in writers},
             {site for site, n in relaying.items() if n >= relay_min_pages})

@@ -16,7 +16,7 @@ from bench.corpus import make_corpus
 from crawler.storage.records import FetchRecord
 from crawler.storage.store import Store
 from dedupe import stages
-from dedupe.index import banded_pairs, lsh_bands
+from dedupe.index import all_band_keys, banded_pairs, lsh_bands
 from dedupe.normalise import words
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
@@ -294,3 +294,74 @@ def test_a_pass_with_nothing_new_does_not_load_the_compiled_kernels(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120,
                           check=False)
     assert done.stdout.split() == ["0", "False"], done.stderr
+
+
+def _kept_band_keys(path) -> dict[str, bytes]:
+    with sqlite3.connect(path) as conn:
+        return dict(conn.execute("select url, band_keys from band_keys"))
+
+
+def test_kept_band_keys_are_the_stored_signatures_band_keys(tmp_path):
+    """Every signature's band keys are kept when it is signed (in the workers, a batch at a time), and they are the
+    keys banding the stored signature gives (``all_band_keys``): an increment reads them instead."""
+    store = _grown(tmp_path / "t.db", list(make_corpus(120, seed=5).items()), 100)
+    options = GroupingOptions()
+    update_stories(store, options)
+    bands, rows = lsh_bands(options.lsh_threshold, options.num_perm)
+    kept = _kept_band_keys(tmp_path / "t.db")
+    with sqlite3.connect(tmp_path / "t.db") as conn:
+        signed = list(conn.execute("select url, hashvalues, lead_hashvalues from signatures where n_shingles > 0"))
+    assert len(signed) == 120 and set(kept) == {url for url, _, _ in signed}
+    for url, full, leads in signed:
+        values = np.frombuffer(full + (leads or b""), dtype=np.uint32).reshape(-1, options.num_perm)
+        assert kept[url] == all_band_keys(values, bands, rows).tobytes(), url
+
+
+def test_an_increment_with_kept_state_gives_a_rebuilds_tables_after_furniture_and_text_changes(tmp_path):
+    """With every stored signature's band keys kept, an increment that makes site furniture of stored paragraphs
+    (their pages signed again) and re-saves two stored articles with other texts (one now a copy of another
+    story's page, one no longer a copy) writes every table a rebuild of the same database writes."""
+    texts = list(make_corpus(300, seed=11).items())
+    store = _grown(tmp_path / "t.db", texts, 240)
+    assert len(_kept_band_keys(tmp_path / "t.db")) == 240
+    copied = next(p for u, p in texts[100:] if u.split("/")[2] != texts[0][0].split("/")[2])
+    _add(store, texts[0][0], copied)     # a copy of another story's page now
+    _add(store, texts[1][0], ["A text rewritten from the start, sharing nothing with what it was or any other.",
+                              "Its second paragraph is as new as its first one and long enough to be signed."])
+    report = update_stories(store)
+    assert report.signed > 62
+    incremental = store.grouping_rows()
+    update_stories(store, full=True)
+    rebuilt = store.grouping_rows()
+    assert [t for t in rebuilt if rebuilt[t] != incremental[t]] == []
+    assert any(texts[0][0] in (row[0], row[1]) for row in rebuilt["edges"])
+
+
+def test_a_file_without_kept_band_keys_has_them_made_by_its_next_pass(tmp_path, monkeypatch):
+    """A file grouped by an older syndtrace kept no band keys: its next increment bands every stored signature (as
+    passes did before), gives a rebuild's tables, and keeps the keys, so the pass after bands none."""
+    texts = list(make_corpus(200, seed=7).items())
+    store = _grown(tmp_path / "t.db", texts, 180)
+    with sqlite3.connect(tmp_path / "t.db") as conn:   # as an older syndtrace leaves it (the migration adds none)
+        conn.execute("delete from band_keys")
+    banded: list[int] = []
+    missing = stages._missing_band_keys
+
+    def spy(page, *args):
+        made = missing(page, *args)
+        banded.append(len(made))
+        return made
+
+    monkeypatch.setattr(stages, "_missing_band_keys", spy)
+    report = update_stories(store)
+    assert sum(banded) == 200 - report.signed   # every stored signature not made again in this pass
+    assert len(_kept_band_keys(tmp_path / "t.db")) == 200
+    for n, (_url, paragraphs) in enumerate(texts[:3]):
+        _add(store, f"http://late.example/{n}", paragraphs)
+    banded.clear()
+    update_stories(store)
+    assert banded and sum(banded) == 0
+    incremental = store.grouping_rows()
+    monkeypatch.undo()
+    update_stories(store, full=True)
+    assert store.grouping_rows() == incremental

@@ -222,7 +222,7 @@ def test_a_site_whose_credit_lines_are_all_found_on_other_sites_writes_none(stor
                                       ("few", lines["a"]), ("few", lines["b"])]):
         add(store, f"http://{site}.example/{i}", STORY, attribution={"statements": [line]})
     evidence = LineageEvidence(store, Furniture({}))
-    assert credit_sites(store, evidence.member, 3, 2)[0] == {"scraper.example"} == evidence.state.uncrediting
+    assert credit_sites(store, evidence.credited_hosts, 3, 2)[0] == {"scraper.example"} == evidence.state.uncrediting
 
 
 def test_a_site_crediting_two_outlets_on_two_pages_republishes_copies(store):
@@ -235,7 +235,7 @@ def test_a_site_crediting_two_outlets_on_two_pages_republishes_copies(store):
                                              ("plain", one), ("plain", one)]):
         add(store, f"http://{site}.example/{i}", STORY, attribution=attribution)
     evidence = LineageEvidence(store, Furniture({}))
-    assert credit_sites(store, evidence.member, 3, 2)[1] == {"relay.example"} == evidence.state.relaying
+    assert credit_sites(store, evidence.credited_hosts, 3, 2)[1] == {"relay.example"} == evidence.state.relaying
 
 
 class _Counted:
@@ -278,3 +278,26 @@ def test_members_read_with_the_evidences_memory_are_those_read_without(store):
     plain = member_from_article(dict(article), lambda u: u.split("/")[2], evidence.resolve, lambda name: None)
     assert evidence.member(dict(article)) == evidence.member(dict(article)) == plain
     assert plain.headings == {"budget talks", ""} and evidence.paragraphs["Budget Talks"] == read_paragraph("Budget Talks")
+
+
+def test_the_credited_hosts_lineage_evidence_reads_are_a_members(store):
+    """The credit evidence reads only each crediting page's credited hosts (``credited_hosts_of``): they are its
+    member's, for credits given by host, by link, by an outlet's name known or not, roles that are no source, and
+    credit-cue and edge lines naming an outlet learnt later or none."""
+    store.save_outlet("known.example", "Known Outlet")
+    attributions = [
+        {"credits": [{"outlet": "B", "host": "b.example", "url": None, "role": "source", "text": "Via B"}]},
+        {"credits": [{"outlet": None, "host": None, "url": "http://linked.example/x", "role": "via", "text": "Via"}]},
+        {"credits": [{"outlet": "Known Outlet", "host": None, "url": None, "role": "agency", "text": "Known Outlet"},
+                     {"outlet": "Unknown Outlet", "host": None, "url": None, "role": "source", "text": "From U"}]},
+        {"credits": [{"outlet": "C", "host": "c.example", "url": None, "role": "photo", "text": "Photo: C"}]},
+        {"cue_lines": ["This story first appeared in Known Outlet."], "edge_lines": ["Known Outlet", "Nothing here"]},
+        {"edge_lines": ["Reprinted from Known Outlet with permission."]},
+    ]
+    for i, attribution in enumerate(attributions):
+        add(store, f"http://site{i}.example/{i}", STORY, attribution=attribution)
+    evidence = LineageEvidence(store, Furniture({}))
+    sources = [source for _, _, source in store.page_credits() if source is not None]
+    found = [evidence.credited_hosts(source) for source in sources]
+    assert found == [evidence.member(source).credited_hosts for source in sources]
+    assert len(sources) == 6 and {"b.example", "linked.example", "known.example"} <= set().union(*found)

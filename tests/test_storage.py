@@ -205,7 +205,7 @@ def test_migration_to_v5_makes_relations_anew(tmp_path):
     store.db.conn.commit()
     store.close()
     again = Store(path)
-    assert again.schema_version() == SCHEMA_VERSION == 8
+    assert again.schema_version() == SCHEMA_VERSION == 10
     assert set(EDGE_COLUMNS) <= set(again.db["edges"].columns_dict) and list(again.edges()) == []
     assert again.db["contains"].exists() and "version_url" in again.db["members"].columns_dict
     again.close()
@@ -378,3 +378,34 @@ def test_relinked_pages_lose_their_contains_links_and_keep_their_other_rows(stor
     after = store.grouping_rows()
     assert len(before["contains"]) == 2 and [r[0] for r in after["contains"]] == ["http://a.example/3"]
     assert {t: v for t, v in after.items() if t != "contains"} == {t: v for t, v in before.items() if t != "contains"}
+
+
+def test_what_grouping_reads_of_every_page_but_its_text_comes_from_covering_indexes(tmp_path):
+    """Every grouping pass reads every article page's site, title, credits and numeric date: from covering
+    indexes (schema v10), not from the table's rows, which hold the text and paragraphs before ``attribution``
+    and ``evidence``. A file of v9 gets them, and the reads give what they gave before."""
+    path = str(tmp_path / "v9.db")
+    store = Store(path)
+    for n in (1, 2):
+        url = f"http://a.example/{n}"
+        store.save_fetch(FetchRecord(url=url, requested_url=url, final_url=url, status=200, headers={}, body=b"x",
+                                     fetched_at="2020-01-01T00:00:00"))
+        store.save_article({"url": url, "site": "a.example", "page_type": "article", "title": f"Title {n} - A",
+                            "paragraphs": [f"Text {n}."], "evidence": {"numeric_date": "03/04/2020"},
+                            "attribution": {"statements": ["(c) A"], "credits": [{"host": "b.example"}]}})
+    reads = (lambda s: list(s.page_credits()), lambda s: list(s.site_titles()), lambda s: list(s.numeric_dates()),
+             lambda s: list(s.titles()), lambda s: list(s.article_sites()), lambda s: s.articles_without_story())
+    before = [read(store) for read in reads]
+    for index in ("articles_credits", "articles_titles", "articles_numeric_dates"):
+        store.db.execute(f"drop index {index}")
+    store.db.execute("update meta set value = '9' where key = 'schema_version'")
+    store.db.conn.commit()
+    store.close()
+    again = Store(path)
+    statements: list[str] = []
+    again.db.conn.set_trace_callback(statements.append)
+    assert [read(again) for read in reads] == before and before[0] and before[2]
+    again.db.conn.set_trace_callback(None)
+    for sql in statements:
+        plan = [str(row[-1]) for row in again.db.execute(f"explain query plan {sql}")]
+        assert all("COVERING INDEX" in step for step in plan if " articles " in step + " "), (sql, plan)

@@ -70,6 +70,12 @@ TABLES: dict[str, dict] = {
                         "them (noted by triggers), so that an increment reads only those texts."),
         "columns": {"seq": "number of the note", "url": "the article"},
     },
+    "band_keys": {
+        "description": ("Each signature's LSH band keys (made when it was signed), so that an increment's candidate "
+                        "search need not band every stored signature again."),
+        "columns": {"url": "the article", "banding": "bands and rows per band the keys were made for (\"37x3\")",
+                    "band_keys": "uint64 keys: each of the article's signatures (whole text, then leads), band by band"},
+    },
     "contains": {
         "description": ("A page holding a piece of a page of another story (listing, compilation, commentary, quote): "
                         "linked, never merged."),

@@ -7,7 +7,7 @@ import functools
 
 import sqlite_utils
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 10
 
 # views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
@@ -192,8 +192,27 @@ def _schema_v8(db: sqlite_utils.Database) -> None:
     db.execute("insert into text_changes (url) select url from articles")
 
 
+def _schema_v9(db: sqlite_utils.Database) -> None:
+    """Each signature's LSH band keys, kept beside it (made when it is signed), so that an increment's candidate
+    search reads them instead of banding every stored signature again. An older file has none: the first pass
+    that looks for candidates makes the missing ones and keeps them."""
+    db["band_keys"].create({"url": str, "banding": str, "band_keys": bytes}, pk="url", if_not_exists=True)
+
+
+def _schema_v10(db: sqlite_utils.Database) -> None:
+    """Covering indexes for what every grouping pass reads of every article page but its text: its site and
+    title (titles settled per site, lineage's titles), its credits (lineage's credit evidence), its ambiguous
+    numeric date (partial: only such pages). A page's row holds its text and paragraphs (about 10 kB) before
+    ``attribution`` and ``evidence``, so reading those from the table walks every row's overflow pages; from
+    the index it reads a few hundred bytes a page. SQLite keeps them up to date whoever writes."""
+    db.execute("create index if not exists articles_credits on articles (page_type, url, site, attribution)")
+    db.execute("create index if not exists articles_titles on articles (page_type, site, url, title)")
+    db.execute("create index if not exists articles_numeric_dates on articles (url, site, evidence, published) "
+               "where evidence like '%numeric_date%'")
+
+
 MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5, 6: _schema_v6,
-              7: _schema_v7, 8: _schema_v8}
+              7: _schema_v7, 8: _schema_v8, 9: _schema_v9, 10: _schema_v10}
 
 
 @functools.cache

@@ -518,16 +518,13 @@ class Store:
         """(site, its credit, copyright and licence statements, and — when it names a source or keeps lines to read
         for one — its URL, site and source credits: the attribution's credits, cue lines and edge lines only) of
         every article page with a readable attribution, in one read of them all."""
-        for url, site, raw, names_source, credits, cues, edges in self.db.execute(
-                "select url, site, json_extract(attribution, '$.statements'), "
-                "json_array_length(attribution, '$.credits') > 0 or json_array_length(attribution, '$.cue_lines') > 0 "
-                "or json_array_length(attribution, '$.edge_lines') > 0, json_extract(attribution, '$.credits'), "
-                "json_extract(attribution, '$.cue_lines'), json_extract(attribution, '$.edge_lines') from articles "
-                "where page_type = 'article' and json_valid(attribution)"):
-            source = {"url": url, "site": site, "attribution": {
-                "credits": json.loads(credits or "[]"), "cue_lines": json.loads(cues or "[]"),
-                "edge_lines": json.loads(edges or "[]")}} if names_source else None
-            yield site, json.loads(raw or "[]"), source
+        for url, site, found in self.db.execute(   # the attribution parsed once (several paths: one JSON array)
+                "select url, site, json_extract(attribution, '$.statements', '$.credits', '$.cue_lines', "
+                "'$.edge_lines') from articles where page_type = 'article' and json_valid(attribution)"):
+            statements, credits, cues, edges = (v if isinstance(v, list) else [] for v in json.loads(found))
+            source = {"url": url, "site": site, "attribution": {"credits": credits, "cue_lines": cues,
+                                                                 "edge_lines": edges}} if credits or cues or edges else None
+            yield site, statements, source
 
     def article_texts(self) -> Iterator[StoredText]:
         """Site and stored paragraphs of every article page, in URL order."""
@@ -649,8 +646,11 @@ class Store:
             self.db.conn.executemany(_upsert_sql(table, columns, pk), batch)
 
     def save_signatures(self, rows: list[dict]) -> None:
+        """Store signatures; band keys kept for older signatures of these URLs are dropped with them."""
         with self.transaction():
             self._upsert_all("signatures", rows, ("url",))
+            for chunk in batched([row["url"] for row in rows], _CHUNK):
+                self.db.execute(f"delete from band_keys where url in ({','.join('?' * len(chunk))})", chunk)
 
     def signature_states(self, num_perm: int, seed: int, scheme: str, shingle_size: int, fingerprint: int,
                          lead_words: str) -> Iterator[StoredSignature]:
@@ -666,15 +666,31 @@ class Store:
         return self.db.execute("select coalesce(sum(length(hashvalues) + coalesce(length(lead_hashvalues), 0)), 0) "
                                "from signatures where n_shingles > 0").fetchone()[0]
 
-    def signature_blobs(self) -> Iterator[tuple[str, bytes, bytes | None]]:
-        """(url, full-text signature, lead signatures) of every article with a non-empty text."""
-        yield from self.db.execute("select url, hashvalues, lead_hashvalues from signatures where n_shingles > 0")
+    def signature_band_keys(self, banding: str, page: int = 4096) -> Iterator[list[tuple]]:
+        """(url, its kept band keys for this ``banding`` or None, and when None its full-text and lead signatures)
+        of every article with a non-empty text, in the table's order, a page of rows at a
+        time (read whole: the caller may write between two pages)."""
+        last = 0
+        while rows := self.db.execute(
+                "select s.rowid, s.url, k.band_keys, iif(k.band_keys is null, s.hashvalues, null), "
+                "iif(k.band_keys is null, s.lead_hashvalues, null) from signatures s left join band_keys k "
+                "on k.url = s.url and k.banding = ? where s.n_shingles > 0 and s.rowid > ? order by s.rowid limit ?",
+                [banding, last, page]).fetchall():
+            last = rows[-1][0]
+            yield [row[1:] for row in rows]
+
+    def save_band_keys(self, rows: list[tuple[str, bytes]], banding: str) -> None:
+        """Keep (url, band keys) of signatures, made for this ``banding``."""
+        with self.transaction():
+            self.db.conn.executemany("insert or replace into band_keys (url, banding, band_keys) values (?, ?, ?)",
+                                     [(url, banding, keys) for url, keys in rows])
 
     def delete_signatures(self, urls: Iterable[str]) -> None:
         with self.transaction():
             for chunk in batched(list(urls), _CHUNK):
                 marks = ",".join("?" * len(chunk))
                 self.db.execute(f"delete from signatures where url in ({marks})", chunk)
+                self.db.execute(f"delete from band_keys where url in ({marks})", chunk)
                 self.db.execute(f"delete from edges where a in ({marks}) or b in ({marks})", chunk + chunk)
 
     # -- relations between articles (copies, quotes) --------------------------------------------

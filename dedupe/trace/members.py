@@ -120,21 +120,16 @@ def member_from_article(article: dict, site_of: Callable[[str], str], resolve_ur
     credit_keys = {paragraph_key(c.get("text") or ""): c.get("host") for c in attr.get("credits", [])}
     notice_keys = {paragraph_key(s) for s in attr.get("statements", [])}
     permission = bool(attr.get("permission"))
-    later = [(line, read_cue_line) for line in attr.get("cue_lines", [])]
-    later += [(line, read_edge_line) for line in attr.get("edge_lines", [])]
-    for line, read_line in later:
-        found = read_line(line, article["site"])
-        if found:
-            hosts.add(found[0])
-            credit_keys[paragraph_key(line)] = found[0]
-            notice_keys.add(paragraph_key(line))
-            permission |= found[1] == "permission"
+    for line, found in _later_lines(attr, article["site"], read_cue_line, read_edge_line):
+        hosts.add(found[0])
+        credit_keys[paragraph_key(line)] = found[0]
+        notice_keys.add(paragraph_key(line))
+        permission |= found[1] == "permission"
     for credit in attr.get("credits", []):
         if credit.get("role") not in SOURCE_ROLES:
             continue
         excerpt |= credit.get("role") == "excerpt"
-        host = credit.get("host") or (site_of(credit["url"]) if credit.get("url") else None)
-        host = host or resolve_name(credit.get("outlet") or "")
+        host = _source_host(credit, site_of, resolve_name)
         if host:
             hosts.add(host)
             credit_keys[paragraph_key(credit.get("text") or "")] = host   # a name read as an outlet once all are known
@@ -156,3 +151,31 @@ def member_from_article(article: dict, site_of: Callable[[str], str], resolve_ur
         title=article.get("title"),
         headings={k for k, heading in read if heading},
     )
+
+
+def credited_hosts_of(article: dict, site_of: Callable[[str], str], resolve_name: Callable[[str], str | None],
+                      read_cue_line: Callable[[str, str], tuple[str, str] | None],
+                      read_edge_line: Callable[[str, str], tuple[str, str] | None]) -> set[str]:
+    """``member_from_article(...).credited_hosts`` alone: what every pass reads of every crediting page (which
+    sites relay copies), without the rest of a member (its paragraphs' keys, dates, links)."""
+    attr = article.get("attribution") or {}
+    hosts = {found[0] for _, found in _later_lines(attr, article["site"], read_cue_line, read_edge_line)}
+    for credit in attr.get("credits", []):
+        if credit.get("role") in SOURCE_ROLES and (host := _source_host(credit, site_of, resolve_name)):
+            hosts.add(host)
+    return hosts
+
+
+def _later_lines(attr: dict, site: str, read_cue_line: Callable[[str, str], tuple[str, str] | None],
+                 read_edge_line: Callable[[str, str], tuple[str, str] | None]) -> list[tuple[str, tuple[str, str]]]:
+    """(line, (credited host, role)) of the page's credit-cue and edge lines that name an outlet now known."""
+    later = [(line, read_cue_line) for line in attr.get("cue_lines", [])]
+    later += [(line, read_edge_line) for line in attr.get("edge_lines", [])]
+    return [(line, found) for line, read_line in later if (found := read_line(line, site))]
+
+
+def _source_host(credit: dict, site_of: Callable[[str], str], resolve_name: Callable[[str], str | None]) -> str | None:
+    """The host a source credit names: given, of its link, or of the outlet its name is known as."""
+    host = credit.get("host") or (site_of(credit["url"]) if credit.get("url") else None)
+    return host or resolve_name(credit.get("outlet") or "")
+
