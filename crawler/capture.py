@@ -263,7 +263,7 @@ class ExtractionPool:
 BACKGROUND_NICE = 10   # CPU share against the reactor's nice 0: about one tenth while both want the core
 # pages a worker is sent at once by ``ordered``: every task costs this process (its pool threads' queueing,
 # pickling and waking) about a third of a millisecond whatever its size. Ingesting a 13,445-record WARC took
-# 13.8 CPU s in the ingesting process with one page a task (0.7 s of it the zlib level since lowered), 9.4 with
+# (load 7-9) 13.8 CPU s in the ingesting process with one page a task (0.7 s of it the zlib level since lowered), 9.4 with
 # 4, 8.9 with 8, 8.8 with 16; 4 keeps the pages in flight (``window``, their bodies in memory) at 24 for two workers
 PAGES_PER_TASK = 4
 
