@@ -174,6 +174,23 @@ def test_extraction_in_the_pool_stores_what_serial_extraction_stores(tmp_path):
     assert tables[0] == tables[1] and len(tables[0][0]) == len(pages)
 
 
+def test_the_pool_sends_pages_to_its_workers_a_few_at_a_time_and_keeps_their_order(monkeypatch):
+    """Issue 14.1: a task per page cost the ingesting process a third of its CPU; pages go PAGES_PER_TASK at a
+    time, and come back in the order given, the captures that need no extraction (None) in their places."""
+    pages = [(f"tag-{i}", None if i % 3 == 1 or 8 <= i < 12 else
+              (PAGE.replace(b"Council approves", f"Story {i}: council approves".encode()),
+               f"http://alpha.example/news/story-{i}.html", {})) for i in range(19)]
+    with ExtractionPool(2) as pool:
+        submitted = []
+        real_submit = pool.executor.submit
+        monkeypatch.setattr(pool.executor, "submit", lambda fn, *args: submitted.append(fn) or real_submit(fn, *args))
+        got = list(pool.ordered(iter(pages)))
+    assert [tag for tag, _row in got] == [tag for tag, _job in pages]
+    assert [row and row["title"] for _tag, row in got] == \
+        [job and extract_capture(*job)["title"] for _tag, job in pages]
+    assert len(submitted) == 4   # 19 pages: five tasks of four, one of them (pages 8-11) with nothing to extract
+
+
 WORKER_DEATHS = """
 import asyncio, json, os, signal, sys
 from crawler import capture

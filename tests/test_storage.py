@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,18 @@ def test_schema_version_wal_and_foreign_keys(store):
     assert store.db.execute("pragma foreign_keys").fetchone()[0] == 1
     for table in ("fetches", "articles", "signatures", "stories", "members", "lineage", "audits", "runs", "edges"):
         assert store.db[table].exists(), table
+
+
+def test_bodies_stored_at_any_zlib_level_read_back_whole(store):
+    """Bodies are stored at a fast zlib level; those an older syndtrace stored at level 6 read back the same."""
+    body = b"<p>" + "caf\u00e9 ".join(str(n) for n in range(3000)).encode() + b"</p>"
+    store.save_fetch(capture(body=body))
+    store.save_fetch(capture(url="http://a.example/old", body=body))
+    store.db.execute("update fetches set body = ? where url = ?", [zlib.compress(body, 6), "http://a.example/old"])
+    assert [r["body"] for r in store.iter_fetches()] == [body, body]
+    assert store.cached_page("http://a.example/old")[0] == body
+    stored = store.db.execute("select body from fetches where url = ?", ["http://a.example/x"]).fetchone()[0]
+    assert stored == zlib.compress(body, crawler.storage.store.BODY_COMPRESSION_LEVEL)
 
 
 def test_same_page_twice_is_one_row_and_states(store):
