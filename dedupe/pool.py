@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Generic, Self, TypeVar
+from typing import IO, Any, Generic, Self, TypeVar
 
 from crawler.errors import SyndtraceError
 from crawler.lifecycle import kill_workers, worker_started
@@ -77,6 +77,12 @@ class KernelPool:
         self.close()
 
 
+def open_path(file: IO) -> str:
+    """A path by which another process opens a file while this one holds it (Linux's ``/proc``): the file has no
+    name, so that nothing is left behind, whichever way the process ends."""
+    return f"/proc/{os.getpid()}/fd/{file.fileno()}"
+
+
 _held: dict[str, Any] = {}   # in a worker: the last shipped value it loaded, by its token
 
 
@@ -93,7 +99,7 @@ class Shipped(Generic[T]):
         self.file = tempfile.TemporaryFile(prefix="syndtrace-shipped-")  # noqa: SIM115 (held while batches run)
         pickle.dump(value, self.file, protocol=pickle.HIGHEST_PROTOCOL)
         self.file.flush()
-        self.path = f"/proc/{os.getpid()}/fd/{self.file.fileno()}"   # nameless: nothing is left behind
+        self.path = open_path(self.file)
 
     def __getstate__(self) -> dict:
         return {"token": self.token, "path": self.path}

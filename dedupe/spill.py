@@ -20,6 +20,7 @@ import numpy as np
 
 from crawler.storage.records import StoredEdge
 from dedupe.align import TextPrint
+from dedupe.pool import open_path
 
 _FIELDS = 5   # per print: shingles, paragraph starts, bytes of quoted bits, words, shingle size
 PrintSpan = tuple[int, int, int, int, int, int]   # a print's offset in its file, then its _FIELDS
@@ -70,10 +71,9 @@ class PrintFile:
             self.unflushed = False
 
     def shared_path(self) -> str:
-        """A path by which another process opens the file while this one holds it (Linux's ``/proc``): the
-        file has no name, so that nothing is left behind, whichever way the process ends."""
+        """A path by which another process opens the file while this one holds it (``open_path``)."""
         self.flush()
-        return f"/proc/{os.getpid()}/fd/{self.file.fileno()}"
+        return open_path(self.file)
 
     def site(self, url: str) -> int:
         return self.sites[self.slots[url]]
