@@ -112,8 +112,8 @@ def edits_of(m: Member, origin: Member, origin_order: dict[str, int], origin_pai
     paragraph of its own the addition itself says it), and a headline or byline of its own."""
     keys = m.paragraph_keys
     inside = set(keys)
-    signed = {paragraph_key(m.author or ""), paragraph_key(f"by {m.author or ''}")}   # the layout's byline
-    own = {k for k in keys if k not in origin_order and k.count(" ") + 1 >= min_words and k not in signed}
+    author = paragraph_key(m.author or "")
+    own = {k for k in keys if k not in origin_order and k.count(" ") + 1 >= min_words and not _byline_line(k, author)}
     out: set[Feature] = {("added", k) for k in own}
     kept = sorted(origin_order[k] for k in inside if k in origin_order)
     if kept:
@@ -131,6 +131,15 @@ def edits_of(m: Member, origin: Member, origin_order: dict[str, int], origin_pai
         if key and key != paragraph_key(theirs or ""):
             out.add((kind, key))
     return out
+
+
+_BYLINE_LABEL_WORDS = 3   # "by", "written by:", "story by" before the name
+
+
+def _byline_line(key: str, author: str) -> bool:
+    """Is this line the page layout's byline: the page's author, after a label of a few words at most?"""
+    return bool(author) and (key == author or key.endswith(f" {author}")
+                             and key.count(" ") - author.count(" ") <= _BYLINE_LABEL_WORDS)
 
 
 def changed_words(m: Member, origin_order: dict[str, int], vocabulary: set[str], min_words: int) -> set[Feature]:
@@ -153,6 +162,7 @@ class _Carrier:
     member: Member | None = None
     score: float = 0.0
     shared: list[str] = field(default_factory=list)
+    passed: int = 0   # its credit lines the copy lacks that were not counted against it (``_lacked_weight``)
 
 
 @dataclass(frozen=True)
@@ -242,7 +252,7 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
             continue   # the candidate holds what the copy's site wrote: it was taken from the copy's site
         if not shared:
             continue
-        missing = weight(theirs - mine, cand)
+        missing, passed = _lacked_weight(copy, cand, theirs - mine, shared, weight, options)
         if cand.when > copy.when and not authored and _taken_later(copy, cand, missing, weight(mine - theirs, copy), habits):
             continue
         score = math.fsum((1.0 if f in authored else _weight(f, cand, origin, copy.site, generic, options, habits))
@@ -253,9 +263,36 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
             score *= options.same_site_factor
         if authored:   # what the candidate's site wrote came through a page of that site: this one
             score = max(score, options.min_parent_score)
-        if score > best.score or (score == best.score and best.member is not None and cand.when <= copy.when):
-            best = _Carrier(cand, score, sorted(" ".join(f) for f in shared))
+        if score > best.score or (score == best.score and best.member is not None
+                                  and (passed, cand.when > copy.when) <= (best.passed, False)):
+            best = _Carrier(cand, score, sorted(" ".join(f) for f in shared), passed)
     return best
+
+
+def _lacked_weight(copy: Member, cand: Member, lacked: set[Feature], shared: set[Feature],
+                  weight: Callable[[set[Feature], Member], float], options: LineageOptions) -> tuple[float, int]:
+    """What the candidate's edits the copy lacks say against it: their ``weight`` (additions and drops), and its
+    headline of its own unless the copy shows it cut short (a copy of the candidate mostly keeps its headline).
+    Not its credit lines when the copy credits nobody and carries the candidate's headline: it dropped every
+    credit line, so their absence says nothing of whose page it took. (Without a shared headline those lines keep
+    in check the weak coincidences two unrelated copies share, a dropped passage or a new order: not counting
+    them there cost parents on syndweb.) Also returns how many credit lines were let pass: of two candidates
+    with the same evidence, the one with fewer is closer to the copy (the other added lines since)."""
+    passed = 0
+    if not (copy.credit_keys or copy.notice_keys) and any(f[0] == "title" for f in shared):
+        credits = {f for f in lacked if f[0] == "added" and (f[1] in cand.credit_keys or f[1] in cand.notice_keys)}
+        lacked, passed = lacked - credits, len(credits)
+    headlines = sum(1 for f in lacked if f[0] == "title" and not _cut_from(copy.title, f[1]))
+    return weight(lacked, cand) + options.headline_weight * headlines, passed
+
+
+_ELLIPSES = ("...", "\u2026")
+
+
+def _cut_from(title: str | None, longer: str) -> bool:
+    """Is ``title`` (a headline) ``longer`` cut short, with an ellipsis (a layout or a copy trims long headlines)?"""
+    key = paragraph_key(title or "")
+    return bool(key) and (title or "").rstrip().endswith(_ELLIPSES) and f"{longer} ".startswith(f"{key} ")
 
 
 def _taken_later(copy: Member, cand: Member, missing: float, added: float, habits: _SiteHabits) -> bool:
