@@ -411,9 +411,10 @@ def test_a_copy_that_credits_nobody_and_shows_a_copy_s_headline_came_through_tha
     assert decide(ms)[S].parent == O
 
 
-def test_a_candidate_s_headline_the_copy_lacks_counts_against_it_unless_the_copy_cut_it_short():
+def test_a_candidate_s_headline_the_copy_does_not_show_counts_against_it():
     """W, on a site that republishes copies, credits the origin in B's words, but shows the origin's headline,
-    not B's rewrite: it did not take B's page. A headline cut short with an ellipsis is B's, kept."""
+    not B's rewrite: it did not take B's page. B's headline with words of W's own around it, or cut short with an
+    ellipsis, is B's, kept."""
     ms = [member(O, "cd.example", 7), member(B, "b.example", 9, BODY + [CREDIT], hosts={"cd.example"}),
           member(W, "wad.example", 11, BODY + [CREDIT], hosts={"cd.example"})]
     ms[0].title = ms[2].title = "Bombshell report on the ministry's budget"
@@ -421,6 +422,8 @@ def test_a_candidate_s_headline_the_copy_lacks_counts_against_it_unless_the_copy
     ms[1].credit_keys = ms[2].credit_keys = {paragraph_key(CREDIT): "cd.example"}
     assert decide(ms, relays=lambda site: site == "wad.example")[W].parent == O
     ms[2].title = "Bombshell report on the ministry's budget, ..."
+    assert decide(ms, relays=lambda site: site == "wad.example")[W].parent == B
+    ms[2].title = "Must read: bombshell report on the ministry's budget, analysis"
     assert decide(ms, relays=lambda site: site == "wad.example")[W].parent == B
 
 

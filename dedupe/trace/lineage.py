@@ -22,8 +22,10 @@ credit line on a site that writes none of its own (a scraper) came with the text
 the copying went when the dates cannot (undated scrapes). A site that republishes other republishers' copies
 (it credits two outlets, the one it took a text from and that text's source, on several pages) is likelier to
 have taken a credit line in the same words from the copy holding it, and an undated page carrying the same
-edits as its page may be the copy it took them from. Of two candidates with the same evidence, the one
-published closer before the copy is its parent. Every decision keeps its evidence.
+edits as its page may be the copy it took them from. A candidate's headline of its own that the copy does not
+show counts against it; a copy that credits nobody but shows a candidate's headline dropped every credit line,
+so that candidate's lines do not. Of two candidates with the same evidence, the one holding fewer such lines,
+then the one published closer before the copy, is its parent. Every decision keeps its evidence.
 """
 
 from __future__ import annotations
@@ -272,7 +274,7 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
 def _lacked_weight(copy: Member, cand: Member, lacked: set[Feature], shared: set[Feature],
                   weight: Callable[[set[Feature], Member], float], options: LineageOptions) -> tuple[float, int]:
     """What the candidate's edits the copy lacks say against it: their ``weight`` (additions and drops), and its
-    headline of its own unless the copy shows it cut short (a copy of the candidate mostly keeps its headline).
+    headline of its own unless the copy shows it, whole or cut short (a copy of the candidate mostly keeps it).
     Not its credit lines when the copy credits nobody and carries the candidate's headline: it dropped every
     credit line, so their absence says nothing of whose page it took. (Without a shared headline those lines keep
     in check the weak coincidences two unrelated copies share, a dropped passage or a new order: not counting
@@ -282,17 +284,20 @@ def _lacked_weight(copy: Member, cand: Member, lacked: set[Feature], shared: set
     if not (copy.credit_keys or copy.notice_keys) and any(f[0] == "title" for f in shared):
         credits = {f for f in lacked if f[0] == "added" and (f[1] in cand.credit_keys or f[1] in cand.notice_keys)}
         lacked, passed = lacked - credits, len(credits)
-    headlines = sum(1 for f in lacked if f[0] == "title" and not _cut_from(copy.title, f[1]))
+    headlines = sum(1 for f in lacked if f[0] == "title" and not _shows_headline(copy.title, f[1]))
     return weight(lacked, cand) + options.headline_weight * headlines, passed
 
 
 _ELLIPSES = ("...", "\u2026")
 
 
-def _cut_from(title: str | None, longer: str) -> bool:
-    """Is ``title`` (a headline) ``longer`` cut short, with an ellipsis (a layout or a copy trims long headlines)?"""
+def _shows_headline(title: str | None, headline: str) -> bool:
+    """Does a page's ``title`` show ``headline`` (a key): whole, with words of its own around it ("Must read:
+    ..."), or cut short with an ellipsis (a layout or a copy trims long headlines)?"""
     key = paragraph_key(title or "")
-    return bool(key) and (title or "").rstrip().endswith(_ELLIPSES) and f"{longer} ".startswith(f"{key} ")
+    if not key:
+        return False
+    return f" {headline} " in f" {key} " or ((title or "").rstrip().endswith(_ELLIPSES) and f"{headline} ".startswith(f"{key} "))
 
 
 def _taken_later(copy: Member, cand: Member, missing: float, added: float, habits: _SiteHabits) -> bool:
