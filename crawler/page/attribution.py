@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 
 import lxml.html
 
-from crawler.page.dom import content_blocks, content_region, parse_html
+from crawler.page.dom import content_blocks, content_region, parse_html, xpath
 from crawler.page.urls import canonicalize_url, is_fetchable, site_of
 
 # -- outlets -------------------------------------------------------------------------------------------
@@ -483,7 +483,7 @@ def _read_licence(result: Attribution, blocks: list, root, page: _PageText) -> N
             result.statements.append(" ".join(text.split())[:300])
             break
     if not result.license:
-        for href in root.xpath("//link[@rel='license']/@href|//a[@rel='license']/@href|//meta[@name='license']/@content"):
+        for href in xpath(root, "//link[@rel='license']/@href|//a[@rel='license']/@href|//meta[@name='license']/@content"):
             m = _CC_URL.search(href) or _CC_TEXT.search(href)
             if m:
                 result.license = _licence_name(m.group(1), m.group(2))
