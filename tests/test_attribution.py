@@ -163,12 +163,29 @@ def test_site_footer_copyright_is_not_the_articles():
     assert a.copyright is None
 
 
+@pytest.mark.parametrize("line,permission,copyright", [
+    # ASCII lines skip the patterns unless they hold the words, in any case: "(C)" is a copyright sign too
+    ("<p>(C) 2021 Raul Soto, Civic Wire</p>", False, "(C) 2021 Raul Soto, Civic Wire"),
+    ("<p>COPYRIGHT 2021 RAUL SOTO</p>", False, "COPYRIGHT 2021 RAUL SOTO"),
+    ("<p>Shared WITH Kind PERMISSION.</p>", True, None),
+    # other lines always meet the patterns, which fold ſ (long s) and © as ASCII lowercase never does
+    ("<p>Shared with permiſſion.</p>", True, None),
+    ("<p>© 2021 Raul Soto, Civic Wire</p>", False, "© 2021 Raul Soto, Civic Wire"),
+    ("<p>The council voted with a clear majority.</p>", False, None),
+])
+def test_permission_and_copyright_lines_in_any_case(line, permission, copyright):
+    _, a = credits(line)
+    assert (a.permission, a.copyright) == (permission, copyright)
+
+
 @pytest.mark.parametrize("content,extra,licence", [
     ('<p>Licensed <a rel="license" href="https://creativecommons.org/licenses/by-nd/4.0/">CC BY-ND 4.0</a></p>', "", "CC BY-ND 4.0"),
     (('<p>Our work is licensed under Creative Commons <a href="https://creativecommons.org/licenses/by-nc-nd/3.0/">'
      '(CC BY-NC-ND 3.0)</a>.</p>'), "", "CC BY-NC-ND 3.0"),
     ("<p>This article is republished under the Creative Commons licence CC BY-SA 4.0.</p>", "", "CC BY-SA 4.0"),
     ("<p>Text under CC BY 4.0</p>", "", "CC BY 4.0"),
+    ("<p>Text under cc by-sa 4.0</p>", "", "CC BY-SA 4.0"),   # read in any case
+    ("<p>Licensed under CREATIVE COMMONS ATTRIBUTION 4.0</p>", "", "CC BY 4.0"),
     ("", '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">', "CC BY 4.0"),
     ("", "", None),
 ])

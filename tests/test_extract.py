@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from crawler.page.dates import parse_visible_date
 from crawler.page.decode import decode_html
-from crawler.page.dom import parse_document
+from crawler.page.dom import _compiled, parse_document, xpath
 from crawler.page.extract import _trafilatura_text, extract_page
 from crawler.page.metadata import meta_content
 
@@ -257,3 +257,21 @@ def test_meta_content_takes_the_first_name_first_then_document_order():
     assert meta_content(tree, "twitter:title", "og:title") == "Tweet title"
     assert meta_content(tree.find("body"), "og:title") == "Item title"       # the whole page, as //meta reads it
     assert meta_content(tree, "og:site_name") is None
+
+
+def test_compiled_xpath_answers_as_lxml_does():
+    """dom.xpath compiles each expression once and answers what ``el.xpath`` answers: node sets, strings,
+    variables, EXSLT regular expressions, queries from an element."""
+    tree, _ = parse_document('<html><head><meta name="twitter:label1" content="Written by">'
+                             '<meta name="twitter:data1" content="Jane Roe"></head><body><div class="byline">'
+                             '<a href="/a">Jane</a></div><p>One</p><p>Two</p></body></html>')
+    div = tree.find(".//div")
+    label = "//meta[starts-with(@name,'twitter:label')][re:test(@content, '^(written by|author)', 'i')]/@name"
+    assert xpath(tree, label) == ["twitter:label1"]
+    assert xpath(tree, "//meta[@name=$n]/@content", n="twitter:data1") == ["Jane Roe"]
+    assert xpath(tree, "string(//p)") == tree.xpath("string(//p)") == "One"
+    assert xpath(div, ".//a[@href]") == div.xpath(".//a[@href]") and xpath(tree, "//p") == tree.xpath("//p")
+    before = _compiled.cache_info().hits
+    xpath(tree, "//p")
+    assert _compiled.cache_info().hits == before + 1
+

@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 
 import lxml.html
 
-from crawler.page.dom import content_blocks, content_region, parse_html
+from crawler.page.dom import content_blocks, content_region, parse_html, xpath
 from crawler.page.urls import canonicalize_url, is_fetchable, site_of
 
 # -- outlets -------------------------------------------------------------------------------------------
@@ -374,6 +374,14 @@ def _source_credit(sentence: str, anchors: list[tuple[str, str]], outlets: Outle
     return None
 
 
+def _may_hold(lowered: str | None, *words: str) -> bool:
+    """False only when an ASCII line (``lowered``: its lowercase; None for any other line) holds none of
+    ``words``, so that a case-blind pattern which needs one of them cannot match it: a substring test costs a
+    tenth of the pattern's scan, and most lines are body prose. Exact on ASCII, where case is plain; other
+    lines go to the pattern, whose case-blindness also folds letters such as ſ, İ and K (Kelvin)."""
+    return lowered is None or any(word in lowered for word in words)
+
+
 class _StatementReader:
     """Reads the article's blocks in order into one Attribution; an outlet is credited once."""
 
@@ -392,10 +400,12 @@ class _StatementReader:
         elif not found_here and at_edge and self._edge_line(text, self.page.links(el)):
             self.result.edge_credits.append(text[:300])
         result = self.result
-        if _PERMISSION.search(text) or (found_here and _PERMISSION_WORD.search(text)):
+        lowered = text.lower() if text.isascii() else None
+        if _may_hold(lowered, "permission") and _PERMISSION.search(text) or \
+                (found_here and _PERMISSION_WORD.search(text)):
             result.permission = True
         if not result.copyright:
-            m = _COPYRIGHT.search(text)
+            m = _COPYRIGHT.search(text) if _may_hold(lowered, "copyright", "(c)") else None
             if m and len(text) < 300 and not _ALL_RIGHTS.search(text) or \
                     (m and found_here):
                 result.copyright = m.group(0).strip()[:200]
@@ -464,6 +474,8 @@ def _read_licence(result: Attribution, blocks: list, root, page: _PageText) -> N
                 break
         if result.license:
             break
+        if not _may_hold(text.lower() if text.isascii() else None, "cc", "creative"):
+            continue
         m = _CC_TEXT.search(text)
         named = None if m else licence_in_words(text)
         if m or named:
@@ -471,7 +483,7 @@ def _read_licence(result: Attribution, blocks: list, root, page: _PageText) -> N
             result.statements.append(" ".join(text.split())[:300])
             break
     if not result.license:
-        for href in root.xpath("//link[@rel='license']/@href|//a[@rel='license']/@href|//meta[@name='license']/@content"):
+        for href in xpath(root, "//link[@rel='license']/@href|//a[@rel='license']/@href|//meta[@name='license']/@content"):
             m = _CC_URL.search(href) or _CC_TEXT.search(href)
             if m:
                 result.license = _licence_name(m.group(1), m.group(2))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.page.dom import inside_noise
+from crawler.page.dom import inside_noise, xpath
 from crawler.page.metadata import clean_text, is_own_name, ld_names, name_key
 
 _PREFIX = re.compile(
@@ -113,17 +113,17 @@ def _structured_names(tree, article_ld: dict) -> list[list[str]]:
     sources = [[n for name, _kind in ld_names(article_ld.get("author") or article_ld.get("creator"))
                 for n in split_names(name, strict=False)]]
     metas: list[str] = []
-    for meta in tree.xpath("//meta[@content]"):
+    for meta in xpath(tree, "//meta[@content]"):
         key = meta.get("name") or meta.get("property") or meta.get("itemprop") or ""
         if _META_AUTHOR.search(key) and not key.lower().startswith("twitter:"):
             content = clean_text(meta.get("content")) or ""
             inverted = _INVERTED_NAME.match(content) if re.search(r"creator|citation", key, re.I) else None
             # scholarly metadata writes one name per tag, family name first ("You, Xiaoying")
             metas.extend(split_names(f"{inverted.group(2)} {inverted.group(1)}" if inverted else content, strict=False))
-    labelled = tree.xpath("//meta[starts-with(@name,'twitter:label')][re:test(@content, '^(written by|author|"
-                          "verfasst von|autor)', 'i')]/@name", namespaces={"re": "http://exslt.org/regular-expressions"})
+    labelled = xpath(tree, "//meta[starts-with(@name,'twitter:label')][re:test(@content, '^(written by|author|"
+                           "verfasst von|autor)', 'i')]/@name")
     for label in labelled:
-        data = tree.xpath("//meta[@name=$n]/@content", n=label.replace("label", "data"))
+        data = xpath(tree, "//meta[@name=$n]/@content", n=label.replace("label", "data"))
         metas.extend(split_names(data[0] if data else "", strict=False))
     sources.append(metas)
     return sources
@@ -131,8 +131,8 @@ def _structured_names(tree, article_ld: dict) -> list[list[str]]:
 
 def _element_names(el) -> list[str]:
     """Names in one byline element: its author links or name elements when it has them, else its text."""
-    named = [a for a in el.xpath(".//a[@href]") if _AUTHOR_LINK.search(a.get("href") or "")]
-    named += el.xpath(".//*[@itemprop='name']")
+    named = [a for a in xpath(el, ".//a[@href]") if _AUTHOR_LINK.search(a.get("href") or "")]
+    named += xpath(el, ".//*[@itemprop='name']")
     if el.tag == "a" and _AUTHOR_LINK.search(el.get("href") or ""):
         named = [el]
     if named:
@@ -144,8 +144,8 @@ def _element_names(el) -> list[str]:
 
 def _byline_elements(tree, region) -> list[str]:
     for sel in _BYLINE_SELECTORS:
-        for el in region.xpath("." + sel[1:]) or tree.xpath(sel):
-            if inside_noise(el, None) or el.xpath("ancestor-or-self::*[contains(@class,'comment')]"):
+        for el in xpath(region, "." + sel[1:]) or xpath(tree, sel):
+            if inside_noise(el, None) or xpath(el, "ancestor-or-self::*[contains(@class,'comment')]"):
                 continue
             if len(el.text_content()) > 400:
                 continue
@@ -171,7 +171,7 @@ def _header_names(header: list[str]) -> list[str]:
 def _labelled_names(tree) -> list[str]:
     """A byline set as a label and a value (a table row "Author: | Name", a "By" term before its name): the
     element whose whole text is a byline prefix, and the names in the element after it."""
-    for el in tree.xpath("//td|//th|//dt|//span|//div[not(*)]|//b|//strong"):
+    for el in xpath(tree, "//td|//th|//dt|//span|//div[not(*)]|//b|//strong"):
         if not _PREFIX.fullmatch(el.text_content() or "") or inside_noise(el):
             continue
         value = el.getnext()
@@ -183,7 +183,7 @@ def _labelled_names(tree) -> list[str]:
 
 
 def _signature_names(tree) -> list[str]:
-    for el in tree.xpath("//p|//div[not(*)]|//address"):
+    for el in xpath(tree, "//p|//div[not(*)]|//address"):
         m = _SIGNATURE.match(el.text_content() or "")
         if m and not inside_noise(el):
             return [m.group(1)]
@@ -194,8 +194,8 @@ def _rel_author_names(tree) -> list[str]:
     """Names of the page's ``rel="author"`` links, wherever they stand: the last resort, for a byline the
     noise filter took for furniture (a header or aside around the headline)."""
     names: list[str] = []
-    for a in tree.xpath("//a[@rel='author']"):
-        if not a.xpath("ancestor-or-self::*[contains(@class,'comment')]"):
+    for a in xpath(tree, "//a[@rel='author']"):
+        if not xpath(a, "ancestor-or-self::*[contains(@class,'comment')]"):
             names.extend(split_names(a.text_content()))
     return names
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from crawler.page.dom import xpath
+
 NON_ARTICLE_PATHS = [
     ("tag", re.compile(r"/(tags?|topics?|keywords?|subjects?|themes?)(/|$)")),
     ("author", re.compile(r"/(authors?|writers?|contributors?|people|staff|profile)(/|$)")),
@@ -103,19 +105,19 @@ def classify_page(url: str, tree, meta: dict | None = None, stats: tuple[int, in
     kind = listing_kind(path + ("?" + query if query else ""))
     if kind:
         return kind
-    og_type = (tree.xpath("string(//meta[@property='og:type']/@content)") or "").strip().lower()
+    og_type = (xpath(tree, "string(//meta[@property='og:type']/@content)") or "").strip().lower()
     ld = (meta or {}).get("jsonld") or {}
     ld_article = any(str(t).lower().endswith(("article", "posting", "report"))
                      for t in (ld.get("@type") if isinstance(ld.get("@type"), list) else [ld.get("@type")]))
     long_paras, prose, density = stats or prose_stats(tree)
-    links = len(tree.xpath("//a[@href]"))
+    links = len(xpath(tree, "//a[@href]"))
     if og_type in ("website", "profile") and long_paras < 3 and not ld_article:
         return "section"
     if og_type == "article" or ld_article:
         return "article"   # the page says so, even when its body is drawn by a script (nothing in the HTML to read)
     if long_paras >= 3 and density < 0.25 and prose >= 600:
         return "article"
-    if long_paras >= 1 and prose >= 350 and links < 60 and tree.xpath("//h1"):
+    if long_paras >= 1 and prose >= 350 and links < 60 and xpath(tree, "//h1"):
         return "article"
     # short pieces (excerpts, briefs) and bodies with no <p> at all (text in <br> runs, bare <div>s, table
     # cells): a headline, a byline or an article URL, some prose, few links
@@ -128,15 +130,15 @@ def classify_page(url: str, tree, meta: dict | None = None, stats: tuple[int, in
 def shows_headline(tree) -> bool:
     """A headline on the page: an ``<h1>``/``<h2>``, or any element whose whole text is the page's own title
     (og:title, or ``<title>`` before a site-name separator) — older layouts set it in ``<font>`` or ``<b>``."""
-    if tree.xpath("//h1|//h2"):
+    if xpath(tree, "//h1|//h2"):
         return True
-    titles = {_folded(t) for t in tree.xpath("//meta[@property='og:title']/@content|//title/text()")}
-    titles |= {_folded(re.split(r"\s[|\-–—:·]\s", t)[0]) for t in tree.xpath("//title/text()")}
+    titles = {_folded(t) for t in xpath(tree, "//meta[@property='og:title']/@content|//title/text()")}
+    titles |= {_folded(re.split(r"\s[|\-–—:·]\s", t)[0]) for t in xpath(tree, "//title/text()")}
     titles.discard("")
     if not titles:
         return False
     return any(_folded(el.text_content()) in titles
-               for el in tree.xpath("//body//*[not(self::title or self::a or self::li or self::option)]")
+               for el in xpath(tree, "//body//*[not(self::title or self::a or self::li or self::option)]")
                if len(el.text_content()) < 400)
 
 
@@ -149,7 +151,7 @@ _BYLINE = re.compile(r"^\s*(by|written by|words:|author:|posted by)\s+[A-Z]", re
 
 def has_byline(tree) -> bool:
     """A short 'By Name' line, an author element or a <time> element: the marks of a single piece."""
-    if tree.xpath("//time|//*[@rel='author']|//*[@itemprop='author']"):
+    if xpath(tree, "//time|//*[@rel='author']|//*[@itemprop='author']"):
         return True
     return any(_BYLINE.match(el.text_content() or "") and len(el.text_content()) < 80
-               for el in tree.xpath("//p|//span|//div[not(*)]|//td"))
+               for el in xpath(tree, "//p|//span|//div[not(*)]|//td"))

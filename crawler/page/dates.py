@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from urllib.parse import urljoin
 
-from crawler.page.dom import is_info_box
+from crawler.page.dom import is_info_box, xpath
 from crawler.page.metadata import clean_text, json_ld, ld_types
 from crawler.page.urls import site_of
 
@@ -172,7 +172,7 @@ _MODIFIED_NAMES = ("article:modified_time", "og:article:modified_time", "og:upda
 
 def _meta_values(tree) -> dict[str, str]:
     values: dict[str, str] = {}
-    for meta in tree.xpath("//meta[@content]"):
+    for meta in xpath(tree, "//meta[@content]"):
         for attr in ("property", "name", "itemprop", "http-equiv"):
             key = (meta.get(attr) or "").strip().lower()
             if key and key not in values and (meta.get("content") or "").strip():
@@ -191,7 +191,7 @@ def stated_dates(tree, article_ld: dict) -> tuple[str | None, str | None]:
     lds = [article_ld] + [d for d in json_ld(tree) if d is not article_ld and any(
         t.endswith(("article", "posting", "report", "webpage", "page")) for t in ld_types(d))]
     published = [ld.get("datePublished") for ld in lds] + [metas.get(n) for n in _PUBLISHED_NAMES]
-    published += tree.xpath("//*[@itemprop='datePublished'][not(self::meta)]/@datetime|"
+    published += xpath(tree, "//*[@itemprop='datePublished'][not(self::meta)]/@datetime|"
                             "//*[@itemprop='datePublished'][not(self::meta)]/@content")
     modified = [ld.get("dateModified") for ld in lds] + [metas.get(n) for n in _MODIFIED_NAMES]
     return _prefer_local([iso_date(v) for v in published if v]), _prefer_local([iso_date(v) for v in modified if v])
@@ -211,16 +211,16 @@ def _prefer_local(values: list[str | None]) -> str | None:
 
 
 def _time_element(tree, region) -> str | None:
-    times = [t for t in region.xpath(".//time[@datetime]")
+    times = [t for t in xpath(region, ".//time[@datetime]")
              if not re.search(r"modif|updat", " ".join([t.get("class") or "", t.get("itemprop") or "",
                                                        (t.getparent().get("class") or "")
                                                        if t.getparent() is not None else ""]), re.I)]
-    times = times or tree.xpath("//time[@datetime]")
+    times = times or xpath(tree, "//time[@datetime]")
     return iso_date(times[0].get("datetime")) if times else None
 
 
 def _modified_time_element(tree) -> str | None:
-    updated = tree.xpath("//time[@datetime][contains(@class,'modif') or contains(@class,'updat') or "
+    updated = xpath(tree, "//time[@datetime][contains(@class,'modif') or contains(@class,'updat') or "
                          "contains(@itemprop,'dateModified') or contains(../@class,'updat')]")
     return iso_date(updated[0].get("datetime")) if updated else None
 
@@ -380,7 +380,7 @@ class _Backing:
 def stated_days(tree, url: str) -> set[str]:
     """Days in the URL's path and in date-like attributes (``<meta content>``, ``datetime``, ``data-*``)."""
     days = set()
-    for value in [url, *tree.xpath("//meta/@content|//@datetime|//@*[contains(name(), 'date')]")[:500]]:
+    for value in [url, *xpath(tree, "//meta/@content|//@datetime|//@*[contains(name(), 'date')]")[:500]]:
         if value and _YEAR.search(value):
             when = parse_visible_date(str(value)[:200])
             if when:
@@ -414,7 +414,7 @@ def written_days(tree, day_first: bool | None, language: str | None, credits: It
     """Every day written out in full (day, month and year) in the page's short text runs, credits left out."""
     days = set()
     worded = 0   # dateparser calls: a few short lines are enough, and each costs milliseconds
-    for node in tree.xpath("//body//text()[string-length(normalize-space()) > 5]")[:5000]:
+    for node in xpath(tree, "//body//text()[string-length(normalize-space()) > 5]")[:5000]:
         parent = node.getparent()
         if parent is not None and parent.tag in ("script", "style", "noscript", "template"):
             continue

@@ -18,7 +18,7 @@ from collections import Counter
 
 import lxml.etree
 
-from crawler.page.dom import inside_noise
+from crawler.page.dom import inside_noise, xpath
 from crawler.page.urls import canonicalize_url, site_of
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ _LD_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>
 def json_ld(tree) -> list[dict]:
     """Every JSON-LD object of the page, ``@graph`` members included; unreadable blocks skipped with a log line."""
     out = []
-    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+    for script in xpath(tree, "//script[@type='application/ld+json']/text()"):
         script = _LD_WRAPPER.sub("", script)   # <![CDATA[ … ]]> and <!-- … --> around the JSON
         try:
             data = json.loads(script)
@@ -171,7 +171,7 @@ def is_own_name(name: str, own: set[str]) -> bool:
 
 def canonical_url(tree, url: str) -> str | None:
     """The page's rel=canonical, absolute and canonical."""
-    canon = tree.xpath("//link[@rel='canonical']/@href")
+    canon = xpath(tree, "//link[@rel='canonical']/@href")
     return canonicalize_url(canon[0], url) if canon else None
 
 
@@ -222,8 +222,8 @@ def _overlap(a: str, b: str) -> float:
 
 def visible_headline(tree, own: set[str]) -> str | None:
     """The first ``<h1>`` outside the page's furniture that is not the site's name (a logo)."""
-    for h in tree.xpath("//h1"):
-        if inside_noise(h) and not h.xpath("ancestor::header"):
+    for h in xpath(tree, "//h1"):
+        if inside_noise(h) and not xpath(h, "ancestor::header"):
             continue
         text = clean_text(h.text_content())
         if text and 4 <= len(text) <= 400 and not is_own_name(text, own):
@@ -235,7 +235,7 @@ def marked_headline(tree, own: set[str]) -> str | None:
     """The headline the page marks as schema.org ``headline`` in its markup (microdata ``itemprop``, a
     ``<meta name="headline">``), when every mark names the same text: a listing marks each of its teasers."""
     found: dict[str, str] = {}
-    for el in tree.xpath("//*[@itemprop='headline' or @name='headline']"):
+    for el in xpath(tree, "//*[@itemprop='headline' or @name='headline']"):
         text = clean_text(el.get("content") if el.get("content") is not None else el.text_content())
         if text and len(text) <= 400 and not is_own_name(text, own):
             found.setdefault(_word_key(text), text)
@@ -380,9 +380,9 @@ def header_zone(region, title_el) -> list[str]:
 def title_element(tree, title: str | None):
     """The headline element: the first h1/h2 whose text is the page's title (or the first h1)."""
     key = re.sub(r"\W+", "", (title or "").lower())[:40]
-    for h in tree.xpath("//h1|//h2"):
+    for h in xpath(tree, "//h1|//h2"):
         text = re.sub(r"\W+", "", h.text_content().lower())
         if key and text and (text[:40] == key or key.startswith(text[:30])):
             return h
-    h1 = tree.xpath("//h1")
+    h1 = xpath(tree, "//h1")
     return h1[0] if h1 else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 
@@ -23,8 +24,9 @@ class FetchRecord:
     source: str = "crawl"
     error: str | None = None
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
+        """SHA-1 of the body, hashed once: storing a capture asks for it twice (its twins, its row)."""
         return hashlib.sha1(self.body).hexdigest()
 
     @classmethod
