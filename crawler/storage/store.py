@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -540,12 +541,27 @@ class Store:
         """(url, site) of every article page, in URL order (no text)."""
         yield from self.db.execute("select url, site from articles where page_type = 'article' order by url")
 
+    def sites_of(self, urls: list[str]) -> Iterator[tuple[str, str]]:
+        """(url, site) of these stored pages, read by primary key, in no set order (an URL not stored is left
+        out)."""
+        for chunk in batched(urls, _CHUNK):
+            yield from self.db.execute(f"select url, site from articles where url in ({','.join('?' * len(chunk))})",
+                                       chunk).fetchall()
+
     def stored_texts(self, urls: list[str]) -> Iterator[StoredText]:
         """Site and stored paragraphs (JSON, as stored) of these articles, read by primary key, in no set order."""
         for chunk in batched(urls, _CHUNK):
             marks = ",".join("?" * len(chunk))
             yield from (StoredText(*row) for row in self.db.execute(
                 f"select url, site, paragraphs from articles where url in ({marks})", chunk).fetchall())
+
+    def texts_for(self, urls: list[str]) -> TextSource:
+        """Where a batch of grouping work reads these articles' stored texts: the file itself, read by whichever
+        process runs the batch (``TextReader``), unless the database is in memory or a transaction is open here
+        (another connection would not see its rows): then read now and carried with the batch."""
+        if self.path != ":memory:" and not self.db.conn.in_transaction:
+            return TextReader(self.path)
+        return CarriedTexts({row.url: row.paragraphs_json for row in self.stored_texts(urls)})
 
     def text_changes(self) -> tuple[set[str], int]:
         """The pages whose stored paragraphs were added or changed since a grouping pass last read them (noted by
@@ -564,14 +580,6 @@ class Store:
         with self.transaction():
             self.db.conn.executemany("update signatures set paragraphs_hash = ?, paragraph_keys = ? where url = ?",
                                      [(text_hash, keys, url) for url, text_hash, keys in rows])
-
-    def paragraphs_of(self, urls: list[str]) -> Iterator[tuple[str, str, list[str]]]:
-        """(url, site, paragraphs) of these articles, read by primary key."""
-        for chunk in batched(urls, _CHUNK):
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"select url, site, paragraphs from articles where url in ({marks})", chunk).fetchall()
-            for url, site, paragraphs in rows:  # fetched first: the caller may write between two rows
-                yield url, site, json.loads(paragraphs or "[]")
 
     def numeric_dates(self) -> Iterator[tuple[str, str, str, str | None]]:
         """(url, site, numeric date line as written, published) of articles dated only by an ambiguous
@@ -689,6 +697,14 @@ class Store:
             self.db.conn.executemany("insert or replace into band_keys (url, banding, band_keys) values (?, ?, ?)",
                                      [(url, banding, keys) for url, keys in rows])
 
+    def clear_signatures(self) -> None:
+        """Drop every signature, band key and relation (a full pass makes each again): one statement a table,
+        which SQLite carries out by freeing the table's pages rather than deleting row by row through its
+        indexes, as ``delete_signatures`` of every URL would."""
+        with self.transaction():
+            for table in ("signatures", "band_keys", "edges"):
+                self.db.execute(f"delete from {table}")
+
     def delete_signatures(self, urls: Iterable[str]) -> None:
         with self.transaction():
             for chunk in batched(list(urls), _CHUNK):
@@ -698,10 +714,8 @@ class Store:
                 self.db.execute(f"delete from edges where a in ({marks}) or b in ({marks})", chunk + chunk)
 
     # -- relations between articles (copies, quotes) --------------------------------------------
-    def save_edges(self, rows: Iterable[dict], replace_all: bool = False) -> None:
+    def save_edges(self, rows: Iterable[dict]) -> None:
         with self.transaction():
-            if replace_all:
-                self.db.execute("delete from edges")
             self._upsert_all("edges", rows, ("a", "b"))
 
     def edges(self) -> Iterator[StoredEdge]:
@@ -1013,6 +1027,60 @@ class Store:
             sql += " where c.story_id = ? or c.contained_story = ?"
             params = [story_id, story_id]
         return list(self.db.query(sql + " order by c.story_id, c.url, c.contained_url", params))
+
+
+class TextReader:
+    """Articles' stored texts (their paragraphs as stored JSON) by URL, read in whichever process needs them.
+    Pickled, a reader is the database's path, and a grouping worker reads its own batch's texts from the file,
+    through one read-only connection a process: the process that writes the database neither reads the texts
+    nor ships them. At a million articles that read, one process reading a row at a time, kept the workers
+    waiting through two stages."""
+
+    def __init__(self, path: str):
+        self.path = os.path.abspath(path)
+
+    def texts(self, urls: list[str]) -> dict[str, str | None]:
+        """The stored paragraphs (JSON) of these articles, by URL (an URL not stored is left out).
+
+        Raises:
+            StorageError: the file cannot be read.
+        """
+        found: dict[str, str | None] = {}
+        try:
+            reader = _reader(self.path)
+            for chunk in batched(urls, _CHUNK):
+                found.update(reader.execute(f"select url, paragraphs from articles where url in "
+                                            f"({','.join('?' * len(chunk))})", chunk).fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"cannot read texts from {self.path}: {exc}") from None
+        return found
+
+
+class CarriedTexts:
+    """Texts read by the process that made a batch, carried with it (``Store.texts_for``)."""
+
+    def __init__(self, found: dict[str, str | None]):
+        self.found = found
+
+    def texts(self, urls: list[str]) -> dict[str, str | None]:
+        return {url: self.found[url] for url in urls if url in self.found}
+
+
+TextSource = TextReader | CarriedTexts
+_READERS: dict[tuple[int, str], sqlite3.Connection] = {}   # this process's read-only connection (``TextReader``)
+
+
+def _reader(path: str) -> sqlite3.Connection:
+    """This process's read-only connection to ``path``, kept for its next batches; one at a time, a connection
+    to another file is closed. Keyed by process: a forked worker neither uses nor closes (nor lets go of) one
+    its parent opened, which SQLite forbids across a fork."""
+    key = (os.getpid(), path)
+    if key not in _READERS:
+        for mine in [k for k in _READERS if k[0] == key[0]]:
+            _READERS.pop(mine).close()
+        _READERS[key] = sqlite3.connect(Path(path).as_uri() + "?mode=ro", uri=True, timeout=30,
+                                        check_same_thread=False)
+    return _READERS[key]
 
 
 def _alive(pid: int) -> bool:
