@@ -32,7 +32,7 @@ from crawler.page.dates import numeric_date_order, parse_visible_date
 from crawler.page.metadata import repeated_affixes, without_affixes
 from crawler.page.urls import site_of, url_key
 from crawler.storage.records import StoredEdge
-from crawler.storage.store import Store, TextSource, decode_lineage_article, utc_now
+from crawler.storage.store import PageSource, Store, decode_lineage_article, utc_now
 from dedupe.align import TextPrint, text_print_of_hashes
 from dedupe.group import cluster
 from dedupe.index import all_band_keys, keyed_pairs, lsh_bands
@@ -155,7 +155,7 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
     since the last pass (``Store.text_changes``), and only those, and articles without identities to reuse, are
     read, hashed and, when the hash differs, normalised. A full pass re-signs everything, so it keeps nothing of
     the stored signatures but which articles had one. The texts are read, a batch at a time, by the ``pool``'s
-    workers (``Store.texts_for``)."""
+    workers (``Store.page_reader``)."""
     states = store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options))
     stored = dict.fromkeys(s.url for s in states) if full else {s.url: s for s in states}
     noted, upto = store.text_changes()
@@ -164,13 +164,14 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
                             if (old := stored.get(url)) is not None and old.paragraph_keys is not None}
     read = store.article_sites() if full else ((url, sites[url]) for url in sorted(sites.keys() - kept.keys()))
     found: dict[str, ArticleText] = {}
+    reader = store.page_reader()
 
     def batches() -> Iterator[tuple[tuple, tuple]]:
         for batch in batched(read, _BATCH):
             urls = [url for url, _ in batch]
             olds = [stored.get(url) for url in urls]
             known = [old.paragraphs_hash if old is not None and old.paragraph_keys is not None else None for old in olds]
-            yield (batch, olds), (store.texts_for(urls), urls, known)
+            yield (batch, olds), (reader or store.carried_pages(urls), urls, known)
 
     for (batch, olds), made in (pool or KernelPool(1)).map(_hash_batch, batches(), full):
         for (url, site), old, (text_hash, hashes) in zip(batch, olds, made):
@@ -186,13 +187,13 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
 _BATCH = 200   # articles per batch a worker normalises or signs: a few hundred kB of text
 
 
-def stored_paragraphs(source: TextSource, urls: list[str]) -> list[list[str]]:
-    """The stored paragraphs of these articles, in order, read from ``source`` (``Store.texts_for``)."""
+def stored_paragraphs(source: PageSource, urls: list[str]) -> list[list[str]]:
+    """The stored paragraphs of these articles, in order, read from ``source``."""
     texts = source.texts(urls)
     return [json.loads(texts.get(url) or "[]") for url in urls]
 
 
-def _hash_batch(source: TextSource, urls: list[str], known: list[str | None]) -> list[tuple[str, np.ndarray | None]]:
+def _hash_batch(source: PageSource, urls: list[str], known: list[str | None]) -> list[tuple[str, np.ndarray | None]]:
     """(text hash, paragraph identities) of each stored text given, read from ``source`` (a kernel); no identities
     for a text whose hash is the ``known`` one (its stored identities stand). The identities are
     ``normalise.paragraph_hashes`` of each, from the compiled pass over the batch's words
@@ -334,8 +335,9 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     signed = Signed()
     rows, keys = [], []
     banding = banding_of(options)
-    batches = ((urls, (store.texts_for(urls), urls, [furniture.of(corpus.texts[url].site) for url in urls], options))
-               for urls in batched(changed, _BATCH))
+    reader = store.page_reader()
+    batches = ((urls, (reader or store.carried_pages(urls), urls, [furniture.of(corpus.texts[url].site) for url in urls],
+                       options)) for urls in batched(changed, _BATCH))
     for urls, articles in (pool or KernelPool(1)).map(_sign_batch, batches, len(changed) >= _PARALLEL_SIGN):
         for url, article in zip(urls, articles):
             text = corpus.texts[url]
@@ -361,7 +363,7 @@ _PARALLEL_VERIFY = 5000   # candidate pairs to align from which they do
 _PAIR_BATCH = 500         # candidate pairs per batch a worker aligns
 
 
-def _sign_batch(source: TextSource, urls: list[str], banned: list[set[int]], options: GroupingOptions
+def _sign_batch(source: PageSource, urls: list[str], banned: list[set[int]], options: GroupingOptions
                 ) -> list[SignedArticle]:
     """Print and signatures of each stored text, read from ``source``, less its site's furniture (``banned``)
     (a kernel): ``sign_article`` of each, with the words of the whole batch split and hashed at once
@@ -499,8 +501,8 @@ def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furn
     urls, found = candidates.urls, candidates.pairs
     prints = signed.prints
     need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in prints)
-    sites = dict(store.sites_of(need))
-    texts = ((some, (store.texts_for(some), some, [furniture.of(sites[url]) for url in some], options))
+    sites, reader = dict(store.sites_of(need)), store.page_reader()
+    texts = ((some, (reader or store.carried_pages(some), some, [furniture.of(sites[url]) for url in some], options))
              for some in batched([url for url in need if url in sites], _BATCH))
     for some, made in (pool or KernelPool(1)).map(_print_batch, texts, len(need) >= _PARALLEL_SIGN):
         for url, printed in zip(some, made):
@@ -538,7 +540,7 @@ def return_freed_memory() -> None:
         trim(0)
 
 
-def _print_batch(source: TextSource, urls: list[str], banned: list[set[int]], options: GroupingOptions
+def _print_batch(source: PageSource, urls: list[str], banned: list[set[int]], options: GroupingOptions
                  ) -> list[TextPrint]:
     """The print of each stored text, read from ``source``, less its site's furniture (``banned``) (a kernel):
     the batch word pass signing uses."""
@@ -885,20 +887,20 @@ def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options
                  evidence: LineageEvidence | None = None, pool: KernelPool | None = None) -> Iterator[Traced]:
     """Origin, parents and verdicts of every story to trace again, a batch of stories at a time (the rows are
     saved and dropped as they are made, never held for the whole database), at least one batch. Stories are
-    read ``options.lineage_batch`` pages at a time and traced a few hundred pages at a time, in the ``pool``'s
-    workers when there are enough (stories are independent given the ``evidence``); ``spent("audit", s)``
+    read and traced a few hundred pages at a time (``options.lineage_batch`` at most), in the ``pool``'s
+    workers when there are enough, each reading its own batch's articles (stories are independent given the
+    ``evidence``); ``spent("audit", s)``
     counts the seconds audit took. The stories whose lineage stands (``Grouping.standing``) are not traced: their
     stored rows come back with each copy's similarity to its parent made again."""
     evidence = evidence or LineageEvidence(store, furniture, options.furniture_min_pages, options.lineage.relay_min_pages)
     groups = [g for g in grouping.groups if story_id(g) not in grouping.standing]
+    reader = store.page_reader()   # taken before the results' write opens its transaction: articles are not written
     with Shipped(evidence.for_pages({})) as shared:   # to each worker once, not with every batch
         def work() -> Iterator[tuple[int, tuple]]:
-            for chunk in story_batches(groups, options.lineage_batch):
-                loaded = {a["url"]: a for a in store.lineage_articles([u for g in chunk for u in g])}
-                for part in story_batches(chunk, min(_TRACE_BATCH, options.lineage_batch)):
-                    stories = [[loaded.pop(u) for u in sorted(g)] for g in part]
-                    captured = evidence.captures([u for g in part for u in g])
-                    yield len(part), (stories, shared, captured, options.lineage, run_id)
+            for part in story_batches(groups, min(_TRACE_BATCH, options.lineage_batch)):
+                urls = [u for g in part for u in g]
+                source = reader or store.carried_pages(urls, lineage=True)
+                yield len(part), (source, part, shared, evidence.captures(urls), options.lineage, run_id)
 
         done = 0
         parallel = sum(map(len, groups)) >= _PARALLEL_SIGN
@@ -938,13 +940,14 @@ def story_batches(groups: list[list[str]], pages: int) -> Iterator[list[list[str
         yield batch
 
 
-def _trace_batch(stories: list[list[dict]], shared: Shipped[LineageEvidence], captured: dict[str, str],
-                 options: LineageOptions, run_id: int | None) -> tuple[Traced, float]:
-    """The rows of each story (its stored articles in URL order, as read), and the seconds audit took (a kernel):
-    with the pass's evidence, shipped once, and the capture times of the batch's pages."""
+def _trace_batch(source: PageSource, groups: list[list[str]], shared: Shipped[LineageEvidence],
+                 captured: dict[str, str], options: LineageOptions, run_id: int | None) -> tuple[Traced, float]:
+    """The rows of each story (its pages' stored articles, read from ``source``, in URL order), and the seconds
+    audit took (a kernel): with the pass's evidence, shipped once, and the capture times of the batch's pages."""
     evidence = shared.value.for_pages(captured)
+    loaded = {a["url"]: a for a in source.lineage_articles([u for g in groups for u in g])}
     traced, audit_seconds = Traced(), 0.0
-    for arts in stories:
+    for arts in ([loaded[u] for u in sorted(g)] for g in groups):
         members = [evidence.member(decode_lineage_article(a)) for a in arts]
         decisions = decide(members, evidence.generic, options, evidence.wrote, evidence.carries_credits,
                            evidence.relays)

@@ -9,7 +9,7 @@ import xxhash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.storage.store import CarriedTexts
+from crawler.storage.store import CarriedPages
 from dedupe.normalise import BatchWords, _xxh64, hashed_batch_words, paragraph_hashes, quoted_words
 from dedupe.options import GroupingOptions
 from dedupe.signature import SignatureParams, word_hashes
@@ -68,7 +68,7 @@ def test_batch_prints_and_signatures_are_those_of_each_text(batch, data):
         old, old_hashes = print_text(text, furniture, options)
         assert np.array_equal(hashes, old_hashes) and hashes.dtype == old_hashes.dtype and same_print(printed, old)
     urls = [f"u{i}" for i in range(len(batch))]
-    stored = CarriedTexts({url: json.dumps(text) for url, text in zip(urls, batch)})
+    stored = CarriedPages({url: json.dumps(text) for url, text in zip(urls, batch)})
     for new, text, furniture in zip(_sign_batch(stored, urls, banned, options), batch, banned):
         old = sign_article(text, furniture, options, params)
         assert np.array_equal(new.full.hashvalues, old.full.hashvalues) and new.distinct == old.distinct
@@ -116,7 +116,7 @@ def test_paragraph_identities_of_a_batch_skip_texts_whose_hash_is_known():
     a text missing or null as an empty one."""
     jsons = [json.dumps(["Hello, world.", ""]), json.dumps(["Kept."]), None, "", json.dumps(["\u00c9t\u00e9 \u201cquoted\u201d"])]
     urls = [f"u{i}" for i in range(len(jsons))] + ["missing"]
-    stored = CarriedTexts(dict(zip(urls, jsons)))
+    stored = CarriedPages(dict(zip(urls, jsons)))
     known = [None, stored_text_hash(jsons[1]), None, stored_text_hash(json.dumps(["Other."])), None, None]
     found = _hash_batch(stored, urls, known)
     assert [text_hash for text_hash, _ in found] == [stored_text_hash(j) for j in jsons + [None]]

@@ -128,9 +128,9 @@ def test_stories_only_a_furniture_change_touches_are_not_traced_again(tmp_path, 
     traced: list[str] = []
     trace_batch = stages._trace_batch
 
-    def spy(stories, *args):
-        traced.extend(article["url"] for story in stories for article in story)
-        return trace_batch(stories, *args)
+    def spy(source, groups, *args):
+        traced.extend(url for group in groups for url in group)
+        return trace_batch(source, groups, *args)
 
     monkeypatch.setattr(stages, "_trace_batch", spy)
     update_stories(store)

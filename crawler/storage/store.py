@@ -493,11 +493,7 @@ class Store:
         evidence and the rest, a third of the size, as lineage holds thousands at once. Paragraphs and
         attribution stay the stored JSON (``decode_lineage_article``): decoding them is work for the processes
         that trace the pages, not for the one that reads and writes the database."""
-        rows: list[dict] = []
-        for chunk in batched(sorted(set(urls)), _CHUNK):
-            rows.extend(self.db.query("select url, site, title, author, published, canonical, paragraphs, attribution "
-                                      f"from articles where url in ({','.join('?' * len(chunk))}) order by url", chunk))
-        return rows
+        return _lineage_articles(self.db.conn, urls)
 
     def article(self, url: str) -> dict | None:
         rows = list(self.db.query("select * from articles where url = ?", [url]))
@@ -555,13 +551,19 @@ class Store:
             yield from (StoredText(*row) for row in self.db.execute(
                 f"select url, site, paragraphs from articles where url in ({marks})", chunk).fetchall())
 
-    def texts_for(self, urls: list[str]) -> TextSource:
-        """Where a batch of grouping work reads these articles' stored texts: the file itself, read by whichever
-        process runs the batch (``TextReader``), unless the database is in memory or a transaction is open here
-        (another connection would not see its rows): then read now and carried with the batch."""
-        if self.path != ":memory:" and not self.db.conn.in_transaction:
-            return TextReader(self.path)
-        return CarriedTexts({row.url: row.paragraphs_json for row in self.stored_texts(urls)})
+    def page_reader(self) -> PageReader | None:
+        """A reader of this database's committed pages for other processes (a grouping worker reads its own
+        batch's texts or articles through it); none for a database in memory, or while a transaction is open here
+        (another connection would not see its rows: ``carried_pages``). Pages a pass does not write (articles)
+        can be read through it while the pass writes its results."""
+        return PageReader(self.path) if self.path != ":memory:" and not self.db.conn.in_transaction else None
+
+    def carried_pages(self, urls: list[str], lineage: bool = False) -> CarriedPages:
+        """These articles' stored texts, or (``lineage``) what lineage reads of them, read now, to be carried
+        with a batch of grouping work where no ``page_reader`` is."""
+        if lineage:
+            return CarriedPages(articles=self.lineage_articles(urls))
+        return CarriedPages(texts={row.url: row.paragraphs_json for row in self.stored_texts(urls)})
 
     def text_changes(self) -> tuple[set[str], int]:
         """The pages whose stored paragraphs were added or changed since a grouping pass last read them (noted by
@@ -1029,12 +1031,12 @@ class Store:
         return list(self.db.query(sql + " order by c.story_id, c.url, c.contained_url", params))
 
 
-class TextReader:
-    """Articles' stored texts (their paragraphs as stored JSON) by URL, read in whichever process needs them.
-    Pickled, a reader is the database's path, and a grouping worker reads its own batch's texts from the file,
-    through one read-only connection a process: the process that writes the database neither reads the texts
-    nor ships them. At a million articles that read, one process reading a row at a time, kept the workers
-    waiting through two stages."""
+class PageReader:
+    """Articles' stored pages by URL, read in whichever process needs them (``Store.page_reader``). Pickled, a
+    reader is the database's path, and a grouping worker reads its own batch's texts or articles from the
+    file, through one read-only connection a process: the process that writes the database neither reads
+    them nor ships them. At a million articles those reads, one process reading a row at a time, kept the
+    workers waiting through three stages."""
 
     def __init__(self, path: str):
         self.path = os.path.abspath(path)
@@ -1055,19 +1057,47 @@ class TextReader:
             raise StorageError(f"cannot read texts from {self.path}: {exc}") from None
         return found
 
+    def lineage_articles(self, urls: list[str]) -> list[dict]:
+        """``Store.lineage_articles``, from the file.
 
-class CarriedTexts:
-    """Texts read by the process that made a batch, carried with it (``Store.texts_for``)."""
+        Raises:
+            StorageError: the file cannot be read.
+        """
+        try:
+            return _lineage_articles(_reader(self.path), urls)
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"cannot read articles from {self.path}: {exc}") from None
 
-    def __init__(self, found: dict[str, str | None]):
-        self.found = found
+
+class CarriedPages:
+    """Stored texts or lineage articles read by the process that made a batch, carried with it
+    (``Store.carried_pages``), read as a ``PageReader`` is."""
+
+    def __init__(self, texts: dict[str, str | None] | None = None, articles: list[dict] | None = None):
+        self.found = texts or {}
+        self.articles = articles or []
 
     def texts(self, urls: list[str]) -> dict[str, str | None]:
         return {url: self.found[url] for url in urls if url in self.found}
 
+    def lineage_articles(self, urls: list[str]) -> list[dict]:
+        wanted = set(urls)
+        return [a for a in self.articles if a["url"] in wanted]
 
-TextSource = TextReader | CarriedTexts
-_READERS: dict[tuple[int, str], sqlite3.Connection] = {}   # this process's read-only connection (``TextReader``)
+
+PageSource = PageReader | CarriedPages
+_READERS: dict[tuple[int, str], sqlite3.Connection] = {}   # this process's read-only connection (``PageReader``)
+
+
+def _lineage_articles(conn: sqlite3.Connection, urls: Iterable[str]) -> list[dict]:
+    """``Store.lineage_articles`` through ``conn``."""
+    rows: list[dict] = []
+    for chunk in batched(sorted(set(urls)), _CHUNK):
+        cursor = conn.execute("select url, site, title, author, published, canonical, paragraphs, attribution "
+                              f"from articles where url in ({','.join('?' * len(chunk))}) order by url", chunk)
+        names = [c[0] for c in cursor.description]
+        rows.extend(dict(zip(names, row)) for row in cursor.fetchall())
+    return rows
 
 
 def _reader(path: str) -> sqlite3.Connection:
