@@ -156,8 +156,8 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
     read, hashed and, when the hash differs, normalised. A full pass re-signs everything, so it keeps nothing of
     the stored signatures but which articles had one. The texts are read, a batch at a time, by the ``pool``'s
     workers (``Store.page_reader``)."""
-    states = store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options))
-    stored = dict.fromkeys(s.url for s in states) if full else {s.url: s for s in states}
+    stored = dict.fromkeys(store.signed_urls()) if full else {
+        s.url: s for s in store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options))}
     noted, upto = store.text_changes()
     sites = {} if full else dict(store.article_sites())   # a full pass reads every text: a million sites not held
     kept = {} if full else {url: old for url in sites.keys() - noted

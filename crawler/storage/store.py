@@ -666,6 +666,11 @@ class Store:
             for chunk in batched([row["url"] for row in rows], _CHUNK):
                 self.db.execute(f"delete from band_keys where url in ({','.join('?' * len(chunk))})", chunk)
 
+    def signed_urls(self) -> Iterator[str]:
+        """The URL of every stored signature (its key's index alone is read)."""
+        for (url,) in self.db.execute("select url from signatures"):
+            yield url
+
     def signature_states(self, num_perm: int, seed: int, scheme: str, shingle_size: int, fingerprint: int,
                          lead_words: str) -> Iterator[StoredSignature]:
         """What every stored signature was made from, and whether with these parameters and lead sizes."""
