@@ -41,6 +41,11 @@ class LineageOptions:
     # republish copies came from that copy, most on other sites did not (both wrote the origin's credit)
     relay_credit_weight: float = setting(0.5, "Weight of that line on the page of a site that republishes other "
                                               "republishers' copies.")
+    # a scraper keeps the credit lines of the pages it takes and writes none: on syndweb's webs seeds 1-3 it shows
+    # two to five credited pages, every line also on another site's page; an origin or syndicator writing credits
+    # of its own has at least one line no other site holds
+    carried_min_pages: int = setting(2, "Credited pages a site needs, every credit line also on another site's page, "
+                                        "to be taken as writing no credit line of its own.")
     relay_min_pages: int = setting(2, "Pages on which a site credits both a copy's outlet and its source to be "
                                       "taken as republishing copies.")
     # copies often drop the same embedded tweet or photo: a shared drop says less than a shared addition

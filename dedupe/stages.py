@@ -698,7 +698,8 @@ class LineageEvidence:
     and which paragraphs several sites repeat. Read once per pass (from memory: a query per link would
     dominate the stage)."""
 
-    def __init__(self, store: Store, furniture: Furniture, min_pages: int = 3, relay_min_pages: int = 2):
+    def __init__(self, store: Store, furniture: Furniture, carried_min_pages: int = LineageOptions.carried_min_pages,
+                 relay_min_pages: int = LineageOptions.relay_min_pages):
         self.outlets = OutletDirectory()
         for host, name in store.outlets().items():
             self.outlets.add(host, name)
@@ -710,7 +711,7 @@ class LineageEvidence:
         for site, hashes in furniture.by_site.items():
             for h in hashes:
                 furniture_sites[h].add(site)
-        uncrediting, relaying = credit_sites(store, self.credited_hosts, min_pages, relay_min_pages)
+        uncrediting, relaying = credit_sites(store, self.credited_hosts, carried_min_pages, relay_min_pages)
         self.state = EvidenceState({h: frozenset(sites) for h, sites in furniture_sites.items()}, furniture.writers,
                                    frozenset(paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))),
                                    frozenset(uncrediting), frozenset(relaying))
@@ -892,7 +893,7 @@ def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options
     ``evidence``); ``spent("audit", s)``
     counts the seconds audit took. The stories whose lineage stands (``Grouping.standing``) are not traced: their
     stored rows come back with each copy's similarity to its parent made again."""
-    evidence = evidence or LineageEvidence(store, furniture, options.furniture_min_pages, options.lineage.relay_min_pages)
+    evidence = evidence or LineageEvidence(store, furniture, options.lineage.carried_min_pages, options.lineage.relay_min_pages)
     groups = [g for g in grouping.groups if story_id(g) not in grouping.standing]
     reader = store.page_reader()   # taken before the results' write opens its transaction: articles are not written
     with Shipped(evidence.for_pages({})) as shared:   # to each worker once, not with every batch

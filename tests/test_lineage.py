@@ -394,3 +394,58 @@ def test_a_copy_dated_only_by_its_day_may_name_a_copy_published_later_that_day()
     assert decisions[G].parent == W and decisions[G].signal == "credits-copy"
     chain.date_only = False                                          # 10 Feb 00:00 UTC: surely before W
     assert decide([origin, relay, chain])[G].parent == O
+
+
+def test_a_copy_that_credits_nobody_and_shows_a_copy_s_headline_came_through_that_copy():
+    """B re-headlined the report and credits the origin and itself ("... wrote this for B"); the scrape S shows
+    B's headline and no credit at all: it dropped every credit line, so B's lines it lacks do not count against
+    B. A copy that credits someone dropped B's lines by choice: they still count."""
+    mine = "Jake Johnson wrote this article for B Daily."
+    ms = [member(O, "cd.example", 7), member(B, "b.example", 9, BODY + [CREDIT, mine], hosts={"cd.example"}),
+          member(S, "scraper.example", 11, author="admin")]
+    ms[0].title = "Bombshell report"
+    ms[1].title = ms[2].title = "Bombshell report | Analysis"
+    ms[1].credit_keys = {paragraph_key(CREDIT): "cd.example", paragraph_key(mine): "b.example"}
+    assert decide(ms)[S].parent == B
+    ms[2].credit_keys = {paragraph_key("Source: Common Dreams"): "cd.example"}
+    assert decide(ms)[S].parent == O
+
+
+def test_a_candidate_s_headline_the_copy_does_not_show_counts_against_it():
+    """W, on a site that republishes copies, credits the origin in B's words, but shows the origin's headline,
+    not B's rewrite: it did not take B's page. B's headline with words of W's own around it, or cut short with an
+    ellipsis, is B's, kept."""
+    ms = [member(O, "cd.example", 7), member(B, "b.example", 9, BODY + [CREDIT], hosts={"cd.example"}),
+          member(W, "wad.example", 11, BODY + [CREDIT], hosts={"cd.example"})]
+    ms[0].title = ms[2].title = "Bombshell report on the ministry's budget"
+    ms[1].title = "Bombshell report on the ministry's budget, analysis"
+    ms[1].credit_keys = ms[2].credit_keys = {paragraph_key(CREDIT): "cd.example"}
+    assert decide(ms, relays=lambda site: site == "wad.example")[W].parent == O
+    ms[2].title = "Bombshell report on the ministry's budget, ..."
+    assert decide(ms, relays=lambda site: site == "wad.example")[W].parent == B
+    ms[2].title = "Must read: bombshell report on the ministry's budget, analysis"
+    assert decide(ms, relays=lambda site: site == "wad.example")[W].parent == B
+
+
+def test_a_byline_line_in_the_text_is_the_layout_s_not_an_addition():
+    """B's layout prints its byline as a line of the text ("Written by: ..."); S shows B's headline without that
+    line. The line is not an addition of B's that S lacks."""
+    ms = [member(O, "cd.example", 7), member(B, "b.example", 9, ["Written by: Jake Johnson", *BODY]),
+          member(S, "scraper.example", 11, author="admin")]
+    ms[0].title = "Bombshell report"
+    ms[1].title = ms[2].title = "Bombshell report | Analysis"
+    assert decide(ms)[S].parent == B
+
+
+def test_of_two_candidates_with_the_same_evidence_the_one_without_credit_lines_the_copy_lacks_is_closer():
+    """N re-headlined the report and inserted a line; B took N's page and credits N; S shows the headline and the
+    line, and no credit. B's credit line does not count against B, but B added it since N: N is S's source."""
+    spam = "Related: top ten stocks experts say you should buy right now"
+    line = "First published by N Daily."
+    ms = [member(O, "cd.example", 7), member(C, "n.example", 8, BODY + [spam]),
+          member(B, "b.example", 9, BODY + [spam, line], hosts={"n.example"}),
+          member(S, "scraper.example", 11, BODY + [spam], author="admin")]
+    ms[0].title = "Bombshell report"
+    ms[1].title = ms[2].title = ms[3].title = "Bombshell report | Analysis"
+    ms[2].credit_keys = {paragraph_key(line): "n.example"}
+    assert decide(ms)[S].parent == C

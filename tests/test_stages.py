@@ -214,7 +214,8 @@ def test_furniture_has_a_writer_only_when_one_site_holds_most_of_its_pages():
 
 def test_a_site_whose_credit_lines_are_all_found_on_other_sites_writes_none(store):
     """The scraper's three credited pages carry lines other sites wrote: it writes no credit of its own. A site
-    with one line no other site has writes its own; one with two credited pages is not judged."""
+    with one line no other site has writes its own; one with two such credited pages is judged from two pages
+    (``LineageOptions.carried_min_pages``), not from three."""
     lines = {"a": "Reprinted with permission from Common Dreams.", "b": "Source: The Open Record.",
              "c": "This article originally appeared on Civic Wire."}
     for i, (site, line) in enumerate([("a", lines["a"]), ("b", lines["b"]), ("c", lines["c"]),
@@ -222,7 +223,9 @@ def test_a_site_whose_credit_lines_are_all_found_on_other_sites_writes_none(stor
                                       ("few", lines["a"]), ("few", lines["b"])]):
         add(store, f"http://{site}.example/{i}", STORY, attribution={"statements": [line]})
     evidence = LineageEvidence(store, Furniture({}))
-    assert credit_sites(store, evidence.credited_hosts, 3, 2)[0] == {"scraper.example"} == evidence.state.uncrediting
+    assert credit_sites(store, evidence.credited_hosts, 3, 2)[0] == {"scraper.example"}
+    assert credit_sites(store, evidence.credited_hosts, 2, 2)[0] == {"scraper.example", "few.example"} \
+        == evidence.state.uncrediting
 
 
 def test_a_site_crediting_two_outlets_on_two_pages_republishes_copies(store):

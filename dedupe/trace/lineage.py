@@ -22,8 +22,10 @@ credit line on a site that writes none of its own (a scraper) came with the text
 the copying went when the dates cannot (undated scrapes). A site that republishes other republishers' copies
 (it credits two outlets, the one it took a text from and that text's source, on several pages) is likelier to
 have taken a credit line in the same words from the copy holding it, and an undated page carrying the same
-edits as its page may be the copy it took them from. Of two candidates with the same evidence, the one
-published closer before the copy is its parent. Every decision keeps its evidence.
+edits as its page may be the copy it took them from. A candidate's headline of its own that the copy does not
+show counts against it; a copy that credits nobody but shows a candidate's headline dropped every credit line,
+so that candidate's lines do not. Of two candidates with the same evidence, the one holding fewer such lines,
+then the one published closer before the copy, is its parent. Every decision keeps its evidence.
 """
 
 from __future__ import annotations
@@ -112,8 +114,8 @@ def edits_of(m: Member, origin: Member, origin_order: dict[str, int], origin_pai
     paragraph of its own the addition itself says it), and a headline or byline of its own."""
     keys = m.paragraph_keys
     inside = set(keys)
-    signed = {paragraph_key(m.author or ""), paragraph_key(f"by {m.author or ''}")}   # the layout's byline
-    own = {k for k in keys if k not in origin_order and k.count(" ") + 1 >= min_words and k not in signed}
+    author = paragraph_key(m.author or "")
+    own = {k for k in keys if k not in origin_order and k.count(" ") + 1 >= min_words and not _byline_line(k, author)}
     out: set[Feature] = {("added", k) for k in own}
     kept = sorted(origin_order[k] for k in inside if k in origin_order)
     if kept:
@@ -131,6 +133,15 @@ def edits_of(m: Member, origin: Member, origin_order: dict[str, int], origin_pai
         if key and key != paragraph_key(theirs or ""):
             out.add((kind, key))
     return out
+
+
+_BYLINE_LABEL_WORDS = 3   # "by", "written by:", "story by" before the name
+
+
+def _byline_line(key: str, author: str) -> bool:
+    """Is this line the page layout's byline: the page's author, after a label of a few words at most?"""
+    return bool(author) and (key == author or key.endswith(f" {author}")
+                             and key.count(" ") - author.count(" ") <= _BYLINE_LABEL_WORDS)
 
 
 def changed_words(m: Member, origin_order: dict[str, int], vocabulary: set[str], min_words: int) -> set[Feature]:
@@ -153,6 +164,7 @@ class _Carrier:
     member: Member | None = None
     score: float = 0.0
     shared: list[str] = field(default_factory=list)
+    passed: int = 0   # its credit lines the copy lacks that were not counted against it (``_lacked_weight``)
 
 
 @dataclass(frozen=True)
@@ -242,7 +254,7 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
             continue   # the candidate holds what the copy's site wrote: it was taken from the copy's site
         if not shared:
             continue
-        missing = weight(theirs - mine, cand)
+        missing, passed = _lacked_weight(copy, cand, theirs - mine, shared, weight, options)
         if cand.when > copy.when and not authored and _taken_later(copy, cand, missing, weight(mine - theirs, copy), habits):
             continue
         score = math.fsum((1.0 if f in authored else _weight(f, cand, origin, copy.site, generic, options, habits))
@@ -253,9 +265,39 @@ def _carrier(copy: Member, candidates: list[Member], story: _Story, generic: Cal
             score *= options.same_site_factor
         if authored:   # what the candidate's site wrote came through a page of that site: this one
             score = max(score, options.min_parent_score)
-        if score > best.score or (score == best.score and best.member is not None and cand.when <= copy.when):
-            best = _Carrier(cand, score, sorted(" ".join(f) for f in shared))
+        if score > best.score or (score == best.score and best.member is not None
+                                  and (passed, cand.when > copy.when) <= (best.passed, False)):
+            best = _Carrier(cand, score, sorted(" ".join(f) for f in shared), passed)
     return best
+
+
+def _lacked_weight(copy: Member, cand: Member, lacked: set[Feature], shared: set[Feature],
+                  weight: Callable[[set[Feature], Member], float], options: LineageOptions) -> tuple[float, int]:
+    """What the candidate's edits the copy lacks say against it: their ``weight`` (additions and drops), and its
+    headline of its own unless the copy shows it, whole or cut short (a copy of the candidate mostly keeps it).
+    Not its credit lines when the copy credits nobody and carries the candidate's headline: it dropped every
+    credit line, so their absence says nothing of whose page it took. (Without a shared headline those lines keep
+    in check the weak coincidences two unrelated copies share, a dropped passage or a new order: not counting
+    them there cost parents on syndweb.) Also returns how many credit lines were let pass: of two candidates
+    with the same evidence, the one with fewer is closer to the copy (the other added lines since)."""
+    passed = 0
+    if not (copy.credit_keys or copy.notice_keys) and any(f[0] == "title" for f in shared):
+        credits = {f for f in lacked if f[0] == "added" and (f[1] in cand.credit_keys or f[1] in cand.notice_keys)}
+        lacked, passed = lacked - credits, len(credits)
+    headlines = sum(1 for f in lacked if f[0] == "title" and not _shows_headline(copy.title, f[1]))
+    return weight(lacked, cand) + options.headline_weight * headlines, passed
+
+
+_ELLIPSES = ("...", "\u2026")
+
+
+def _shows_headline(title: str | None, headline: str) -> bool:
+    """Does a page's ``title`` show ``headline`` (a key): whole, with words of its own around it ("Must read:
+    ..."), or cut short with an ellipsis (a layout or a copy trims long headlines)?"""
+    key = paragraph_key(title or "")
+    if not key:
+        return False
+    return f" {headline} " in f" {key} " or ((title or "").rstrip().endswith(_ELLIPSES) and f"{headline} ".startswith(f"{key} "))
 
 
 def _taken_later(copy: Member, cand: Member, missing: float, added: float, habits: _SiteHabits) -> bool:
