@@ -137,6 +137,7 @@ class Corpus:
     texts: dict[str, ArticleText]   # in URL order
     gone: list[str]
     changes_upto: int = 0           # the last text change read (``Store.text_changes``), forgotten once signed
+    read_order: list[str] = field(default_factory=list)   # the texts read, in the order they were read
 
 
 def lead_sizes_of(options: GroupingOptions) -> str:
@@ -162,7 +163,7 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
     sites = {} if full else dict(store.article_sites())   # a full pass reads every text: a million sites not held
     kept = {} if full else {url: old for url in sites.keys() - noted
                             if (old := stored.get(url)) is not None and old.paragraph_keys is not None}
-    read = store.article_sites() if full else ((url, sites[url]) for url in sorted(sites.keys() - kept.keys()))
+    read = store.article_sites_as_stored() if full else ((url, sites[url]) for url in sorted(sites.keys() - kept.keys()))
     found: dict[str, ArticleText] = {}
     reader = store.page_reader()
 
@@ -178,10 +179,11 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
             found[url] = ArticleText(site, text_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64)
                                      if hashes is None else hashes, old.content_hash if old and old.same_parameters else None,
                                      refresh=hashes is not None and old is not None)
+    order = list(found)
     for url, old in kept.items():
         found[url] = ArticleText(sites[url], old.paragraphs_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64),
                                  old.content_hash if old.same_parameters else None, unread=True)
-    return Corpus({url: found[url] for url in sorted(found)}, sorted(set(stored) - set(found)), upto)
+    return Corpus({url: found[url] for url in sorted(found)}, sorted(set(stored) - set(found)), upto, order)
 
 
 _BATCH = 200   # articles per batch a worker normalises or signs: a few hundred kB of text
@@ -328,8 +330,9 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     changes this pass read are forgotten.
     """
     changed = plan.changed
-    if full:
+    if full:   # every text was read: signed in the order read, the order of the file
         store.clear_signatures()
+        changed = corpus.read_order
     else:
         store.delete_signatures(changed + plan.gone)
     signed = Signed()

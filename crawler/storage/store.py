@@ -537,6 +537,12 @@ class Store:
         """(url, site) of every article page, in URL order (no text)."""
         yield from self.db.execute("select url, site from articles where page_type = 'article' order by url")
 
+    def article_sites_as_stored(self) -> Iterator[tuple[str, str]]:
+        """(url, site) of every article page in the order the rows lie in the file: texts read in this order are
+        read from the file front to back, where URL order jumps about it (a crawl stores pages in the order it
+        meets them)."""
+        yield from self.db.execute("select url, site from articles where page_type = 'article' order by rowid")
+
     def sites_of(self, urls: list[str]) -> Iterator[tuple[str, str]]:
         """(url, site) of these stored pages, read by primary key, in no set order (an URL not stored is left
         out)."""
