@@ -9,6 +9,7 @@ database only through named :class:`~crawler.storage.store.Store` methods.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import ctypes
 import functools
@@ -138,6 +139,11 @@ class Corpus:
     gone: list[str]
     changes_upto: int = 0           # the last text change read (``Store.text_changes``), forgotten once signed
     read_order: list[str] = field(default_factory=list)   # the texts read, in the order they were read
+
+    def file_ranks(self) -> np.ndarray:
+        """Each text's place in ``read_order``, in URL order (of a pass that read every text: where its row lies
+        in the file)."""
+        return np.argsort(np.array(self.read_order, dtype=object), kind="stable")
 
 
 def lead_sizes_of(options: GroupingOptions) -> str:
@@ -607,6 +613,15 @@ def cluster_touched(store: Store, plan: SigningPlan, new_pairs: list[tuple[str, 
         contains.extend(found.contains)
     standing = set() if full else standing_stories(store, groups, traced)
     return Grouping(groups, relations.similarity(), contains, standing)
+
+
+def in_file_order(groups: list[list[str]], urls: list[str], ranks: np.ndarray) -> list[list[str]]:
+    """The groups in the order their first page lies in the file (``urls`` in URL order, ``ranks`` their places,
+    ``Corpus.file_ranks``): lineage reads each story's pages, and copies stored together are read together
+    rather than from all over the file."""
+    last = len(urls) - 1
+    first = [int(ranks[min(bisect.bisect_left(urls, min(group)), last)]) for group in groups] if urls else []
+    return [groups[i] for i in sorted(range(len(groups)), key=first.__getitem__)]
 
 
 def standing_stories(store: Store, groups: list[list[str]], traced: set[str]) -> set[str]:
