@@ -353,7 +353,7 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
             signed.prints.add(url, text.site, article.printed)
             rows.append(signature_row(url, article, plan.digests[url], text.text_hash, text.paragraph_hashes, options))
             keys.append((url, article.band_keys))
-        if len(rows) >= 1000:
+        if len(rows) >= _SAVE_BATCH:
             store.save_signatures(rows)
             store.save_band_keys(keys, banding)
             rows, keys = [], []
@@ -367,6 +367,7 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     return signed
 
 
+_SAVE_BATCH = 10_000      # signatures saved a transaction: each commit writes again the index pages it touched
 _PARALLEL_SIGN = 1000     # articles to sign from which workers pay for their start and the shipping of texts
 _PARALLEL_VERIFY = 5000   # candidate pairs to align from which they do
 _PAIR_BATCH = 500         # candidate pairs per batch a worker aligns

@@ -479,3 +479,13 @@ def test_a_page_reader_of_a_file_gone_is_a_storage_error(tmp_path):
     reader.path = str(tmp_path / "gone.db")
     with pytest.raises(StorageError, match="cannot read texts"):
         reader.texts(["http://example.test/0"])
+
+
+def test_a_page_cache_is_set_for_a_block_then_as_before(store):
+    """A grouping pass's writes run with ``SaveOptions.cache_mb`` of page cache; whatever the block does, the
+    connection's own setting comes back after it."""
+    before = store.db.execute("pragma cache_size").fetchone()[0]
+    with pytest.raises(RuntimeError), store.page_cache(16):
+        assert store.db.execute("pragma cache_size").fetchone()[0] == -16 * 1024
+        raise RuntimeError
+    assert store.db.execute("pragma cache_size").fetchone()[0] == before

@@ -713,8 +713,9 @@ class Store:
     def clear_signatures(self) -> None:
         """Drop every signature, band key and relation (a full pass makes each again): one statement a table,
         which SQLite carries out by freeing the table's pages rather than deleting row by row through its
-        indexes, as ``delete_signatures`` of every URL would."""
-        with self.transaction():
+        indexes, as ``delete_signatures`` of every URL would. It does so only with foreign keys unchecked (a
+        signature's key names its article: deleting one never breaks a key), which ``_bulk_write`` sets."""
+        with self._bulk_write(SaveOptions()), self.transaction():
             for table in ("signatures", "band_keys", "edges"):
                 self.db.execute(f"delete from {table}")
 
@@ -794,6 +795,17 @@ class Store:
                 marks = ",".join("?" * len(chunk))
                 self.db.execute(f"insert or ignore into temp.{kept} select {key}, first_run from main.{table} "
                                 f"where {key} in ({marks})", chunk)
+
+    @contextmanager
+    def page_cache(self, megabytes: int) -> Iterator[None]:
+        """SQLite's page cache set to ``megabytes`` until the block ends, then as before (a grouping pass's
+        writes: ``SaveOptions.cache_mb``)."""
+        before = self.db.execute("pragma cache_size").fetchone()[0]
+        self.db.execute(f"pragma cache_size = {-1024 * int(megabytes)}")
+        try:
+            yield
+        finally:
+            self.db.execute(f"pragma cache_size = {int(before)}")
 
     @contextmanager
     def _bulk_write(self, options: SaveOptions) -> Iterator[None]:
