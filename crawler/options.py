@@ -84,15 +84,17 @@ LIMITS = ReadLimits()
 
 @dataclass(frozen=True)
 class SaveOptions:
-    """How SQLite is set for the one long write of a grouping pass's results (``Store.replacing_results``), for
-    that write only. Neither setting touches the journal: a killed save leaves the last committed results."""
+    """How SQLite is set while a grouping pass writes: its page cache for the whole pass, and for the one long
+    write of its results (``Store.replacing_results``) the temporary store. Neither setting touches the journal:
+    a killed pass leaves the last committed results."""
 
-    # a full rebuild writes a row per page into members, lineage and audits, each at a random place of its URL
-    # index: with a small cache the pages of those indexes are spilled to the journal and read back again and
-    # again at a million pages. What the cache holds adds to the lineage stage's memory, which at 110,000 pages
-    # must stay under the pass's peak: 32 MB took the 110k pass's peak from 337 to 382 MB for no CPU measured
-    # there, so the default is SQLite's own (about 2 MB); a machine with memory to spare can raise it
-    cache_mb: int = setting(2, "SQLite page cache (MB) while a grouping pass writes its stories, lineage and audits.")
+    # a full rebuild writes a row per page into signatures, edges, members, lineage and audits, each at a random
+    # place of its URL index: with SQLite's own cache (about 2 MB) the pages of those indexes are spilled to the
+    # journal and read back again and again. 256 MB took the save of a 100,000-article rebuild from 11.6 and 13.1 s
+    # to 9.0 and 8.9 s (alternated, load 2-4), its peak from 313 to 530 MB; a million articles' pass peaks near
+    # 2 GB with it, under the 3 GB the issue allows. A machine short of memory can lower it
+    cache_mb: int = setting(256, "SQLite page cache (MB) while a grouping pass writes its signatures, relations, "
+                                 "stories, lineage and audits.")
     # the old stories' and members' first runs are copied aside (a row per page) before the old rows go: in
     # memory they cost about 300 bytes a page, which 110,000 pages can afford and a million should not
     temp_in_memory: bool = setting(False, "Keep that write's temporary tables in memory rather than in a "

@@ -39,6 +39,7 @@ from dedupe.stages import (
     evidence_changes,
     find_candidates,
     find_furniture,
+    in_file_order,
     no_progress,
     plan_signing,
     print_text,
@@ -87,7 +88,7 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
     say = progress or no_progress
     load_permutations(SignatureParams(**options.signature_params()))   # before the pool's workers fork: they share it
     lsh_bands(options.lsh_threshold, options.num_perm)
-    with KernelPool(options.workers) as pool:
+    with KernelPool(options.workers) as pool, store.page_cache(options.save.cache_mb):
         _group(store, options, full, run_id, say, pool, report)
     report.stories, report.stories_with_copies = store.story_counts()
     return report
@@ -118,6 +119,7 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
     with report.stage("signature"):
         signed = sign_changed(store, corpus, plan, furniture, options, full, say, pool)
         report.signed = len(plan.changed)
+        ranks = corpus.file_ranks() if full else None
         del corpus
         return_freed_memory()   # what normalising and signing freed, before candidates and verification grow
     with report.stage("candidates"):
@@ -130,7 +132,9 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         return_freed_memory()
     with report.stage("group"):
         grouping = cluster_touched(store, plan, new_pairs, options, full, retrace)
-        del new_pairs
+        if ranks is not None:
+            grouping.groups = in_file_order(grouping.groups, list(plan.digests), ranks)
+        del new_pairs, ranks
         return_freed_memory()
     with report.stage("lineage"):   # its rows saved batch by batch ("save", like "audit", is a part of it)
         traced = trace_groups(store, grouping, furniture, options, run_id, report.add, say, evidence, pool)

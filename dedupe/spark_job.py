@@ -49,7 +49,6 @@ from dedupe.stages import (
     cluster_touched,
     edge_row,
     fingerprint_digest,
-    lead_sizes_of,
     no_progress,
     relate_pair,
     save_results,
@@ -288,8 +287,7 @@ def distributed_edges(sc, store: Store, options: GroupingOptions, spark: SparkOp
     with report.stage("signature"):
         shared = sc.broadcast(by_site)
         rows_and_prints = articles.map(lambda a: sign_task(a, shared.value, options)).persist(_spill())
-        store.delete_signatures(staged.urls + _gone(store, staged.urls, options))
-        store.save_edges([], replace_all=True)
+        store.clear_signatures()   # signed pages no longer stored as articles lose theirs, as in a local full pass
         _save_in_batches(store.save_signatures, (s[3] for s in rows_and_prints.toLocalIterator()), say, "signature",
                          len(staged.urls))
         articles.unpersist()
@@ -331,13 +329,6 @@ def _spill():
     from pyspark import StorageLevel
 
     return StorageLevel.MEMORY_AND_DISK
-
-
-def _gone(store: Store, urls: list[str], options: GroupingOptions) -> list[str]:
-    """Signed pages no longer stored as articles (their signatures go, as in a local full pass)."""
-    known = set(urls)
-    states = store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options))
-    return sorted(s.url for s in states if s.url not in known)
 
 
 def _save_in_batches(save, rows: Iterable[dict], say: Progress, stage: str, total: int, size: int = 1000) -> None:

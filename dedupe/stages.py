@@ -9,6 +9,7 @@ database only through named :class:`~crawler.storage.store.Store` methods.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import ctypes
 import functools
@@ -32,7 +33,7 @@ from crawler.page.dates import numeric_date_order, parse_visible_date
 from crawler.page.metadata import repeated_affixes, without_affixes
 from crawler.page.urls import site_of, url_key
 from crawler.storage.records import StoredEdge
-from crawler.storage.store import Store, decode_lineage_article, utc_now
+from crawler.storage.store import PageSource, Store, decode_lineage_article, utc_now
 from dedupe.align import TextPrint, text_print_of_hashes
 from dedupe.group import cluster
 from dedupe.index import all_band_keys, keyed_pairs, lsh_bands
@@ -137,6 +138,12 @@ class Corpus:
     texts: dict[str, ArticleText]   # in URL order
     gone: list[str]
     changes_upto: int = 0           # the last text change read (``Store.text_changes``), forgotten once signed
+    read_order: list[str] = field(default_factory=list)   # the texts read, in the order they were read
+
+    def file_ranks(self) -> np.ndarray:
+        """Each text's place in ``read_order``, in URL order (of a pass that read every text: where its row lies
+        in the file)."""
+        return np.argsort(np.array(self.read_order, dtype=object), kind="stable")
 
 
 def lead_sizes_of(options: GroupingOptions) -> str:
@@ -154,49 +161,60 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
     text has not changed is not read again (unless ``full``): the database notes the texts added or changed
     since the last pass (``Store.text_changes``), and only those, and articles without identities to reuse, are
     read, hashed and, when the hash differs, normalised. A full pass re-signs everything, so it keeps nothing of
-    the stored signatures but which articles had one. Texts to normalise go to the ``pool`` in batches."""
-    states = store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options))
-    stored = dict.fromkeys(s.url for s in states) if full else {s.url: s for s in states}
+    the stored signatures but which articles had one. The texts are read, a batch at a time, by the ``pool``'s
+    workers (``Store.page_reader``)."""
+    stored = dict.fromkeys(store.signed_urls()) if full else {
+        s.url: s for s in store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options))}
     noted, upto = store.text_changes()
     sites = {} if full else dict(store.article_sites())   # a full pass reads every text: a million sites not held
     kept = {} if full else {url: old for url in sites.keys() - noted
                             if (old := stored.get(url)) is not None and old.paragraph_keys is not None}
-    read = store.article_texts() if full else store.stored_texts(sorted(sites.keys() - kept.keys()))
+    read = store.article_sites_as_stored() if full else ((url, sites[url]) for url in sorted(sites.keys() - kept.keys()))
     found: dict[str, ArticleText] = {}
+    reader = store.page_reader()
 
-    def rows() -> Iterator[tuple]:
-        for row in read:
-            text_hash = stored_text_hash(row.paragraphs_json)
-            old = stored.get(row.url)
-            reuse = old and old.paragraphs_hash == text_hash and old.paragraph_keys is not None
-            yield (row.url, row.site, text_hash, old), None if reuse else row.paragraphs_json
+    def batches() -> Iterator[tuple[tuple, tuple]]:
+        for batch in batched(read, _BATCH):
+            urls = [url for url, _ in batch]
+            olds = [stored.get(url) for url in urls]
+            known = [old.paragraphs_hash if old is not None and old.paragraph_keys is not None else None for old in olds]
+            yield (batch, olds), (reader or store.carried_pages(urls), urls, known)
 
-    batches = ((list(tags), (list(jsons),)) for tags, jsons in (zip(*b) for b in batched(rows(), _BATCH)))
-    for tags, hashes in (pool or KernelPool(1)).map(_hash_batch, batches, full):
-        for (url, site, text_hash, old), made in zip(tags, hashes):
+    for (batch, olds), made in (pool or KernelPool(1)).map(_hash_batch, batches(), full):
+        for (url, site), old, (text_hash, hashes) in zip(batch, olds, made):
             found[url] = ArticleText(site, text_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64)
-                                     if made is None else made, old.content_hash if old and old.same_parameters else None,
-                                     refresh=made is not None and old is not None)
+                                     if hashes is None else hashes, old.content_hash if old and old.same_parameters else None,
+                                     refresh=hashes is not None and old is not None)
+    order = list(found)
     for url, old in kept.items():
         found[url] = ArticleText(sites[url], old.paragraphs_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64),
                                  old.content_hash if old.same_parameters else None, unread=True)
-    return Corpus({url: found[url] for url in sorted(found)}, sorted(set(stored) - set(found)), upto)
+    return Corpus({url: found[url] for url in sorted(found)}, sorted(set(stored) - set(found)), upto, order)
 
 
 _BATCH = 200   # articles per batch a worker normalises or signs: a few hundred kB of text
 
 
-def _hash_batch(texts: list[str | None]) -> list[np.ndarray | None]:
-    """The paragraph identities of each stored text (JSON paragraphs) given; None for None (a kernel):
+def stored_paragraphs(source: PageSource, urls: list[str]) -> list[list[str]]:
+    """The stored paragraphs of these articles, in order, read from ``source``."""
+    texts = source.texts(urls)
+    return [json.loads(texts.get(url) or "[]") for url in urls]
+
+
+def _hash_batch(source: PageSource, urls: list[str], known: list[str | None]) -> list[tuple[str, np.ndarray | None]]:
+    """(text hash, paragraph identities) of each stored text given, read from ``source`` (a kernel); no identities
+    for a text whose hash is the ``known`` one (its stored identities stand). The identities are
     ``normalise.paragraph_hashes`` of each, from the compiled pass over the batch's words
     (``hashed_batch_words``, the one signing uses)."""
-    given = [i for i, text in enumerate(texts) if text is not None]
-    batch, _ = hashed_batch_words([json.loads(texts[i] or "[]") for i in given])
-    found: list[np.ndarray | None] = [None] * len(texts)
+    texts = source.texts(urls)
+    hashed = [stored_text_hash(texts.get(url)) for url in urls]
+    given = [i for i, (text_hash, old) in enumerate(zip(hashed, known)) if text_hash != old]
+    batch, _ = hashed_batch_words([json.loads(texts.get(urls[i]) or "[]") for i in given])
+    found: list[np.ndarray | None] = [None] * len(urls)
     edges = batch.text_paragraphs.tolist()
     for i, a, b in zip(given, edges[:-1], edges[1:]):
         found[i] = batch.paragraph_hashes[a:b].copy()
-    return found
+    return list(zip(hashed, found))
 
 
 @dataclass
@@ -317,22 +335,25 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     (``PrintFile``): memory never holds every article's words or prints. A signature whose text changed but not what it signs gets the new text's identities; then the text
     changes this pass read are forgotten.
     """
-    if full:
-        store.save_edges([], replace_all=True)
     changed = plan.changed
-    store.delete_signatures(changed + plan.gone)
+    if full:   # every text was read: signed in the order read, the order of the file
+        store.clear_signatures()
+        changed = corpus.read_order
+    else:
+        store.delete_signatures(changed + plan.gone)
     signed = Signed()
     rows, keys = [], []
     banding = banding_of(options)
-    batches = (([(url, site) for url, site, _ in b], ([(p, furniture.of(site)) for _, site, p in b], options))
-               for b in batched(store.paragraphs_of(changed), _BATCH))
-    for names, articles in (pool or KernelPool(1)).map(_sign_batch, batches, len(changed) >= _PARALLEL_SIGN):
-        for (url, site), article in zip(names, articles):
-            signed.prints.add(url, site, article.printed)
+    reader = store.page_reader()
+    batches = ((urls, (reader or store.carried_pages(urls), urls, [furniture.of(corpus.texts[url].site) for url in urls],
+                       options)) for urls in batched(changed, _BATCH))
+    for urls, articles in (pool or KernelPool(1)).map(_sign_batch, batches, len(changed) >= _PARALLEL_SIGN):
+        for url, article in zip(urls, articles):
             text = corpus.texts[url]
+            signed.prints.add(url, text.site, article.printed)
             rows.append(signature_row(url, article, plan.digests[url], text.text_hash, text.paragraph_hashes, options))
             keys.append((url, article.band_keys))
-        if len(rows) >= 1000:
+        if len(rows) >= _SAVE_BATCH:
             store.save_signatures(rows)
             store.save_band_keys(keys, banding)
             rows, keys = [], []
@@ -346,16 +367,19 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     return signed
 
 
+_SAVE_BATCH = 10_000      # signatures saved a transaction: each commit writes again the index pages it touched
 _PARALLEL_SIGN = 1000     # articles to sign from which workers pay for their start and the shipping of texts
 _PARALLEL_VERIFY = 5000   # candidate pairs to align from which they do
 _PAIR_BATCH = 500         # candidate pairs per batch a worker aligns
 
 
-def _sign_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[SignedArticle]:
-    """Print and signatures of each (paragraphs, its site's furniture) (a kernel): ``sign_article`` of each, with
-    the words of the whole batch split and hashed at once (``print_batch``)."""
+def _sign_batch(source: PageSource, urls: list[str], banned: list[set[int]], options: GroupingOptions
+                ) -> list[SignedArticle]:
+    """Print and signatures of each stored text, read from ``source``, less its site's furniture (``banned``)
+    (a kernel): ``sign_article`` of each, with the words of the whole batch split and hashed at once
+    (``print_batch``)."""
     params = SignatureParams(**options.signature_params())
-    prints = print_batch(texts, options)
+    prints = print_batch(list(zip(stored_paragraphs(source, urls), banned)), options)
     signed = sign_texts([(p.shingles, hashes) for p, hashes, _ in prints], options.lead_words, params)
     counts = [1 + len(leads) for _, leads in signed]
     matrix = np.stack([s.hashvalues for full, leads in signed for s in (full, *leads)]) if signed else None
@@ -487,11 +511,12 @@ def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furn
     urls, found = candidates.urls, candidates.pairs
     prints = signed.prints
     need = sorted(u for u in (urls[i] for i in np.unique(found).tolist()) if u not in prints)
-    texts = (([(url, site) for url, site, _ in b], ([(p, furniture.of(site)) for _, site, p in b], options))
-             for b in batched(store.paragraphs_of(need), _BATCH))
-    for names, made in (pool or KernelPool(1)).map(_print_batch, texts, len(need) >= _PARALLEL_SIGN):
-        for (url, site), printed in zip(names, made):
-            prints.add(url, site, printed)
+    sites, reader = dict(store.sites_of(need)), store.page_reader()
+    texts = ((some, (reader or store.carried_pages(some), some, [furniture.of(sites[url]) for url in some], options))
+             for some in batched([url for url in need if url in sites], _BATCH))
+    for some, made in (pool or KernelPool(1)).map(_print_batch, texts, len(need) >= _PARALLEL_SIGN):
+        for url, printed in zip(some, made):
+            prints.add(url, sites[url], printed)
 
     def batches() -> Iterator[tuple[None, tuple]]:
         path = prints.shared_path()
@@ -525,9 +550,11 @@ def return_freed_memory() -> None:
         trim(0)
 
 
-def _print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[TextPrint]:
-    """The print of each (paragraphs, its site's furniture) (a kernel): the batch word pass signing uses."""
-    return [printed for printed, _, _ in print_batch(texts, options)]
+def _print_batch(source: PageSource, urls: list[str], banned: list[set[int]], options: GroupingOptions
+                 ) -> list[TextPrint]:
+    """The print of each stored text, read from ``source``, less its site's furniture (``banned``) (a kernel):
+    the batch word pass signing uses."""
+    return [printed for printed, _, _ in print_batch(list(zip(stored_paragraphs(source, urls), banned)), options)]
 
 
 def _relate_batch(path: str, spans: list[PrintSpan], pairs: list[tuple[str, str, int, int, bool]],
@@ -587,6 +614,15 @@ def cluster_touched(store: Store, plan: SigningPlan, new_pairs: list[tuple[str, 
         contains.extend(found.contains)
     standing = set() if full else standing_stories(store, groups, traced)
     return Grouping(groups, relations.similarity(), contains, standing)
+
+
+def in_file_order(groups: list[list[str]], urls: list[str], ranks: np.ndarray) -> list[list[str]]:
+    """The groups in the order their first page lies in the file (``urls`` in URL order, ``ranks`` their places,
+    ``Corpus.file_ranks``): lineage reads each story's pages, and copies stored together are read together
+    rather than from all over the file."""
+    last = len(urls) - 1
+    first = [int(ranks[min(bisect.bisect_left(urls, min(group)), last)]) for group in groups] if urls else []
+    return [groups[i] for i in sorted(range(len(groups)), key=first.__getitem__)]
 
 
 def standing_stories(store: Store, groups: list[list[str]], traced: set[str]) -> set[str]:
@@ -871,20 +907,20 @@ def trace_groups(store: Store, grouping: Grouping, furniture: Furniture, options
                  evidence: LineageEvidence | None = None, pool: KernelPool | None = None) -> Iterator[Traced]:
     """Origin, parents and verdicts of every story to trace again, a batch of stories at a time (the rows are
     saved and dropped as they are made, never held for the whole database), at least one batch. Stories are
-    read ``options.lineage_batch`` pages at a time and traced a few hundred pages at a time, in the ``pool``'s
-    workers when there are enough (stories are independent given the ``evidence``); ``spent("audit", s)``
+    read and traced a few hundred pages at a time (``options.lineage_batch`` at most), in the ``pool``'s
+    workers when there are enough, each reading its own batch's articles (stories are independent given the
+    ``evidence``); ``spent("audit", s)``
     counts the seconds audit took. The stories whose lineage stands (``Grouping.standing``) are not traced: their
     stored rows come back with each copy's similarity to its parent made again."""
     evidence = evidence or LineageEvidence(store, furniture, options.lineage.carried_min_pages, options.lineage.relay_min_pages)
     groups = [g for g in grouping.groups if story_id(g) not in grouping.standing]
+    reader = store.page_reader()   # taken before the results' write opens its transaction: articles are not written
     with Shipped(evidence.for_pages({})) as shared:   # to each worker once, not with every batch
         def work() -> Iterator[tuple[int, tuple]]:
-            for chunk in story_batches(groups, options.lineage_batch):
-                loaded = {a["url"]: a for a in store.lineage_articles([u for g in chunk for u in g])}
-                for part in story_batches(chunk, min(_TRACE_BATCH, options.lineage_batch)):
-                    stories = [[loaded.pop(u) for u in sorted(g)] for g in part]
-                    captured = evidence.captures([u for g in part for u in g])
-                    yield len(part), (stories, shared, captured, options.lineage, run_id)
+            for part in story_batches(groups, min(_TRACE_BATCH, options.lineage_batch)):
+                urls = [u for g in part for u in g]
+                source = reader or store.carried_pages(urls, lineage=True)
+                yield len(part), (source, part, shared, evidence.captures(urls), options.lineage, run_id)
 
         done = 0
         parallel = sum(map(len, groups)) >= _PARALLEL_SIGN
@@ -924,13 +960,14 @@ def story_batches(groups: list[list[str]], pages: int) -> Iterator[list[list[str
         yield batch
 
 
-def _trace_batch(stories: list[list[dict]], shared: Shipped[LineageEvidence], captured: dict[str, str],
-                 options: LineageOptions, run_id: int | None) -> tuple[Traced, float]:
-    """The rows of each story (its stored articles in URL order, as read), and the seconds audit took (a kernel):
-    with the pass's evidence, shipped once, and the capture times of the batch's pages."""
+def _trace_batch(source: PageSource, groups: list[list[str]], shared: Shipped[LineageEvidence],
+                 captured: dict[str, str], options: LineageOptions, run_id: int | None) -> tuple[Traced, float]:
+    """The rows of each story (its pages' stored articles, read from ``source``, in URL order), and the seconds
+    audit took (a kernel): with the pass's evidence, shipped once, and the capture times of the batch's pages."""
     evidence = shared.value.for_pages(captured)
+    loaded = {a["url"]: a for a in source.lineage_articles([u for g in groups for u in g])}
     traced, audit_seconds = Traced(), 0.0
-    for arts in stories:
+    for arts in ([loaded[u] for u in sorted(g)] for g in groups):
         members = [evidence.member(decode_lineage_article(a)) for a in arts]
         decisions = decide(members, evidence.generic, options, evidence.wrote, evidence.carries_credits,
                            evidence.relays)

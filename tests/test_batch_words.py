@@ -9,10 +9,11 @@ import xxhash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crawler.storage.store import CarriedPages
 from dedupe.normalise import BatchWords, _xxh64, hashed_batch_words, paragraph_hashes, quoted_words
 from dedupe.options import GroupingOptions
 from dedupe.signature import SignatureParams, word_hashes
-from dedupe.stages import _hash_batch, _sign_batch, print_batch, print_text, sign_article
+from dedupe.stages import _hash_batch, _sign_batch, print_batch, print_text, sign_article, stored_text_hash
 from tests.words_reference import batch_words, span_hashes
 
 TRICKY = list("aZ09'\"_ -.,\t\n\r\x0b\x0c\u00a0\u2009\u3000\u2018\u2019\u201c\u201d\u00ab\u00bb\u2014\u2026"
@@ -66,7 +67,9 @@ def test_batch_prints_and_signatures_are_those_of_each_text(batch, data):
     for (printed, hashes, _), text, furniture in zip(print_batch(list(zip(batch, banned)), options), batch, banned):
         old, old_hashes = print_text(text, furniture, options)
         assert np.array_equal(hashes, old_hashes) and hashes.dtype == old_hashes.dtype and same_print(printed, old)
-    for new, text, furniture in zip(_sign_batch(list(zip(batch, banned)), options), batch, banned):
+    urls = [f"u{i}" for i in range(len(batch))]
+    stored = CarriedPages({url: json.dumps(text) for url, text in zip(urls, batch)})
+    for new, text, furniture in zip(_sign_batch(stored, urls, banned, options), batch, banned):
         old = sign_article(text, furniture, options, params)
         assert np.array_equal(new.full.hashvalues, old.full.hashvalues) and new.distinct == old.distinct
         assert [s.hashvalues.tolist() for s in new.leads] == [s.hashvalues.tolist() for s in old.leads]
@@ -108,11 +111,16 @@ def test_long_words_and_shingles_of_short_texts_come_out_as_before():
     assert span_hashes(found.buffer, found.starts, found.ends)[1] == hashed[1]
 
 
-def test_paragraph_identities_of_a_batch_skip_texts_not_to_read():
-    jsons = [json.dumps(["Hello, world.", ""]), None, None, "", json.dumps(["\u00c9t\u00e9 \u201cquoted\u201d"])]
-    found = _hash_batch(jsons)
-    assert found[1] is None and found[2] is None
-    for made, text in zip(found, jsons):
-        if text is not None:
-            expected = paragraph_hashes(json.loads(text or "[]"))
-            assert made.dtype == expected.dtype and np.array_equal(made, expected)
+def test_paragraph_identities_of_a_batch_skip_texts_whose_hash_is_known():
+    """A text whose stored hash is the one its identities were kept for is not normalised again; the others are,
+    a text missing or null as an empty one."""
+    jsons = [json.dumps(["Hello, world.", ""]), json.dumps(["Kept."]), None, "", json.dumps(["\u00c9t\u00e9 \u201cquoted\u201d"])]
+    urls = [f"u{i}" for i in range(len(jsons))] + ["missing"]
+    stored = CarriedPages(dict(zip(urls, jsons)))
+    known = [None, stored_text_hash(jsons[1]), None, stored_text_hash(json.dumps(["Other."])), None, None]
+    found = _hash_batch(stored, urls, known)
+    assert [text_hash for text_hash, _ in found] == [stored_text_hash(j) for j in jsons + [None]]
+    assert found[1][1] is None
+    for (_, made), text in zip(found[:1] + found[2:], jsons[:1] + jsons[2:] + [None]):
+        expected = paragraph_hashes(json.loads(text or "[]"))
+        assert made.dtype == expected.dtype and np.array_equal(made, expected)

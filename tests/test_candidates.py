@@ -128,9 +128,9 @@ def test_stories_only_a_furniture_change_touches_are_not_traced_again(tmp_path, 
     traced: list[str] = []
     trace_batch = stages._trace_batch
 
-    def spy(stories, *args):
-        traced.extend(article["url"] for story in stories for article in story)
-        return trace_batch(stories, *args)
+    def spy(source, groups, *args):
+        traced.extend(url for group in groups for url in group)
+        return trace_batch(source, groups, *args)
 
     monkeypatch.setattr(stages, "_trace_batch", spy)
     update_stories(store)
@@ -228,14 +228,13 @@ def test_an_increment_reads_only_the_texts_added_or_changed(tmp_path, monkeypatc
                       [json.dumps(paragraphs + ["A paragraph added later by an edit of this article."]), edited])
         other.execute("update articles set paragraphs = ? where url = ?", [json.dumps(same, indent=1), reformatted])
     read: list[str] = []
-    stored_texts = Store.stored_texts
+    hash_batch = stages._hash_batch
 
-    def spy(self, urls):
+    def spy(source, urls, known):
         read.extend(urls)
-        return stored_texts(self, urls)
+        return hash_batch(source, urls, known)
 
-    monkeypatch.setattr(Store, "article_texts", lambda self: (_ for _ in ()).throw(AssertionError("every text read")))
-    monkeypatch.setattr(Store, "stored_texts", spy)
+    monkeypatch.setattr(stages, "_hash_batch", spy)
     report = update_stories(store)
     assert sorted(read) == sorted([edited, reformatted] + [u for u, _ in texts[190:]])
     assert report.signed >= 11 and report.signed < 40

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 
+import numpy as np
 import pytest
 
 from crawler.storage.records import FetchRecord
@@ -21,6 +22,7 @@ from dedupe.stages import (
     credit_sites,
     find_candidates,
     find_furniture,
+    in_file_order,
     plan_signing,
     read_corpus,
     save_results,
@@ -304,3 +306,15 @@ def test_the_credited_hosts_lineage_evidence_reads_are_a_members(store):
     found = [evidence.credited_hosts(source) for source in sources]
     assert found == [evidence.member(source).credited_hosts for source in sources]
     assert len(sources) == 6 and {"b.example", "linked.example", "known.example"} <= set().union(*found)
+
+
+def test_stories_are_traced_in_the_order_their_first_page_lies_in_the_file():
+    """A full pass reads texts in file order and ranks each URL by where it was read; stories then go to lineage
+    in the order of their first (smallest) page's place, so copies stored together are read together."""
+    read = ["http://c/1", "http://a/1", "http://d/1", "http://b/1", "http://e/1"]
+    corpus = Corpus({u: ArticleText("s", "", np.empty(0, np.uint64), None) for u in sorted(read)}, [], 0, read)
+    ranks = corpus.file_ranks()
+    assert [read[r] for r in ranks.tolist()] == sorted(read)
+    groups = [["http://a/1", "http://e/1"], ["http://b/1"], ["http://d/1", "http://c/1"]]
+    assert in_file_order(groups, sorted(read), ranks) == [["http://d/1", "http://c/1"], ["http://a/1", "http://e/1"],
+                                                          ["http://b/1"]]

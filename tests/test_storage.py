@@ -2,7 +2,9 @@
 
 import doctest
 import json
+import multiprocessing
 import os
+import pickle
 import signal
 import sqlite3
 import subprocess
@@ -422,3 +424,68 @@ def test_what_grouping_reads_of_every_page_but_its_text_comes_from_covering_inde
     for sql in statements:
         plan = [str(row[-1]) for row in again.db.execute(f"explain query plan {sql}")]
         assert all("COVERING INDEX" in step for step in plan if " articles " in step + " "), (sql, plan)
+
+
+def _reader_store(path) -> Store:
+    store = Store(path)
+    for i, paragraphs in enumerate([["One.", "Two."], ["Three."]]):
+        url = f"http://example.test/{i}"
+        store.save_fetch(FetchRecord(url=url, requested_url=url, final_url=url, status=200, headers={},
+                                     body=b"<p>x</p>", fetched_at="2020-01-01T00:00:00"))
+        store.save_article({"url": url, "site": "example.test", "page_type": "article", "title": f"T{i}",
+                            "paragraphs": paragraphs, "text": "\n\n".join(paragraphs), "attribution": {"credits": []}})
+    return store
+
+
+def _read_in_child(reader, urls, out) -> None:
+    out.put((reader.texts(urls), reader.lineage_articles(urls)))
+
+
+def test_a_page_reader_reads_in_another_process_what_the_store_reads(tmp_path):
+    """A grouping worker reads its own batch's pages through the reader it was sent (the file's path): the same
+    texts and lineage rows as the store, from a forked process after its parent read through one too."""
+    store = _reader_store(tmp_path / "t.db")
+    urls = ["http://example.test/1", "http://example.test/0", "http://example.test/missing"]
+    reader = store.page_reader()
+    texts = {row.url: row.paragraphs_json for row in store.stored_texts(urls)}
+    assert reader.texts(urls) == texts and len(texts) == 2
+    assert reader.lineage_articles(urls) == store.lineage_articles(urls)
+    queue = multiprocessing.get_context("fork").Queue()
+    child = multiprocessing.get_context("fork").Process(target=_read_in_child, args=(pickle.loads(pickle.dumps(reader)),
+                                                                                     urls, queue))
+    child.start()
+    assert queue.get(timeout=30) == (texts, store.lineage_articles(urls))
+    child.join(30)
+    assert child.exitcode == 0
+
+
+def test_pages_are_carried_where_no_reader_sees_them(tmp_path):
+    """In memory, or inside an open transaction, another connection would not see the rows: the texts are read
+    now and carried with the batch."""
+    assert Store(":memory:").page_reader() is None
+    store = _reader_store(tmp_path / "t.db")
+    with store.transaction():
+        assert store.page_reader() is None
+        carried = store.carried_pages(["http://example.test/0"])
+    assert carried.texts(["http://example.test/0", "http://example.test/1"]) == {"http://example.test/0": '["One.", "Two."]'}
+    lineage = store.carried_pages(["http://example.test/1"], lineage=True)
+    assert [a["title"] for a in lineage.lineage_articles(["http://example.test/1"])] == ["T1"]
+
+
+def test_a_page_reader_of_a_file_gone_is_a_storage_error(tmp_path):
+    store = _reader_store(tmp_path / "t.db")
+    reader = store.page_reader()
+    store.close()
+    reader.path = str(tmp_path / "gone.db")
+    with pytest.raises(StorageError, match="cannot read texts"):
+        reader.texts(["http://example.test/0"])
+
+
+def test_a_page_cache_is_set_for_a_block_then_as_before(store):
+    """A grouping pass's writes run with ``SaveOptions.cache_mb`` of page cache; whatever the block does, the
+    connection's own setting comes back after it."""
+    before = store.db.execute("pragma cache_size").fetchone()[0]
+    with pytest.raises(RuntimeError), store.page_cache(16):
+        assert store.db.execute("pragma cache_size").fetchone()[0] == -16 * 1024
+        raise RuntimeError
+    assert store.db.execute("pragma cache_size").fetchone()[0] == before

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -492,11 +493,7 @@ class Store:
         evidence and the rest, a third of the size, as lineage holds thousands at once. Paragraphs and
         attribution stay the stored JSON (``decode_lineage_article``): decoding them is work for the processes
         that trace the pages, not for the one that reads and writes the database."""
-        rows: list[dict] = []
-        for chunk in batched(sorted(set(urls)), _CHUNK):
-            rows.extend(self.db.query("select url, site, title, author, published, canonical, paragraphs, attribution "
-                                      f"from articles where url in ({','.join('?' * len(chunk))}) order by url", chunk))
-        return rows
+        return _lineage_articles(self.db.conn, urls)
 
     def article(self, url: str) -> dict | None:
         rows = list(self.db.query("select * from articles where url = ?", [url]))
@@ -540,12 +537,39 @@ class Store:
         """(url, site) of every article page, in URL order (no text)."""
         yield from self.db.execute("select url, site from articles where page_type = 'article' order by url")
 
+    def article_sites_as_stored(self) -> Iterator[tuple[str, str]]:
+        """(url, site) of every article page in the order the rows lie in the file: texts read in this order are
+        read from the file front to back, where URL order jumps about it (a crawl stores pages in the order it
+        meets them)."""
+        yield from self.db.execute("select url, site from articles where page_type = 'article' order by rowid")
+
+    def sites_of(self, urls: list[str]) -> Iterator[tuple[str, str]]:
+        """(url, site) of these stored pages, read by primary key, in no set order (an URL not stored is left
+        out)."""
+        for chunk in batched(urls, _CHUNK):
+            yield from self.db.execute(f"select url, site from articles where url in ({','.join('?' * len(chunk))})",
+                                       chunk).fetchall()
+
     def stored_texts(self, urls: list[str]) -> Iterator[StoredText]:
         """Site and stored paragraphs (JSON, as stored) of these articles, read by primary key, in no set order."""
         for chunk in batched(urls, _CHUNK):
             marks = ",".join("?" * len(chunk))
             yield from (StoredText(*row) for row in self.db.execute(
                 f"select url, site, paragraphs from articles where url in ({marks})", chunk).fetchall())
+
+    def page_reader(self) -> PageReader | None:
+        """A reader of this database's committed pages for other processes (a grouping worker reads its own
+        batch's texts or articles through it); none for a database in memory, or while a transaction is open here
+        (another connection would not see its rows: ``carried_pages``). Pages a pass does not write (articles)
+        can be read through it while the pass writes its results."""
+        return PageReader(self.path) if self.path != ":memory:" and not self.db.conn.in_transaction else None
+
+    def carried_pages(self, urls: list[str], lineage: bool = False) -> CarriedPages:
+        """These articles' stored texts, or (``lineage``) what lineage reads of them, read now, to be carried
+        with a batch of grouping work where no ``page_reader`` is."""
+        if lineage:
+            return CarriedPages(articles=self.lineage_articles(urls))
+        return CarriedPages(texts={row.url: row.paragraphs_json for row in self.stored_texts(urls)})
 
     def text_changes(self) -> tuple[set[str], int]:
         """The pages whose stored paragraphs were added or changed since a grouping pass last read them (noted by
@@ -564,14 +588,6 @@ class Store:
         with self.transaction():
             self.db.conn.executemany("update signatures set paragraphs_hash = ?, paragraph_keys = ? where url = ?",
                                      [(text_hash, keys, url) for url, text_hash, keys in rows])
-
-    def paragraphs_of(self, urls: list[str]) -> Iterator[tuple[str, str, list[str]]]:
-        """(url, site, paragraphs) of these articles, read by primary key."""
-        for chunk in batched(urls, _CHUNK):
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"select url, site, paragraphs from articles where url in ({marks})", chunk).fetchall()
-            for url, site, paragraphs in rows:  # fetched first: the caller may write between two rows
-                yield url, site, json.loads(paragraphs or "[]")
 
     def numeric_dates(self) -> Iterator[tuple[str, str, str, str | None]]:
         """(url, site, numeric date line as written, published) of articles dated only by an ambiguous
@@ -656,6 +672,11 @@ class Store:
             for chunk in batched([row["url"] for row in rows], _CHUNK):
                 self.db.execute(f"delete from band_keys where url in ({','.join('?' * len(chunk))})", chunk)
 
+    def signed_urls(self) -> Iterator[str]:
+        """The URL of every stored signature (its key's index alone is read)."""
+        for (url,) in self.db.execute("select url from signatures"):
+            yield url
+
     def signature_states(self, num_perm: int, seed: int, scheme: str, shingle_size: int, fingerprint: int,
                          lead_words: str) -> Iterator[StoredSignature]:
         """What every stored signature was made from, and whether with these parameters and lead sizes."""
@@ -689,6 +710,15 @@ class Store:
             self.db.conn.executemany("insert or replace into band_keys (url, banding, band_keys) values (?, ?, ?)",
                                      [(url, banding, keys) for url, keys in rows])
 
+    def clear_signatures(self) -> None:
+        """Drop every signature, band key and relation (a full pass makes each again): one statement a table,
+        which SQLite carries out by freeing the table's pages rather than deleting row by row through its
+        indexes, as ``delete_signatures`` of every URL would. It does so only with foreign keys unchecked (a
+        signature's key names its article: deleting one never breaks a key), which ``_bulk_write`` sets."""
+        with self._bulk_write(SaveOptions()), self.transaction():
+            for table in ("signatures", "band_keys", "edges"):
+                self.db.execute(f"delete from {table}")
+
     def delete_signatures(self, urls: Iterable[str]) -> None:
         with self.transaction():
             for chunk in batched(list(urls), _CHUNK):
@@ -698,10 +728,8 @@ class Store:
                 self.db.execute(f"delete from edges where a in ({marks}) or b in ({marks})", chunk + chunk)
 
     # -- relations between articles (copies, quotes) --------------------------------------------
-    def save_edges(self, rows: Iterable[dict], replace_all: bool = False) -> None:
+    def save_edges(self, rows: Iterable[dict]) -> None:
         with self.transaction():
-            if replace_all:
-                self.db.execute("delete from edges")
             self._upsert_all("edges", rows, ("a", "b"))
 
     def edges(self) -> Iterator[StoredEdge]:
@@ -767,6 +795,17 @@ class Store:
                 marks = ",".join("?" * len(chunk))
                 self.db.execute(f"insert or ignore into temp.{kept} select {key}, first_run from main.{table} "
                                 f"where {key} in ({marks})", chunk)
+
+    @contextmanager
+    def page_cache(self, megabytes: int) -> Iterator[None]:
+        """SQLite's page cache set to ``megabytes`` until the block ends, then as before (a grouping pass's
+        writes: ``SaveOptions.cache_mb``)."""
+        before = self.db.execute("pragma cache_size").fetchone()[0]
+        self.db.execute(f"pragma cache_size = {-1024 * int(megabytes)}")
+        try:
+            yield
+        finally:
+            self.db.execute(f"pragma cache_size = {int(before)}")
 
     @contextmanager
     def _bulk_write(self, options: SaveOptions) -> Iterator[None]:
@@ -1013,6 +1052,88 @@ class Store:
             sql += " where c.story_id = ? or c.contained_story = ?"
             params = [story_id, story_id]
         return list(self.db.query(sql + " order by c.story_id, c.url, c.contained_url", params))
+
+
+class PageReader:
+    """Articles' stored pages by URL, read in whichever process needs them (``Store.page_reader``). Pickled, a
+    reader is the database's path, and a grouping worker reads its own batch's texts or articles from the
+    file, through one read-only connection a process: the process that writes the database neither reads
+    them nor ships them. At a million articles those reads, one process reading a row at a time, kept the
+    workers waiting through three stages."""
+
+    def __init__(self, path: str):
+        self.path = os.path.abspath(path)
+
+    def texts(self, urls: list[str]) -> dict[str, str | None]:
+        """The stored paragraphs (JSON) of these articles, by URL (an URL not stored is left out).
+
+        Raises:
+            StorageError: the file cannot be read.
+        """
+        found: dict[str, str | None] = {}
+        try:
+            reader = _reader(self.path)
+            for chunk in batched(urls, _CHUNK):
+                found.update(reader.execute(f"select url, paragraphs from articles where url in "
+                                            f"({','.join('?' * len(chunk))})", chunk).fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"cannot read texts from {self.path}: {exc}") from None
+        return found
+
+    def lineage_articles(self, urls: list[str]) -> list[dict]:
+        """``Store.lineage_articles``, from the file.
+
+        Raises:
+            StorageError: the file cannot be read.
+        """
+        try:
+            return _lineage_articles(_reader(self.path), urls)
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"cannot read articles from {self.path}: {exc}") from None
+
+
+class CarriedPages:
+    """Stored texts or lineage articles read by the process that made a batch, carried with it
+    (``Store.carried_pages``), read as a ``PageReader`` is."""
+
+    def __init__(self, texts: dict[str, str | None] | None = None, articles: list[dict] | None = None):
+        self.found = texts or {}
+        self.articles = articles or []
+
+    def texts(self, urls: list[str]) -> dict[str, str | None]:
+        return {url: self.found[url] for url in urls if url in self.found}
+
+    def lineage_articles(self, urls: list[str]) -> list[dict]:
+        wanted = set(urls)
+        return [a for a in self.articles if a["url"] in wanted]
+
+
+PageSource = PageReader | CarriedPages
+_READERS: dict[tuple[int, str], sqlite3.Connection] = {}   # this process's read-only connection (``PageReader``)
+
+
+def _lineage_articles(conn: sqlite3.Connection, urls: Iterable[str]) -> list[dict]:
+    """``Store.lineage_articles`` through ``conn``."""
+    rows: list[dict] = []
+    for chunk in batched(sorted(set(urls)), _CHUNK):
+        cursor = conn.execute("select url, site, title, author, published, canonical, paragraphs, attribution "
+                              f"from articles where url in ({','.join('?' * len(chunk))}) order by url", chunk)
+        names = [c[0] for c in cursor.description]
+        rows.extend(dict(zip(names, row)) for row in cursor.fetchall())
+    return rows
+
+
+def _reader(path: str) -> sqlite3.Connection:
+    """This process's read-only connection to ``path``, kept for its next batches; one at a time, a connection
+    to another file is closed. Keyed by process: a forked worker neither uses nor closes (nor lets go of) one
+    its parent opened, which SQLite forbids across a fork."""
+    key = (os.getpid(), path)
+    if key not in _READERS:
+        for mine in [k for k in _READERS if k[0] == key[0]]:
+            _READERS.pop(mine).close()
+        _READERS[key] = sqlite3.connect(Path(path).as_uri() + "?mode=ro", uri=True, timeout=30,
+                                        check_same_thread=False)
+    return _READERS[key]
 
 
 def _alive(pid: int) -> bool:
