@@ -206,6 +206,10 @@ class Store:
                 self._batching = False
 
     def close(self) -> None:
+        """Close the connection, and this process's ``PageReader`` connection to the same file: left open, it
+        kept the file open under this one, and SQLite hands a closed connection's descriptor to the next
+        connection to the file, so a file made read-only since would still be written."""
+        _close_reader(self.path)
         self.db.conn.close()
 
     @contextmanager
@@ -1121,6 +1125,13 @@ def _lineage_articles(conn: sqlite3.Connection, urls: Iterable[str]) -> list[dic
         names = [c[0] for c in cursor.description]
         rows.extend(dict(zip(names, row)) for row in cursor.fetchall())
     return rows
+
+
+def _close_reader(path: str) -> None:
+    """Close this process's read-only connection to ``path`` (``PageReader``), if it has one."""
+    found = _READERS.pop((os.getpid(), os.path.abspath(path)), None)
+    if found is not None:
+        found.close()
 
 
 def _reader(path: str) -> sqlite3.Connection:
