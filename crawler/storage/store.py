@@ -556,10 +556,7 @@ class Store:
 
     def stored_texts(self, urls: list[str]) -> Iterator[StoredText]:
         """Site and stored paragraphs (JSON, as stored) of these articles, read by primary key, in no set order."""
-        for chunk in batched(urls, _CHUNK):
-            marks = ",".join("?" * len(chunk))
-            yield from (StoredText(*row) for row in self.db.execute(
-                f"select url, site, paragraphs from articles where url in ({marks})", chunk).fetchall())
+        yield from _stored_texts(self.db.conn, urls)
 
     def page_reader(self) -> PageReader | None:
         """A reader of this database's committed pages for other processes (a grouping worker reads its own
@@ -1074,15 +1071,10 @@ class PageReader:
         Raises:
             StorageError: the file cannot be read.
         """
-        found: dict[str, str | None] = {}
         try:
-            reader = _reader(self.path)
-            for chunk in batched(urls, _CHUNK):
-                found.update(reader.execute(f"select url, paragraphs from articles where url in "
-                                            f"({','.join('?' * len(chunk))})", chunk).fetchall())
+            return {row.url: row.paragraphs_json for row in _stored_texts(_reader(self.path), urls)}
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"cannot read texts from {self.path}: {exc}") from None
-        return found
 
     def lineage_articles(self, urls: list[str]) -> list[dict]:
         """``Store.lineage_articles``, from the file.
@@ -1114,6 +1106,13 @@ class CarriedPages:
 
 PageSource = PageReader | CarriedPages
 _READERS: dict[tuple[int, str], sqlite3.Connection] = {}   # this process's read-only connection (``PageReader``)
+
+
+def _stored_texts(conn: sqlite3.Connection, urls: list[str]) -> Iterator[StoredText]:
+    """``Store.stored_texts`` through ``conn`` (each chunk fetched whole: the caller may write between two rows)."""
+    for chunk in batched(urls, _CHUNK):
+        yield from (StoredText(*row) for row in conn.execute(
+            f"select url, site, paragraphs from articles where url in ({','.join('?' * len(chunk))})", chunk).fetchall())
 
 
 def _lineage_articles(conn: sqlite3.Connection, urls: Iterable[str]) -> list[dict]:
