@@ -116,8 +116,10 @@ class GroupingOptions:
     # paragraph is boilerplate
     furniture_min_pages: int = setting(3, "A paragraph seen on this many pages of one site is site furniture.")
     # measured at 100,000 articles: a few thousand rows at once keep the lineage stage's memory flat while
-    # one query per story would dominate it (bench/RESULTS.md, "lineage stage reads articles in batches")
-    lineage_batch: int = setting(5000, "Articles the lineage stage reads from the database at once.")
+    # one query per story would dominate it (bench/RESULTS.md, "lineage stage reads articles in batches");
+    # workers trace smaller batches still (dedupe.stages._TRACE_BATCH), so that each has several waiting
+    lineage_batch: int = setting(5000, "Most articles the lineage stage reads from the database at once "
+                                       "(workers read batches of at most 500).")
     lineage: LineageOptions = setting(LineageOptions(), "How origins and parents are decided.")
     save: SaveOptions = setting(SaveOptions(),  # noqa: RUF009 (frozen: one shared default is safe)
                                 "How SQLite is set while stories, lineage and audits are written.")

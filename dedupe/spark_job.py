@@ -41,7 +41,7 @@ from dedupe.normalise import furniture_on_page, furniture_votes, is_furniture, p
 from dedupe.options import GroupingOptions, SparkOptions
 from dedupe.pipeline import GroupReport
 from dedupe.relate import Edge
-from dedupe.signature import SignatureParams
+from dedupe.signature import SignatureParams, leads_to_bytes
 from dedupe.stages import (
     Furniture,
     Progress,
@@ -218,7 +218,8 @@ def sign_task(article: tuple, furniture: dict[str, set[int]], options: GroupingO
     number, url, site, paragraphs, text_hash, hashes = article
     banned = furniture.get(site, set())
     signed = sign_article(paragraphs, banned, options, SignatureParams(**options.signature_params()))
-    row = signature_row(url, signed, fingerprint_digest(hashes, banned), text_hash, hashes, options)
+    row = signature_row(url, signed.distinct, signed.full.to_bytes(), leads_to_bytes(signed.leads),
+                        fingerprint_digest(hashes, banned), text_hash, hashes, options)
     return number, (url, site, signed.printed), signed.matrix(), row
 
 

@@ -60,7 +60,7 @@ from dedupe.signature import (
     sorted_distinct,
     word_hashes,
 )
-from dedupe.spill import BandKeyFile, PrintFile, PrintSpan, Relations, Similarity, read_print
+from dedupe.spill import BandKeyFile, PrintBlock, PrintFile, PrintSpan, Relations, Similarity, read_print
 from dedupe.trace.audit import audit_story
 from dedupe.trace.lineage import decide
 from dedupe.trace.members import Member, credited_hosts_of, member_from_article, read_paragraph
@@ -301,7 +301,6 @@ class SignedArticle:
     full: Signature
     leads: list[Signature]
     distinct: int   # distinct shingles (what the signatures table counts), counted where it was signed
-    band_keys: bytes | None = None   # its signatures' LSH band keys (``all_band_keys``), when made where it was signed
 
     def matrix(self) -> np.ndarray:
         """Its signatures as rows of uint32 values (what LSH bands), whole text first."""
@@ -316,14 +315,25 @@ def sign_article(paragraphs: list[str], banned: set[int], options: GroupingOptio
     return SignedArticle(printed, full_text, leads, len(sorted_distinct(printed.shingles)))
 
 
-def signature_row(url: str, article: SignedArticle, digest: str, text_hash: str, hashes: np.ndarray,
-                  options: GroupingOptions) -> dict:
-    """The signatures-table row of a signed article (its print's distinct shingles counted, not kept: the prints
-    held for verification stay half the size)."""
-    return {"url": url, **options.signature_params(), "n_shingles": article.distinct,
-            "hashvalues": article.full.to_bytes(), "lead_words": lead_sizes_of(options),
-            "lead_hashvalues": leads_to_bytes(article.leads), "content_hash": digest,
+def signature_row(url: str, distinct: int, full: bytes, leads: bytes | None, digest: str, text_hash: str,
+                  hashes: np.ndarray, options: GroupingOptions) -> dict:
+    """The signatures-table row of a signed article: its print's distinct shingles counted (not kept: the prints
+    held for verification stay half the size), its whole text's and its leads' signatures as bytes."""
+    return {"url": url, **options.signature_params(), "n_shingles": distinct, "hashvalues": full,
+            "lead_words": lead_sizes_of(options), "lead_hashvalues": leads, "content_hash": digest,
             "paragraphs_hash": text_hash, "paragraph_keys": hashes.tobytes()}
+
+
+@dataclass(frozen=True, slots=True)
+class SignedBatch:
+    """What a signing worker hands back for a batch: its prints as one block, and each article's distinct
+    shingles, signatures (whole text; leads) and LSH band keys as bytes, as they are stored."""
+
+    prints: PrintBlock
+    distinct: list[int]
+    full: list[bytes]
+    leads: list[bytes | None]
+    band_keys: list[bytes]
 
 
 def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Furniture, options: GroupingOptions,
@@ -347,12 +357,14 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     reader = store.page_reader()
     batches = ((urls, (reader or store.carried_pages(urls), urls, [furniture.of(corpus.texts[url].site) for url in urls],
                        options)) for urls in batched(changed, _BATCH))
-    for urls, articles in (pool or KernelPool(1)).map(_sign_batch, batches, len(changed) >= _PARALLEL_SIGN):
-        for url, article in zip(urls, articles):
-            text = corpus.texts[url]
-            signed.prints.add(url, text.site, article.printed)
-            rows.append(signature_row(url, article, plan.digests[url], text.text_hash, text.paragraph_hashes, options))
-            keys.append((url, article.band_keys))
+    for urls, batch in (pool or KernelPool(1)).map(_sign_batch, batches, len(changed) >= _PARALLEL_SIGN):
+        texts = [corpus.texts[url] for url in urls]
+        signed.prints.add_block(urls, [text.site for text in texts], batch.prints)
+        for url, text, distinct, whole, leads, band_keys in zip(urls, texts, batch.distinct, batch.full, batch.leads,
+                                                                batch.band_keys):
+            rows.append(signature_row(url, distinct, whole, leads, plan.digests[url], text.text_hash,
+                                      text.paragraph_hashes, options))
+            keys.append((url, band_keys))
         if len(rows) >= _SAVE_BATCH:
             store.save_signatures(rows)
             store.save_band_keys(keys, banding)
@@ -374,7 +386,7 @@ _PAIR_BATCH = 500         # candidate pairs per batch a worker aligns
 
 
 def _sign_batch(source: PageSource, urls: list[str], banned: list[set[int]], options: GroupingOptions
-                ) -> list[SignedArticle]:
+                ) -> SignedBatch:
     """Print and signatures of each stored text, read from ``source``, less its site's furniture (``banned``)
     (a kernel): ``sign_article`` of each, with the words of the whole batch split and hashed at once
     (``print_batch``)."""
@@ -385,8 +397,9 @@ def _sign_batch(source: PageSource, urls: list[str], banned: list[set[int]], opt
     matrix = np.stack([s.hashvalues for full, leads in signed for s in (full, *leads)]) if signed else None
     keys = all_band_keys(matrix, *lsh_bands(options.lsh_threshold, options.num_perm)) if signed else None
     bounds = np.cumsum([0, *counts]).tolist()
-    return [SignedArticle(p, full, leads, distinct, keys[a:b].tobytes())
-            for (p, _, distinct), (full, leads), a, b in zip(prints, signed, bounds[:-1], bounds[1:])]
+    return SignedBatch(PrintBlock.of([p for p, _, _ in prints]), [distinct for _, _, distinct in prints],
+                       [full.to_bytes() for full, _ in signed], [leads_to_bytes(leads) for _, leads in signed],
+                       [keys[a:b].tobytes() for a, b in itertools.pairwise(bounds)])
 
 
 def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions
@@ -515,8 +528,7 @@ def verify_candidates(store: Store, candidates: Candidates, signed: Signed, furn
     texts = ((some, (reader or store.carried_pages(some), some, [furniture.of(sites[url]) for url in some], options))
              for some in batched([url for url in need if url in sites], _BATCH))
     for some, made in (pool or KernelPool(1)).map(_print_batch, texts, len(need) >= _PARALLEL_SIGN):
-        for url, printed in zip(some, made):
-            prints.add(url, sites[url], printed)
+        prints.add_block(some, [sites[url] for url in some], made)
 
     def batches() -> Iterator[tuple[None, tuple]]:
         path = prints.shared_path()
@@ -551,10 +563,11 @@ def return_freed_memory() -> None:
 
 
 def _print_batch(source: PageSource, urls: list[str], banned: list[set[int]], options: GroupingOptions
-                 ) -> list[TextPrint]:
+                 ) -> PrintBlock:
     """The print of each stored text, read from ``source``, less its site's furniture (``banned``) (a kernel):
     the batch word pass signing uses."""
-    return [printed for printed, _, _ in print_batch(list(zip(stored_paragraphs(source, urls), banned)), options)]
+    return PrintBlock.of([printed for printed, _, _ in print_batch(list(zip(stored_paragraphs(source, urls), banned)),
+                                                                   options)])
 
 
 def _relate_batch(path: str, spans: list[PrintSpan], pairs: list[tuple[str, str, int, int, bool]],

@@ -10,7 +10,7 @@ from crawler.storage.records import StoredEdge
 from dedupe.align import text_print
 from dedupe.group import components
 from dedupe.index import all_band_keys, keyed_pairs
-from dedupe.spill import BandKeyFile, PrintFile, Relations
+from dedupe.spill import BandKeyFile, PrintBlock, PrintFile, Relations
 
 
 def same_print(a, b) -> bool:
@@ -34,6 +34,27 @@ def test_prints_come_back_as_written_and_sites_compare_as_before():
         assert same_print(prints[url], printed)
         assert (prints.site(url) == prints.site("u0")) == (site == "s0")
     prints.close()
+
+
+def test_prints_written_a_block_at_a_time_come_back_as_those_written_one_by_one():
+    rnd = random.Random(4)
+    made = []
+    for i in range(60):
+        words = [f"w{rnd.randrange(40)}" for _ in range(rnd.randrange(0, 25))]   # some empty, some shorter than a shingle
+        made.append((f"u{i}", f"s{i % 4}", text_print(words, [rnd.random() < 0.3 for _ in words], [0] if words else [], 5)))
+    one_by_one, in_blocks = PrintFile(), PrintFile()
+    for url, site, printed in made:
+        one_by_one.add(url, site, printed)
+    for start, end in ((0, 1), (1, 25), (25, 25), (25, 60)):   # a block of one, an empty block, a long one
+        part = made[start:end]
+        in_blocks.add_block([u for u, _, _ in part], [s for _, s, _ in part], PrintBlock.of([p for _, _, p in part]))
+    assert len(in_blocks) == 60
+    for url, _, printed in made:
+        assert same_print(in_blocks[url], printed) and same_print(one_by_one[url], printed)
+        assert in_blocks.span(url) == one_by_one.span(url)
+        assert in_blocks.site(url) == one_by_one.site(url)
+    one_by_one.close()
+    in_blocks.close()
 
 
 def test_band_keys_read_back_a_band_at_a_time_give_the_same_pairs():

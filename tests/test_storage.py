@@ -329,6 +329,38 @@ def test_a_save_is_set_for_itself_and_then_set_back(store):
     assert store.db.execute(indexes).fetchall() == schema
 
 
+def _unordered_batches():
+    """Two batches of results whose pages come in an order other than their keys', the second writing page 4's
+    member row again (the last row of a key stays)."""
+    url = "http://a.example/{}".format
+    second = [{"id": "st-a", "origin_url": url(5), "size": 3}]
+    members = [{"url": url(i), "story_id": "st-a", "is_origin": int(i == 5)} for i in (5, 3, 4)]
+    first = [{"id": "st-b", "origin_url": url(0), "size": 3}]
+    return [(first, [{"url": url(i), "story_id": "st-b", "is_origin": int(i == 0)} for i in (2, 0, 1)],
+             [{"url": url(i), "story_id": "st-b", "signal": "origin"} for i in (1, 2, 0)], []),
+            (second, members + [{**members[2], "is_origin": 7}],
+             [{"url": url(i), "story_id": "st-a", "signal": "origin"} for i in (4, 5, 3)],
+             [{"url": url(i), "story_id": "st-a", "verdict": "origin"} for i in (3, 5)])]
+
+
+def test_a_save_of_every_result_stores_the_rows_upserts_would(store, tmp_path):
+    """Replacing every result stages the rows as they come and moves them in key order at the end; what is
+    stored is what upserting each batch gives (as a save of some stories does), a key written twice included."""
+    upserted = Store(str(tmp_path / "upserted.db"))
+    for s in (store, upserted):
+        _pages(s, 6)
+    with store.replacing_results(None, [], None) as write:
+        for batch in _unordered_batches():
+            write(*batch)
+    with upserted.replacing_results([], [], None) as write:
+        for batch in _unordered_batches():
+            write(*batch)
+    assert store.grouping_rows() == upserted.grouping_rows()
+    assert store.db.execute("select is_origin from members where url = 'http://a.example/4'").fetchone()[0] == 7
+    assert not store.db.execute("select name from sqlite_temp_master where name like 'staged%'").fetchall()
+    upserted.close()
+
+
 def test_rows_of_other_columns_are_refused_and_nothing_is_written(store):
     _pages(store, 2)
     stories, members, lineage, audits = _story_rows("st-1", 2)
