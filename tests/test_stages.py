@@ -16,6 +16,7 @@ from dedupe.pool import KernelPool, Shipped
 from dedupe.stages import (
     ArticleText,
     Corpus,
+    EvidenceState,
     Furniture,
     LineageEvidence,
     cluster_touched,
@@ -190,6 +191,22 @@ def test_every_stage_is_timed(story_db):
                                    "save"}
     assert (report.articles, report.signed, report.edges_new, report.stories, report.stories_with_copies) == \
         (3, 3, 1, 2, 1)
+
+
+def test_a_paragraph_differs_somewhere_when_a_site_reads_it_differently():
+    """The evidence check follows only the paragraphs some site reads differently in the new state: every site
+    named for them, and any other (one answer for all the rest), as asking each site would tell."""
+    sites = ["a", "b", "c", "d", "e"]
+    furniture = [frozenset(), frozenset("a"), frozenset("ab"), frozenset("abc"), frozenset("abcd"), frozenset("bcd")]
+    states = [EvidenceState({1: f} if f else {}, {1: w} if w else {}, frozenset([1]) if title else frozenset(),
+                            frozenset()) for f in furniture for w in (None, "a", "e") for title in (False, True)]
+    checked = 0
+    for old in states:
+        for new in states:
+            asked = any(old.answers_differ(new, 1, site) for site in sites + ["outside"])
+            assert old.differ_somewhere(new, 1) == asked
+            checked += asked
+    assert 0 < checked < len(states) ** 2
 
 
 def test_edge_lines_credit_an_outlet_learnt_later_at_lineage_time():
