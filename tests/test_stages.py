@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 
@@ -289,6 +290,20 @@ def test_a_value_every_batch_reads_crosses_to_each_worker_once():
     assert {size for _, _, size in seen} == {50_000}
     assert os.getpid() not in {pid for pid, _, _ in seen}
     assert {loads for _, loads, _ in seen} == {1}
+
+
+def _frozen(i: int) -> tuple[int, int]:
+    return os.getpid(), gc.get_freeze_count()
+
+
+def test_a_grouping_worker_keeps_what_it_inherits_out_of_its_garbage_collector():
+    """A worker forks with the pass's corpus, plan and evidence on the heap: its collections would go through
+    them all, touching (and so copying) every page they lie on. What it inherits is frozen (``gc.freeze``)."""
+    held = [[i] for i in range(100_000)]   # objects on the heap at the fork
+    with KernelPool(2) as pool:
+        seen = [found for _, found in pool.map(_frozen, ((i, (i,)) for i in range(4)))]
+    assert os.getpid() not in {pid for pid, _ in seen}
+    assert min(count for _, count in seen) >= len(held)
 
 
 def test_members_read_with_the_evidences_memory_are_those_read_without(store):
