@@ -9,6 +9,7 @@ in this process), die with their parent and leave stopping to it, as extraction 
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import tempfile
@@ -45,7 +46,8 @@ class KernelPool:
             yield from ((tag, kernel(*args)) for tag, args in batches)
             return
         if self.executor is None:
-            self.executor = ProcessPoolExecutor(self.workers, initializer=worker_started, initargs=(os.getpid(),))
+            self.executor = ProcessPoolExecutor(self.workers, initializer=_kernel_worker_started,
+                                                initargs=(os.getpid(),))
         try:
             yield from self._shipped(self.executor, kernel, batches)
         except BrokenProcessPool:
@@ -75,6 +77,15 @@ class KernelPool:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _kernel_worker_started(parent: int) -> None:
+    """Initializer of a grouping worker: an extraction worker's (``worker_started``), and what it inherits from
+    the pass at the fork (an increment's corpus, plan and evidence) kept out of its garbage collector
+    (``gc.freeze``): a full collection went through all of it, touching, and so copying, every page it lies on
+    (a 100k+10% increment's workers: 43,000 page faults and 0.8-1.0 CPU s of system time, 20,000 and 0.5 s frozen)."""
+    worker_started(parent)
+    gc.freeze()
 
 
 def open_path(file: IO) -> str:

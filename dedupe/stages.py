@@ -713,6 +713,16 @@ class EvidenceState:
     def answers_differ(self, other: EvidenceState, h: int, site: str) -> bool:
         return self.generic(h, site) != other.generic(h, site) or self.wrote(h, site) != other.wrote(h, site)
 
+    def differ_somewhere(self, other: EvidenceState, h: int) -> bool:
+        """Do the two states answer differently about this paragraph for some site? Only the sites they name for it
+        (as furniture, as its writer) can be answered apart from the rest; every other site gets one answer (a
+        paragraph that stays furniture of three sites or more is generic everywhere, before and after)."""
+        sites = self.furniture_sites.get(h, frozenset()), other.furniture_sites.get(h, frozenset())
+        named = sites[0] | sites[1] | {w for w in (self.writers.get(h), other.writers.get(h)) if w is not None}
+        if any(self.answers_differ(other, h, site) for site in named):
+            return True
+        return (h in self.titles or len(sites[0]) >= 2) != (h in other.titles or len(sites[1]) >= 2)
+
     def to_json(self) -> str:
         return json.dumps({"furniture_sites": sorted([h, sorted(s)] for h, s in self.furniture_sites.items()),
                            "writers": sorted(self.writers.items()), "titles": sorted(self.titles),
@@ -834,7 +844,7 @@ def evidence_changes(store: Store, corpus: Corpus, evidence: LineageEvidence) ->
     if kept is None:
         return set(corpus.texts)
     old, new = EvidenceState.from_json(kept), evidence.state
-    hashes = old.changed_paragraphs(new)
+    hashes = {h for h in old.changed_paragraphs(new) if old.differ_somewhere(new, h)}
     stories = store.stories_on_sites((old.uncrediting ^ new.uncrediting) | (old.relaying ^ new.relaying))
     if hashes:
         carried = _carried(corpus, hashes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 
@@ -16,6 +17,7 @@ from dedupe.pool import KernelPool, Shipped
 from dedupe.stages import (
     ArticleText,
     Corpus,
+    EvidenceState,
     Furniture,
     LineageEvidence,
     cluster_touched,
@@ -192,6 +194,22 @@ def test_every_stage_is_timed(story_db):
         (3, 3, 1, 2, 1)
 
 
+def test_a_paragraph_differs_somewhere_when_a_site_reads_it_differently():
+    """The evidence check follows only the paragraphs some site reads differently in the new state: every site
+    named for them, and any other (one answer for all the rest), as asking each site would tell."""
+    sites = ["a", "b", "c", "d", "e"]
+    furniture = [frozenset(), frozenset("a"), frozenset("ab"), frozenset("abc"), frozenset("abcd"), frozenset("bcd")]
+    states = [EvidenceState({1: f} if f else {}, {1: w} if w else {}, frozenset([1]) if title else frozenset(),
+                            frozenset()) for f in furniture for w in (None, "a", "e") for title in (False, True)]
+    checked = 0
+    for old in states:
+        for new in states:
+            asked = any(old.answers_differ(new, 1, site) for site in sites + ["outside"])
+            assert old.differ_somewhere(new, 1) == asked
+            checked += asked
+    assert 0 < checked < len(states) ** 2
+
+
 def test_edge_lines_credit_an_outlet_learnt_later_at_lineage_time():
     from_edge = member_from_article(
         {"url": "http://copy.example/a", "site": "copy.example", "paragraphs": [],
@@ -272,6 +290,20 @@ def test_a_value_every_batch_reads_crosses_to_each_worker_once():
     assert {size for _, _, size in seen} == {50_000}
     assert os.getpid() not in {pid for pid, _, _ in seen}
     assert {loads for _, loads, _ in seen} == {1}
+
+
+def _frozen(i: int) -> tuple[int, int]:
+    return os.getpid(), gc.get_freeze_count()
+
+
+def test_a_grouping_worker_keeps_what_it_inherits_out_of_its_garbage_collector():
+    """A worker forks with the pass's corpus, plan and evidence on the heap: its collections would go through
+    them all, touching (and so copying) every page they lie on. What it inherits is frozen (``gc.freeze``)."""
+    held = [[i] for i in range(100_000)]   # objects on the heap at the fork
+    with KernelPool(2) as pool:
+        seen = [found for _, found in pool.map(_frozen, ((i, (i,)) for i in range(4)))]
+    assert os.getpid() not in {pid for pid, _ in seen}
+    assert min(count for _, count in seen) >= len(held)
 
 
 def test_members_read_with_the_evidences_memory_are_those_read_without(store):

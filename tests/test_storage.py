@@ -220,7 +220,7 @@ def test_migration_to_v5_makes_relations_anew(tmp_path):
     store.db.conn.commit()
     store.close()
     again = Store(path)
-    assert again.schema_version() == SCHEMA_VERSION == 10
+    assert again.schema_version() == SCHEMA_VERSION == 11
     assert set(EDGE_COLUMNS) <= set(again.db["edges"].columns_dict) and list(again.edges()) == []
     assert again.db["contains"].exists() and "version_url" in again.db["members"].columns_dict
     again.close()
@@ -456,6 +456,30 @@ def test_what_grouping_reads_of_every_page_but_its_text_comes_from_covering_inde
     for sql in statements:
         plan = [str(row[-1]) for row in again.db.execute(f"explain query plan {sql}")]
         assert all("COVERING INDEX" in step for step in plan if " articles " in step + " "), (sql, plan)
+
+
+def test_a_version_10_file_gets_audits_indexed_by_story_and_results_are_replaced_through_it(tmp_path):
+    """An increment deletes the audits of the stories it replaces by story or page; without an index by story,
+    SQLite read every stored audit to find them (a version 10 file gets the index)."""
+    path = str(tmp_path / "v10.db")
+    store = Store(path)
+    store.db.execute("drop index if exists idx_audits_story_id")   # as a version 10 file is
+    store.db.execute("update meta set value = '10' where key = 'schema_version'")
+    store.db.conn.commit()
+    store.close()
+    again = Store(path)
+    assert again.schema_version() == SCHEMA_VERSION
+    statements: list[str] = []
+    again.db.conn.set_trace_callback(statements.append)
+    with again.replacing_results(["st-1"], ["http://a.example/1"]) as write:
+        write([], [], [], [])
+    again.db.conn.set_trace_callback(None)
+    deletes = [sql for sql in statements if sql.startswith("delete from audits")]
+    again.db.execute("create temp table replaced_story (id text primary key)")
+    again.db.execute("create temp table replaced_page (url text primary key)")
+    plans = [[str(row[-1]) for row in again.db.execute(f"explain query plan {sql}")] for sql in deletes]
+    assert plans and not any(step.startswith("SCAN") for plan in plans for step in plan), plans
+    again.close()
 
 
 def _reader_store(path) -> Store:

@@ -7,7 +7,7 @@ import functools
 
 import sqlite_utils
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 # views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
@@ -211,8 +211,15 @@ def _schema_v10(db: sqlite_utils.Database) -> None:
                "where evidence like '%numeric_date%'")
 
 
+def _schema_v11(db: sqlite_utils.Database) -> None:
+    """Audits indexed by story, as members and lineage are: an increment deletes the rows of the stories it
+    replaces by story or by page, and without this index SQLite read every stored audit to find them (a
+    100k+10% increment's delete of the replaced results: 0.60 CPU s, 0.22 with it)."""
+    db["audits"].create_index(["story_id"], if_not_exists=True)
+
+
 MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5, 6: _schema_v6,
-              7: _schema_v7, 8: _schema_v8, 9: _schema_v9, 10: _schema_v10}
+              7: _schema_v7, 8: _schema_v8, 9: _schema_v9, 10: _schema_v10, 11: _schema_v11}
 
 
 @functools.cache
