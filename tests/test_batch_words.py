@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from crawler.storage.store import CarriedPages
 from dedupe.normalise import BatchWords, _xxh64, hashed_batch_words, paragraph_hashes, quoted_words
 from dedupe.options import GroupingOptions
-from dedupe.signature import SignatureParams, word_hashes
+from dedupe.signature import SignatureParams, leads_to_bytes, word_hashes
+from dedupe.spill import PrintFile
 from dedupe.stages import _hash_batch, _sign_batch, print_batch, print_text, sign_article, stored_text_hash
 from tests.words_reference import batch_words, span_hashes
 
@@ -69,10 +70,16 @@ def test_batch_prints_and_signatures_are_those_of_each_text(batch, data):
         assert np.array_equal(hashes, old_hashes) and hashes.dtype == old_hashes.dtype and same_print(printed, old)
     urls = [f"u{i}" for i in range(len(batch))]
     stored = CarriedPages({url: json.dumps(text) for url, text in zip(urls, batch)})
-    for new, text, furniture in zip(_sign_batch(stored, urls, banned, options), batch, banned):
+    signed = _sign_batch(stored, urls, banned, options)
+    prints = PrintFile()
+    prints.add_block(urls, ["a.example"] * len(urls), signed.prints)   # the block as the parent writes it
+    for url, text, furniture, distinct, full, leads in zip(urls, batch, banned, signed.distinct, signed.full,
+                                                           signed.leads):
         old = sign_article(text, furniture, options, params)
-        assert np.array_equal(new.full.hashvalues, old.full.hashvalues) and new.distinct == old.distinct
-        assert [s.hashvalues.tolist() for s in new.leads] == [s.hashvalues.tolist() for s in old.leads]
+        assert full == old.full.to_bytes() and distinct == old.distinct and leads == leads_to_bytes(old.leads)
+        assert same_print(prints[url], old.printed)
+    assert len(signed.band_keys) == len(batch)
+    prints.close()
 
 
 @settings(max_examples=200, deadline=None)
