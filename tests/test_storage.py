@@ -349,7 +349,8 @@ def test_a_save_of_every_result_stores_the_rows_upserts_would(store, tmp_path):
     upserted = Store(str(tmp_path / "upserted.db"))
     for s in (store, upserted):
         _pages(s, 6)
-    with store.replacing_results(None, [], None) as write:
+    with store.replacing_results(None, [], None, SaveOptions(staged_min_pages=0)) as write:
+        assert store.db.execute("select name from sqlite_temp_master where name like 'staged%'").fetchall()
         for batch in _unordered_batches():
             write(*batch)
     with upserted.replacing_results([], [], None) as write:

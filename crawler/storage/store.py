@@ -774,10 +774,12 @@ class Store:
         written with the last call (``contains=``). A story or member seen in an earlier run keeps the run it
         first appeared in (read from a copy of the old rows of ``story_ids`` and ``urls``, taken before they are
         deleted: a stored story written again is one of ``story_ids``). SQLite is set by
-        ``options`` for this write only (:meth:`_bulk_write`)."""
+        ``options`` for this write only (:meth:`_bulk_write`); replacing every result of
+        ``options.staged_min_pages`` pages or more, the rows are staged and written in key order at the end."""
         story_ids, urls = (None if story_ids is None else list(story_ids)), list(urls)
-        staged = story_ids is None
-        with self._bulk_write(options or SaveOptions()), self.transaction():
+        options = options or SaveOptions()
+        staged = story_ids is None and len(urls) >= options.staged_min_pages
+        with self._bulk_write(options), self.transaction():
             self._upsert_all("grouping_state", [{"name": k, "value": v} for k, v in (state or {}).items()], ("name",))
             self._keep_first_runs(story_ids, urls)
             dropped = self._delete_results(story_ids, urls, relinked)
