@@ -46,9 +46,6 @@ class PrintFile:
     def __contains__(self, url: str) -> bool:
         return url in self.slots
 
-    def add(self, url: str, site: str, printed: TextPrint) -> None:
-        self.add_block([url], [site], PrintBlock.of([printed]))
-
     def add_block(self, urls: list[str], sites: list[str], block: PrintBlock) -> None:
         """The prints of a block, the i-th that of ``urls[i]`` on ``sites[i]``, written at once."""
         self.file.write(block.data)

@@ -26,7 +26,7 @@ def test_prints_come_back_as_written_and_sites_compare_as_before():
     for i in range(40):
         words = [f"w{rnd.randrange(50)}" for _ in range(rnd.randrange(0, 30))]
         made[f"u{i}"] = (text_print(words, [rnd.random() < 0.2 for _ in words], [0] if words else [], 3), f"s{i % 3}")
-        prints.add(f"u{i}", made[f"u{i}"][1], made[f"u{i}"][0])
+        prints.add_block([f"u{i}"], [made[f"u{i}"][1]], PrintBlock.of([made[f"u{i}"][0]]))
         if i == 20:
             assert same_print(prints["u7"], made["u7"][0])   # read while still being written
     assert len(prints) == 40
@@ -36,7 +36,7 @@ def test_prints_come_back_as_written_and_sites_compare_as_before():
     prints.close()
 
 
-def test_prints_written_a_block_at_a_time_come_back_as_those_written_one_by_one():
+def test_prints_written_in_blocks_come_back_as_those_written_one_by_one():
     rnd = random.Random(4)
     made = []
     for i in range(60):
@@ -44,7 +44,7 @@ def test_prints_written_a_block_at_a_time_come_back_as_those_written_one_by_one(
         made.append((f"u{i}", f"s{i % 4}", text_print(words, [rnd.random() < 0.3 for _ in words], [0] if words else [], 5)))
     one_by_one, in_blocks = PrintFile(), PrintFile()
     for url, site, printed in made:
-        one_by_one.add(url, site, printed)
+        one_by_one.add_block([url], [site], PrintBlock.of([printed]))
     for start, end in ((0, 1), (1, 25), (25, 25), (25, 60)):   # a block of one, an empty block, a long one
         part = made[start:end]
         in_blocks.add_block([u for u, _, _ in part], [s for _, s, _ in part], PrintBlock.of([p for _, _, p in part]))
