@@ -100,6 +100,7 @@ class SaveOptions:
     temp_in_memory: bool = setting(False, "Keep that write's temporary tables in memory rather than in a "
                                           "temporary file.")
     # staged rows are written twice and sorted: at 10,000 pages that cost the save 0.06 s of 0.53 (web4000), at
-    # 100,000 it saved 2.6 s of 12 and at a million 13 s of 131 (bench/RESULTS.md, tenth session)
+    # 100,000 it took the save from 14.1 / 11.8 s to 11.1 / 9.2 s and at a million from 131 to 118 s (bench/RESULTS.md,
+    # tenth session)
     staged_min_pages: int = setting(50_000, "Pages from which a save of every result stages its rows and writes "
                                             "them in key order at the end, rather than each at its place.")

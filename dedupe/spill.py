@@ -87,7 +87,7 @@ class PrintFile:
 class PrintBlock:
     """Prints of a batch as one buffer, each print's shingles, paragraph starts and quoted bits in turn, and
     their shapes (``_FIELDS`` a print): what a worker hands back, one object to pickle rather than three arrays
-    a print (unpickling them took the parent a fifth of the signature stage)."""
+    a print (unpickling a batch of 500 so took the parent 11.3 ms, as one block 0.3 ms)."""
 
     data: bytes
     shapes: np.ndarray   # int64, (prints, _FIELDS)

@@ -721,7 +721,7 @@ class EvidenceState:
         named = sites[0] | sites[1] | {w for w in (self.writers.get(h), other.writers.get(h)) if w is not None}
         if any(self.answers_differ(other, h, site) for site in named):
             return True
-        return (h in self.titles or len(sites[0]) >= 2) != (h in other.titles or len(sites[1]) >= 2)
+        return self.generic(h, "") != other.generic(h, "")   # as for any site not named ("" names none)
 
     def to_json(self) -> str:
         return json.dumps({"furniture_sites": sorted([h, sorted(s)] for h, s in self.furniture_sites.items()),
