@@ -11,7 +11,8 @@ what they hold:
                lead sentence printed as another story's photo caption), and any page that alone links
                two stories: it joins at most the one that holds clearly the most of it.
 
-A relation a page owes only to text its own story carries (``find_borrowed``) is not followed either.
+A relation a page owes only to text its own story carries (``find_borrowed``) is not followed either. A
+caption-only capture (``relate.relate_caption``) is held by the page it captures, as the page's own excerpt is.
 Quote relations never join; the quoting page contains the quoted one. Every function here is pure: the
 result depends only on the nodes and relations given, never on their order.
 """
@@ -171,7 +172,7 @@ def _decide_container(node: str, comp_of: dict[str, str], graph: _Graph, min_cov
             members[comp].add(n)
     length = graph.length[node]
     share = {c: _share(parts_of(node, [(o, near[o]) for o in linked]), length) for c, linked in by_group.items()}
-    held = {o for o, e in near.items() if e.cover(o) >= min_cover}
+    held = {o for o, e in near.items() if e.cover(o) >= min_cover or (e.basis == "caption" and e.opened(o))}
     explained = {c for c in by_group if members[c] <= held}
     open_groups = sorted((c for c, linked in by_group.items() if c not in explained
                           and any(copies(node, o, near[o], min_cover) for o in linked)), key=lambda c: (-share[c], c))
