@@ -1,7 +1,7 @@
 """The stages of a grouping pass, each a function with typed inputs and outputs, testable alone.
 
     settle_numeric_dates → read_corpus → find_furniture → plan_signing → sign_changed → find_candidates
-    → verify_candidates → cluster_touched → trace_groups (lineage and audit) → save_results
+    → verify_candidates → link_captions → cluster_touched → trace_groups (lineage and audit) → save_results
 
 ``dedupe.pipeline.update_stories`` calls them in this order and times each. Stages read and write the
 database only through named :class:`~crawler.storage.store.Store` methods.
@@ -49,7 +49,7 @@ from dedupe.normalise import (
 )
 from dedupe.options import GroupingOptions, LineageOptions
 from dedupe.pool import KernelPool, Shipped
-from dedupe.relate import Edge, relate
+from dedupe.relate import Edge, relate, relate_caption
 from dedupe.signature import (
     Signature,
     SignatureParams,
@@ -577,6 +577,80 @@ def relate_pair(url_a: str, url_b: str, print_a: TextPrint, print_b: TextPrint, 
     if url_b < url_a:
         url_a, url_b, print_a, print_b = url_b, url_a, print_b, print_a
     return relate(url_a, url_b, print_a, print_b, options, same_site=same_site)
+
+
+# -- caption-only captures -----------------------------------------------------------------------------
+def link_captions(store: Store, signed: Signed, candidates: Candidates, related: list[tuple[str, str]],
+                  furniture: Furniture, options: GroupingOptions, full: bool, pool: KernelPool | None = None
+                  ) -> list[tuple[str, str]]:
+    """Relate the caption-only captures signed in this pass to their stories and store the relations; returns
+    the URLs (a, b) of each.
+
+    A capture (a headline and a deck cut from the lead, among share-widget labels) shares too few shingles with
+    its story for an LSH band to pair them: each text signed now that is short (``caption_max_words``) and has
+    no candidate and no relation is looked up in the full-text index by word pairs of its opening
+    (``caption_query``; a deck keeps pairs of the story's words between the words it drops), and the best
+    matches (``caption_candidates``) are aligned with it word by word (``relate.relate_caption``), in the
+    ``pool``'s workers in a full pass (whose process loads no kernel). A capture stored before its story is not
+    looked up again when the story arrives in a later pass; a full pass looks every capture up.
+    """
+    prints = signed.prints
+    paired = {url for pair in related for url in pair}
+    paired.update(candidates.urls[i] for i in np.unique(candidates.pairs).tolist())
+    shorts = sorted(url for url in prints.slots
+                    if url not in paired and 0 < prints.span(url)[4] <= options.caption_max_words)
+    if not shorts:
+        return []
+    sites = dict(store.sites_of(shorts))
+    looked_up: list[tuple[str, list[str]]] = []
+    for url, paragraphs in zip(shorts, stored_paragraphs(store.carried_pages(shorts), shorts)):
+        words, quoted, starts = print_words(paragraphs, furniture.of(sites[url]))
+        query = caption_query(words, quoted, starts, options)
+        if query:
+            found = [u for u in store.best_matches(query, options.caption_candidates + 1) if u != url]
+            looked_up.append((url, found[:options.caption_candidates]))
+    reader = store.page_reader()
+
+    def batches() -> Iterator[tuple[None, tuple]]:
+        for some in batched(looked_up, _CAPTION_BATCH):
+            urls = sorted({u for url, found in some for u in (url, *found)})
+            held = dict(store.sites_of(urls))
+            urls = [u for u in urls if u in held]
+            yield None, (reader or store.carried_pages(urls), urls, [furniture.of(held[u]) for u in urls],
+                         [(url, [u for u in found if u in held and held[u] != held[url]]) for url, found in some],
+                         options)
+
+    edges = [e for _, found in (pool or KernelPool(1)).map(_caption_batch, batches(), full) for e in found]
+    store.save_edges(edge_row(e) for e in edges)
+    return [(e.a, e.b) for e in edges]
+
+
+_CAPTION_BATCH = 20   # captures (and their candidates' texts) per batch a worker aligns
+
+
+def _caption_batch(source: PageSource, urls: list[str], banned: list[set[int]], looked_up: list[tuple[str, list[str]]],
+                   options: GroupingOptions) -> list[Edge]:
+    """The relations of each capture to the texts proposed for it (other sites' pages: a site's pages share its own
+    labels and notes), the texts read from ``source`` (a kernel)."""
+    printed = {}
+    for url, paragraphs, furniture in zip(urls, stored_paragraphs(source, urls), banned):
+        words, quoted, starts = print_words(paragraphs, furniture)
+        hashes = word_hashes(words)
+        printed[url] = (text_print_of_hashes(hashes, quoted, starts, options.shingle_size), hashes)
+    return [e for url, found in looked_up for other in found
+            if (e := relate_caption(url, other, *printed[url], *printed[other], options)) is not None]
+
+
+def caption_query(words: list[str], quoted: list[bool], starts: list[int], options: GroupingOptions) -> str:
+    """A full-text query for the texts holding a capture's deck: the ``caption_query_pairs`` longest pairs of
+    unquoted words (long words are the rare ones: a query's cost grows with the pages its words are on) of its
+    opening, up to its first paragraph of ``lead_noise_words`` words (where ``relate_caption`` looks for it),
+    each pair a phrase."""
+    end = next((b for a, b in zip(starts, [*starts[1:], len(words)]) if b - a >= options.lead_noise_words), len(words))
+    pairs = dict.fromkeys(f"{a} {b}" for a, b, qa, qb in zip(words[:end], words[1:end], quoted, quoted[1:])
+                          if not (qa or qb))
+    longest = sorted(pairs, key=len, reverse=True)[:options.caption_query_pairs]
+    return " OR ".join('"' + pair.replace('"', '""') + '"' for pair in longest)
 
 
 # -- stories -------------------------------------------------------------------------------------------

@@ -643,6 +643,13 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise UserInputError(f"bad search expression {text!r}: {exc} (without --raw, words are searched as words)") from None
 
+    def best_matches(self, query: str, limit: int) -> list[str]:
+        """URLs of the articles an FTS5 ``query`` (built by the caller, never a user's) matches best, best first
+        (ties in URL order)."""
+        return [url for url, in self.db.execute(
+            "select a.url from articles_fts join articles a on a.rowid = articles_fts.rowid "
+            "where articles_fts match ? order by articles_fts.rank, a.url limit ?", [query, limit])]
+
     def counts(self) -> dict[str, int]:
         out = {}
         for table in ("fetches", "articles", "signatures", "edges", "stories", "members", "audits", "runs"):
