@@ -595,10 +595,11 @@ def link_captions(store: Store, signed: Signed, candidates: Candidates, related:
     looked up again when the story arrives in a later pass; a full pass looks every capture up.
     """
     prints = signed.prints
-    paired = {url for pair in related for url in pair}
-    paired.update(candidates.urls[i] for i in np.unique(candidates.pairs).tolist())
-    shorts = sorted(url for url in prints.slots
-                    if url not in paired and 0 < prints.span(url)[4] <= options.caption_max_words)
+    paired = np.zeros(len(candidates.urls), dtype=bool)
+    paired[candidates.pairs.ravel()] = True
+    linked = {url for pair in related for url in pair}
+    shorts = sorted(url for url, has in zip(candidates.urls, paired.tolist()) if not has and url in prints
+                    and url not in linked and 0 < prints.span(url)[4] <= options.caption_max_words)
     if not shorts:
         return []
     sites = dict(store.sites_of(shorts))
