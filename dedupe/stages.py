@@ -580,36 +580,35 @@ def relate_pair(url_a: str, url_b: str, print_a: TextPrint, print_b: TextPrint, 
 
 
 # -- caption-only captures -----------------------------------------------------------------------------
-def link_captions(store: Store, signed: Signed, candidates: Candidates, related: list[tuple[str, str]],
-                  furniture: Furniture, options: GroupingOptions, full: bool, pool: KernelPool | None = None
-                  ) -> list[tuple[str, str]]:
-    """Relate the caption-only captures signed in this pass to their stories and store the relations; returns
-    the URLs (a, b) of each.
+def link_captions(store: Store, signed: Signed, related: list[tuple[str, str]], furniture: Furniture,
+                  options: GroupingOptions, full: bool, pool: KernelPool | None = None) -> list[tuple[str, str]]:
+    """Relate caption-only captures to their stories and store the relations; returns the URLs (a, b) of each.
 
     A capture (a headline and a deck cut from the lead, among share-widget labels) shares too few shingles with
-    its story for an LSH band to pair them: each text signed now that is short (``caption_max_words``) and has
-    no candidate and no relation is looked up in the full-text index by word pairs of its opening
-    (``caption_query``; a deck keeps pairs of the story's words between the words it drops), and the best
-    matches (``caption_candidates``) are aligned with it word by word (``relate.relate_caption``), in the
-    ``pool``'s workers in a full pass (whose process loads no kernel). A capture stored before its story is not
-    looked up again when the story arrives in a later pass; a full pass looks every capture up.
+    its story for an LSH band to pair them. Each short text (``caption_max_words``) signed now is looked up by its
+    keys, word pairs of its opening (``caption_keys``: a deck keeps pairs of the story's words between the words
+    it drops), kept in the database. Its candidates are every longer text of another site whose opening holds
+    at least ``caption_min_keys`` of them (the full-text index proposes, ``_caption_batch`` checks), unranked and
+    uncut, so that they depend only on the texts stored: an increment also looks up again every stored short
+    text one of whose keys the opening of a text signed now holds, and gets a rebuild's relations. Each
+    candidate is aligned with it word by word (``relate.relate_caption``), in the ``pool``'s workers in a full
+    pass (whose process loads no kernel), unless a relation already links the two. Which caption relations
+    count is left to grouping (``group.cluster``: not those of a page another relation links), which reads
+    the relations alone.
     """
     prints = signed.prints
-    paired = np.zeros(len(candidates.urls), dtype=bool)
-    paired[candidates.pairs.ravel()] = True
-    linked = {url for pair in related for url in pair}
-    shorts = sorted(url for url, has in zip(candidates.urls, paired.tolist()) if not has and url in prints
-                    and url not in linked and 0 < prints.span(url)[4] <= options.caption_max_words)
-    if not shorts:
-        return []
+    shorts = sorted(url for url in prints.slots if 0 < prints.span(url)[4] <= options.caption_max_words)
     sites = dict(store.sites_of(shorts))
-    looked_up: list[tuple[str, list[str]]] = []
+    keys: dict[str, list[str]] = {}
     for url, paragraphs in zip(shorts, stored_paragraphs(store.carried_pages(shorts), shorts)):
-        words, quoted, starts = print_words(paragraphs, furniture.of(sites[url]))
-        query = caption_query(words, quoted, starts, options)
-        if query:
-            found = [u for u in store.best_matches(query, options.caption_candidates + 1) if u != url]
-            looked_up.append((url, found[:options.caption_candidates]))
+        keys[url] = caption_keys(*print_words(paragraphs, furniture.of(sites[url])), options)
+    again = [] if full else sorted(_caption_lookups_answered(store, prints, shorts, furniture, options))
+    keys.update((url, []) for url in again)
+    for url, key in store.caption_keys_of(again):
+        keys[url].append(key)
+    store.delete_caption_edges(again)
+    store.save_caption_keys([(url, key) for url in shorts for key in keys[url]], shorts)
+    looked_up = _caption_candidates(store, keys, related, options)
     reader = store.page_reader()
 
     def batches() -> Iterator[tuple[None, tuple]]:
@@ -618,8 +617,8 @@ def link_captions(store: Store, signed: Signed, candidates: Candidates, related:
             held = dict(store.sites_of(urls))
             urls = [u for u in urls if u in held]
             yield None, (reader or store.carried_pages(urls), urls, [furniture.of(held[u]) for u in urls],
-                         [(url, [u for u in found if u in held and held[u] != held[url]]) for url, found in some],
-                         options)
+                         [(url, keys[url], [u for u in found if u in held and held[u] != held[url]])
+                          for url, found in some], options)
 
     edges = [e for _, found in (pool or KernelPool(1)).map(_caption_batch, batches(), full) for e in found]
     store.save_edges(edge_row(e) for e in edges)
@@ -629,29 +628,85 @@ def link_captions(store: Store, signed: Signed, candidates: Candidates, related:
 _CAPTION_BATCH = 20   # captures (and their candidates' texts) per batch a worker aligns
 
 
-def _caption_batch(source: PageSource, urls: list[str], banned: list[set[int]], looked_up: list[tuple[str, list[str]]],
-                   options: GroupingOptions) -> list[Edge]:
+def _caption_lookups_answered(store: Store, prints: PrintFile, shorts: list[str], furniture: Furniture,
+                              options: GroupingOptions) -> set[str]:
+    """The stored short texts (not signed now) one of whose lookup keys the opening of a text signed now holds:
+    their candidates may have changed (a text gone or changed lost its relations with its signature)."""
+    signed = sorted(url for url in prints.slots if prints.span(url)[4] > 0)
+    sites = dict(store.sites_of(signed))
+    held: set[str] = set()
+    for url, paragraphs in zip(signed, stored_paragraphs(store.carried_pages(signed), signed)):
+        held.update(_opening_pairs(print_words(paragraphs, furniture.of(sites[url]))[0], options))
+    return store.caption_lookups_holding(held) - set(shorts)
+
+
+def _caption_candidates(store: Store, keys: dict[str, list[str]], related: list[tuple[str, str]],
+                        options: GroupingOptions) -> list[tuple[str, list[str]]]:
+    """(capture, the texts the full-text index finds holding at least ``caption_min_keys`` of its keys) of each
+    short text with keys, in URL order, without the texts a relation already links it to."""
+    source = store.page_reader() or store
+    matches: dict[str, list[str]] = {}
+    linked: dict[str, set[str]] = {}
+    for a, b in [*related, *((e.a, e.b) for _, e in store.edges_touching(sorted(keys)))]:
+        linked.setdefault(a, set()).add(b)
+        linked.setdefault(b, set()).add(a)
+    looked_up = []
+    for url in sorted(keys):
+        counts: dict[str, int] = {}
+        for key in keys[url]:
+            if key not in matches:
+                matches[key] = source.phrase_matches(key)
+            for found in matches[key]:
+                counts[found] = counts.get(found, 0) + 1
+        near = linked.get(url, set())
+        found = [u for u, n in sorted(counts.items()) if n >= options.caption_min_keys and u != url and u not in near]
+        if found:
+            looked_up.append((url, found))
+    return looked_up
+
+
+def _caption_batch(source: PageSource, urls: list[str], banned: list[set[int]],
+                   looked_up: list[tuple[str, list[str], list[str]]], options: GroupingOptions) -> list[Edge]:
     """The relations of each capture to the texts proposed for it (other sites' pages: a site's pages share its own
-    labels and notes), the texts read from ``source`` (a kernel)."""
+    labels and notes) that are longer (``_captures``) and whose opening holds enough of its keys, the texts read from ``source``
+    (a kernel)."""
     printed = {}
     for url, paragraphs, furniture in zip(urls, stored_paragraphs(source, urls), banned):
         words, quoted, starts = print_words(paragraphs, furniture)
         hashes = word_hashes(words)
-        printed[url] = (text_print_of_hashes(hashes, quoted, starts, options.shingle_size), hashes)
-    return [e for url, found in looked_up for other in found
-            if (e := relate_caption(url, other, *printed[url], *printed[other], options)) is not None]
+        printed[url] = (text_print_of_hashes(hashes, quoted, starts, options.shingle_size), hashes,
+                        _opening_pairs(words, options))
+    edges = []
+    for url, keys, found in looked_up:
+        for other in found:
+            story, story_words, opening = printed[other]
+            if _captures(url, printed[url][0].n_words, other, story.n_words) and \
+                    len(opening.intersection(keys)) >= options.caption_min_keys and \
+                    (e := relate_caption(url, other, *printed[url][:2], story, story_words, options)) is not None:
+                edges.append(e)
+    return edges
 
 
-def caption_query(words: list[str], quoted: list[bool], starts: list[int], options: GroupingOptions) -> str:
-    """A full-text query for the texts holding a capture's deck: the ``caption_query_pairs`` longest pairs of
-    unquoted words (long words are the rare ones: a query's cost grows with the pages its words are on) of its
-    opening, up to its first paragraph of ``lead_noise_words`` words (where ``relate_caption`` looks for it),
-    each pair a phrase."""
+def _captures(url: str, n_words: int, other: str, other_words: int) -> bool:
+    """May text ``url`` be a capture of text ``other``? Only if shorter (ties: in URL order): of two short texts,
+    one is looked up for the other, whichever pass looks them up."""
+    return (n_words, url) < (other_words, other)
+
+
+def _opening_pairs(words: list[str], options: GroupingOptions) -> set[str]:
+    """The word pairs of a text's opening (``caption_lead_words``), where a capture's deck is looked for."""
+    opening = words[:options.caption_lead_words]
+    return {f"{a} {b}" for a, b in itertools.pairwise(opening)}
+
+
+def caption_keys(words: list[str], quoted: list[bool], starts: list[int], options: GroupingOptions) -> list[str]:
+    """A capture's lookup keys: the ``caption_query_pairs`` longest pairs of unquoted words (long words are the
+    rare ones: a lookup's cost grows with the pages its words are on; ties in word order) of its opening, up to
+    its first paragraph of ``lead_noise_words`` words (where ``relate_caption`` looks for it)."""
     end = next((b for a, b in zip(starts, [*starts[1:], len(words)]) if b - a >= options.lead_noise_words), len(words))
     pairs = dict.fromkeys(f"{a} {b}" for a, b, qa, qb in zip(words[:end], words[1:end], quoted, quoted[1:])
                           if not (qa or qb))
-    longest = sorted(pairs, key=len, reverse=True)[:options.caption_query_pairs]
-    return " OR ".join('"' + pair.replace('"', '""') + '"' for pair in longest)
+    return sorted(pairs, key=len, reverse=True)[:options.caption_query_pairs]
 
 
 # -- stories -------------------------------------------------------------------------------------------

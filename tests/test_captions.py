@@ -7,7 +7,9 @@ import numpy as np
 
 from crawler.storage.records import FetchRecord
 from dedupe.align import loose_passage
+from dedupe.group import cluster
 from dedupe.pipeline import update_stories
+from dedupe.relate import Edge
 from dedupe.signature import word_hashes
 
 LEAD = ("The city council voted on Tuesday night to close two branch libraries in the northern districts and move "
@@ -85,3 +87,30 @@ def test_a_loose_passage_extends_across_dropped_words_but_not_across_long_gaps()
     assert kept < 10
     skip = np.ones(len(deck), dtype=bool)   # quoted words are not matched
     assert loose_passage(deck, skip, story, 2, 4)[0] == 0
+
+
+def partition(stories: dict[str, str]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for url, story in stories.items():
+        groups.setdefault(story, set()).add(url)
+    return {frozenset(urls) for urls in groups.values()}
+
+
+def test_a_capture_stored_before_its_story_joins_it_in_the_increment_that_brings_the_story(store):
+    add(store, "http://widget.example/share-libraries", CAPTION)
+    add(store, "http://other.example/harbour", OTHER)
+    update_stories(store)
+    add(store, "http://origin.example/libraries", STORY)
+    incremental = stories_of(store)
+    assert incremental["http://widget.example/share-libraries"] == incremental["http://origin.example/libraries"]
+    assert partition(incremental) == partition(stories_of(store, full=True))
+
+
+def test_a_page_another_relation_links_keeps_no_caption_relation():
+    """A short page that copies a story (a preview) is not a capture: its caption relation to another story's
+    page does not join them; a caption relation alone does."""
+    copy = Edge("p/preview", "s/story", 0.9, 0.9, basis="lead", opens="a", len_a=60, len_b=800)
+    caption = Edge("p/preview", "t/other", 0.0, 0.0, basis="caption", cover_a=0.5, cover_b=0.05, opens="a",
+                   len_a=60, len_b=700)
+    assert sorted(map(sorted, cluster([], [copy, caption]).stories)) == [["p/preview", "s/story"], ["t/other"]]
+    assert sorted(map(sorted, cluster([], [caption]).stories)) == [["p/preview", "t/other"]]

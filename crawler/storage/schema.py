@@ -7,7 +7,7 @@ import functools
 
 import sqlite_utils
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 # views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
@@ -211,8 +211,16 @@ def _schema_v10(db: sqlite_utils.Database) -> None:
                "where evidence like '%numeric_date%'")
 
 
+def _schema_v11(db: sqlite_utils.Database) -> None:
+    """The word pairs each short text was looked up by as a caption-only capture (its lookup keys), indexed by
+    pair, so that an increment finds the stored captures whose lookup a new text's opening could now answer and
+    looks them up again, as a rebuild would. An older file has none: its next full pass makes them."""
+    db["caption_keys"].create({"url": str, "key": str}, pk=("url", "key"), if_not_exists=True)
+    db["caption_keys"].create_index(["key"], if_not_exists=True)
+
+
 MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5, 6: _schema_v6,
-              7: _schema_v7, 8: _schema_v8, 9: _schema_v9, 10: _schema_v10}
+              7: _schema_v7, 8: _schema_v8, 9: _schema_v9, 10: _schema_v10, 11: _schema_v11}
 
 
 @functools.cache
