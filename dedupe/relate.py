@@ -206,7 +206,9 @@ def relate_caption(caption_url: str, story_url: str, caption: TextPrint, caption
     paragraphs they lie in (``min_cover``), and the capture must open with them (nothing but short header lines
     before, as for the lead rule): a short page of its own prose that borrows a phrase or a sentence of the story
     has its own words around it, and its own lead first. A paragraph both print whole, word for word, is a line
-    both carry (a credit line, a note), left to the exact rules and the furniture; a deck is cut from the story.
+    both carry (a credit line, a note), left to the exact rules and the furniture; a deck is cut from the story,
+    so a stretch kept mostly in runs of ``min_passage_words`` whole words is a shared sentence (a stock phrase
+    with another name in it), not a deck.
     ``caption_words``/``story_words`` are the texts' word hashes
     as printed (``caption``: the capture's print, for its quoted words and paragraphs).
     """
@@ -226,12 +228,31 @@ def relate_caption(caption_url: str, story_url: str, caption: TextPrint, caption
     if kept == s1 - s0 == t1 - t0 and _whole_paragraph(starts, caption.n_words, s0, s1) and \
             _whole_paragraph(story.paragraphs.tolist(), story.n_words, t0, t1):
         return None
+    if 2 * _in_whole_runs(caption_words[s0:s1].tolist(), story_words[t0:t1].tolist(), options.min_passage_words) \
+            >= kept:   # mostly a sentence both print whole: a stock phrase, not a deck
+        return None
     cover_caption, cover_story = round(kept / max(caption.n_words, 1), 4), round(kept / max(story.n_words, 1), 4)
     if caption_url < story_url:
         return Edge(caption_url, story_url, 0.0, 0.0, basis="caption", cover_a=cover_caption, cover_b=cover_story,
                     passages=((s0, s1, t0, t1),), opens="a", len_a=caption.n_words, len_b=story.n_words)
     return Edge(story_url, caption_url, 0.0, 0.0, basis="caption", cover_a=cover_story, cover_b=cover_caption,
                 passages=((t0, t1, s0, s1),), opens="b", len_a=story.n_words, len_b=caption.n_words)
+
+
+def _in_whole_runs(short: list[int], long: list[int], min_words: int) -> int:
+    """Words of ``short`` in runs of at least ``min_words`` words that ``long`` holds whole, word for word (a
+    quadratic pass: only for the few stretches every other test let through)."""
+    inside = [False] * len(short)
+    previous = [0] * (len(long) + 1)
+    for i, word in enumerate(short):
+        current = [0] * (len(long) + 1)
+        for j, other in enumerate(long):
+            if word == other:
+                current[j + 1] = run = previous[j] + 1
+                if run >= min_words:
+                    inside[i - run + 1:i + 1] = [True] * run
+        previous = current
+    return sum(inside)
 
 
 def _whole_paragraph(starts: list[int], n_words: int, start: int, end: int) -> bool:

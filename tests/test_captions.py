@@ -114,3 +114,15 @@ def test_a_page_another_relation_links_keeps_no_caption_relation():
                    len_a=60, len_b=700)
     assert sorted(map(sorted, cluster([], [copy, caption]).stories)) == [["p/preview", "s/story"], ["t/other"]]
     assert sorted(map(sorted, cluster([], [caption]).stories)) == [["p/preview", "t/other"]]
+
+
+def test_a_short_page_sharing_a_stock_sentence_with_another_name_in_it_does_not_join_the_story(store):
+    story_pages(store)
+    stock = ("Asked whether the council would reconsider its position on the libraries, Mary Stone of the "
+             "planning office declined to give a direct answer.")
+    add(store, "http://origin2.example/harbour-vote", [LEAD.replace("libraries", "harbours"), stock, *OTHER])
+    page = "http://petition.example/parks"
+    add(store, page, ["Continue reading at the Courier", "For many households in the valley the issue is old. " +
+                      stock.replace("Mary Stone", "Felix Kaplan"), "Supporters of the parks petition met on Monday."])
+    stories = stories_of(store)
+    assert stories.get(page) != stories["http://origin2.example/harbour-vote"]
