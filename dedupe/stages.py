@@ -701,11 +701,13 @@ def _opening_pairs(words: list[str], options: GroupingOptions) -> set[str]:
 
 def caption_keys(words: list[str], quoted: list[bool], starts: list[int], options: GroupingOptions) -> list[str]:
     """A capture's lookup keys: the ``caption_query_pairs`` longest pairs of unquoted words (long words are the
-    rare ones: a lookup's cost grows with the pages its words are on; ties in word order) of its opening, up to
-    its first paragraph of ``lead_noise_words`` words (where ``relate_caption`` looks for it)."""
-    end = next((b for a, b in zip(starts, [*starts[1:], len(words)]) if b - a >= options.lead_noise_words), len(words))
-    pairs = dict.fromkeys(f"{a} {b}" for a, b, qa, qb in zip(words[:end], words[1:end], quoted, quoted[1:])
-                          if not (qa or qb))
+    rare ones: a lookup's cost grows with the pages its words are on; ties in word order) of its first paragraph
+    of ``lead_noise_words`` words (the deck, where ``relate_caption`` looks for it; the short lines before it, a
+    headline, are rewritten more often than cut), or of the whole text if it has none."""
+    start, end = next(((a, b) for a, b in zip(starts, [*starts[1:], len(words)]) if b - a >= options.lead_noise_words),
+                      (0, len(words)))
+    pairs = dict.fromkeys(f"{a} {b}" for a, b, qa, qb in zip(words[start:end], words[start + 1:end], quoted[start:],
+                                                               quoted[start + 1:]) if not (qa or qb))
     return sorted(pairs, key=len, reverse=True)[:options.caption_query_pairs]
 
 
