@@ -118,8 +118,8 @@ class GroupingOptions:
                                           "caption-only capture of a story's page (its headline and a deck).")
     # a deck is cut from the lead or the paragraph after it, within the first hundred and fifty words or so
     caption_lead_words: int = setting(150, "Opening words of a story a caption-only capture's deck is looked for in.")
-    # one pair is shared by chance (a name, "gerrymandering guru"); a deck keeps two of every three of the lead's
-    caption_min_keys: int = setting(2, "Lookup pairs of a caption-only capture a story's opening must hold to be "
+    # one or two pairs are shared by chance (a name, "according to"); a deck keeps two of every three of the lead's
+    caption_min_keys: int = setting(3, "Lookup pairs of a caption-only capture a story's opening must hold to be "
                                        "aligned with it.")
     # each phrase costs the index a walk over every page holding its words: 3 ms at 13,000 pages (web4000)
     caption_query_pairs: int = setting(8, "Word pairs of a capture's opening (the longest) it is looked up by.")
