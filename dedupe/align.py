@@ -286,3 +286,33 @@ def align(a: TextPrint, b: TextPrint, max_gap: int, min_words: int) -> Alignment
     wa, wb = a.shingle_words, b.shingle_words
     span = min(wa, wb)
     return Alignment(*_align_words(a.shingles, b.shingles, a.n_words, b.n_words, span, max_gap, min_words))
+
+
+@kernel
+def loose_passage(short: np.ndarray, skip: np.ndarray, long: np.ndarray, short_gap: int, long_gap: int
+                  ) -> tuple[int, int, int, int, int]:
+    """The longest chain of equal words in order in both texts, at most ``short_gap`` words of ``short`` and
+    ``long_gap`` of ``long`` apart between two matched words: (words matched, start and end in ``short``, in
+    ``long``). A deck cut from a lead keeps its words in order but drops some, so no shingle of it need be
+    shared; the chain extends across the drops, word by word, where ``align`` needs runs of whole shingles.
+    Words of ``short`` with ``skip`` set (quoted) are not matched."""
+    n, m = len(short), len(long)
+    score = np.zeros((n, m), dtype=np.int32)
+    first_s = np.zeros((n, m), dtype=np.int32)
+    first_l = np.zeros((n, m), dtype=np.int32)
+    best, b_s0, b_s1, b_l0, b_l1 = 0, 0, 0, 0, 0
+    for i in range(n):
+        if skip[i]:
+            continue
+        for j in range(m):
+            if short[i] != long[j]:
+                continue
+            got, s0, l0 = 1, i, j
+            for pi in range(max(i - short_gap - 1, 0), i):
+                for pj in range(max(j - long_gap - 1, 0), j):
+                    if score[pi, pj] + 1 > got:
+                        got, s0, l0 = score[pi, pj] + 1, first_s[pi, pj], first_l[pi, pj]
+            score[i, j], first_s[i, j], first_l[i, j] = got, s0, l0
+            if got > best:
+                best, b_s0, b_s1, b_l0, b_l1 = got, s0, i + 1, l0, j + 1
+    return best, b_s0, b_s1, b_l0, b_l1

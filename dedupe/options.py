@@ -112,6 +112,25 @@ class GroupingOptions:
     align_gap: int = setting(12, "Words between two shared runs that still join them into one passage.")
     # shorter shared runs are common phrases ("said in a statement on Friday")
     min_passage_words: int = setting(8, "Words a shared run needs to count as a passage.")
+    # a share widget's capture of a page (headline, a deck, "Post to Facebook" lines) runs to a hundred words with
+    # its labels; a page of its own prose that long has a lead of its own to be found by
+    caption_max_words: int = setting(150, "Words up to which a text no copy relation links is looked up as a "
+                                          "caption-only capture of a story's page (its headline and a deck).")
+    # a deck is cut from the lead or the paragraph after it, within the first hundred and fifty words or so
+    caption_lead_words: int = setting(150, "Opening words of a story a caption-only capture's deck is looked for in.")
+    # one or two pairs are shared by chance (a name, "according to"); a deck keeps two of every three of the lead's
+    caption_min_keys: int = setting(3, "Lookup pairs of a caption-only capture a story's opening must hold to be "
+                                       "aligned with it.")
+    # each phrase costs the index a walk over every page holding its words: 3 ms at 13,000 pages (web4000)
+    caption_query_pairs: int = setting(8, "Word pairs of a capture's opening (the longest) it is looked up by.")
+    # a deck drops articles, names and asides ("that Thomas Hofeller, a"): a few words at a time
+    caption_gap: int = setting(4, "Words of the story a deck may drop between two words it keeps.")
+    caption_own_gap: int = setting(2, "Words a deck may add between two words it keeps of the story.")
+    # a sentence's worth: two stories on one event share names and phrases, not fifteen words in order
+    caption_min_words: int = setting(15, "Words a deck must keep of the story, in order, to be its capture.")
+    # a deck keeps most of what it spans of the story ("revealed longtime Republican gerrymandering guru played
+    # key role": 21 of 31 words); common words matched by chance along two texts keep far fewer
+    caption_keep: float = setting(0.6, "Share of the story's words within the matched stretch a deck keeps.")
     # one page is not a pattern and two may be a story and its update; three pages of one site sharing a
     # paragraph is boilerplate
     furniture_min_pages: int = setting(3, "A paragraph seen on this many pages of one site is site furniture.")

@@ -40,6 +40,7 @@ from dedupe.stages import (
     find_candidates,
     find_furniture,
     in_file_order,
+    link_captions,
     no_progress,
     plan_signing,
     print_text,
@@ -127,6 +128,8 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         report.candidate_pairs = len(candidates.pairs)
     with report.stage("verify"):
         new_pairs = verify_candidates(store, candidates, signed, furniture, options, pool)
+        with report.stage("captions"):   # a part of verification, timed on its own
+            new_pairs += link_captions(store, signed, new_pairs, furniture, options, full, pool)
         report.edges_new = len(new_pairs)
         del candidates, signed
         return_freed_memory()

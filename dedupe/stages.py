@@ -1,7 +1,7 @@
 """The stages of a grouping pass, each a function with typed inputs and outputs, testable alone.
 
     settle_numeric_dates → read_corpus → find_furniture → plan_signing → sign_changed → find_candidates
-    → verify_candidates → cluster_touched → trace_groups (lineage and audit) → save_results
+    → verify_candidates → link_captions → cluster_touched → trace_groups (lineage and audit) → save_results
 
 ``dedupe.pipeline.update_stories`` calls them in this order and times each. Stages read and write the
 database only through named :class:`~crawler.storage.store.Store` methods.
@@ -49,7 +49,7 @@ from dedupe.normalise import (
 )
 from dedupe.options import GroupingOptions, LineageOptions
 from dedupe.pool import KernelPool, Shipped
-from dedupe.relate import Edge, relate
+from dedupe.relate import Edge, relate, relate_caption
 from dedupe.signature import (
     Signature,
     SignatureParams,
@@ -590,6 +590,138 @@ def relate_pair(url_a: str, url_b: str, print_a: TextPrint, print_b: TextPrint, 
     if url_b < url_a:
         url_a, url_b, print_a, print_b = url_b, url_a, print_b, print_a
     return relate(url_a, url_b, print_a, print_b, options, same_site=same_site)
+
+
+# -- caption-only captures -----------------------------------------------------------------------------
+def link_captions(store: Store, signed: Signed, related: list[tuple[str, str]], furniture: Furniture,
+                  options: GroupingOptions, full: bool, pool: KernelPool | None = None) -> list[tuple[str, str]]:
+    """Relate caption-only captures to their stories and store the relations; returns the URLs (a, b) of each.
+
+    A capture (a headline and a deck cut from the lead, among share-widget labels) shares too few shingles with
+    its story for an LSH band to pair them. Each short text (``caption_max_words``) signed now is looked up by its
+    keys, word pairs of its opening (``caption_keys``: a deck keeps pairs of the story's words between the words
+    it drops), kept in the database. Its candidates are every longer text of another site whose opening holds
+    at least ``caption_min_keys`` of them (the full-text index proposes, ``_caption_batch`` checks), unranked and
+    uncut, so that they depend only on the texts stored: an increment also looks up again every stored short
+    text one of whose keys the opening of a text signed now holds, and gets a rebuild's relations. Each
+    candidate is aligned with it word by word (``relate.relate_caption``), in the ``pool``'s workers in a full
+    pass (whose process loads no kernel), unless a relation already links the two. Which caption relations
+    count is left to grouping (``group.cluster``: not those of a page another relation links), which reads
+    the relations alone.
+    """
+    prints = signed.prints
+    shorts = sorted(url for url in prints.slots if 0 < prints.span(url)[4] <= options.caption_max_words)
+    sites = dict(store.sites_of(shorts))
+    keys: dict[str, list[str]] = {}
+    for url, paragraphs in zip(shorts, stored_paragraphs(store.carried_pages(shorts), shorts)):
+        keys[url] = caption_keys(*print_words(paragraphs, furniture.of(sites[url])), options)
+    again = [] if full else sorted(_caption_lookups_answered(store, prints, shorts, furniture, options))
+    keys.update((url, []) for url in again)
+    for url, key in store.caption_keys_of(again):
+        keys[url].append(key)
+    store.delete_caption_edges(again)
+    store.save_caption_keys([(url, key) for url in shorts for key in keys[url]], shorts)
+    looked_up = _caption_candidates(store, keys, related, options)
+    reader = store.page_reader()
+
+    def batches() -> Iterator[tuple[None, tuple]]:
+        for some in batched(looked_up, _CAPTION_BATCH):
+            urls = sorted({u for url, found in some for u in (url, *found)})
+            held = dict(store.sites_of(urls))
+            urls = [u for u in urls if u in held]
+            yield None, (reader or store.carried_pages(urls), urls, [furniture.of(held[u]) for u in urls],
+                         [(url, keys[url], [u for u in found if u in held and held[u] != held[url]])
+                          for url, found in some], options)
+
+    edges = [e for _, found in (pool or KernelPool(1)).map(_caption_batch, batches(), full) for e in found]
+    store.save_edges(edge_row(e) for e in edges)
+    return [(e.a, e.b) for e in edges]
+
+
+_CAPTION_BATCH = 20   # captures (and their candidates' texts) per batch a worker aligns
+
+
+def _caption_lookups_answered(store: Store, prints: PrintFile, shorts: list[str], furniture: Furniture,
+                              options: GroupingOptions) -> set[str]:
+    """The stored short texts (not signed now) one of whose lookup keys the opening of a text signed now holds:
+    their candidates may have changed (a text gone or changed lost its relations with its signature)."""
+    signed = sorted(url for url in prints.slots if prints.span(url)[4] > 0)
+    sites = dict(store.sites_of(signed))
+    held: set[str] = set()
+    for url, paragraphs in zip(signed, stored_paragraphs(store.carried_pages(signed), signed)):
+        held.update(_opening_pairs(print_words(paragraphs, furniture.of(sites[url]))[0], options))
+    return store.caption_lookups_holding(held) - set(shorts)
+
+
+def _caption_candidates(store: Store, keys: dict[str, list[str]], related: list[tuple[str, str]],
+                        options: GroupingOptions) -> list[tuple[str, list[str]]]:
+    """(capture, the texts the full-text index finds holding at least ``caption_min_keys`` of its keys) of each
+    short text with keys, in URL order, without the texts a relation already links it to."""
+    source = store.page_reader() or store
+    matches: dict[str, list[str]] = {}
+    linked: dict[str, set[str]] = {}
+    for a, b in [*related, *((e.a, e.b) for _, e in store.edges_touching(sorted(keys)))]:
+        linked.setdefault(a, set()).add(b)
+        linked.setdefault(b, set()).add(a)
+    looked_up = []
+    for url in sorted(keys):
+        counts: dict[str, int] = {}
+        for key in keys[url]:
+            if key not in matches:
+                matches[key] = source.phrase_matches(key)
+            for found in matches[key]:
+                counts[found] = counts.get(found, 0) + 1
+        near = linked.get(url, set())
+        found = [u for u, n in sorted(counts.items()) if n >= options.caption_min_keys and u != url and u not in near]
+        if found:
+            looked_up.append((url, found))
+    return looked_up
+
+
+def _caption_batch(source: PageSource, urls: list[str], banned: list[set[int]],
+                   looked_up: list[tuple[str, list[str], list[str]]], options: GroupingOptions) -> list[Edge]:
+    """The relations of each capture to the texts proposed for it (other sites' pages: a site's pages share its own
+    labels and notes) that are longer (``_captures``) and whose opening holds enough of its keys, the texts read from ``source``
+    (a kernel)."""
+    printed = {}
+    for url, paragraphs, furniture in zip(urls, stored_paragraphs(source, urls), banned):
+        words, quoted, starts = print_words(paragraphs, furniture)
+        hashes = word_hashes(words)
+        printed[url] = (text_print_of_hashes(hashes, quoted, starts, options.shingle_size), hashes,
+                        _opening_pairs(words, options))
+    edges = []
+    for url, keys, found in looked_up:
+        for other in found:
+            story, story_words, opening = printed[other]
+            if _captures(url, printed[url][0].n_words, other, story.n_words) and \
+                    len(opening.intersection(keys)) >= options.caption_min_keys and \
+                    (e := relate_caption(url, other, *printed[url][:2], story, story_words, options)) is not None:
+                edges.append(e)
+    return edges
+
+
+def _captures(url: str, n_words: int, other: str, other_words: int) -> bool:
+    """May text ``url`` be a capture of text ``other``? Only if shorter (ties: in URL order): of two short texts,
+    one is looked up for the other, whichever pass looks them up."""
+    return (n_words, url) < (other_words, other)
+
+
+def _opening_pairs(words: list[str], options: GroupingOptions) -> set[str]:
+    """The word pairs of a text's opening (``caption_lead_words``), where a capture's deck is looked for."""
+    opening = words[:options.caption_lead_words]
+    return {f"{a} {b}" for a, b in itertools.pairwise(opening)}
+
+
+def caption_keys(words: list[str], quoted: list[bool], starts: list[int], options: GroupingOptions) -> list[str]:
+    """A capture's lookup keys: the ``caption_query_pairs`` longest pairs of unquoted words (long words are the
+    rare ones: a lookup's cost grows with the pages its words are on; ties in word order) of its first paragraph
+    of ``lead_noise_words`` words (the deck, where ``relate_caption`` looks for it; the short lines before it, a
+    headline, are rewritten more often than cut), or of the whole text if it has none."""
+    start, end = next(((a, b) for a, b in zip(starts, [*starts[1:], len(words)]) if b - a >= options.lead_noise_words),
+                      (0, len(words)))
+    pairs = dict.fromkeys(f"{a} {b}" for a, b, qa, qb in zip(words[start:end], words[start + 1:end], quoted[start:],
+                                                               quoted[start + 1:]) if not (qa or qb))
+    return sorted(pairs, key=len, reverse=True)[:options.caption_query_pairs]
 
 
 # -- stories -------------------------------------------------------------------------------------------

@@ -547,3 +547,29 @@ def test_a_page_cache_is_set_for_a_block_then_as_before(store):
         assert store.db.execute("pragma cache_size").fetchone()[0] == -16 * 1024
         raise RuntimeError
     assert store.db.execute("pragma cache_size").fetchone()[0] == before
+
+
+def test_caption_lookup_keys_are_kept_found_by_key_and_go_with_their_signature(tmp_path):
+    """A v10 file gets the caption_keys table (schema v11); a text's keys replace its earlier ones, are found by
+    key, and go when its signature goes (its text changed or went) or when a full pass clears signatures."""
+    path = str(tmp_path / "v10.db")
+    store = Store(path)
+    store.db.execute("drop table caption_keys")
+    store.db.execute("update meta set value = '10' where key = 'schema_version'")
+    store.db.conn.commit()
+    store.close()
+    again = Store(path)
+    assert again.schema_version() == SCHEMA_VERSION
+    again.save_caption_keys([("http://a.example/1", "old pair")], ["http://a.example/1"])
+    again.save_caption_keys([("http://a.example/1", "gerrymandering guru"), ("http://b.example/1", "key role"),
+                             ("http://b.example/1", "gerrymandering guru")], ["http://a.example/1", "http://b.example/1"])
+    assert again.caption_lookups_holding(["old pair"]) == set()
+    assert again.caption_lookups_holding(["gerrymandering guru", "no such"]) == {"http://a.example/1",
+                                                                                 "http://b.example/1"}
+    assert sorted(again.caption_keys_of(["http://b.example/1"])) == [("http://b.example/1", "gerrymandering guru"),
+                                                                     ("http://b.example/1", "key role")]
+    again.delete_signatures(["http://a.example/1"])
+    assert again.caption_lookups_holding(["gerrymandering guru"]) == {"http://b.example/1"}
+    again.clear_signatures()
+    assert again.caption_lookups_holding(["key role"]) == set()
+    again.close()

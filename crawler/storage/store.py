@@ -649,6 +649,44 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise UserInputError(f"bad search expression {text!r}: {exc} (without --raw, words are searched as words)") from None
 
+    def phrase_matches(self, phrase: str) -> list[str]:
+        """URLs of every article the full-text index finds holding these words in a row (stemmed: a superset of
+        the pages holding them as written), in URL order, unranked: a rank depends on the whole corpus."""
+        return _phrase_matches(self.db.conn, phrase)
+
+    def save_caption_keys(self, rows: list[tuple[str, str]], urls: list[str]) -> None:
+        """Keep (url, key) of the short texts ``urls`` looked up as captures (their earlier keys go)."""
+        with self.transaction():
+            self._delete_caption_keys(urls)
+            self.db.conn.executemany("insert or ignore into caption_keys (url, key) values (?, ?)", rows)
+
+    def caption_keys_of(self, urls: list[str]) -> Iterator[tuple[str, str]]:
+        """(url, key) of the stored lookup keys of these texts."""
+        for chunk in batched(urls, _CHUNK):
+            yield from self.db.execute(
+                f"select url, key from caption_keys where url in ({','.join('?' * len(chunk))})", chunk).fetchall()
+
+    def caption_lookups_holding(self, keys: Iterable[str]) -> set[str]:
+        """The texts looked up as captures by any of these keys."""
+        found: set[str] = set()
+        for chunk in batched(sorted(set(keys)), _CHUNK):
+            found.update(url for url, in self.db.execute(
+                f"select distinct url from caption_keys where key in ({','.join('?' * len(chunk))})", chunk))
+        return found
+
+    def delete_caption_edges(self, urls: list[str]) -> None:
+        """Drop the caption relations of these texts as captures (they are looked up again); their relations as
+        the page another text captures stay."""
+        with self.transaction():
+            for chunk in batched(urls, _CHUNK):
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"delete from edges where basis = 'caption' and ((opens = 'a' and a in ({marks})) "
+                                f"or (opens = 'b' and b in ({marks})))", chunk + chunk)
+
+    def _delete_caption_keys(self, urls: list[str]) -> None:
+        for chunk in batched(urls, _CHUNK):
+            self.db.execute(f"delete from caption_keys where url in ({','.join('?' * len(chunk))})", chunk)
+
     def counts(self) -> dict[str, int]:
         out = {}
         for table in ("fetches", "articles", "signatures", "edges", "stories", "members", "audits", "runs"):
@@ -723,7 +761,7 @@ class Store:
         indexes, as ``delete_signatures`` of every URL would. It does so only with foreign keys unchecked (a
         signature's key names its article: deleting one never breaks a key), which ``_bulk_write`` sets."""
         with self._bulk_write(SaveOptions()), self.transaction():
-            for table in ("signatures", "band_keys", "edges"):
+            for table in ("signatures", "band_keys", "edges", "caption_keys"):
                 self.db.execute(f"delete from {table}")
 
     def delete_signatures(self, urls: Iterable[str]) -> None:
@@ -732,6 +770,7 @@ class Store:
                 marks = ",".join("?" * len(chunk))
                 self.db.execute(f"delete from signatures where url in ({marks})", chunk)
                 self.db.execute(f"delete from band_keys where url in ({marks})", chunk)
+                self.db.execute(f"delete from caption_keys where url in ({marks})", chunk)
                 self.db.execute(f"delete from edges where a in ({marks}) or b in ({marks})", chunk + chunk)
 
     # -- relations between articles (copies, quotes) --------------------------------------------
@@ -1109,6 +1148,18 @@ class PageReader:
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"cannot read texts from {self.path}: {exc}") from None
 
+    def phrase_matches(self, phrase: str) -> list[str]:
+        """``Store.phrase_matches``, from the file, on this process's reading connection (its small page cache
+        keeps the index's pages out of the writer's).
+
+        Raises:
+            StorageError: the file cannot be read.
+        """
+        try:
+            return _phrase_matches(_reader(self.path), phrase)
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"cannot search {self.path}: {exc}") from None
+
     def lineage_articles(self, urls: list[str]) -> list[dict]:
         """``Store.lineage_articles``, from the file.
 
@@ -1164,6 +1215,12 @@ def _close_reader(path: str) -> None:
     found = _READERS.pop((os.getpid(), os.path.abspath(path)), None)
     if found is not None:
         found.close()
+
+
+def _phrase_matches(conn: sqlite3.Connection, phrase: str) -> list[str]:
+    quoted = '"' + phrase.replace('"', '""') + '"'
+    return [url for url, in conn.execute("select a.url from articles_fts join articles a on a.rowid = articles_fts.rowid "
+                                         "where articles_fts match ? order by a.url", [quoted])]
 
 
 def _reader(path: str) -> sqlite3.Connection:

@@ -1,0 +1,128 @@
+"""Caption-only captures of a story's page (a share widget's headline and deck) join the story; short pages
+that share a quote or a common phrase with it do not."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from crawler.storage.records import FetchRecord
+from dedupe.align import loose_passage
+from dedupe.group import cluster
+from dedupe.pipeline import update_stories
+from dedupe.relate import Edge
+from dedupe.signature import word_hashes
+
+LEAD = ("The city council voted on Tuesday night to close two branch libraries in the northern districts and move "
+        "their collections to a new central building downtown, ending a two-year fight over the plan.")
+SECOND = ("Officials said the decision, reached after a six-hour meeting that drew hundreds of residents, would save "
+          "about four million dollars a year and let the library system extend opening hours at the remaining "
+          "branches.")
+BODY = [f"Paragraph {i} of the library story: the union, the architects, the readers' petition and the budget "
+        f"office each had a say, and number {i} of the council members spoke against it at length." for i in range(6)]
+STORY = [LEAD, SECOND, *BODY]
+# the headline and a deck cut from the second paragraph (words dropped: no five-word run of the story is whole)
+DECK = ("Officials said decision reached after six-hour meeting drew hundreds of residents would save four million "
+        "dollars year and let library system extend hours at remaining branches")
+CAPTION = ["Council votes to close two libraries", DECK, "Post to Facebook", "Share by email", "Join the Conversation"]
+OTHER = [f"Paragraph {i} of an unrelated report on the harbour, the storm and the fishing fleet's losses this winter, "
+         f"with the mayor's comments on insurance." for i in range(8)]
+
+
+def add(store, url: str, paragraphs: list[str]) -> None:
+    store.save_fetch(FetchRecord(url=url, requested_url=url, final_url=url, status=200,
+                                 headers={"content-type": "text/html"}, body=(url + repr(paragraphs)).encode(),
+                                 fetched_at="2020-01-01T00:00:00+00:00"))
+    store.save_article({"url": url, "site": url.split("/")[2], "page_type": "article", "title": url,
+                        "paragraphs": paragraphs, "text": "\n".join(paragraphs)})
+
+
+def stories_of(store, full: bool = False) -> dict[str, str]:
+    update_stories(store, full=full)
+    return store.member_stories()
+
+
+def story_pages(store) -> None:
+    add(store, "http://origin.example/libraries", STORY)
+    add(store, "http://copy.example/libraries", ["By Staff", *STORY, "Copyright the Origin."])
+    add(store, "http://other.example/harbour", OTHER)
+
+
+def test_a_caption_only_capture_of_a_storys_page_joins_the_story(store):
+    story_pages(store)
+    add(store, "http://widget.example/share-libraries", CAPTION)
+    stories = stories_of(store)
+    assert stories["http://widget.example/share-libraries"] == stories["http://origin.example/libraries"]
+    assert stories["http://other.example/harbour"] != stories["http://origin.example/libraries"]
+
+
+def test_a_capture_found_in_a_later_pass_joins_the_story_as_in_a_rebuild(store):
+    story_pages(store)
+    update_stories(store)
+    add(store, "http://widget.example/share-libraries", CAPTION)
+    incremental = stories_of(store)
+    assert incremental["http://widget.example/share-libraries"] == incremental["http://origin.example/libraries"]
+    rebuilt = stories_of(store, full=True)
+    assert len(set(rebuilt.values())) == len(set(incremental.values()))
+
+
+def test_short_pages_sharing_a_quote_or_a_common_phrase_with_a_story_do_not_join_it(store):
+    story_pages(store)
+    quoting = "http://blog.example/quote"
+    add(store, quoting, ["A reader writes", f'"{SECOND}" That is what the council said, and nothing more.',
+                         "Comments are closed."])
+    phrase = "http://parks.example/hours"
+    add(store, phrase, ["Parks news", ("The parks department will extend opening hours at the remaining branches of its "
+                                       "pools this summer, it said on Monday in a note to residents about swimming.")])
+    stories = stories_of(store)
+    story = stories["http://origin.example/libraries"]
+    assert stories.get(quoting) != story and stories.get(phrase) != story
+
+
+def test_a_loose_passage_extends_across_dropped_words_but_not_across_long_gaps():
+    story = word_hashes("officials said the decision reached after a six hour meeting that drew hundreds".split())
+    deck = word_hashes("officials said decision reached after six hour meeting drew hundreds".split())
+    kept, s0, s1, t0, t1 = loose_passage(deck, np.zeros(len(deck), dtype=bool), story, 2, 4)
+    assert (kept, s0, s1, t0, t1) == (10, 0, 10, 0, 13)
+    kept, *_ = loose_passage(deck, np.zeros(len(deck), dtype=bool), story, 2, 0)   # no word of the story dropped
+    assert kept < 10
+    skip = np.ones(len(deck), dtype=bool)   # quoted words are not matched
+    assert loose_passage(deck, skip, story, 2, 4)[0] == 0
+
+
+def partition(stories: dict[str, str]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for url, story in stories.items():
+        groups.setdefault(story, set()).add(url)
+    return {frozenset(urls) for urls in groups.values()}
+
+
+def test_a_capture_stored_before_its_story_joins_it_in_the_increment_that_brings_the_story(store):
+    add(store, "http://widget.example/share-libraries", CAPTION)
+    add(store, "http://other.example/harbour", OTHER)
+    update_stories(store)
+    add(store, "http://origin.example/libraries", STORY)
+    incremental = stories_of(store)
+    assert incremental["http://widget.example/share-libraries"] == incremental["http://origin.example/libraries"]
+    assert partition(incremental) == partition(stories_of(store, full=True))
+
+
+def test_a_page_another_relation_links_keeps_no_caption_relation():
+    """A short page that copies a story (a preview) is not a capture: its caption relation to another story's
+    page does not join them; a caption relation alone does."""
+    copy = Edge("p/preview", "s/story", 0.9, 0.9, basis="lead", opens="a", len_a=60, len_b=800)
+    caption = Edge("p/preview", "t/other", 0.0, 0.0, basis="caption", cover_a=0.5, cover_b=0.05, opens="a",
+                   len_a=60, len_b=700)
+    assert sorted(map(sorted, cluster([], [copy, caption]).stories)) == [["p/preview", "s/story"], ["t/other"]]
+    assert sorted(map(sorted, cluster([], [caption]).stories)) == [["p/preview", "t/other"]]
+
+
+def test_a_short_page_sharing_a_stock_sentence_with_another_name_in_it_does_not_join_the_story(store):
+    story_pages(store)
+    stock = ("Asked whether the council would reconsider its position on the libraries, Mary Stone of the "
+             "planning office declined to give a direct answer.")
+    add(store, "http://origin2.example/harbour-vote", [LEAD.replace("libraries", "harbours"), stock, *OTHER])
+    page = "http://petition.example/parks"
+    add(store, page, ["Continue reading at the Courier", "For many households in the valley the issue is old. " +
+                      stock.replace("Mary Stone", "Felix Kaplan"), "Supporters of the parks petition met on Monday."])
+    stories = stories_of(store)
+    assert stories.get(page) != stories["http://origin2.example/harbour-vote"]
