@@ -30,7 +30,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from dedupe.align import Alignment, TextPrint, align, loose_passage
+from dedupe.align import Alignment, TextPrint, align, loose_passages
 from dedupe.jit import kernel
 from dedupe.options import GroupingOptions
 
@@ -196,7 +196,8 @@ def relate(url_a: str, url_b: str, a: TextPrint, b: TextPrint, options: Grouping
 
 
 def relate_caption(caption_url: str, story_url: str, caption: TextPrint, caption_words: np.ndarray,
-                   story: TextPrint, story_words: np.ndarray, options: GroupingOptions) -> Edge | None:
+                   story: TextPrint, story_words: np.ndarray, chain: tuple[int, int, int, int, int],
+                   options: GroupingOptions) -> Edge | None:
     """A caption-only capture's relation to a story (a copy, basis "caption"), or None.
 
     A share widget or a teaser captured instead of the page shows the headline and a deck: the lead, or the
@@ -210,11 +211,11 @@ def relate_caption(caption_url: str, story_url: str, caption: TextPrint, caption
     so a stretch kept mostly in runs of ``min_passage_words`` whole words is a shared sentence (a stock phrase
     with another name in it), not a deck.
     ``caption_words``/``story_words`` are the texts' word hashes
-    as printed (``caption``: the capture's print, for its quoted words and paragraphs).
+    as printed (``caption``: the capture's print, for its quoted words and paragraphs); ``chain`` is
+    ``loose_passage`` of the capture's unquoted words in the story's opening, with ``caption_own_gap``,
+    ``caption_gap`` and ``caption_min_words`` (``caption_chains`` makes a batch's at once).
     """
-    skip = np.unpackbits(caption.quoted, count=caption.n_words).astype(np.bool_)
-    kept, s0, s1, t0, t1 = loose_passage(caption_words, skip, story_words[:options.caption_lead_words],
-                                         options.caption_own_gap, options.caption_gap)
+    kept, s0, s1, t0, t1 = chain
     if kept < options.caption_min_words or kept < options.caption_keep * (t1 - t0):
         return None
     starts = [int(start) for start in caption.paragraphs]
@@ -237,6 +238,20 @@ def relate_caption(caption_url: str, story_url: str, caption: TextPrint, caption
                     passages=((s0, s1, t0, t1),), opens="a", len_a=caption.n_words, len_b=story.n_words)
     return Edge(story_url, caption_url, 0.0, 0.0, basis="caption", cover_a=cover_story, cover_b=cover_caption,
                 passages=((t0, t1, s0, s1),), opens="b", len_a=story.n_words, len_b=caption.n_words)
+
+
+def caption_chains(prints: list[TextPrint], words: list[np.ndarray], pairs: list[tuple[int, int]],
+                   options: GroupingOptions) -> list[tuple[int, int, int, int, int]]:
+    """The chain ``relate_caption`` needs of each (capture, story) pair of these texts (numbers into ``prints``
+    and ``words``, the texts' prints and word hashes), made by one call of ``loose_passages``."""
+    if not pairs:
+        return []
+    bounds = np.cumsum([0, *(len(w) for w in words)])
+    skip = np.concatenate([np.unpackbits(p.quoted, count=p.n_words).astype(np.bool_) for p in prints])
+    shorts, longs = (np.array(side, dtype=np.int64) for side in zip(*pairs))
+    found = loose_passages(np.concatenate(words), bounds, skip, shorts, longs, options.caption_lead_words,
+                           options.caption_own_gap, options.caption_gap, options.caption_min_words)
+    return [tuple(row) for row in found.tolist()]
 
 
 def _in_whole_runs(short: list[int], long: list[int], min_words: int) -> int:

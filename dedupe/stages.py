@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import xxhash
@@ -47,9 +48,10 @@ from dedupe.normalise import (
     site_furniture,
     writer_of,
 )
+from dedupe.openings import CaptureIndex, from_bytes, text_keys
 from dedupe.options import GroupingOptions, LineageOptions
 from dedupe.pool import KernelPool, Shipped
-from dedupe.relate import Edge, relate, relate_caption
+from dedupe.relate import Edge, caption_chains, relate, relate_caption
 from dedupe.signature import (
     Signature,
     SignatureParams,
@@ -164,7 +166,8 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
     the stored signatures but which articles had one. The texts are read, a batch at a time, by the ``pool``'s
     workers (``Store.page_reader``)."""
     stored = dict.fromkeys(store.signed_urls()) if full else {
-        s.url: s for s in store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options))}
+        s.url: s for s in store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options),
+                                                  openings=options.opening_params())}
     noted, upto = store.text_changes()
     sites = {} if full else dict(store.article_sites())   # a full pass reads every text: a million sites not held
     kept = {} if full else {url: old for url in sites.keys() - noted
@@ -301,6 +304,8 @@ class SignedArticle:
     full: Signature
     leads: list[Signature]
     distinct: int   # distinct shingles (what the signatures table counts), counted where it was signed
+    opening: bytes            # its opening keys, as stored (dedupe.openings)
+    capture: bytes | None     # its capture keys, for a short text
 
     def matrix(self) -> np.ndarray:
         """Its signatures as rows of uint32 values (what LSH bands), whole text first."""
@@ -309,10 +314,14 @@ class SignedArticle:
 
 def sign_article(paragraphs: list[str], banned: set[int], options: GroupingOptions,
                  params: SignatureParams) -> SignedArticle:
-    """Print and signatures of one article (``banned``: its site's furniture)."""
-    printed, wh = print_text(paragraphs, banned, options)
+    """Print, signatures, opening and capture keys of one article (``banned``: its site's furniture)."""
+    words, quoted, starts = print_words(paragraphs, banned)
+    wh = word_hashes(words)
+    printed = text_print_of_hashes(wh, quoted, starts, options.shingle_size)
     full_text, leads = sign_text(printed.shingles, wh, options.lead_words, params)
-    return SignedArticle(printed, full_text, leads, len(sorted_distinct(printed.shingles)))
+    lengths = np.array([len(word.encode()) for word in words], dtype=np.int64)
+    opening, capture = text_keys(wh, lengths, np.array(quoted, dtype=bool), starts, options)
+    return SignedArticle(printed, full_text, leads, len(sorted_distinct(printed.shingles)), opening, capture)
 
 
 def signature_row(url: str, distinct: int, full: bytes, leads: bytes | None, digest: str, text_hash: str,
@@ -321,19 +330,22 @@ def signature_row(url: str, distinct: int, full: bytes, leads: bytes | None, dig
     held for verification stay half the size), its whole text's and its leads' signatures as bytes."""
     return {"url": url, **options.signature_params(), "n_shingles": distinct, "hashvalues": full,
             "lead_words": lead_sizes_of(options), "lead_hashvalues": leads, "content_hash": digest,
-            "paragraphs_hash": text_hash, "paragraph_keys": hashes.tobytes()}
+            "paragraphs_hash": text_hash, "paragraph_keys": hashes.tobytes(), "openings": options.opening_params()}
 
 
 @dataclass(frozen=True, slots=True)
 class SignedBatch:
     """What a signing worker hands back for a batch: its prints as one block, and each article's distinct
-    shingles, signatures (whole text; leads) and LSH band keys as bytes, as they are stored."""
+    shingles, signatures (whole text; leads), LSH band keys, opening keys and capture keys (``dedupe.openings``)
+    as bytes, as they are stored."""
 
     prints: PrintBlock
     distinct: list[int]
     full: list[bytes]
     leads: list[bytes | None]
     band_keys: list[bytes]
+    openings: list[bytes]
+    captures: list[bytes | None]
 
 
 def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Furniture, options: GroupingOptions,
@@ -352,7 +364,7 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     else:
         store.delete_signatures(changed + plan.gone)
     signed = Signed()
-    rows, keys = [], []
+    rows, keys, openings = [], [], []
     banding = banding_of(options)
     reader = store.page_reader()
     batches = ((urls, (reader or store.carried_pages(urls), urls, [furniture.of(corpus.texts[url].site) for url in urls],
@@ -365,18 +377,24 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
             rows.append(signature_row(url, distinct, whole, leads, plan.digests[url], text.text_hash,
                                       text.paragraph_hashes, options))
             keys.append((url, band_keys))
+        openings.extend(zip(urls, batch.openings, batch.captures))
         if len(rows) >= _SAVE_BATCH:
-            store.save_signatures(rows)
-            store.save_band_keys(keys, banding)
-            rows, keys = [], []
+            _save_signed(store, rows, keys, openings, banding)
+            rows, keys, openings = [], [], []
         progress("signature", len(signed.prints), len(changed))
-    store.save_signatures(rows)
-    store.save_band_keys(keys, banding)
+    _save_signed(store, rows, keys, openings, banding)
     resigned = set(changed)
     store.update_signature_texts([(url, t.text_hash, t.paragraph_hashes.tobytes()) for url, t in corpus.texts.items()
                                   if t.refresh and url not in resigned])
     store.forget_text_changes(corpus.changes_upto)
     return signed
+
+
+def _save_signed(store: Store, rows: list[dict], keys: list[tuple[str, bytes]],
+                 openings: list[tuple[str, bytes, bytes | None]], banding: str) -> None:
+    store.save_signatures(rows)
+    store.save_band_keys(keys, banding)
+    store.save_openings(openings)
 
 
 _SAVE_BATCH = 10_000      # signatures saved a transaction: each commit writes again the index pages it touched
@@ -392,18 +410,29 @@ def _sign_batch(source: PageSource, urls: list[str], banned: list[set[int]], opt
     (``print_batch``)."""
     params = SignatureParams(**options.signature_params())
     prints = print_batch(list(zip(stored_paragraphs(source, urls), banned)), options)
-    signed = sign_texts([(p.shingles, hashes) for p, hashes, _ in prints], options.lead_words, params)
+    signed = sign_texts([(p.printed.shingles, p.hashes) for p in prints], options.lead_words, params)
     counts = [1 + len(leads) for _, leads in signed]
     matrix = np.stack([s.hashvalues for full, leads in signed for s in (full, *leads)]) if signed else None
     keys = all_band_keys(matrix, *lsh_bands(options.lsh_threshold, options.num_perm)) if signed else None
     bounds = np.cumsum([0, *counts]).tolist()
-    return SignedBatch(PrintBlock.of([p for p, _, _ in prints]), [distinct for _, _, distinct in prints],
+    openings = [text_keys(p.hashes, p.lengths, p.quoted, p.printed.paragraphs.tolist(), options) for p in prints]
+    return SignedBatch(PrintBlock.of([p.printed for p in prints]), [p.distinct for p in prints],
                        [full.to_bytes() for full, _ in signed], [leads_to_bytes(leads) for _, leads in signed],
-                       [keys[a:b].tobytes() for a, b in itertools.pairwise(bounds)])
+                       [keys[a:b].tobytes() for a, b in itertools.pairwise(bounds)],
+                       [opening for opening, _ in openings], [capture for _, capture in openings])
 
 
-def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions
-                ) -> list[tuple[TextPrint, np.ndarray, int]]:
+class BatchPrint(NamedTuple):
+    """One text's print made in a batch, with what signing needs of its printed words."""
+
+    printed: TextPrint
+    hashes: np.ndarray    # uint64, each printed word's hash
+    distinct: int         # the print's distinct shingles, counted
+    lengths: np.ndarray   # int64, each printed word's UTF-8 length (its opening's keys are long pairs)
+    quoted: np.ndarray    # bool, each printed word inside quotation marks
+
+
+def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[BatchPrint]:
     """``print_text`` of each (paragraphs, its site's furniture), bit for bit, and its print's distinct shingles
     (counted), from one pass over the batch's words and their hashes (``normalise.hashed_batch_words``) and one
     over their shingles (``signature.batch_shingles``): no Python string or list per word."""
@@ -412,6 +441,7 @@ def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOption
     paragraph_of = found.paragraph_of[keep]
     hashes = word_hashes[keep]
     quoted = found.quoted[keep]
+    lengths = (found.ends - found.starts)[keep]
     text_of = np.repeat(np.arange(len(texts)), np.diff(found.text_paragraphs))[paragraph_of]
     bounds = np.searchsorted(text_of, np.arange(len(texts) + 1))
     firsts = np.flatnonzero(np.diff(paragraph_of, prepend=-1))   # each printed paragraph's first word
@@ -425,7 +455,7 @@ def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOption
         starts = (firsts[first_bounds[t]:first_bounds[t + 1]] - a).astype(np.int32)
         printed = TextPrint(shingles[shingle_bounds[t]:shingle_bounds[t + 1]].copy(), np.packbits(quoted[a:b]), starts,
                             b - a, size)
-        prints.append((printed, hashes[a:b], n_distinct))
+        prints.append(BatchPrint(printed, hashes[a:b], n_distinct, lengths[a:b], quoted[a:b]))
     return prints
 
 
@@ -566,7 +596,7 @@ def _print_batch(source: PageSource, urls: list[str], banned: list[set[int]], op
                  ) -> PrintBlock:
     """The print of each stored text, read from ``source``, less its site's furniture (``banned``) (a kernel):
     the batch word pass signing uses."""
-    return PrintBlock.of([printed for printed, _, _ in print_batch(list(zip(stored_paragraphs(source, urls), banned)),
+    return PrintBlock.of([p.printed for p in print_batch(list(zip(stored_paragraphs(source, urls), banned)),
                                                                    options)])
 
 
@@ -593,135 +623,85 @@ def relate_pair(url_a: str, url_b: str, print_a: TextPrint, print_b: TextPrint, 
 
 
 # -- caption-only captures -----------------------------------------------------------------------------
-def link_captions(store: Store, signed: Signed, related: list[tuple[str, str]], furniture: Furniture,
-                  options: GroupingOptions, full: bool, pool: KernelPool | None = None) -> list[tuple[str, str]]:
+def link_captions(store: Store, signed: list[str] | None, furniture: Furniture, options: GroupingOptions,
+                  pool: KernelPool | None = None) -> list[tuple[str, str]]:
     """Relate caption-only captures to their stories and store the relations; returns the URLs (a, b) of each.
 
     A capture (a headline and a deck cut from the lead, among share-widget labels) shares too few shingles with
-    its story for an LSH band to pair them. Each short text (``caption_max_words``) signed now is looked up by its
-    keys, word pairs of its opening (``caption_keys``: a deck keeps pairs of the story's words between the words
-    it drops), kept in the database. Its candidates are every longer text of another site whose opening holds
-    at least ``caption_min_keys`` of them (the full-text index proposes, ``_caption_batch`` checks), unranked and
-    uncut, so that they depend only on the texts stored: an increment also looks up again every stored short
-    text one of whose keys the opening of a text signed now holds, and gets a rebuild's relations. Each
-    candidate is aligned with it word by word (``relate.relate_caption``), in the ``pool``'s workers in a full
-    pass (whose process loads no kernel), unless a relation already links the two. Which caption relations
-    count is left to grouping (``group.cluster``: not those of a page another relation links), which reads
-    the relations alone.
+    its story for an LSH band to pair them. A short text no other relation links (after this pass's
+    verification) is a capture to look up: its capture keys are matched against every text's opening keys
+    (``dedupe.openings``, both kept when a text is signed), and a text whose opening holds ``caption_min_keys``
+    of them is aligned with it word by word (``relate.relate_caption``), in the ``pool``'s workers.
+
+    ``signed``: the texts this pass signed (None: all of them, a full pass). Which texts a capture matches
+    depends on the two texts alone, so an increment gets a rebuild's relations by keeping, for each capture,
+    whether it has been looked up against every text: one that has is matched only with the texts signed
+    now; one that has not (new, signed again, or no longer linked) with every text; one another relation now
+    links loses its caption relations, which a rebuild would not make.
     """
-    prints = signed.prints
-    shorts = sorted(url for url in prints.slots if 0 < prints.span(url)[4] <= options.caption_max_words)
-    sites = dict(store.sites_of(shorts))
-    keys: dict[str, list[str]] = {}
-    for url, paragraphs in zip(shorts, stored_paragraphs(store.carried_pages(shorts), shorts)):
-        keys[url] = caption_keys(*print_words(paragraphs, furniture.of(sites[url])), options)
-    again = [] if full else sorted(_caption_lookups_answered(store, prints, shorts, furniture, options))
-    keys.update((url, []) for url in again)
-    for url, key in store.caption_keys_of(again):
-        keys[url].append(key)
-    store.delete_caption_edges(again)
-    store.save_caption_keys([(url, key) for url in shorts for key in keys[url]], shorts)
-    looked_up = _caption_candidates(store, keys, related, options)
+    states = {url: (from_bytes(keys), looked_up) for url, keys, looked_up in store.capture_states()}
+    linked = store.linked_pages(sorted(states))
+    stale = sorted(url for url in linked if states[url][1])
+    store.delete_caption_edges(stale)
+    store.mark_looked_up(stale, False)
+    fresh = set(signed) if signed is not None else None
+    every = [(url, keys) for url, (keys, looked_up) in states.items() if url not in linked and
+             (fresh is None or not looked_up)]
+    again = [(url, keys) for url, (keys, looked_up) in states.items() if url not in linked and
+             fresh is not None and looked_up]
+    del states
+    found: set[tuple[str, str]] = set()
+    for captures, texts in ((every, None), (again, sorted(fresh or ()))):
+        index = CaptureIndex.of(captures, options.caption_min_keys)
+        if index.urls and (texts is None or texts):
+            pages = ([(url, from_bytes(keys)) for url, keys in page] for page in store.opening_pages(texts))
+            found.update(index.matches(pages, options.caption_min_keys))
+    pairs = sorted(found)
     reader = store.page_reader()
 
     def batches() -> Iterator[tuple[None, tuple]]:
-        for some in batched(looked_up, _CAPTION_BATCH):
-            urls = sorted({u for url, found in some for u in (url, *found)})
+        by_text: dict[str, list[str]] = defaultdict(list)   # each text printed once, with its captures
+        for capture, text in pairs:
+            by_text[text].append(capture)
+        for texts in batched(sorted(by_text), _CAPTION_BATCH):
+            some = [(capture, text) for text in texts for capture in by_text[text]]
+            urls = sorted({url for pair in some for url in pair})
             held = dict(store.sites_of(urls))
-            urls = [u for u in urls if u in held]
-            yield None, (reader or store.carried_pages(urls), urls, [furniture.of(held[u]) for u in urls],
-                         [(url, keys[url], [u for u in found if u in held and held[u] != held[url]])
-                          for url, found in some], options)
+            urls = [url for url in urls if url in held]
+            yield None, (reader or store.carried_pages(urls), urls, [furniture.of(held[url]) for url in urls],
+                         [(c, t) for c, t in some if c in held and t in held and held[c] != held[t]], options)
 
-    edges = [e for _, found in (pool or KernelPool(1)).map(_caption_batch, batches(), full) for e in found]
+    edges = [e for _, made in (pool or KernelPool(1)).map(_caption_batch, batches(), signed is None) for e in made]
     store.save_edges(edge_row(e) for e in edges)
+    store.mark_looked_up(sorted(url for url, _ in every), True)   # once their relations are kept
     return [(e.a, e.b) for e in edges]
 
 
-_CAPTION_BATCH = 20   # captures (and their candidates' texts) per batch a worker aligns
+_CAPTION_BATCH = 500   # texts (with the captures matched to them) per batch a worker prints and aligns
 
 
-def _caption_lookups_answered(store: Store, prints: PrintFile, shorts: list[str], furniture: Furniture,
-                              options: GroupingOptions) -> set[str]:
-    """The stored short texts (not signed now) one of whose lookup keys the opening of a text signed now holds:
-    their candidates may have changed (a text gone or changed lost its relations with its signature)."""
-    signed = sorted(url for url in prints.slots if prints.span(url)[4] > 0)
-    sites = dict(store.sites_of(signed))
-    held: set[str] = set()
-    for url, paragraphs in zip(signed, stored_paragraphs(store.carried_pages(signed), signed)):
-        held.update(_opening_pairs(print_words(paragraphs, furniture.of(sites[url]))[0], options))
-    return store.caption_lookups_holding(held) - set(shorts)
-
-
-def _caption_candidates(store: Store, keys: dict[str, list[str]], related: list[tuple[str, str]],
-                        options: GroupingOptions) -> list[tuple[str, list[str]]]:
-    """(capture, the texts the full-text index finds holding at least ``caption_min_keys`` of its keys) of each
-    short text with keys, in URL order, without the texts a relation already links it to."""
-    source = store.page_reader() or store
-    matches: dict[str, list[str]] = {}
-    linked: dict[str, set[str]] = {}
-    for a, b in [*related, *((e.a, e.b) for _, e in store.edges_touching(sorted(keys)))]:
-        linked.setdefault(a, set()).add(b)
-        linked.setdefault(b, set()).add(a)
-    looked_up = []
-    for url in sorted(keys):
-        counts: dict[str, int] = {}
-        for key in keys[url]:
-            if key not in matches:
-                matches[key] = source.phrase_matches(key)
-            for found in matches[key]:
-                counts[found] = counts.get(found, 0) + 1
-        near = linked.get(url, set())
-        found = [u for u, n in sorted(counts.items()) if n >= options.caption_min_keys and u != url and u not in near]
-        if found:
-            looked_up.append((url, found))
-    return looked_up
-
-
-def _caption_batch(source: PageSource, urls: list[str], banned: list[set[int]],
-                   looked_up: list[tuple[str, list[str], list[str]]], options: GroupingOptions) -> list[Edge]:
-    """The relations of each capture to the texts proposed for it (other sites' pages: a site's pages share its own
-    labels and notes) that are longer (``_captures``) and whose opening holds enough of its keys, the texts read from ``source``
-    (a kernel)."""
-    printed = {}
-    for url, paragraphs, furniture in zip(urls, stored_paragraphs(source, urls), banned):
-        words, quoted, starts = print_words(paragraphs, furniture)
-        hashes = word_hashes(words)
-        printed[url] = (text_print_of_hashes(hashes, quoted, starts, options.shingle_size), hashes,
-                        _opening_pairs(words, options))
+def _caption_batch(source: PageSource, urls: list[str], banned: list[set[int]], pairs: list[tuple[str, str]],
+                   options: GroupingOptions) -> list[Edge]:
+    """The relation of each (capture, text) pair of other sites' pages (a site's pages share its own labels and
+    notes) where the capture is the shorter (``_captures``), the texts read from ``source`` and printed as for
+    signing (``print_batch``) (a kernel)."""
+    made = print_batch(list(zip(stored_paragraphs(source, urls), banned)), options)
+    prints, words = [p.printed for p in made], [p.hashes for p in made]
+    number = {url: n for n, url in enumerate(urls)}
+    tried = [(number[url], number[other]) for url, other in pairs
+             if _captures(url, prints[number[url]].n_words, other, prints[number[other]].n_words)]
     edges = []
-    for url, keys, found in looked_up:
-        for other in found:
-            story, story_words, opening = printed[other]
-            if _captures(url, printed[url][0].n_words, other, story.n_words) and \
-                    len(opening.intersection(keys)) >= options.caption_min_keys and \
-                    (e := relate_caption(url, other, *printed[url][:2], story, story_words, options)) is not None:
-                edges.append(e)
+    for (a, b), chain in zip(tried, caption_chains(prints, words, tried, options)):
+        if chain[0] >= options.caption_min_words and (e := relate_caption(
+                urls[a], urls[b], prints[a], words[a], prints[b], words[b], chain, options)) is not None:
+            edges.append(e)
     return edges
 
 
 def _captures(url: str, n_words: int, other: str, other_words: int) -> bool:
     """May text ``url`` be a capture of text ``other``? Only if shorter (ties: in URL order): of two short texts,
-    one is looked up for the other, whichever pass looks them up."""
+    one is aligned as the other's capture, whichever pass matches them."""
     return (n_words, url) < (other_words, other)
-
-
-def _opening_pairs(words: list[str], options: GroupingOptions) -> set[str]:
-    """The word pairs of a text's opening (``caption_lead_words``), where a capture's deck is looked for."""
-    opening = words[:options.caption_lead_words]
-    return {f"{a} {b}" for a, b in itertools.pairwise(opening)}
-
-
-def caption_keys(words: list[str], quoted: list[bool], starts: list[int], options: GroupingOptions) -> list[str]:
-    """A capture's lookup keys: the ``caption_query_pairs`` longest pairs of unquoted words (long words are the
-    rare ones: a lookup's cost grows with the pages its words are on; ties in word order) of its first paragraph
-    of ``lead_noise_words`` words (the deck, where ``relate_caption`` looks for it; the short lines before it, a
-    headline, are rewritten more often than cut), or of the whole text if it has none."""
-    start, end = next(((a, b) for a, b in zip(starts, [*starts[1:], len(words)]) if b - a >= options.lead_noise_words),
-                      (0, len(words)))
-    pairs = dict.fromkeys(f"{a} {b}" for a, b, qa, qb in zip(words[start:end], words[start + 1:end], quoted[start:],
-                                                               quoted[start + 1:]) if not (qa or qb))
-    return sorted(pairs, key=len, reverse=True)[:options.caption_query_pairs]
 
 
 # -- stories -------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ that share a quote or a common phrase with it do not."""
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.storage.records import FetchRecord
 from dedupe.align import loose_passage
@@ -81,12 +83,13 @@ def test_short_pages_sharing_a_quote_or_a_common_phrase_with_a_story_do_not_join
 def test_a_loose_passage_extends_across_dropped_words_but_not_across_long_gaps():
     story = word_hashes("officials said the decision reached after a six hour meeting that drew hundreds".split())
     deck = word_hashes("officials said decision reached after six hour meeting drew hundreds".split())
-    kept, s0, s1, t0, t1 = loose_passage(deck, np.zeros(len(deck), dtype=bool), story, 2, 4)
+    kept, s0, s1, t0, t1 = loose_passage(deck, np.zeros(len(deck), dtype=bool), story, 2, 4, 1)
     assert (kept, s0, s1, t0, t1) == (10, 0, 10, 0, 13)
-    kept, *_ = loose_passage(deck, np.zeros(len(deck), dtype=bool), story, 2, 0)   # no word of the story dropped
+    kept, *_ = loose_passage(deck, np.zeros(len(deck), dtype=bool), story, 2, 0, 1)   # no word of the story dropped
     assert kept < 10
     skip = np.ones(len(deck), dtype=bool)   # quoted words are not matched
-    assert loose_passage(deck, skip, story, 2, 4)[0] == 0
+    assert loose_passage(deck, skip, story, 2, 4, 1)[0] == 0
+    assert loose_passage(deck, np.zeros(len(deck), dtype=bool), story, 2, 4, 11)[0] == 0   # 10 words shared
 
 
 def partition(stories: dict[str, str]) -> set[frozenset[str]]:
@@ -126,3 +129,38 @@ def test_a_short_page_sharing_a_stock_sentence_with_another_name_in_it_does_not_
                       stock.replace("Mary Stone", "Felix Kaplan"), "Supporters of the parks petition met on Monday."])
     stories = stories_of(store)
     assert stories.get(page) != stories["http://origin2.example/harbour-vote"]
+
+
+def dense_loose_passage(short, skip, long, short_gap, long_gap):
+    """The chain of ``loose_passage`` by the plain dynamic programme over every cell (the reference)."""
+    n, m = len(short), len(long)
+    score = np.zeros((n, m), dtype=int)
+    first = np.zeros((n, m, 2), dtype=int)
+    best = (0, 0, 0, 0, 0)
+    for i in range(n):
+        for j in range(m):
+            if skip[i] or short[i] != long[j]:
+                continue
+            got, s0, l0 = 1, i, j
+            for pi in range(max(i - short_gap - 1, 0), i):
+                for pj in range(max(j - long_gap - 1, 0), j):
+                    if score[pi, pj] + 1 > got:
+                        got, (s0, l0) = score[pi, pj] + 1, first[pi, pj]
+            score[i, j], first[i, j] = got, (s0, l0)
+            if got > best[0]:
+                best = (got, s0, i + 1, l0, j + 1)
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 6), max_size=40), st.lists(st.integers(0, 6), max_size=60), st.data())
+def test_a_loose_passage_is_the_dense_programmes_chain(short, long, data):
+    """Only equal cells visited, only the last rows kept: the same chain, ties broken alike (small alphabets:
+    many equal words, repeated words in both texts); zeros below ``min_words`` words in common."""
+    skip = np.array(data.draw(st.lists(st.booleans(), min_size=len(short), max_size=len(short))), dtype=bool)
+    short_gap, long_gap = data.draw(st.integers(0, 3)), data.draw(st.integers(0, 5))
+    a, b = np.array(short, dtype=np.uint64), np.array(long, dtype=np.uint64)
+    expected = dense_loose_passage(a, skip, b, short_gap, long_gap)
+    assert tuple(loose_passage(a, skip, b, short_gap, long_gap, 1)) == expected
+    present = sum(1 for w, s in zip(short, skip) if not s and w in set(long))
+    assert tuple(loose_passage(a, skip, b, short_gap, long_gap, present + 1)) == (0, 0, 0, 0, 0)

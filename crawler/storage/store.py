@@ -649,44 +649,6 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise UserInputError(f"bad search expression {text!r}: {exc} (without --raw, words are searched as words)") from None
 
-    def phrase_matches(self, phrase: str) -> list[str]:
-        """URLs of every article the full-text index finds holding these words in a row (stemmed: a superset of
-        the pages holding them as written), in URL order, unranked: a rank depends on the whole corpus."""
-        return _phrase_matches(self.db.conn, phrase)
-
-    def save_caption_keys(self, rows: list[tuple[str, str]], urls: list[str]) -> None:
-        """Keep (url, key) of the short texts ``urls`` looked up as captures (their earlier keys go)."""
-        with self.transaction():
-            self._delete_caption_keys(urls)
-            self.db.conn.executemany("insert or ignore into caption_keys (url, key) values (?, ?)", rows)
-
-    def caption_keys_of(self, urls: list[str]) -> Iterator[tuple[str, str]]:
-        """(url, key) of the stored lookup keys of these texts."""
-        for chunk in batched(urls, _CHUNK):
-            yield from self.db.execute(
-                f"select url, key from caption_keys where url in ({','.join('?' * len(chunk))})", chunk).fetchall()
-
-    def caption_lookups_holding(self, keys: Iterable[str]) -> set[str]:
-        """The texts looked up as captures by any of these keys."""
-        found: set[str] = set()
-        for chunk in batched(sorted(set(keys)), _CHUNK):
-            found.update(url for url, in self.db.execute(
-                f"select distinct url from caption_keys where key in ({','.join('?' * len(chunk))})", chunk))
-        return found
-
-    def delete_caption_edges(self, urls: list[str]) -> None:
-        """Drop the caption relations of these texts as captures (they are looked up again); their relations as
-        the page another text captures stay."""
-        with self.transaction():
-            for chunk in batched(urls, _CHUNK):
-                marks = ",".join("?" * len(chunk))
-                self.db.execute(f"delete from edges where basis = 'caption' and ((opens = 'a' and a in ({marks})) "
-                                f"or (opens = 'b' and b in ({marks})))", chunk + chunk)
-
-    def _delete_caption_keys(self, urls: list[str]) -> None:
-        for chunk in batched(urls, _CHUNK):
-            self.db.execute(f"delete from caption_keys where url in ({','.join('?' * len(chunk))})", chunk)
-
     def counts(self) -> dict[str, int]:
         out = {}
         for table in ("fetches", "articles", "signatures", "edges", "stories", "members", "audits", "runs"):
@@ -723,12 +685,14 @@ class Store:
             yield url
 
     def signature_states(self, num_perm: int, seed: int, scheme: str, shingle_size: int, fingerprint: int,
-                         lead_words: str) -> Iterator[StoredSignature]:
-        """What every stored signature was made from, and whether with these parameters and lead sizes."""
+                         lead_words: str, openings: str) -> Iterator[StoredSignature]:
+        """What every stored signature was made from, and whether with these parameters, lead sizes and
+        opening settings."""
         for url, same, *rest in self.db.execute(
                 "select url, coalesce(num_perm = ? and seed = ? and scheme = ? and shingle_size = ? "
-                "and fingerprint = ? and lead_words = ?, 0), content_hash, paragraphs_hash, paragraph_keys "
-                "from signatures", [num_perm, seed, scheme, shingle_size, fingerprint, lead_words]):
+                "and fingerprint = ? and lead_words = ? and openings = ?, 0), content_hash, paragraphs_hash, "
+                "paragraph_keys from signatures",
+                [num_perm, seed, scheme, shingle_size, fingerprint, lead_words, openings]):
             yield StoredSignature(url, bool(same), *rest)
 
     def signature_bytes(self) -> int:
@@ -755,13 +719,59 @@ class Store:
             self.db.conn.executemany("insert or replace into band_keys (url, banding, band_keys) values (?, ?, ?)",
                                      [(url, banding, keys) for url, keys in rows])
 
+    def save_openings(self, rows: list[tuple[str, bytes, bytes | None]]) -> None:
+        """Keep (url, opening keys, capture keys or None) of signed texts (``dedupe.openings``), each capture
+        not looked up yet."""
+        with self.transaction():
+            self.db.conn.executemany("insert or replace into openings (url, opening, capture, looked_up) "
+                                     "values (?, ?, ?, 0)", rows)
+
+    def capture_states(self) -> Iterator[tuple[str, bytes, bool]]:
+        """(url, capture keys, looked up) of every stored short text."""
+        for url, keys, looked_up in self.db.execute("select url, capture, looked_up from openings "
+                                                    "where capture is not null").fetchall():
+            yield url, keys, bool(looked_up)
+
+    def mark_looked_up(self, urls: list[str], looked_up: bool) -> None:
+        """Note whether these captures' caption relations to every stored text are in the edges table."""
+        with self.transaction():
+            for chunk in batched(urls, _CHUNK):
+                self.db.execute(f"update openings set looked_up = ? where url in ({','.join('?' * len(chunk))})",
+                                [int(looked_up), *chunk])
+
+    def linked_pages(self, urls: list[str]) -> set[str]:
+        """Those of ``urls`` that a relation other than a caption relation links to a page."""
+        return {url for _, e in self.edges_touching(urls) if e.basis != "caption" for url in (e.a, e.b)} & set(urls)
+
+    def delete_caption_edges(self, urls: list[str]) -> None:
+        """Drop the caption relations of these texts as captures; their relations as the page another text
+        captures stay."""
+        with self.transaction():
+            for chunk in batched(urls, _CHUNK):
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"delete from edges where basis = 'caption' and ((opens = 'a' and a in ({marks})) "
+                                f"or (opens = 'b' and b in ({marks})))", chunk + chunk)
+
+    def opening_pages(self, urls: list[str] | None = None, page: int = 4096) -> Iterator[list[tuple[str, bytes]]]:
+        """(url, opening keys) of these texts (of every text when None), a page of rows at a time."""
+        if urls is not None:
+            for chunk in batched(urls, _CHUNK):
+                yield self.db.execute(f"select url, opening from openings where url in ({','.join('?' * len(chunk))})",
+                                      chunk).fetchall()
+            return
+        last = 0
+        while rows := self.db.execute("select rowid, url, opening from openings where rowid > ? order by rowid limit ?",
+                                      [last, page]).fetchall():
+            last = rows[-1][0]
+            yield [row[1:] for row in rows]
+
     def clear_signatures(self) -> None:
-        """Drop every signature, band key and relation (a full pass makes each again): one statement a table,
+        """Drop every signature, band key, opening and relation (a full pass makes each again): one statement a table,
         which SQLite carries out by freeing the table's pages rather than deleting row by row through its
         indexes, as ``delete_signatures`` of every URL would. It does so only with foreign keys unchecked (a
         signature's key names its article: deleting one never breaks a key), which ``_bulk_write`` sets."""
         with self._bulk_write(SaveOptions()), self.transaction():
-            for table in ("signatures", "band_keys", "edges", "caption_keys"):
+            for table in ("signatures", "band_keys", "openings", "edges"):
                 self.db.execute(f"delete from {table}")
 
     def delete_signatures(self, urls: Iterable[str]) -> None:
@@ -770,7 +780,7 @@ class Store:
                 marks = ",".join("?" * len(chunk))
                 self.db.execute(f"delete from signatures where url in ({marks})", chunk)
                 self.db.execute(f"delete from band_keys where url in ({marks})", chunk)
-                self.db.execute(f"delete from caption_keys where url in ({marks})", chunk)
+                self.db.execute(f"delete from openings where url in ({marks})", chunk)
                 self.db.execute(f"delete from edges where a in ({marks}) or b in ({marks})", chunk + chunk)
 
     # -- relations between articles (copies, quotes) --------------------------------------------
@@ -1148,18 +1158,6 @@ class PageReader:
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"cannot read texts from {self.path}: {exc}") from None
 
-    def phrase_matches(self, phrase: str) -> list[str]:
-        """``Store.phrase_matches``, from the file, on this process's reading connection (its small page cache
-        keeps the index's pages out of the writer's).
-
-        Raises:
-            StorageError: the file cannot be read.
-        """
-        try:
-            return _phrase_matches(_reader(self.path), phrase)
-        except sqlite3.DatabaseError as exc:
-            raise StorageError(f"cannot search {self.path}: {exc}") from None
-
     def lineage_articles(self, urls: list[str]) -> list[dict]:
         """``Store.lineage_articles``, from the file.
 
@@ -1215,12 +1213,6 @@ def _close_reader(path: str) -> None:
     found = _READERS.pop((os.getpid(), os.path.abspath(path)), None)
     if found is not None:
         found.close()
-
-
-def _phrase_matches(conn: sqlite3.Connection, phrase: str) -> list[str]:
-    quoted = '"' + phrase.replace('"', '""') + '"'
-    return [url for url, in conn.execute("select a.url from articles_fts join articles a on a.rowid = articles_fts.rowid "
-                                         "where articles_fts match ? order by a.url", [quoted])]
 
 
 def _reader(path: str) -> sqlite3.Connection:
