@@ -164,3 +164,31 @@ def test_a_loose_passage_is_the_dense_programmes_chain(short, long, data):
     assert tuple(loose_passage(a, skip, b, short_gap, long_gap, 1)) == expected
     present = sum(1 for w, s in zip(short, skip) if not s and w in set(long))
     assert tuple(loose_passage(a, skip, b, short_gap, long_gap, present + 1)) == (0, 0, 0, 0, 0)
+
+
+def edge_rows(store) -> list[tuple]:
+    return sorted(tuple(row) for row in store.db.execute("select * from edges"))
+
+
+def test_a_capture_that_loses_or_gains_another_relation_has_a_rebuilds_relations(store):
+    """Pass 1: a mirror of the capture links it (no lookup). Pass 2: the mirror becomes another text, so the
+    capture, linked by nothing, is looked up against every stored text and joins the story. Pass 3: a copy
+    links it again, so its caption relation goes. After each increment, the relations and stories are those a
+    rebuild makes."""
+    story_pages(store)
+    capture, mirror = "http://widget.example/share-libraries", "http://mirror.example/share-libraries"
+    add(store, capture, CAPTION)
+    add(store, mirror, ["Council votes to close two libraries", DECK, "Share this story"])
+    first = stories_of(store)
+    assert first[capture] == first[mirror] != first["http://origin.example/libraries"]
+    add(store, mirror, OTHER[::-1])   # the mirror's page now holds another text
+    second = stories_of(store)
+    assert second[capture] == second["http://origin.example/libraries"]
+    edges = edge_rows(store)
+    assert partition(second) == partition(stories_of(store, full=True)) and edges == edge_rows(store)
+    assert any("caption" in row for row in edges)
+    add(store, mirror, ["Council votes to close two libraries", DECK, "Share this story"])
+    third = stories_of(store)
+    edges = edge_rows(store)
+    assert partition(third) == partition(stories_of(store, full=True)) and edges == edge_rows(store)
+    assert not any("caption" in row for row in edges)
