@@ -15,6 +15,7 @@ ranking that depends on it. Pairs are 32-bit hashes of the two words' hashes, as
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -38,6 +39,27 @@ def opening_keys(hashes: np.ndarray, lengths: np.ndarray, options: GroupingOptio
     return sorted_distinct(shingle_hashes_in_order(hashes, 2)[long_pair])
 
 
+def batch_opening_keys(hashes: np.ndarray, lengths: np.ndarray, bounds: np.ndarray, options: GroupingOptions
+                       ) -> list[np.ndarray]:
+    """:func:`opening_keys` of each text of a batch (text ``t``'s words are ``hashes[bounds[t]:bounds[t + 1]]``),
+    bit for bit, from one pass over the batch's pairs and one sort, not a sort a text."""
+    texts = len(bounds) - 1
+    if len(hashes) < 2:
+        return [_NONE] * texts
+    text_of = np.repeat(np.arange(texts), np.diff(bounds))
+    second = np.arange(1, len(hashes)) - bounds[text_of[1:]]   # each pair's second word, counted in its text
+    keep = (text_of[:-1] == text_of[1:]) & (second < options.caption_lead_words) & \
+        (lengths[:-1] + lengths[1:] >= options.caption_key_letters)
+    owner, keys = text_of[1:][keep], shingle_hashes_in_order(hashes, 2)[keep]
+    order = np.lexsort((keys, owner))
+    owner, keys = owner[order], keys[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = (keys[1:] != keys[:-1]) | (owner[1:] != owner[:-1])
+    owner, keys = owner[first], keys[first]
+    ends = np.searchsorted(owner, np.arange(texts + 1)).tolist()
+    return [keys[a:b] for a, b in itertools.pairwise(ends)]
+
+
 def capture_keys(hashes: np.ndarray, lengths: np.ndarray, quoted: np.ndarray, starts: list[int],
                  options: GroupingOptions) -> np.ndarray | None:
     """A short text's keys as a capture (uint32, longest pair first; None for a text longer than
@@ -58,13 +80,6 @@ def capture_keys(hashes: np.ndarray, lengths: np.ndarray, quoted: np.ndarray, st
     order = order[np.argsort(-letters[order], kind="stable")]
     keys = dict.fromkeys(pair_hashes[order].tolist())
     return np.array(list(keys)[:options.caption_query_pairs], dtype=np.uint32)
-
-
-def text_keys(hashes: np.ndarray, lengths: np.ndarray, quoted: np.ndarray, starts: list[int],
-              options: GroupingOptions) -> tuple[bytes, bytes | None]:
-    """A signed text's opening keys and capture keys, as stored (``Store.save_openings``)."""
-    return to_bytes(opening_keys(hashes, lengths, options)), to_bytes(capture_keys(hashes, lengths, quoted, starts,
-                                                                                  options))
 
 
 def to_bytes(keys: np.ndarray | None) -> bytes | None:
@@ -100,19 +115,20 @@ class CaptureIndex:
         order = np.argsort(keys_all, kind="stable")
         return cls(urls, keys_all[order], owners_all[order])
 
-    def matches(self, openings: Iterable[list[tuple[str, np.ndarray]]], min_keys: int) -> Iterator[tuple[str, str]]:
+    def matches(self, openings: Iterable[list[tuple[str, bytes]]], min_keys: int) -> Iterator[tuple[str, str]]:
         """(capture, text) of each text whose opening holds ``min_keys`` or more of a capture's keys (never the
-        capture itself), from openings read a page of texts at a time, in the order they come; each page is
-        matched at once (one search of its keys in the sorted capture keys, then only the keys that hit)."""
+        capture itself), from stored opening keys read a page of texts at a time, in the order they come. Each
+        page is matched at once: its keys in one array, searched for in the sorted capture keys, then only the
+        keys that hit."""
         if not self.urls:
             return
         for page in openings:
-            sizes = np.array([len(opening) for _, opening in page], dtype=np.int64)
+            sizes = np.array([len(blob) // 4 for _, blob in page], dtype=np.int64)
             if not sizes.sum():
                 continue
-            found = np.concatenate([opening for _, opening in page])
+            found = np.frombuffer(b"".join(blob for _, blob in page), dtype="<u4")
             at = np.minimum(np.searchsorted(self.keys, found), len(self.keys) - 1)
-            hit = self.keys[at] == found   # the keys are sorted once: no sort of them a page, as isin would
+            hit = self.keys[at] == found   # the capture keys are sorted once: no sort of them a page, as isin would
             texts = np.repeat(np.arange(len(page)), sizes)[hit]
             lo = np.searchsorted(self.keys, found[hit], side="left")
             widths = np.searchsorted(self.keys, found[hit], side="right") - lo

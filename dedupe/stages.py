@@ -48,7 +48,7 @@ from dedupe.normalise import (
     site_furniture,
     writer_of,
 )
-from dedupe.openings import CaptureIndex, from_bytes, text_keys
+from dedupe.openings import CaptureIndex, batch_opening_keys, capture_keys, from_bytes, opening_keys, to_bytes
 from dedupe.options import GroupingOptions, LineageOptions
 from dedupe.pool import KernelPool, Shipped
 from dedupe.relate import Edge, caption_chains, relate, relate_caption
@@ -320,8 +320,9 @@ def sign_article(paragraphs: list[str], banned: set[int], options: GroupingOptio
     printed = text_print_of_hashes(wh, quoted, starts, options.shingle_size)
     full_text, leads = sign_text(printed.shingles, wh, options.lead_words, params)
     lengths = np.array([len(word.encode()) for word in words], dtype=np.int64)
-    opening, capture = text_keys(wh, lengths, np.array(quoted, dtype=bool), starts, options)
-    return SignedArticle(printed, full_text, leads, len(sorted_distinct(printed.shingles)), opening, capture)
+    return SignedArticle(printed, full_text, leads, len(sorted_distinct(printed.shingles)),
+                         to_bytes(opening_keys(wh, lengths, options)),
+                         to_bytes(capture_keys(wh, lengths, np.array(quoted, dtype=bool), starts, options)))
 
 
 def signature_row(url: str, distinct: int, full: bytes, leads: bytes | None, digest: str, text_hash: str,
@@ -415,11 +416,18 @@ def _sign_batch(source: PageSource, urls: list[str], banned: list[set[int]], opt
     matrix = np.stack([s.hashvalues for full, leads in signed for s in (full, *leads)]) if signed else None
     keys = all_band_keys(matrix, *lsh_bands(options.lsh_threshold, options.num_perm)) if signed else None
     bounds = np.cumsum([0, *counts]).tolist()
-    openings = [text_keys(p.hashes, p.lengths, p.quoted, p.printed.paragraphs.tolist(), options) for p in prints]
+    word_bounds = np.cumsum([0, *(p.printed.n_words for p in prints)])
+    openings = batch_opening_keys(np.concatenate([p.hashes for p in prints]) if prints else _NO_WORDS,
+                                  np.concatenate([p.lengths for p in prints]) if prints else _NO_WORDS,
+                                  word_bounds, options)
+    captures = [capture_keys(p.hashes, p.lengths, p.quoted, p.printed.paragraphs.tolist(), options) for p in prints]
     return SignedBatch(PrintBlock.of([p.printed for p in prints]), [p.distinct for p in prints],
                        [full.to_bytes() for full, _ in signed], [leads_to_bytes(leads) for _, leads in signed],
                        [keys[a:b].tobytes() for a, b in itertools.pairwise(bounds)],
-                       [opening for opening, _ in openings], [capture for _, capture in openings])
+                       [to_bytes(keys) for keys in openings], [to_bytes(keys) for keys in captures])
+
+
+_NO_WORDS = np.empty(0, dtype=np.int64)
 
 
 class BatchPrint(NamedTuple):
@@ -654,8 +662,7 @@ def link_captions(store: Store, signed: list[str] | None, furniture: Furniture, 
     for captures, texts in ((every, None), (again, sorted(fresh or ()))):
         index = CaptureIndex.of(captures, options.caption_min_keys)
         if index.urls and (texts is None or texts):
-            pages = ([(url, from_bytes(keys)) for url, keys in page] for page in store.opening_pages(texts))
-            found.update(index.matches(pages, options.caption_min_keys))
+            found.update(index.matches(store.opening_pages(texts), options.caption_min_keys))
     pairs = sorted(found)
     reader = store.page_reader()
 
