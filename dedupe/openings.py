@@ -50,12 +50,10 @@ def batch_opening_keys(hashes: np.ndarray, lengths: np.ndarray, bounds: np.ndarr
     second = np.arange(1, len(hashes)) - bounds[text_of[1:]]   # each pair's second word, counted in its text
     keep = (text_of[:-1] == text_of[1:]) & (second < options.caption_lead_words) & \
         (lengths[:-1] + lengths[1:] >= options.caption_key_letters)
-    owner, keys = text_of[1:][keep], shingle_hashes_in_order(hashes, 2)[keep]
-    order = np.lexsort((keys, owner))
-    owner, keys = owner[order], keys[order]
-    first = np.ones(len(keys), dtype=bool)
-    first[1:] = (keys[1:] != keys[:-1]) | (owner[1:] != owner[:-1])
-    owner, keys = owner[first], keys[first]
+    # one sorted array of (text << 32 | key): a plain sort, several times faster than a lexsort of the two
+    joined = sorted_distinct((text_of[1:][keep].astype(np.uint64) << np.uint64(32)) |
+                             shingle_hashes_in_order(hashes, 2)[keep].astype(np.uint64))
+    owner, keys = (joined >> np.uint64(32)).astype(np.int64), (joined & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     ends = np.searchsorted(owner, np.arange(texts + 1)).tolist()
     return [keys[a:b] for a, b in itertools.pairwise(ends)]
 

@@ -125,7 +125,7 @@ class GroupingOptions:
     caption_query_pairs: int = setting(8, "Word pairs of a capture's deck (the longest) it is looked up by.")
     # a deck's longest pairs are shorter than an opening's (a deck is thirty words): with 9 letters, the synthetic
     # real-like sets' captures are all found as with no limit (pairwise F1 0.955 / 0.930 / 0.992, seeds 1-3), with
-    # 10 one is lost (seed 3: 0.983), with 13 more (0.943 / 0.930 / 0.974); an opening keeps 81 of its 144 pairs
+    # 10 one is lost (seed 3: 0.983), with 13 more (0.943 / 0.930 / 0.974); a census opening keeps 81 of its 144 pairs
     caption_key_letters: int = setting(9, "Letters two words need together for their pair to be a lookup key "
                                            "(kept for every text's opening, and for a capture's deck).")
     # a deck drops articles, names and asides ("that Thomas Hofeller, a"): a few words at a time
