@@ -47,6 +47,7 @@ os.register_at_fork(after_in_child=_release_inherited_locks)
 
 GROUPING_TABLES = {
     "signatures": "select * from signatures order by url",
+    "openings": "select * from openings order by url",
     "edges": "select * from edges order by a, b",
     "stories": "select id, origin_url, size, sites, first_published, last_published, title, uncredited, versions, "
                "contains from stories order by id",
