@@ -350,11 +350,14 @@ def find_bridges(nodes: list[str], graph: _Graph, cut: set[tuple[str, str]], min
     return out
 
 
-def _without_needless_captions(edges: list[Edge]) -> list[Edge]:
-    """The relations but the caption relations of a page another relation links: a short page whose own text
-    copies or quotes a page (a preview, a brief) is not a caption-only capture, and one that is needs no caption
-    relation. Decided here, from the relations alone, so that an increment and a rebuild decide it alike."""
-    related = {n for e in edges if e.basis != "caption" for n in (e.a, e.b)}
+def _without_needless_captions(edges: list[Edge], caption_words: int) -> list[Edge]:
+    """The relations but the caption relations of a page another relation links to a longer page than a capture
+    (``caption_words``): a short page whose own text copies or quotes a story (a preview, a brief) is not a
+    caption-only capture, and one that is needs no caption relation; two captures of one page (a capture
+    stored twice) are both captures. Decided here, from the relations alone, so that an increment and a
+    rebuild decide it alike (``Store.linked_pages`` is the same rule)."""
+    related = {n for e in edges if e.basis != "caption"
+               for n, other in ((e.a, e.len_b), (e.b, e.len_a)) if other > caption_words}
     return [e for e in edges if e.basis != "caption" or _caption_side(e) not in related]
 
 
@@ -363,13 +366,14 @@ def _caption_side(e: Edge) -> str:
     return e.a if e.opens == "a" else e.b
 
 
-def cluster(nodes: list[str], edges: list[Edge], min_cover: float = 0.5, lead_share: float = 1 / 3) -> Clustering:
+def cluster(nodes: list[str], edges: list[Edge], min_cover: float = 0.5, lead_share: float = 1 / 3,
+            caption_words: int = 150) -> Clustering:
     """Stories of one component: copy relations joined, aggregates' and shared pieces' relations cut.
 
     Quote relations never join: each becomes a "contains" link from the quoting page to the quoted one.
     """
     nodes = sorted(set(nodes) | {e.a for e in edges} | {e.b for e in edges})
-    edges = _without_needless_captions(edges)
+    edges = _without_needless_captions(edges, caption_words)
     copies = [e for e in edges if e.is_copy]
     graph = _Graph.of(copies)
     cut = find_aggregates(nodes, graph, min_cover, lead_share)

@@ -168,4 +168,4 @@ def group_texts(texts: dict[str, list[str]], options: GroupingOptions | None = N
     site_of = sites or {}
     edges = [e for a, b in sorted(pairs)
              if (e := relate(a, b, prints[a], prints[b], options, site_of.get(a, a) == site_of.get(b, b))) is not None]
-    return cluster(sorted(texts), edges, options.min_cover, options.lead_share).stories
+    return cluster(sorted(texts), edges, options.min_cover, options.lead_share, options.caption_max_words).stories

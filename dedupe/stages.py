@@ -636,8 +636,8 @@ def link_captions(store: Store, signed: list[str] | None, furniture: Furniture, 
     """Relate caption-only captures to their stories and store the relations; returns the URLs (a, b) of each.
 
     A capture (a headline and a deck cut from the lead, among share-widget labels) shares too few shingles with
-    its story for an LSH band to pair them. A short text no other relation links (after this pass's
-    verification) is a capture to look up: its capture keys are matched against every text's opening keys
+    its story for an LSH band to pair them. A short text no other relation links to a longer text (after this
+    pass's verification; ``group.cluster`` reads the same rule) is a capture to look up: its capture keys are matched against every text's opening keys
     (``dedupe.openings``, both kept when a text is signed), and a text whose opening holds ``caption_min_keys``
     of them is aligned with it word by word (``relate.relate_caption``), in the ``pool``'s workers.
 
@@ -648,7 +648,7 @@ def link_captions(store: Store, signed: list[str] | None, furniture: Furniture, 
     links loses its caption relations, which a rebuild would not make.
     """
     states = {url: (from_bytes(keys), looked_up) for url, keys, looked_up in store.capture_states()}
-    linked = store.linked_pages(sorted(states))
+    linked = store.linked_pages(sorted(states), options.caption_max_words)
     stale = sorted(url for url in linked if states[url][1])
     store.delete_caption_edges(stale)
     store.mark_looked_up(stale, False)
@@ -741,7 +741,8 @@ def cluster_touched(store: Store, plan: SigningPlan, new_pairs: list[tuple[str, 
     groups: list[list[str]] = []
     contains: list[tuple[str, str]] = []
     for comp, numbers in relations.components():
-        found = cluster(comp, [edge_of_row(relations.row(k)) for k in numbers], options.min_cover, options.lead_share)
+        found = cluster(comp, [edge_of_row(relations.row(k)) for k in numbers], options.min_cover, options.lead_share,
+                        options.caption_max_words)
         groups.extend(found.stories)
         contains.extend(found.contains)
     standing = set() if full else standing_stories(store, groups, traced)

@@ -171,14 +171,14 @@ def edge_rows(store) -> list[tuple]:
 
 
 def test_a_capture_that_loses_or_gains_another_relation_has_a_rebuilds_relations(store):
-    """Pass 1: a mirror of the capture links it (no lookup). Pass 2: the mirror becomes another text, so the
-    capture, linked by nothing, is looked up against every stored text and joins the story. Pass 3: a copy
-    links it again, so its caption relation goes. After each increment, the relations and stories are those a
+    """Pass 1: a longer page opening with the capture's text links it (no lookup). Pass 2: that page becomes
+    another text, so the capture, linked by nothing, is looked up against every stored text and joins the
+    story. Pass 3: the page links it again, so its caption relation goes. After each increment, the relations and stories are those a
     rebuild makes."""
     story_pages(store)
     capture, mirror = "http://widget.example/share-libraries", "http://mirror.example/share-libraries"
     add(store, capture, CAPTION)
-    add(store, mirror, ["Council votes to close two libraries", DECK, "Share this story"])
+    add(store, mirror, ["Council votes to close two libraries", DECK, *OTHER])
     first = stories_of(store)
     assert first[capture] == first[mirror] != first["http://origin.example/libraries"]
     add(store, mirror, OTHER[::-1])   # the mirror's page now holds another text
@@ -187,8 +187,20 @@ def test_a_capture_that_loses_or_gains_another_relation_has_a_rebuilds_relations
     edges = edge_rows(store)
     assert partition(second) == partition(stories_of(store, full=True)) and edges == edge_rows(store)
     assert any("caption" in row for row in edges)
-    add(store, mirror, ["Council votes to close two libraries", DECK, "Share this story"])
+    add(store, mirror, ["Council votes to close two libraries", DECK, *OTHER])
     third = stories_of(store)
     edges = edge_rows(store)
     assert partition(third) == partition(stories_of(store, full=True)) and edges == edge_rows(store)
     assert not any("caption" in row for row in edges)
+
+
+def test_a_capture_stored_twice_joins_the_story_with_its_copy(store):
+    """Two sites carrying the same capture are copies of each other, short both: each is still looked up as a
+    capture, and both join the story (a preview linked to its story, a longer text, is not looked up)."""
+    story_pages(store)
+    add(store, "http://widget.example/share-libraries", CAPTION)
+    add(store, "http://widget2.example/share-libraries", CAPTION)
+    stories = stories_of(store)
+    story = stories["http://origin.example/libraries"]
+    assert stories["http://widget.example/share-libraries"] == stories["http://widget2.example/share-libraries"] == story
+    assert partition(stories) == partition(stories_of(store, full=True))

@@ -740,9 +740,11 @@ class Store:
                 self.db.execute(f"update openings set looked_up = ? where url in ({','.join('?' * len(chunk))})",
                                 [int(looked_up), *chunk])
 
-    def linked_pages(self, urls: list[str]) -> set[str]:
-        """Those of ``urls`` that a relation other than a caption relation links to a page."""
-        return {url for _, e in self.edges_touching(urls) if e.basis != "caption" for url in (e.a, e.b)} & set(urls)
+    def linked_pages(self, urls: list[str], longer_than: int) -> set[str]:
+        """Those of ``urls`` that a relation other than a caption relation links to a page of more than
+        ``longer_than`` words."""
+        return {url for _, e in self.edges_touching(urls) if e.basis != "caption"
+                for url, other in ((e.a, e.len_b), (e.b, e.len_a)) if (other or 0) > longer_than} & set(urls)
 
     def delete_caption_edges(self, urls: list[str]) -> None:
         """Drop the caption relations of these texts as captures; their relations as the page another text
