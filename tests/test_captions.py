@@ -167,7 +167,7 @@ def test_a_loose_passage_is_the_dense_programmes_chain(short, long, data):
 
 
 def edge_rows(store) -> list[tuple]:
-    return sorted(tuple(row) for row in store.db.execute("select * from edges"))
+    return store.grouping_rows()["edges"]
 
 
 def test_a_capture_that_loses_or_gains_another_relation_has_a_rebuilds_relations(store):
