@@ -286,3 +286,91 @@ def align(a: TextPrint, b: TextPrint, max_gap: int, min_words: int) -> Alignment
     wa, wb = a.shingle_words, b.shingle_words
     span = min(wa, wb)
     return Alignment(*_align_words(a.shingles, b.shingles, a.n_words, b.n_words, span, max_gap, min_words))
+
+
+@kernel
+def loose_passage(short: np.ndarray, skip: np.ndarray, long: np.ndarray, short_gap: int, long_gap: int,
+                  min_words: int) -> tuple[int, int, int, int, int]:
+    """The longest chain of equal words in order in both texts, at most ``short_gap`` words of ``short`` and
+    ``long_gap`` of ``long`` apart between two matched words: (words matched, start and end in ``short``, in
+    ``long``), or zeros when fewer than ``min_words`` words of ``short`` are in ``long`` at all. A deck cut from
+    a lead keeps its words in order but drops some, so no shingle of it need be shared; the chain extends across
+    the drops, word by word, where ``align`` needs runs of whole shingles. Words of ``short`` with ``skip`` set
+    (quoted) are not matched."""
+    order = np.argsort(long, kind="mergesort")   # stable: equal words in text order, as a row is walked
+    return _chain(short, skip, order, long[order], short_gap, long_gap, min_words)
+
+
+@kernel
+def _chain(short: np.ndarray, skip: np.ndarray, order: np.ndarray, ordered: np.ndarray, short_gap: int,
+           long_gap: int, min_words: int) -> tuple[int, int, int, int, int]:
+    """``loose_passage`` given the long text's words sorted (``ordered``, stably) and where each was
+    (``order``). Each word of ``short`` is looked up there: most pairs a capture is tried with share a few
+    words and are done with after the lookups. Only the cells where two words are equal are visited, and only
+    the last ``short_gap + 2`` rows are kept."""
+    n, m = len(short), len(ordered)
+    lo = np.empty(n, dtype=np.int64)
+    hi = np.empty(n, dtype=np.int64)
+    present = 0
+    for i in range(n):   # a binary search a word, written out: numpy's searchsorted costs three times as much here
+        word, a, b = short[i], 0, m
+        while a < b:
+            mid = (a + b) >> 1
+            if ordered[mid] < word:
+                a = mid + 1
+            else:
+                b = mid
+        lo[i] = b = a
+        while b < m and ordered[b] == word:
+            b += 1
+        hi[i] = b
+        present += not skip[i] and b > a
+    if present < min_words:
+        return 0, 0, 0, 0, 0
+    rows = short_gap + 2
+    score = np.zeros((rows, m), dtype=np.int32)
+    first_s = np.zeros((rows, m), dtype=np.int32)
+    first_l = np.zeros((rows, m), dtype=np.int32)
+    row_of = np.full((rows, m), -1, dtype=np.int64)   # the row of ``short`` a cell was written for
+    best, b_s0, b_s1, b_l0, b_l1 = 0, 0, 0, 0, 0
+    for i in range(n):
+        if skip[i]:
+            continue
+        slot = i % rows
+        for k in range(lo[i], hi[i]):
+            j = order[k]
+            got, s0, l0 = 1, i, j
+            for pi in range(max(i - short_gap - 1, 0), i):
+                ps = pi % rows
+                for pj in range(max(j - long_gap - 1, 0), j):
+                    if row_of[ps, pj] == pi and score[ps, pj] + 1 > got:
+                        got, s0, l0 = score[ps, pj] + 1, first_s[ps, pj], first_l[ps, pj]
+            score[slot, j], first_s[slot, j], first_l[slot, j], row_of[slot, j] = got, s0, l0, i
+            if got > best:
+                best, b_s0, b_s1, b_l0, b_l1 = got, s0, i + 1, l0, j + 1
+    return best, b_s0, b_s1, b_l0, b_l1
+
+
+@kernel
+def loose_passages(words: np.ndarray, bounds: np.ndarray, skip: np.ndarray, shorts: np.ndarray, longs: np.ndarray,
+                   lead: int, short_gap: int, long_gap: int, min_words: int) -> np.ndarray:
+    """``loose_passage`` of many pairs in one call (int64, one row of five a pair): pair ``k`` is text
+    ``shorts[k]`` against the first ``lead`` words of text ``longs[k]``, text ``t`` being ``words[bounds[t]:
+    bounds[t + 1]]`` with ``skip`` alike. One call for them all spares a call from Python each, and a long
+    text's words are sorted once for the pairs in a row that share it."""
+    out = np.zeros((len(shorts), 5), dtype=np.int64)
+    last = -1
+    order = np.empty(0, dtype=np.int64)
+    ordered = np.empty(0, dtype=words.dtype)
+    for k in range(len(shorts)):
+        a, b = shorts[k], longs[k]
+        if b != last:
+            long = words[bounds[b]:min(bounds[b + 1], bounds[b] + lead)]
+            order = np.argsort(long, kind="mergesort")
+            ordered = long[order]
+            last = b
+        found = _chain(words[bounds[a]:bounds[a + 1]], skip[bounds[a]:bounds[a + 1]], order, ordered, short_gap,
+                       long_gap, min_words)
+        for c in range(5):
+            out[k, c] = found[c]
+    return out

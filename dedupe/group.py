@@ -11,7 +11,8 @@ what they hold:
                lead sentence printed as another story's photo caption), and any page that alone links
                two stories: it joins at most the one that holds clearly the most of it.
 
-A relation a page owes only to text its own story carries (``find_borrowed``) is not followed either.
+A relation a page owes only to text its own story carries (``find_borrowed``) is not followed either. A
+caption-only capture (``relate.relate_caption``) is held by the page it captures, as the page's own excerpt is.
 Quote relations never join; the quoting page contains the quoted one. Every function here is pure: the
 result depends only on the nodes and relations given, never on their order.
 """
@@ -171,7 +172,7 @@ def _decide_container(node: str, comp_of: dict[str, str], graph: _Graph, min_cov
             members[comp].add(n)
     length = graph.length[node]
     share = {c: _share(parts_of(node, [(o, near[o]) for o in linked]), length) for c, linked in by_group.items()}
-    held = {o for o, e in near.items() if e.cover(o) >= min_cover}
+    held = {o for o, e in near.items() if e.cover(o) >= min_cover or (e.basis == "caption" and e.opened(o))}
     explained = {c for c in by_group if members[c] <= held}
     open_groups = sorted((c for c, linked in by_group.items() if c not in explained
                           and any(copies(node, o, near[o], min_cover) for o in linked)), key=lambda c: (-share[c], c))
@@ -349,12 +350,30 @@ def find_bridges(nodes: list[str], graph: _Graph, cut: set[tuple[str, str]], min
     return out
 
 
-def cluster(nodes: list[str], edges: list[Edge], min_cover: float = 0.5, lead_share: float = 1 / 3) -> Clustering:
+def _without_needless_captions(edges: list[Edge], caption_words: int) -> list[Edge]:
+    """The relations but the caption relations of a page another relation links to a longer page than a capture
+    (``caption_words``): a short page whose own text copies or quotes a story (a preview, a brief) is not a
+    caption-only capture, and one that is needs no caption relation; two captures of one page (a capture
+    stored twice) are both captures. Decided here, from the relations alone, so that an increment and a
+    rebuild decide it alike (``Store.linked_pages`` is the same rule)."""
+    related = {n for e in edges if e.basis != "caption"
+               for n, other in ((e.a, e.len_b), (e.b, e.len_a)) if other > caption_words}
+    return [e for e in edges if e.basis != "caption" or _caption_side(e) not in related]
+
+
+def _caption_side(e: Edge) -> str:
+    """The capture of a caption relation (the side whose opening it is)."""
+    return e.a if e.opens == "a" else e.b
+
+
+def cluster(nodes: list[str], edges: list[Edge], min_cover: float = 0.5, lead_share: float = 1 / 3,
+            caption_words: int = 150) -> Clustering:
     """Stories of one component: copy relations joined, aggregates' and shared pieces' relations cut.
 
     Quote relations never join: each becomes a "contains" link from the quoting page to the quoted one.
     """
     nodes = sorted(set(nodes) | {e.a for e in edges} | {e.b for e in edges})
+    edges = _without_needless_captions(edges, caption_words)
     copies = [e for e in edges if e.is_copy]
     graph = _Graph.of(copies)
     cut = find_aggregates(nodes, graph, min_cover, lead_share)

@@ -112,6 +112,30 @@ class GroupingOptions:
     align_gap: int = setting(12, "Words between two shared runs that still join them into one passage.")
     # shorter shared runs are common phrases ("said in a statement on Friday")
     min_passage_words: int = setting(8, "Words a shared run needs to count as a passage.")
+    # a share widget's capture of a page (headline, a deck, "Post to Facebook" lines) runs to a hundred words with
+    # its labels; a page of its own prose that long has a lead of its own to be found by
+    caption_max_words: int = setting(150, "Words up to which a text no copy relation links is looked up as a "
+                                          "caption-only capture of a story's page (its headline and a deck).")
+    # a deck is cut from the lead or the paragraph after it, within the first hundred and fifty words or so
+    caption_lead_words: int = setting(150, "Opening words of a story a caption-only capture's deck is looked for in.")
+    # one or two pairs are shared by chance (a name, "according to"); a deck keeps two of every three of the lead's
+    caption_min_keys: int = setting(3, "Lookup pairs of a caption-only capture a story's opening must hold to be "
+                                       "aligned with it.")
+    # long words are the rare ones: eight long pairs of a deck are rarely all in another story's opening
+    caption_query_pairs: int = setting(8, "Word pairs of a capture's deck (the longest) it is looked up by.")
+    # a deck's longest pairs are shorter than an opening's (a deck is thirty words): with 9 letters, the synthetic
+    # real-like sets' captures are all found as with no limit (pairwise F1 0.955 / 0.930 / 0.992, seeds 1-3), with
+    # 10 one is lost (seed 3: 0.983), with 13 more (0.943 / 0.930 / 0.974); a census opening keeps 81 of its 144 pairs
+    caption_key_letters: int = setting(9, "Letters two words need together for their pair to be a lookup key "
+                                           "(kept for every text's opening, and for a capture's deck).")
+    # a deck drops articles, names and asides ("that Thomas Hofeller, a"): a few words at a time
+    caption_gap: int = setting(4, "Words of the story a deck may drop between two words it keeps.")
+    caption_own_gap: int = setting(2, "Words a deck may add between two words it keeps of the story.")
+    # a sentence's worth: two stories on one event share names and phrases, not fifteen words in order
+    caption_min_words: int = setting(15, "Words a deck must keep of the story, in order, to be its capture.")
+    # a deck keeps most of what it spans of the story ("revealed longtime Republican gerrymandering guru played
+    # key role": 21 of 31 words); common words matched by chance along two texts keep far fewer
+    caption_keep: float = setting(0.6, "Share of the story's words within the matched stretch a deck keeps.")
     # one page is not a pattern and two may be a story and its update; three pages of one site sharing a
     # paragraph is boilerplate
     furniture_min_pages: int = setting(3, "A paragraph seen on this many pages of one site is site furniture.")
@@ -125,6 +149,12 @@ class GroupingOptions:
                                 "How SQLite is set while stories, lineage and audits are written.")
     # signing and alignment are pure and most of a rebuild: one process per core (dedupe.pool)
     workers: int = setting(0, "Processes that normalise, sign and align articles (0: one per CPU; 1: this one).")
+
+    def opening_params(self) -> str:
+        """The settings a text's opening and capture keys are made with (``dedupe.openings``), kept with them:
+        keys made with others are made again."""
+        return (f"{self.caption_lead_words}:{self.caption_key_letters}:{self.caption_query_pairs}:"
+                f"{self.caption_max_words}:{self.lead_noise_words}")
 
     def signature_params(self) -> dict:
         """The parameters stored next to every signature; mixing them is refused."""

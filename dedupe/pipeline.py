@@ -40,6 +40,7 @@ from dedupe.stages import (
     find_candidates,
     find_furniture,
     in_file_order,
+    link_captions,
     no_progress,
     plan_signing,
     print_text,
@@ -127,6 +128,8 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         report.candidate_pairs = len(candidates.pairs)
     with report.stage("verify"):
         new_pairs = verify_candidates(store, candidates, signed, furniture, options, pool)
+        with report.stage("captions"):   # a part of verification, timed on its own
+            new_pairs += link_captions(store, None if full else plan.changed, furniture, options, pool)
         report.edges_new = len(new_pairs)
         del candidates, signed
         return_freed_memory()
@@ -165,4 +168,4 @@ def group_texts(texts: dict[str, list[str]], options: GroupingOptions | None = N
     site_of = sites or {}
     edges = [e for a, b in sorted(pairs)
              if (e := relate(a, b, prints[a], prints[b], options, site_of.get(a, a) == site_of.get(b, b))) is not None]
-    return cluster(sorted(texts), edges, options.min_cover, options.lead_share).stories
+    return cluster(sorted(texts), edges, options.min_cover, options.lead_share, options.caption_max_words).stories

@@ -12,6 +12,10 @@ on one of three grounds, each measured on words outside quotation marks:
 
 Two pages of one site must be mostly each other, or share their leads (see ``copy_basis``).
 
+A fourth ground, **caption**, is decided apart (``relate_caption``), for a short page no other relation links: a
+caption-only capture of a story's page (a share widget's headline and a deck cut from the lead, words dropped),
+whose words are found in order in the story's opening by a word-level chain that extends across the drops.
+
 Where the shared words are mostly inside quotation marks, two texts quote the same statement: a
 **quote** relation, kept (an article quoting another is shown as containing it) but never a copy.
 Shared passages elsewhere (background paragraphs, a press release, a caption in the middle of both) are
@@ -22,10 +26,11 @@ no relation at all. Which side contains which is kept with the relation, for the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
-from dedupe.align import Alignment, TextPrint, align
+from dedupe.align import Alignment, TextPrint, align, loose_passages
 from dedupe.jit import kernel
 from dedupe.options import GroupingOptions
 
@@ -44,7 +49,7 @@ class Edge:
     containment: float
     jaccard: float
     kind: str = "copy"          # copy | quote
-    basis: str = "covers"       # covers | lead | leads (copies); the quoted side for quotes: "a" or "b"
+    basis: str = "covers"       # covers | lead | leads | caption (copies); the quoted side for quotes: "a" or "b"
     cover_a: float = 1.0
     cover_b: float = 1.0
     passages: tuple[tuple[int, int, int, int], ...] = ()
@@ -188,3 +193,83 @@ def relate(url_a: str, url_b: str, a: TextPrint, b: TextPrint, options: Grouping
     if quoted[1].cover_all >= options.min_cover > quoted[1].cover:   # most of it shared, but only in quotes
         return Edge(url_a, url_b, kind="quote", basis=quoted[0], **common)
     return None
+
+
+def relate_caption(caption_url: str, story_url: str, caption: TextPrint, caption_words: np.ndarray,
+                   story: TextPrint, story_words: np.ndarray, chain: tuple[int, int, int, int, int],
+                   options: GroupingOptions) -> Edge | None:
+    """A caption-only capture's relation to a story (a copy, basis "caption"), or None.
+
+    A share widget or a teaser captured instead of the page shows the headline and a deck: the lead, or the
+    paragraph after it, with words dropped. The deck's words must be found in order within the story's opening
+    (``caption_lead_words``), with small gaps on either side (``loose_passage``), keeping at least
+    ``caption_min_words`` words and most of the stretch they span; they must make up most of the capture's
+    paragraphs they lie in (``min_cover``), and the capture must open with them (nothing but short header lines
+    before, as for the lead rule): a short page of its own prose that borrows a phrase or a sentence of the story
+    has its own words around it, and its own lead first. A paragraph both print whole, word for word, is a line
+    both carry (a credit line, a note), left to the exact rules and the furniture; a deck is cut from the story,
+    so a stretch kept mostly in runs of ``min_passage_words`` whole words is a shared sentence (a stock phrase
+    with another name in it), not a deck.
+    ``caption_words``/``story_words`` are the texts' word hashes
+    as printed (``caption``: the capture's print, for its quoted words and paragraphs); ``chain`` is
+    ``loose_passage`` of the capture's unquoted words in the story's opening, with ``caption_own_gap``,
+    ``caption_gap`` and ``caption_min_words`` (``caption_chains`` makes a batch's at once).
+    """
+    kept, s0, s1, t0, t1 = chain
+    if kept < options.caption_min_words or kept < options.caption_keep * (t1 - t0):
+        return None
+    starts = [int(start) for start in caption.paragraphs]
+    before = [start for start in starts if start <= s0] + [s0]
+    if any(b - a >= options.lead_noise_words for a, b in pairwise(before)):
+        return None
+    ends = [*starts[1:], caption.n_words]
+    spanned = sum(end - start for start, end in zip(starts, ends) if start < s1 and end > s0)
+    if kept < options.min_cover * spanned:   # a paragraph of its own prose sharing a phrase, not a deck
+        return None
+    if kept == s1 - s0 == t1 - t0 and _whole_paragraph(starts, caption.n_words, s0, s1) and \
+            _whole_paragraph(story.paragraphs.tolist(), story.n_words, t0, t1):
+        return None
+    if 2 * _in_whole_runs(caption_words[s0:s1].tolist(), story_words[t0:t1].tolist(), options.min_passage_words) \
+            >= kept:   # mostly a sentence both print whole: a stock phrase, not a deck
+        return None
+    cover_caption, cover_story = round(kept / max(caption.n_words, 1), 4), round(kept / max(story.n_words, 1), 4)
+    if caption_url < story_url:
+        return Edge(caption_url, story_url, 0.0, 0.0, basis="caption", cover_a=cover_caption, cover_b=cover_story,
+                    passages=((s0, s1, t0, t1),), opens="a", len_a=caption.n_words, len_b=story.n_words)
+    return Edge(story_url, caption_url, 0.0, 0.0, basis="caption", cover_a=cover_story, cover_b=cover_caption,
+                passages=((t0, t1, s0, s1),), opens="b", len_a=story.n_words, len_b=caption.n_words)
+
+
+def caption_chains(prints: list[TextPrint], words: list[np.ndarray], pairs: list[tuple[int, int]],
+                   options: GroupingOptions) -> list[tuple[int, int, int, int, int]]:
+    """The chain ``relate_caption`` needs of each (capture, story) pair of these texts (numbers into ``prints``
+    and ``words``, the texts' prints and word hashes), made by one call of ``loose_passages``."""
+    if not pairs:
+        return []
+    bounds = np.cumsum([0, *(len(w) for w in words)])
+    skip = np.concatenate([np.unpackbits(p.quoted, count=p.n_words).astype(np.bool_) for p in prints])
+    shorts, longs = (np.array(side, dtype=np.int64) for side in zip(*pairs))
+    found = loose_passages(np.concatenate(words), bounds, skip, shorts, longs, options.caption_lead_words,
+                           options.caption_own_gap, options.caption_gap, options.caption_min_words)
+    return [tuple(row) for row in found.tolist()]
+
+
+def _in_whole_runs(short: list[int], long: list[int], min_words: int) -> int:
+    """Words of ``short`` in runs of at least ``min_words`` words that ``long`` holds whole, word for word (a
+    quadratic pass: only for the few stretches every other test let through)."""
+    inside = [False] * len(short)
+    previous = [0] * (len(long) + 1)
+    for i, word in enumerate(short):
+        current = [0] * (len(long) + 1)
+        for j, other in enumerate(long):
+            if word == other:
+                current[j + 1] = run = previous[j] + 1
+                if run >= min_words:
+                    inside[i - run + 1:i + 1] = [True] * run
+        previous = current
+    return sum(inside)
+
+
+def _whole_paragraph(starts: list[int], n_words: int, start: int, end: int) -> bool:
+    """Is words ``start`` to ``end`` exactly one paragraph of a text whose paragraphs start at ``starts``?"""
+    return start in starts and (end == n_words or end in starts)

@@ -49,6 +49,7 @@ from dedupe.stages import (
     cluster_touched,
     edge_row,
     fingerprint_digest,
+    link_captions,
     no_progress,
     relate_pair,
     save_results,
@@ -214,13 +215,14 @@ def votes(article: tuple) -> Iterator[tuple[tuple[str, int], int]]:
 
 
 def sign_task(article: tuple, furniture: dict[str, set[int]], options: GroupingOptions) -> tuple:
-    """(number, (url, site, print), signature matrix, signatures-table row) of one article."""
+    """(number, (url, site, print), signature matrix, (signatures-table row, openings-table row)) of one
+    article."""
     number, url, site, paragraphs, text_hash, hashes = article
     banned = furniture.get(site, set())
     signed = sign_article(paragraphs, banned, options, SignatureParams(**options.signature_params()))
     row = signature_row(url, signed.distinct, signed.full.to_bytes(), leads_to_bytes(signed.leads),
                         fingerprint_digest(hashes, banned), text_hash, hashes, options)
-    return number, (url, site, signed.printed), signed.matrix(), row
+    return number, (url, site, signed.printed), signed.matrix(), (row, (url, signed.opening, signed.capture))
 
 
 def keyed_bands(signed: tuple, bands: int, rows: int) -> Iterator[tuple[tuple[int, int], int]]:
@@ -258,8 +260,11 @@ def run_on_spark(store: Store, options: GroupingOptions | None = None, spark: Sp
             raise
         finally:
             sc.stop()
+        with report.stage("captions"):   # on this machine: what it aligns is a few short texts' openings
+            pairs = [(e.a, e.b) for e in edges]
+            pairs += link_captions(store, None, furniture, options)
         with report.stage("group"):
-            grouping = cluster_touched(store, plan, [(e.a, e.b) for e in edges], options, full=True)
+            grouping = cluster_touched(store, plan, pairs, options, full=True)
         with report.stage("lineage"):   # its rows saved batch by batch ("save" is a part of it)
             traced = trace_groups(store, grouping, furniture, options, run_id, report.add, say)
             report.stories_updated = save_results(store, traced, grouping, plan, True, report.stage, options.save)
@@ -289,8 +294,8 @@ def distributed_edges(sc, store: Store, options: GroupingOptions, spark: SparkOp
         shared = sc.broadcast(by_site)
         rows_and_prints = articles.map(lambda a: sign_task(a, shared.value, options)).persist(_spill())
         store.clear_signatures()   # signed pages no longer stored as articles lose theirs, as in a local full pass
-        _save_in_batches(store.save_signatures, (s[3] for s in rows_and_prints.toLocalIterator()), say, "signature",
-                         len(staged.urls))
+        _save_in_batches(lambda rows: _save_signed(store, rows), (s[3] for s in rows_and_prints.toLocalIterator()),
+                         say, "signature", len(staged.urls))
         articles.unpersist()
         signed = rows_and_prints.map(lambda s: (*s[:3], None)).persist(_spill())   # the rows are saved: drop them
         signed.count()
@@ -332,7 +337,12 @@ def _spill():
     return StorageLevel.MEMORY_AND_DISK
 
 
-def _save_in_batches(save, rows: Iterable[dict], say: Progress, stage: str, total: int, size: int = 1000) -> None:
+def _save_signed(store: Store, rows: list[tuple[dict, tuple]]) -> None:
+    store.save_signatures([signature for signature, _ in rows])
+    store.save_openings([opening for _, opening in rows])
+
+
+def _save_in_batches(save, rows: Iterable, say: Progress, stage: str, total: int, size: int = 1000) -> None:
     batch: list[dict] = []
     done = 0
     for row in rows:

@@ -1,7 +1,7 @@
 """The stages of a grouping pass, each a function with typed inputs and outputs, testable alone.
 
     settle_numeric_dates → read_corpus → find_furniture → plan_signing → sign_changed → find_candidates
-    → verify_candidates → cluster_touched → trace_groups (lineage and audit) → save_results
+    → verify_candidates → link_captions → cluster_touched → trace_groups (lineage and audit) → save_results
 
 ``dedupe.pipeline.update_stories`` calls them in this order and times each. Stages read and write the
 database only through named :class:`~crawler.storage.store.Store` methods.
@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import xxhash
@@ -47,9 +48,10 @@ from dedupe.normalise import (
     site_furniture,
     writer_of,
 )
+from dedupe.openings import CaptureIndex, batch_opening_keys, capture_keys, from_bytes, opening_keys, to_bytes
 from dedupe.options import GroupingOptions, LineageOptions
 from dedupe.pool import KernelPool, Shipped
-from dedupe.relate import Edge, relate
+from dedupe.relate import Edge, caption_chains, relate, relate_caption
 from dedupe.signature import (
     Signature,
     SignatureParams,
@@ -164,7 +166,8 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
     the stored signatures but which articles had one. The texts are read, a batch at a time, by the ``pool``'s
     workers (``Store.page_reader``)."""
     stored = dict.fromkeys(store.signed_urls()) if full else {
-        s.url: s for s in store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options))}
+        s.url: s for s in store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options),
+                                                  openings=options.opening_params())}
     noted, upto = store.text_changes()
     sites = {} if full else dict(store.article_sites())   # a full pass reads every text: a million sites not held
     kept = {} if full else {url: old for url in sites.keys() - noted
@@ -301,6 +304,8 @@ class SignedArticle:
     full: Signature
     leads: list[Signature]
     distinct: int   # distinct shingles (what the signatures table counts), counted where it was signed
+    opening: bytes            # its opening keys, as stored (dedupe.openings)
+    capture: bytes | None     # its capture keys, for a short text
 
     def matrix(self) -> np.ndarray:
         """Its signatures as rows of uint32 values (what LSH bands), whole text first."""
@@ -309,10 +314,15 @@ class SignedArticle:
 
 def sign_article(paragraphs: list[str], banned: set[int], options: GroupingOptions,
                  params: SignatureParams) -> SignedArticle:
-    """Print and signatures of one article (``banned``: its site's furniture)."""
-    printed, wh = print_text(paragraphs, banned, options)
+    """Print, signatures, opening and capture keys of one article (``banned``: its site's furniture)."""
+    words, quoted, starts = print_words(paragraphs, banned)
+    wh = word_hashes(words)
+    printed = text_print_of_hashes(wh, quoted, starts, options.shingle_size)
     full_text, leads = sign_text(printed.shingles, wh, options.lead_words, params)
-    return SignedArticle(printed, full_text, leads, len(sorted_distinct(printed.shingles)))
+    lengths = np.array([len(word.encode()) for word in words], dtype=np.int64)
+    return SignedArticle(printed, full_text, leads, len(sorted_distinct(printed.shingles)),
+                         to_bytes(opening_keys(wh, lengths, options)),
+                         to_bytes(capture_keys(wh, lengths, np.array(quoted, dtype=bool), starts, options)))
 
 
 def signature_row(url: str, distinct: int, full: bytes, leads: bytes | None, digest: str, text_hash: str,
@@ -321,19 +331,22 @@ def signature_row(url: str, distinct: int, full: bytes, leads: bytes | None, dig
     held for verification stay half the size), its whole text's and its leads' signatures as bytes."""
     return {"url": url, **options.signature_params(), "n_shingles": distinct, "hashvalues": full,
             "lead_words": lead_sizes_of(options), "lead_hashvalues": leads, "content_hash": digest,
-            "paragraphs_hash": text_hash, "paragraph_keys": hashes.tobytes()}
+            "paragraphs_hash": text_hash, "paragraph_keys": hashes.tobytes(), "openings": options.opening_params()}
 
 
 @dataclass(frozen=True, slots=True)
 class SignedBatch:
     """What a signing worker hands back for a batch: its prints as one block, and each article's distinct
-    shingles, signatures (whole text; leads) and LSH band keys as bytes, as they are stored."""
+    shingles, signatures (whole text; leads), LSH band keys, opening keys and capture keys (``dedupe.openings``)
+    as bytes, as they are stored."""
 
     prints: PrintBlock
     distinct: list[int]
     full: list[bytes]
     leads: list[bytes | None]
     band_keys: list[bytes]
+    openings: list[bytes]
+    captures: list[bytes | None]
 
 
 def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Furniture, options: GroupingOptions,
@@ -352,7 +365,7 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     else:
         store.delete_signatures(changed + plan.gone)
     signed = Signed()
-    rows, keys = [], []
+    rows, keys, openings = [], [], []
     banding = banding_of(options)
     reader = store.page_reader()
     batches = ((urls, (reader or store.carried_pages(urls), urls, [furniture.of(corpus.texts[url].site) for url in urls],
@@ -365,18 +378,24 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
             rows.append(signature_row(url, distinct, whole, leads, plan.digests[url], text.text_hash,
                                       text.paragraph_hashes, options))
             keys.append((url, band_keys))
+        openings.extend(zip(urls, batch.openings, batch.captures))
         if len(rows) >= _SAVE_BATCH:
-            store.save_signatures(rows)
-            store.save_band_keys(keys, banding)
-            rows, keys = [], []
+            _save_signed(store, rows, keys, openings, banding)
+            rows, keys, openings = [], [], []
         progress("signature", len(signed.prints), len(changed))
-    store.save_signatures(rows)
-    store.save_band_keys(keys, banding)
+    _save_signed(store, rows, keys, openings, banding)
     resigned = set(changed)
     store.update_signature_texts([(url, t.text_hash, t.paragraph_hashes.tobytes()) for url, t in corpus.texts.items()
                                   if t.refresh and url not in resigned])
     store.forget_text_changes(corpus.changes_upto)
     return signed
+
+
+def _save_signed(store: Store, rows: list[dict], keys: list[tuple[str, bytes]],
+                 openings: list[tuple[str, bytes, bytes | None]], banding: str) -> None:
+    store.save_signatures(rows)
+    store.save_band_keys(keys, banding)
+    store.save_openings(openings)
 
 
 _SAVE_BATCH = 10_000      # signatures saved a transaction: each commit writes again the index pages it touched
@@ -392,18 +411,36 @@ def _sign_batch(source: PageSource, urls: list[str], banned: list[set[int]], opt
     (``print_batch``)."""
     params = SignatureParams(**options.signature_params())
     prints = print_batch(list(zip(stored_paragraphs(source, urls), banned)), options)
-    signed = sign_texts([(p.shingles, hashes) for p, hashes, _ in prints], options.lead_words, params)
+    signed = sign_texts([(p.printed.shingles, p.hashes) for p in prints], options.lead_words, params)
     counts = [1 + len(leads) for _, leads in signed]
     matrix = np.stack([s.hashvalues for full, leads in signed for s in (full, *leads)]) if signed else None
     keys = all_band_keys(matrix, *lsh_bands(options.lsh_threshold, options.num_perm)) if signed else None
     bounds = np.cumsum([0, *counts]).tolist()
-    return SignedBatch(PrintBlock.of([p for p, _, _ in prints]), [distinct for _, _, distinct in prints],
+    word_bounds = np.cumsum([0, *(p.printed.n_words for p in prints)])
+    openings = batch_opening_keys(np.concatenate([p.hashes for p in prints]) if prints else _NO_WORDS,
+                                  np.concatenate([p.lengths for p in prints]) if prints else _NO_WORDS,
+                                  word_bounds, options)
+    captures = [capture_keys(p.hashes, p.lengths, p.quoted, p.printed.paragraphs.tolist(), options) for p in prints]
+    return SignedBatch(PrintBlock.of([p.printed for p in prints]), [p.distinct for p in prints],
                        [full.to_bytes() for full, _ in signed], [leads_to_bytes(leads) for _, leads in signed],
-                       [keys[a:b].tobytes() for a, b in itertools.pairwise(bounds)])
+                       [keys[a:b].tobytes() for a, b in itertools.pairwise(bounds)],
+                       [to_bytes(keys) for keys in openings], [to_bytes(keys) for keys in captures])
 
 
-def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions
-                ) -> list[tuple[TextPrint, np.ndarray, int]]:
+_NO_WORDS = np.empty(0, dtype=np.int64)
+
+
+class BatchPrint(NamedTuple):
+    """One text's print made in a batch, with what signing needs of its printed words."""
+
+    printed: TextPrint
+    hashes: np.ndarray    # uint64, each printed word's hash
+    distinct: int         # the print's distinct shingles, counted
+    lengths: np.ndarray   # int64, each printed word's UTF-8 length (its opening's keys are long pairs)
+    quoted: np.ndarray    # bool, each printed word inside quotation marks
+
+
+def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOptions) -> list[BatchPrint]:
     """``print_text`` of each (paragraphs, its site's furniture), bit for bit, and its print's distinct shingles
     (counted), from one pass over the batch's words and their hashes (``normalise.hashed_batch_words``) and one
     over their shingles (``signature.batch_shingles``): no Python string or list per word."""
@@ -412,6 +449,7 @@ def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOption
     paragraph_of = found.paragraph_of[keep]
     hashes = word_hashes[keep]
     quoted = found.quoted[keep]
+    lengths = (found.ends - found.starts)[keep]
     text_of = np.repeat(np.arange(len(texts)), np.diff(found.text_paragraphs))[paragraph_of]
     bounds = np.searchsorted(text_of, np.arange(len(texts) + 1))
     firsts = np.flatnonzero(np.diff(paragraph_of, prepend=-1))   # each printed paragraph's first word
@@ -425,7 +463,7 @@ def print_batch(texts: list[tuple[list[str], set[int]]], options: GroupingOption
         starts = (firsts[first_bounds[t]:first_bounds[t + 1]] - a).astype(np.int32)
         printed = TextPrint(shingles[shingle_bounds[t]:shingle_bounds[t + 1]].copy(), np.packbits(quoted[a:b]), starts,
                             b - a, size)
-        prints.append((printed, hashes[a:b], n_distinct))
+        prints.append(BatchPrint(printed, hashes[a:b], n_distinct, lengths[a:b], quoted[a:b]))
     return prints
 
 
@@ -566,7 +604,7 @@ def _print_batch(source: PageSource, urls: list[str], banned: list[set[int]], op
                  ) -> PrintBlock:
     """The print of each stored text, read from ``source``, less its site's furniture (``banned``) (a kernel):
     the batch word pass signing uses."""
-    return PrintBlock.of([printed for printed, _, _ in print_batch(list(zip(stored_paragraphs(source, urls), banned)),
+    return PrintBlock.of([p.printed for p in print_batch(list(zip(stored_paragraphs(source, urls), banned)),
                                                                    options)])
 
 
@@ -590,6 +628,87 @@ def relate_pair(url_a: str, url_b: str, print_a: TextPrint, print_b: TextPrint, 
     if url_b < url_a:
         url_a, url_b, print_a, print_b = url_b, url_a, print_b, print_a
     return relate(url_a, url_b, print_a, print_b, options, same_site=same_site)
+
+
+# -- caption-only captures -----------------------------------------------------------------------------
+def link_captions(store: Store, signed: list[str] | None, furniture: Furniture, options: GroupingOptions,
+                  pool: KernelPool | None = None) -> list[tuple[str, str]]:
+    """Relate caption-only captures to their stories and store the relations; returns the URLs (a, b) of each.
+
+    A capture (a headline and a deck cut from the lead, among share-widget labels) shares too few shingles with
+    its story for an LSH band to pair them. A short text no other relation links to a longer text (after this
+    pass's verification; ``group.cluster`` reads the same rule) is a capture to look up: its capture keys are matched against every text's opening keys
+    (``dedupe.openings``, both kept when a text is signed), and a text whose opening holds ``caption_min_keys``
+    of them is aligned with it word by word (``relate.relate_caption``), in the ``pool``'s workers.
+
+    ``signed``: the texts this pass signed (None: all of them, a full pass). Which texts a capture matches
+    depends on the two texts alone, so an increment gets a rebuild's relations by keeping, for each capture,
+    whether it has been looked up against every text: one that has is matched only with the texts signed
+    now; one that has not (new, signed again, or no longer linked) with every text; one another relation now
+    links loses its caption relations, which a rebuild would not make.
+    """
+    states = {url: (from_bytes(keys), looked_up) for url, keys, looked_up in store.capture_states()}
+    linked = store.linked_pages(sorted(states), options.caption_max_words)
+    stale = sorted(url for url in linked if states[url][1])
+    store.delete_caption_edges(stale)
+    store.mark_looked_up(stale, False)
+    fresh = set(signed) if signed is not None else None
+    every = [(url, keys) for url, (keys, looked_up) in states.items() if url not in linked and
+             (fresh is None or not looked_up)]
+    again = [(url, keys) for url, (keys, looked_up) in states.items() if url not in linked and
+             fresh is not None and looked_up]
+    del states
+    found: set[tuple[str, str]] = set()
+    for captures, texts in ((every, None), (again, sorted(fresh or ()))):
+        index = CaptureIndex.of(captures, options.caption_min_keys)
+        if index.urls and (texts is None or texts):
+            found.update(index.matches(store.opening_pages(texts), options.caption_min_keys))
+    pairs = sorted(found)
+    reader = store.page_reader()
+
+    def batches() -> Iterator[tuple[None, tuple]]:
+        by_text: dict[str, list[str]] = defaultdict(list)   # each text printed once, with its captures
+        for capture, text in pairs:
+            by_text[text].append(capture)
+        for texts in batched(sorted(by_text), _CAPTION_BATCH):
+            some = [(capture, text) for text in texts for capture in by_text[text]]
+            urls = sorted({url for pair in some for url in pair})
+            held = dict(store.sites_of(urls))
+            urls = [url for url in urls if url in held]
+            yield None, (reader or store.carried_pages(urls), urls, [furniture.of(held[url]) for url in urls],
+                         [(c, t) for c, t in some if c in held and t in held and held[c] != held[t]], options)
+
+    edges = [e for _, made in (pool or KernelPool(1)).map(_caption_batch, batches(), signed is None) for e in made]
+    store.save_edges(edge_row(e) for e in edges)
+    store.mark_looked_up(sorted(url for url, _ in every), True)   # once their relations are kept
+    return [(e.a, e.b) for e in edges]
+
+
+_CAPTION_BATCH = 500   # texts (with the captures matched to them) per batch a worker prints and aligns
+
+
+def _caption_batch(source: PageSource, urls: list[str], banned: list[set[int]], pairs: list[tuple[str, str]],
+                   options: GroupingOptions) -> list[Edge]:
+    """The relation of each (capture, text) pair of other sites' pages (a site's pages share its own labels and
+    notes) where the capture is the shorter (``_captures``), the texts read from ``source`` and printed as for
+    signing (``print_batch``) (a kernel)."""
+    made = print_batch(list(zip(stored_paragraphs(source, urls), banned)), options)
+    prints, words = [p.printed for p in made], [p.hashes for p in made]
+    number = {url: n for n, url in enumerate(urls)}
+    tried = [(number[url], number[other]) for url, other in pairs
+             if _captures(url, prints[number[url]].n_words, other, prints[number[other]].n_words)]
+    edges = []
+    for (a, b), chain in zip(tried, caption_chains(prints, words, tried, options)):
+        if chain[0] >= options.caption_min_words and (e := relate_caption(
+                urls[a], urls[b], prints[a], words[a], prints[b], words[b], chain, options)) is not None:
+            edges.append(e)
+    return edges
+
+
+def _captures(url: str, n_words: int, other: str, other_words: int) -> bool:
+    """May text ``url`` be a capture of text ``other``? Only if shorter (ties: in URL order): of two short texts,
+    one is aligned as the other's capture, whichever pass matches them."""
+    return (n_words, url) < (other_words, other)
 
 
 # -- stories -------------------------------------------------------------------------------------------
@@ -622,7 +741,8 @@ def cluster_touched(store: Store, plan: SigningPlan, new_pairs: list[tuple[str, 
     groups: list[list[str]] = []
     contains: list[tuple[str, str]] = []
     for comp, numbers in relations.components():
-        found = cluster(comp, [edge_of_row(relations.row(k)) for k in numbers], options.min_cover, options.lead_share)
+        found = cluster(comp, [edge_of_row(relations.row(k)) for k in numbers], options.min_cover, options.lead_share,
+                        options.caption_max_words)
         groups.extend(found.stories)
         contains.extend(found.contains)
     standing = set() if full else standing_stories(store, groups, traced)

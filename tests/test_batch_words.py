@@ -65,7 +65,7 @@ def test_batch_prints_and_signatures_are_those_of_each_text(batch, data):
               if every else set() for _ in batch]
     options = GroupingOptions()
     params = SignatureParams(**options.signature_params())
-    for (printed, hashes, _), text, furniture in zip(print_batch(list(zip(batch, banned)), options), batch, banned):
+    for (printed, hashes, *_), text, furniture in zip(print_batch(list(zip(batch, banned)), options), batch, banned):
         old, old_hashes = print_text(text, furniture, options)
         assert np.array_equal(hashes, old_hashes) and hashes.dtype == old_hashes.dtype and same_print(printed, old)
     urls = [f"u{i}" for i in range(len(batch))]
@@ -73,11 +73,12 @@ def test_batch_prints_and_signatures_are_those_of_each_text(batch, data):
     signed = _sign_batch(stored, urls, banned, options)
     prints = PrintFile()
     prints.add_block(urls, ["a.example"] * len(urls), signed.prints)   # the block as the parent writes it
-    for url, text, furniture, distinct, full, leads in zip(urls, batch, banned, signed.distinct, signed.full,
-                                                           signed.leads):
+    for url, text, furniture, distinct, full, leads, opening, capture in zip(
+            urls, batch, banned, signed.distinct, signed.full, signed.leads, signed.openings, signed.captures):
         old = sign_article(text, furniture, options, params)
         assert full == old.full.to_bytes() and distinct == old.distinct and leads == leads_to_bytes(old.leads)
         assert same_print(prints[url], old.printed)
+        assert opening == old.opening and capture == old.capture   # keys of a batch are those of the text alone
     assert len(signed.band_keys) == len(batch)
     prints.close()
 
@@ -111,7 +112,7 @@ def test_long_words_and_shingles_of_short_texts_come_out_as_before():
     batch = [[f"A {long_word} and \u00e9t\u00e9 {'x' * 31} {'y' * 32}"], ["Two words."], [], ["", "  "],
              ["One two three four five six seven eight nine ten."]]
     options = GroupingOptions()
-    for (printed, hashes, _), text in zip(print_batch([(t, set()) for t in batch], options), batch):
+    for (printed, hashes, *_), text in zip(print_batch([(t, set()) for t in batch], options), batch):
         assert same_print(printed, print_text(text, set(), options)[0])
     found, hashed = hashed_batch_words(batch)
     assert hashed[1] == xxhash.xxh64_intdigest(long_word.encode())

@@ -188,8 +188,8 @@ def test_a_sites_repeated_title_suffix_is_cut(store):
 
 def test_every_stage_is_timed(story_db):
     report = update_stories(story_db)
-    assert set(report.timings) == {"normalise", "signature", "candidates", "verify", "group", "lineage", "audit",
-                                   "save"}
+    assert set(report.timings) == {"normalise", "signature", "candidates", "verify", "captions", "group", "lineage",
+                                   "audit", "save"}
     assert (report.articles, report.signed, report.edges_new, report.stories, report.stories_with_copies) == \
         (3, 3, 1, 2, 1)
 

@@ -220,7 +220,7 @@ def test_migration_to_v5_makes_relations_anew(tmp_path):
     store.db.conn.commit()
     store.close()
     again = Store(path)
-    assert again.schema_version() == SCHEMA_VERSION == 11
+    assert again.schema_version() == SCHEMA_VERSION == 12
     assert set(EDGE_COLUMNS) <= set(again.db["edges"].columns_dict) and list(again.edges()) == []
     assert again.db["contains"].exists() and "version_url" in again.db["members"].columns_dict
     again.close()
@@ -547,3 +547,35 @@ def test_a_page_cache_is_set_for_a_block_then_as_before(store):
         assert store.db.execute("pragma cache_size").fetchone()[0] == -16 * 1024
         raise RuntimeError
     assert store.db.execute("pragma cache_size").fetchone()[0] == before
+
+
+def test_openings_are_kept_read_back_and_go_with_their_signature(tmp_path):
+    """A v11 file gets the openings table and the signatures' openings settings (schema v12); a text's keys
+    replace its earlier ones, are read back (all, or of some texts; captures apart), and go when its signature
+    goes or a full pass clears signatures."""
+    path = str(tmp_path / "v11.db")
+    store = Store(path)
+    store.db.execute("drop table openings")
+    store.db.execute("alter table signatures drop column openings")
+    store.db.execute("update meta set value = '11' where key = 'schema_version'")
+    store.db.conn.commit()
+    store.close()
+    again = Store(path)
+    assert again.schema_version() == SCHEMA_VERSION
+    assert "openings" in again.db["signatures"].columns_dict
+    again.save_openings([("http://a.example/1", b"old", None)])
+    again.save_openings([("http://a.example/1", b"aaaa", b"cccc"), ("http://b.example/1", b"bbbb", None)])
+    assert list(again.capture_states()) == [("http://a.example/1", b"cccc", False)]
+    again.mark_looked_up(["http://a.example/1"], True)
+    assert list(again.capture_states()) == [("http://a.example/1", b"cccc", True)]
+    again.save_openings([("http://a.example/1", b"aaaa", b"cccc")])   # signed again: to be looked up again
+    assert list(again.capture_states()) == [("http://a.example/1", b"cccc", False)]
+    assert sorted(row for page in again.opening_pages(page=1) for row in page) == [("http://a.example/1", b"aaaa"),
+                                                                                   ("http://b.example/1", b"bbbb")]
+    assert [row for page in again.opening_pages(["http://b.example/1"]) for row in page] == [
+        ("http://b.example/1", b"bbbb")]
+    again.delete_signatures(["http://a.example/1"])
+    assert list(again.capture_states()) == []
+    again.clear_signatures()
+    assert [row for page in again.opening_pages() for row in page] == []
+    again.close()

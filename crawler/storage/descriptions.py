@@ -43,6 +43,7 @@ TABLES: dict[str, dict] = {
         "description": "MinHash signatures with the parameters they were built with (mixing them is refused).",
         "columns": {
             "fingerprint": "version of the fingerprint rules the signature was made with (older ones are redone)",
+            "openings": "settings the article's opening and capture keys were made with (older ones are redone)",
         },
     },
     "edges": {
@@ -75,6 +76,14 @@ TABLES: dict[str, dict] = {
                         "search need not band every stored signature again."),
         "columns": {"url": "the article", "banding": "bands and rows per band the keys were made for (\"37x3\")",
                     "band_keys": "uint64 keys: each of the article's signatures (whole text, then leads), band by band"},
+    },
+    "openings": {
+        "description": ("Each signed article's opening keys and, for a short one, its keys as a caption-only capture "
+                        "(made when it was signed), so that captures are matched without reading texts."),
+        "columns": {"url": "the article",
+                    "opening": "uint32 keys: the distinct long word pairs of its opening",
+                    "capture": "uint32 keys: the longest word pairs of its deck, for a short text (else null)",
+                    "looked_up": "1 once the capture has been matched against every stored article"},
     },
     "contains": {
         "description": ("A page holding a piece of a page of another story (listing, compilation, commentary, quote): "

@@ -7,7 +7,7 @@ import functools
 
 import sqlite_utils
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 # views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
@@ -218,8 +218,20 @@ def _schema_v11(db: sqlite_utils.Database) -> None:
     db["audits"].create_index(["story_id"], if_not_exists=True)
 
 
+def _schema_v12(db: sqlite_utils.Database) -> None:
+    """Each signed text's opening keys and, for a short text, its capture keys (``dedupe.openings``), kept beside
+    its signature with the settings they were made with (``signatures.openings``), so that an increment matches
+    caption-only captures against every stored opening without reading a text; and whether a capture has been
+    matched against every text (``looked_up``), so that an increment matches it only with what it signs. An
+    older file's signatures lack those settings: its next pass signs every text again and makes them."""
+    db["openings"].create({"url": str, "opening": bytes, "capture": bytes, "looked_up": int}, pk="url",
+                          not_null={"looked_up"}, defaults={"looked_up": 0}, if_not_exists=True)
+    _add_columns(db, "signatures", {"openings": str})
+
+
 MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5, 6: _schema_v6,
-              7: _schema_v7, 8: _schema_v8, 9: _schema_v9, 10: _schema_v10, 11: _schema_v11}
+              7: _schema_v7, 8: _schema_v8, 9: _schema_v9, 10: _schema_v10, 11: _schema_v11,
+              12: _schema_v12}
 
 
 @functools.cache

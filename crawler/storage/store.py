@@ -47,6 +47,7 @@ os.register_at_fork(after_in_child=_release_inherited_locks)
 
 GROUPING_TABLES = {
     "signatures": "select * from signatures order by url",
+    "openings": "select * from openings order by url",
     "edges": "select * from edges order by a, b",
     "stories": "select id, origin_url, size, sites, first_published, last_published, title, uncredited, versions, "
                "contains from stories order by id",
@@ -685,12 +686,14 @@ class Store:
             yield url
 
     def signature_states(self, num_perm: int, seed: int, scheme: str, shingle_size: int, fingerprint: int,
-                         lead_words: str) -> Iterator[StoredSignature]:
-        """What every stored signature was made from, and whether with these parameters and lead sizes."""
+                         lead_words: str, openings: str) -> Iterator[StoredSignature]:
+        """What every stored signature was made from, and whether with these parameters, lead sizes and
+        opening settings."""
         for url, same, *rest in self.db.execute(
                 "select url, coalesce(num_perm = ? and seed = ? and scheme = ? and shingle_size = ? "
-                "and fingerprint = ? and lead_words = ?, 0), content_hash, paragraphs_hash, paragraph_keys "
-                "from signatures", [num_perm, seed, scheme, shingle_size, fingerprint, lead_words]):
+                "and fingerprint = ? and lead_words = ? and openings = ?, 0), content_hash, paragraphs_hash, "
+                "paragraph_keys from signatures",
+                [num_perm, seed, scheme, shingle_size, fingerprint, lead_words, openings]):
             yield StoredSignature(url, bool(same), *rest)
 
     def signature_bytes(self) -> int:
@@ -717,13 +720,61 @@ class Store:
             self.db.conn.executemany("insert or replace into band_keys (url, banding, band_keys) values (?, ?, ?)",
                                      [(url, banding, keys) for url, keys in rows])
 
+    def save_openings(self, rows: list[tuple[str, bytes, bytes | None]]) -> None:
+        """Keep (url, opening keys, capture keys or None) of signed texts (``dedupe.openings``), each capture
+        not looked up yet."""
+        with self.transaction():
+            self.db.conn.executemany("insert or replace into openings (url, opening, capture, looked_up) "
+                                     "values (?, ?, ?, 0)", rows)
+
+    def capture_states(self) -> Iterator[tuple[str, bytes, bool]]:
+        """(url, capture keys, looked up) of every stored short text."""
+        for url, keys, looked_up in self.db.execute("select url, capture, looked_up from openings "
+                                                    "where capture is not null").fetchall():
+            yield url, keys, bool(looked_up)
+
+    def mark_looked_up(self, urls: list[str], looked_up: bool) -> None:
+        """Note whether these captures' caption relations to every stored text are in the edges table."""
+        with self.transaction():
+            for chunk in batched(urls, _CHUNK):
+                self.db.execute(f"update openings set looked_up = ? where url in ({','.join('?' * len(chunk))})",
+                                [int(looked_up), *chunk])
+
+    def linked_pages(self, urls: list[str], longer_than: int) -> set[str]:
+        """Those of ``urls`` that a relation other than a caption relation links to a page of more than
+        ``longer_than`` words."""
+        return {url for _, e in self.edges_touching(urls) if e.basis != "caption"
+                for url, other in ((e.a, e.len_b), (e.b, e.len_a)) if (other or 0) > longer_than} & set(urls)
+
+    def delete_caption_edges(self, urls: list[str]) -> None:
+        """Drop the caption relations of these texts as captures; their relations as the page another text
+        captures stay."""
+        with self.transaction():
+            for chunk in batched(urls, _CHUNK):
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"delete from edges where basis = 'caption' and ((opens = 'a' and a in ({marks})) "
+                                f"or (opens = 'b' and b in ({marks})))", chunk + chunk)
+
+    def opening_pages(self, urls: list[str] | None = None, page: int = 4096) -> Iterator[list[tuple[str, bytes]]]:
+        """(url, opening keys) of these texts (of every text when None), a page of rows at a time."""
+        if urls is not None:
+            for chunk in batched(urls, _CHUNK):
+                yield self.db.execute(f"select url, opening from openings where url in ({','.join('?' * len(chunk))})",
+                                      chunk).fetchall()
+            return
+        last = 0
+        while rows := self.db.execute("select rowid, url, opening from openings where rowid > ? order by rowid limit ?",
+                                      [last, page]).fetchall():
+            last = rows[-1][0]
+            yield [row[1:] for row in rows]
+
     def clear_signatures(self) -> None:
-        """Drop every signature, band key and relation (a full pass makes each again): one statement a table,
+        """Drop every signature, band key, opening and relation (a full pass makes each again): one statement a table,
         which SQLite carries out by freeing the table's pages rather than deleting row by row through its
         indexes, as ``delete_signatures`` of every URL would. It does so only with foreign keys unchecked (a
         signature's key names its article: deleting one never breaks a key), which ``_bulk_write`` sets."""
         with self._bulk_write(SaveOptions()), self.transaction():
-            for table in ("signatures", "band_keys", "edges"):
+            for table in ("signatures", "band_keys", "openings", "edges"):
                 self.db.execute(f"delete from {table}")
 
     def delete_signatures(self, urls: Iterable[str]) -> None:
@@ -732,6 +783,7 @@ class Store:
                 marks = ",".join("?" * len(chunk))
                 self.db.execute(f"delete from signatures where url in ({marks})", chunk)
                 self.db.execute(f"delete from band_keys where url in ({marks})", chunk)
+                self.db.execute(f"delete from openings where url in ({marks})", chunk)
                 self.db.execute(f"delete from edges where a in ({marks}) or b in ({marks})", chunk + chunk)
 
     # -- relations between articles (copies, quotes) --------------------------------------------

@@ -1,0 +1,206 @@
+"""Caption-only captures of a story's page (a share widget's headline and deck) join the story; short pages
+that share a quote or a common phrase with it do not."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crawler.storage.records import FetchRecord
+from dedupe.align import loose_passage
+from dedupe.group import cluster
+from dedupe.pipeline import update_stories
+from dedupe.relate import Edge
+from dedupe.signature import word_hashes
+
+LEAD = ("The city council voted on Tuesday night to close two branch libraries in the northern districts and move "
+        "their collections to a new central building downtown, ending a two-year fight over the plan.")
+SECOND = ("Officials said the decision, reached after a six-hour meeting that drew hundreds of residents, would save "
+          "about four million dollars a year and let the library system extend opening hours at the remaining "
+          "branches.")
+BODY = [f"Paragraph {i} of the library story: the union, the architects, the readers' petition and the budget "
+        f"office each had a say, and number {i} of the council members spoke against it at length." for i in range(6)]
+STORY = [LEAD, SECOND, *BODY]
+# the headline and a deck cut from the second paragraph (words dropped: no five-word run of the story is whole)
+DECK = ("Officials said decision reached after six-hour meeting drew hundreds of residents would save four million "
+        "dollars year and let library system extend hours at remaining branches")
+CAPTION = ["Council votes to close two libraries", DECK, "Post to Facebook", "Share by email", "Join the Conversation"]
+OTHER = [f"Paragraph {i} of an unrelated report on the harbour, the storm and the fishing fleet's losses this winter, "
+         f"with the mayor's comments on insurance." for i in range(8)]
+
+
+def add(store, url: str, paragraphs: list[str]) -> None:
+    store.save_fetch(FetchRecord(url=url, requested_url=url, final_url=url, status=200,
+                                 headers={"content-type": "text/html"}, body=(url + repr(paragraphs)).encode(),
+                                 fetched_at="2020-01-01T00:00:00+00:00"))
+    store.save_article({"url": url, "site": url.split("/")[2], "page_type": "article", "title": url,
+                        "paragraphs": paragraphs, "text": "\n".join(paragraphs)})
+
+
+def stories_of(store, full: bool = False) -> dict[str, str]:
+    update_stories(store, full=full)
+    return store.member_stories()
+
+
+def story_pages(store) -> None:
+    add(store, "http://origin.example/libraries", STORY)
+    add(store, "http://copy.example/libraries", ["By Staff", *STORY, "Copyright the Origin."])
+    add(store, "http://other.example/harbour", OTHER)
+
+
+def test_a_caption_only_capture_of_a_storys_page_joins_the_story(store):
+    story_pages(store)
+    add(store, "http://widget.example/share-libraries", CAPTION)
+    stories = stories_of(store)
+    assert stories["http://widget.example/share-libraries"] == stories["http://origin.example/libraries"]
+    assert stories["http://other.example/harbour"] != stories["http://origin.example/libraries"]
+
+
+def test_a_capture_found_in_a_later_pass_joins_the_story_as_in_a_rebuild(store):
+    story_pages(store)
+    update_stories(store)
+    add(store, "http://widget.example/share-libraries", CAPTION)
+    incremental = stories_of(store)
+    assert incremental["http://widget.example/share-libraries"] == incremental["http://origin.example/libraries"]
+    rebuilt = stories_of(store, full=True)
+    assert len(set(rebuilt.values())) == len(set(incremental.values()))
+
+
+def test_short_pages_sharing_a_quote_or_a_common_phrase_with_a_story_do_not_join_it(store):
+    story_pages(store)
+    quoting = "http://blog.example/quote"
+    add(store, quoting, ["A reader writes", f'"{SECOND}" That is what the council said, and nothing more.',
+                         "Comments are closed."])
+    phrase = "http://parks.example/hours"
+    add(store, phrase, ["Parks news", ("The parks department will extend opening hours at the remaining branches of its "
+                                       "pools this summer, it said on Monday in a note to residents about swimming.")])
+    stories = stories_of(store)
+    story = stories["http://origin.example/libraries"]
+    assert stories.get(quoting) != story and stories.get(phrase) != story
+
+
+def test_a_loose_passage_extends_across_dropped_words_but_not_across_long_gaps():
+    story = word_hashes("officials said the decision reached after a six hour meeting that drew hundreds".split())
+    deck = word_hashes("officials said decision reached after six hour meeting drew hundreds".split())
+    kept, s0, s1, t0, t1 = loose_passage(deck, np.zeros(len(deck), dtype=bool), story, 2, 4, 1)
+    assert (kept, s0, s1, t0, t1) == (10, 0, 10, 0, 13)
+    kept, *_ = loose_passage(deck, np.zeros(len(deck), dtype=bool), story, 2, 0, 1)   # no word of the story dropped
+    assert kept < 10
+    skip = np.ones(len(deck), dtype=bool)   # quoted words are not matched
+    assert loose_passage(deck, skip, story, 2, 4, 1)[0] == 0
+    assert loose_passage(deck, np.zeros(len(deck), dtype=bool), story, 2, 4, 11)[0] == 0   # 10 words shared
+
+
+def partition(stories: dict[str, str]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for url, story in stories.items():
+        groups.setdefault(story, set()).add(url)
+    return {frozenset(urls) for urls in groups.values()}
+
+
+def test_a_capture_stored_before_its_story_joins_it_in_the_increment_that_brings_the_story(store):
+    add(store, "http://widget.example/share-libraries", CAPTION)
+    add(store, "http://other.example/harbour", OTHER)
+    update_stories(store)
+    add(store, "http://origin.example/libraries", STORY)
+    incremental = stories_of(store)
+    assert incremental["http://widget.example/share-libraries"] == incremental["http://origin.example/libraries"]
+    assert partition(incremental) == partition(stories_of(store, full=True))
+
+
+def test_a_page_another_relation_links_keeps_no_caption_relation():
+    """A short page that copies a story (a preview) is not a capture: its caption relation to another story's
+    page does not join them; a caption relation alone does."""
+    copy = Edge("p/preview", "s/story", 0.9, 0.9, basis="lead", opens="a", len_a=60, len_b=800)
+    caption = Edge("p/preview", "t/other", 0.0, 0.0, basis="caption", cover_a=0.5, cover_b=0.05, opens="a",
+                   len_a=60, len_b=700)
+    assert sorted(map(sorted, cluster([], [copy, caption]).stories)) == [["p/preview", "s/story"], ["t/other"]]
+    assert sorted(map(sorted, cluster([], [caption]).stories)) == [["p/preview", "t/other"]]
+
+
+def test_a_short_page_sharing_a_stock_sentence_with_another_name_in_it_does_not_join_the_story(store):
+    story_pages(store)
+    stock = ("Asked whether the council would reconsider its position on the libraries, Mary Stone of the "
+             "planning office declined to give a direct answer.")
+    add(store, "http://origin2.example/harbour-vote", [LEAD.replace("libraries", "harbours"), stock, *OTHER])
+    page = "http://petition.example/parks"
+    add(store, page, ["Continue reading at the Courier", "For many households in the valley the issue is old. " +
+                      stock.replace("Mary Stone", "Felix Kaplan"), "Supporters of the parks petition met on Monday."])
+    stories = stories_of(store)
+    assert stories.get(page) != stories["http://origin2.example/harbour-vote"]
+
+
+def dense_loose_passage(short, skip, long, short_gap, long_gap):
+    """The chain of ``loose_passage`` by the plain dynamic programme over every cell (the reference)."""
+    n, m = len(short), len(long)
+    score = np.zeros((n, m), dtype=int)
+    first = np.zeros((n, m, 2), dtype=int)
+    best = (0, 0, 0, 0, 0)
+    for i in range(n):
+        for j in range(m):
+            if skip[i] or short[i] != long[j]:
+                continue
+            got, s0, l0 = 1, i, j
+            for pi in range(max(i - short_gap - 1, 0), i):
+                for pj in range(max(j - long_gap - 1, 0), j):
+                    if score[pi, pj] + 1 > got:
+                        got, (s0, l0) = score[pi, pj] + 1, first[pi, pj]
+            score[i, j], first[i, j] = got, (s0, l0)
+            if got > best[0]:
+                best = (got, s0, i + 1, l0, j + 1)
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 6), max_size=40), st.lists(st.integers(0, 6), max_size=60), st.data())
+def test_a_loose_passage_is_the_dense_programmes_chain(short, long, data):
+    """Only equal cells visited, only the last rows kept: the same chain, ties broken alike (small alphabets:
+    many equal words, repeated words in both texts); zeros below ``min_words`` words in common."""
+    skip = np.array(data.draw(st.lists(st.booleans(), min_size=len(short), max_size=len(short))), dtype=bool)
+    short_gap, long_gap = data.draw(st.integers(0, 3)), data.draw(st.integers(0, 5))
+    a, b = np.array(short, dtype=np.uint64), np.array(long, dtype=np.uint64)
+    expected = dense_loose_passage(a, skip, b, short_gap, long_gap)
+    assert tuple(loose_passage(a, skip, b, short_gap, long_gap, 1)) == expected
+    present = sum(1 for w, s in zip(short, skip) if not s and w in set(long))
+    assert tuple(loose_passage(a, skip, b, short_gap, long_gap, present + 1)) == (0, 0, 0, 0, 0)
+
+
+def edge_rows(store) -> list[tuple]:
+    return store.grouping_rows()["edges"]
+
+
+def test_a_capture_that_loses_or_gains_another_relation_has_a_rebuilds_relations(store):
+    """Pass 1: a longer page opening with the capture's text links it (no lookup). Pass 2: that page becomes
+    another text, so the capture, linked by nothing, is looked up against every stored text and joins the
+    story. Pass 3: the page links it again, so its caption relation goes. After each increment, the relations and stories are those a
+    rebuild makes."""
+    story_pages(store)
+    capture, mirror = "http://widget.example/share-libraries", "http://mirror.example/share-libraries"
+    add(store, capture, CAPTION)
+    add(store, mirror, ["Council votes to close two libraries", DECK, *OTHER])
+    first = stories_of(store)
+    assert first[capture] == first[mirror] != first["http://origin.example/libraries"]
+    add(store, mirror, OTHER[::-1])   # the mirror's page now holds another text
+    second = stories_of(store)
+    assert second[capture] == second["http://origin.example/libraries"]
+    edges = edge_rows(store)
+    assert partition(second) == partition(stories_of(store, full=True)) and edges == edge_rows(store)
+    assert any("caption" in row for row in edges)
+    add(store, mirror, ["Council votes to close two libraries", DECK, *OTHER])
+    third = stories_of(store)
+    edges = edge_rows(store)
+    assert partition(third) == partition(stories_of(store, full=True)) and edges == edge_rows(store)
+    assert not any("caption" in row for row in edges)
+
+
+def test_a_capture_stored_twice_joins_the_story_with_its_copy(store):
+    """Two sites carrying the same capture are copies of each other, short both: each is still looked up as a
+    capture, and both join the story (a preview linked to its story, a longer text, is not looked up)."""
+    story_pages(store)
+    add(store, "http://widget.example/share-libraries", CAPTION)
+    add(store, "http://widget2.example/share-libraries", CAPTION)
+    stories = stories_of(store)
+    story = stories["http://origin.example/libraries"]
+    assert stories["http://widget.example/share-libraries"] == stories["http://widget2.example/share-libraries"] == story
+    assert partition(stories) == partition(stories_of(store, full=True))
