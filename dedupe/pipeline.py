@@ -112,7 +112,8 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         furniture = find_furniture(corpus, options)
         plan = plan_signing(corpus, furniture, full)
         report.articles = len(plan.digests)
-        evidence = LineageEvidence(store, furniture, options.lineage.carried_min_pages, options.lineage.relay_min_pages)
+        evidence = LineageEvidence(store, furniture, options.lineage.carried_min_pages, options.lineage.relay_min_pages,
+                                   fresh=full)
         retrace = set() if full else evidence_changes(store, corpus, evidence) | resettled
     if not full and plan.changed:   # an increment's pool has not forked yet (it reads its texts here, unshipped)
         _load_kernels()

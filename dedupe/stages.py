@@ -741,7 +741,7 @@ class LineageEvidence:
     dominate the stage)."""
 
     def __init__(self, store: Store, furniture: Furniture, carried_min_pages: int = LineageOptions.carried_min_pages,
-                 relay_min_pages: int = LineageOptions.relay_min_pages):
+                 relay_min_pages: int = LineageOptions.relay_min_pages, fresh: bool = False):
         self.outlets = OutletDirectory()
         for host, name in store.outlets().items():
             self.outlets.add(host, name)
@@ -753,7 +753,7 @@ class LineageEvidence:
         for site, hashes in furniture.by_site.items():
             for h in hashes:
                 furniture_sites[h].add(site)
-        uncrediting, relaying = credit_sites(store, self.credited_hosts, carried_min_pages, relay_min_pages)
+        uncrediting, relaying = credit_sites(store, self.credited_hosts, carried_min_pages, relay_min_pages, fresh)
         self.state = EvidenceState({h: frozenset(sites) for h, sites in furniture_sites.items()}, furniture.writers,
                                    frozenset(paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))),
                                    frozenset(uncrediting), frozenset(relaying))
@@ -873,9 +873,11 @@ def _carried(corpus: Corpus, hashes: set[int]) -> dict[str, set[int]]:
     return carried
 
 
-def credit_sites(store: Store, credited_hosts: Callable[[dict], set[str]], min_pages: int, relay_min_pages: int
-                 ) -> tuple[set[str], set[str]]:
-    """What every page's credits say of its site, from one read of them all (``Store.page_credits``):
+def credit_sites(store: Store, credited_hosts: Callable[[dict], set[str]], min_pages: int, relay_min_pages: int,
+                 fresh: bool = False) -> tuple[set[str], set[str]]:
+    """What every page's credits say of its site, from what each page's credits say (its credit facts, kept
+    between passes: ``Store.credit_facts``; only pages without them are read and parsed, every page when
+    ``fresh``):
 
     - the sites writing no credits: their pages carry credit lines (on ``min_pages`` or more) but never one of
       their own, every line also being on another site's page. Such a site (a scraper) writes no credit; a line
@@ -884,19 +886,32 @@ def credit_sites(store: Store, credited_hosts: Callable[[dict], set[str]], min_p
       outlet a text came from and that text's source: "via X", "originally published by Y"). Such a site
       republishes copies; on its pages a credit line in the same words as another copy's more likely came from
       that copy."""
-    holders: dict[str, set[str]] = defaultdict(set)
+    if fresh:
+        store.clear_credit_facts()
+    for page in store.unread_page_credits():
+        store.save_credit_facts([credit_facts(url, site, statements, source, credited_hosts)
+                                 for url, site, statements, source in page])
+    holders: dict[int, set[str]] = defaultdict(set)
     crediting: Counter = Counter()
     relaying: Counter = Counter()
-    for site, statements, source in store.page_credits():
-        if statements:
-            crediting[site] += 1
-            for line in statements:
-                holders[paragraph_key(line)].add(site)
-        if source is not None:
-            relaying[source["site"]] += len(credited_hosts(source) - {source["site"]}) >= 2
+    for site, credits, lines, relays in store.credit_facts():
+        crediting[site] += credits
+        relaying[site] += relays
+        for h in np.frombuffer(lines, dtype=np.uint64).tolist():
+            holders[h].add(site)
     writers = {next(iter(sites)) for sites in holders.values() if len(sites) == 1}
     return ({site for site, n in crediting.items() if n >= min_pages and site not in writers},
             {site for site, n in relaying.items() if n >= relay_min_pages})
+
+
+def credit_facts(url: str, site: str, statements: list[str], source: dict | None,
+                 credited_hosts: Callable[[dict], set[str]]) -> tuple[str, str, int, bytes, int]:
+    """What one page's credits say of its site (a row of ``Store.save_credit_facts``): whether it carries credit
+    lines, their identities (``paragraph_hash`` of each line's words), whether it credits two or more other
+    outlets."""
+    lines = np.array([paragraph_hash(paragraph_key(line)) for line in statements], dtype=np.uint64)
+    relays = source is not None and len(credited_hosts(source) - {source["site"]}) >= 2
+    return url, site, int(bool(statements)), lines.tobytes(), int(relays)
 
 
 def articles_by_group(store: Store, groups: list[list[str]], batch: int) -> Iterator[list[dict]]:

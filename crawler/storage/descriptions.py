@@ -76,6 +76,13 @@ TABLES: dict[str, dict] = {
         "columns": {"url": "the article", "banding": "bands and rows per band the keys were made for (\"37x3\")",
                     "band_keys": "uint64 keys: each of the article's signatures (whole text, then leads), band by band"},
     },
+    "credit_facts": {
+        "description": ("What each article page's credits say of its site, kept between grouping passes (dropped by "
+                        "triggers when the page or an outlet changes), so that a pass parses only new pages' credits."),
+        "columns": {"url": "the article", "site": "its site", "credits": "1 if it carries credit lines",
+                    "lines": "uint64 hashes of its credit lines' normalised words",
+                    "relays": "1 if it credits two or more other outlets (a copy's and its source)"},
+    },
     "contains": {
         "description": ("A page holding a piece of a page of another story (listing, compilation, commentary, quote): "
                         "linked, never merged."),

@@ -537,6 +537,42 @@ class Store:
                                                                  "edge_lines": edges}} if credits or cues or edges else None
             yield site, statements, source
 
+    def unread_page_credits(self, page: int = 4096) -> Iterator[list[tuple[str, str, list[str], dict | None]]]:
+        """(url, and what ``page_credits`` gives of it) of every article page without kept credit facts
+        (``credit_facts``), in URL order, a page of rows at a time (read whole: the caller may write between two);
+        a page with no readable attribution gives no statements and no source."""
+        last = ""
+        while rows := self.db.execute(
+                "select url, site, iif(json_valid(attribution), json_extract(attribution, '$.statements', "
+                "'$.credits', '$.cue_lines', '$.edge_lines'), '[]') from articles a where page_type = 'article' "
+                "and url > ? and not exists (select 1 from credit_facts f where f.url = a.url) order by url limit ?",
+                [last, page]).fetchall():
+            last = rows[-1][0]
+            found = []
+            for url, site, values in rows:
+                statements, credits, cues, edges = (v if isinstance(v, list) else [] for v in
+                                                    (*json.loads(values), None, None, None, None)[:4])
+                source = {"url": url, "site": site, "attribution": {"credits": credits, "cue_lines": cues,
+                                                                     "edge_lines": edges}} if credits or cues or edges else None
+                found.append((url, site, statements, source))
+            yield found
+
+    def save_credit_facts(self, rows: list[tuple[str, str, int, bytes, int]]) -> None:
+        """Keep (url, site, carries credit lines, its lines' hashes, credits two other outlets) of article pages."""
+        with self.transaction():
+            self.db.conn.executemany("insert or replace into credit_facts (url, site, credits, lines, relays) "
+                                     "values (?, ?, ?, ?, ?)", rows)
+
+    def credit_facts(self) -> Iterator[tuple[str, int, bytes, int]]:
+        """(site, carries credit lines, its lines' hashes, credits two other outlets) of every article page with
+        kept credit facts that says something (the others count for nothing)."""
+        yield from self.db.execute("select site, credits, lines, relays from credit_facts where credits or relays")
+
+    def clear_credit_facts(self) -> None:
+        """Drop every kept credit fact (a full pass makes them all again)."""
+        with self.transaction():
+            self.db.execute("delete from credit_facts")
+
     def article_texts(self) -> Iterator[StoredText]:
         """Site and stored paragraphs of every article page, in URL order."""
         for row in self.db.execute("select url, site, paragraphs from articles where page_type = 'article' "
