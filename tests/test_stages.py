@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from crawler.storage.records import FetchRecord
+from crawler.storage.store import Store
 from dedupe.normalise import paragraph_hash, paragraph_hashes, paragraph_key
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
@@ -259,6 +260,48 @@ def test_a_site_crediting_two_outlets_on_two_pages_republishes_copies(store):
         add(store, f"http://{site}.example/{i}", STORY, attribution=attribution)
     evidence = LineageEvidence(store, Furniture({}))
     assert credit_sites(store, evidence.credited_hosts, 3, 2)[1] == {"relay.example"} == evidence.state.relaying
+
+
+def test_kept_credit_facts_follow_a_changed_page_and_a_new_outlet(store):
+    """Credit facts are kept between passes; a page written again with other credits, and an outlet made known,
+    drop the facts they change (triggers), so the next pass reads what a fresh read of every page reads: the
+    scraper's line becomes its own once no other site holds it; pages crediting two outlets by name alone relay
+    copies once those outlets are known."""
+    lines = ["Reprinted with permission from Common Dreams.", "Source: The Open Record."]
+    named = {"credits": [{"outlet": name, "host": None, "url": None, "role": "source", "text": f"Via {name}"}
+                         for name in ("Bee News", "Sea Post")]}
+    for i, (site, line) in enumerate([("a", lines[0]), ("b", lines[1]), ("scraper", lines[0]), ("scraper", lines[1])]):
+        add(store, f"http://{site}.example/{i}", STORY, attribution={"statements": [line]})
+    for i in range(2):
+        add(store, f"http://relay.example/{i}", STORY, attribution=named)
+
+    def evidence(fresh=False):
+        found = LineageEvidence(store, Furniture({}), 2, 2, fresh=fresh).state
+        return found.uncrediting, found.relaying
+
+    assert evidence() == ({"scraper.example"}, set())
+    assert store.db.execute("select count(*) from credit_facts").fetchone()[0] == 6
+    add(store, "http://a.example/0", STORY, attribution={"statements": ["Courtesy of another wire."]})
+    assert evidence() == (set(), set()) == evidence(fresh=True)
+    store.save_outlet("bee.example", "Bee News")
+    store.save_outlet("sea.example", "Sea Post")
+    assert evidence() == (set(), {"relay.example"}) == evidence(fresh=True)
+
+
+def test_a_file_without_credit_facts_has_them_made_by_its_next_pass(db_path):
+    """A file written by an older syndtrace (schema 11) keeps no credit facts: opened, it gets the table, and
+    its next pass reads every page's credits, as a rebuild does, and keeps them."""
+    store = Store(db_path)
+    add(store, "http://copy.example/1", STORY, attribution={"statements": ["Source: The Open Record."]})
+    store.db.execute("drop table credit_facts")
+    store.db["meta"].upsert({"key": "schema_version", "value": "11"}, pk="key")
+    store.db.conn.commit()
+    store.close()
+    store = Store(db_path)
+    assert store.db.execute("select count(*) from credit_facts").fetchone()[0] == 0
+    update_stories(store)
+    assert store.db.execute("select url, credits from credit_facts").fetchall() == [("http://copy.example/1", 1)]
+    store.close()
 
 
 class _Counted:
