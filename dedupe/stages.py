@@ -754,9 +754,9 @@ class LineageEvidence:
             for h in hashes:
                 furniture_sites[h].add(site)
         uncrediting, relaying = credit_sites(store, self.credited_hosts, carried_min_pages, relay_min_pages, fresh)
+        titles = frozenset(np.frombuffer(store.title_keys(), dtype=np.uint64).tolist())   # kept by credit_sites
         self.state = EvidenceState({h: frozenset(sites) for h, sites in furniture_sites.items()}, furniture.writers,
-                                   frozenset(paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))),
-                                   frozenset(uncrediting), frozenset(relaying))
+                                   titles, frozenset(uncrediting), frozenset(relaying))
 
     def captures(self, urls: list[str]) -> dict[str, str]:
         """The capture times of these pages (what a batch of them ships with it)."""
@@ -875,9 +875,8 @@ def _carried(corpus: Corpus, hashes: set[int]) -> dict[str, set[int]]:
 
 def credit_sites(store: Store, credited_hosts: Callable[[dict], set[str]], min_pages: int, relay_min_pages: int,
                  fresh: bool = False) -> tuple[set[str], set[str]]:
-    """What every page's credits say of its site, from what each page's credits say (its credit facts, kept
-    between passes: ``Store.credit_facts``; only pages without them are read and parsed, every page when
-    ``fresh``):
+    """What every page's credits say of its site, from what each page's credits say (its facts, kept between
+    passes: ``keep_page_facts``, every page's made again when ``fresh``):
 
     - the sites writing no credits: their pages carry credit lines (on ``min_pages`` or more) but never one of
       their own, every line also being on another site's page. Such a site (a scraper) writes no credit; a line
@@ -886,11 +885,7 @@ def credit_sites(store: Store, credited_hosts: Callable[[dict], set[str]], min_p
       outlet a text came from and that text's source: "via X", "originally published by Y"). Such a site
       republishes copies; on its pages a credit line in the same words as another copy's more likely came from
       that copy."""
-    if fresh:
-        store.clear_credit_facts()
-    for page in store.unread_page_credits():
-        store.save_credit_facts([credit_facts(url, site, statements, source, credited_hosts)
-                                 for url, site, statements, source in page])
+    keep_page_facts(store, credited_hosts, fresh)
     holders: dict[int, set[str]] = defaultdict(set)
     crediting: Counter = Counter()
     relaying: Counter = Counter()
@@ -904,14 +899,26 @@ def credit_sites(store: Store, credited_hosts: Callable[[dict], set[str]], min_p
             {site for site, n in relaying.items() if n >= relay_min_pages})
 
 
-def credit_facts(url: str, site: str, statements: list[str], source: dict | None,
-                 credited_hosts: Callable[[dict], set[str]]) -> tuple[str, str, int, bytes, int]:
-    """What one page's credits say of its site (a row of ``Store.save_credit_facts``): whether it carries credit
-    lines, their identities (``paragraph_hash`` of each line's words), whether it credits two or more other
-    outlets."""
+def keep_page_facts(store: Store, credited_hosts: Callable[[dict], set[str]], fresh: bool = False) -> None:
+    """Make and keep the facts of every article page that has none kept (``Store.page_facts``; of every page when
+    ``fresh``): a pass reads and parses only the credits and titles of pages added or changed since the last."""
+    if fresh:
+        store.clear_page_facts()
+    for page in store.unread_page_facts():
+        store.save_page_facts([page_facts(url, site, title, statements, source, credited_hosts)
+                               for url, site, title, statements, source in page])
+
+
+def page_facts(url: str, site: str, title: str | None, statements: list[str], source: dict | None,
+               credited_hosts: Callable[[dict], set[str]]) -> tuple[str, str, int, bytes, int, bytes | None]:
+    """What lineage reads of one page beyond its text (a row of ``Store.save_page_facts``): whether it carries
+    credit lines, their identities (``paragraph_hash`` of each line's words), whether it credits two or more
+    other outlets, its title's identity (none for a title without words)."""
     lines = np.array([paragraph_hash(paragraph_key(line)) for line in statements], dtype=np.uint64)
     relays = source is not None and len(credited_hosts(source) - {source["site"]}) >= 2
-    return url, site, int(bool(statements)), lines.tobytes(), int(relays)
+    key = paragraph_key(title) if title else ""
+    title_key = np.array([paragraph_hash(key)], dtype=np.uint64).tobytes() if key else None
+    return url, site, int(bool(statements)), lines.tobytes(), int(relays), title_key
 
 
 def articles_by_group(store: Store, groups: list[list[str]], batch: int) -> Iterator[list[dict]]:

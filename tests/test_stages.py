@@ -262,11 +262,11 @@ def test_a_site_crediting_two_outlets_on_two_pages_republishes_copies(store):
     assert credit_sites(store, evidence.credited_hosts, 3, 2)[1] == {"relay.example"} == evidence.state.relaying
 
 
-def test_kept_credit_facts_follow_a_changed_page_and_a_new_outlet(store):
-    """Credit facts are kept between passes; a page written again with other credits, and an outlet made known,
-    drop the facts they change (triggers), so the next pass reads what a fresh read of every page reads: the
-    scraper's line becomes its own once no other site holds it; pages crediting two outlets by name alone relay
-    copies once those outlets are known."""
+def test_kept_page_facts_follow_a_changed_page_and_a_new_outlet(store):
+    """Page facts (what credits say, the title) are kept between passes; a page written again with other credits,
+    an outlet made known and a title settled drop the facts they change (triggers), so the next pass reads what a
+    fresh read of every page reads: the scraper's line becomes its own once no other site holds it; pages
+    crediting two outlets by name alone relay copies once those outlets are known; the new title is a title."""
     lines = ["Reprinted with permission from Common Dreams.", "Source: The Open Record."]
     named = {"credits": [{"outlet": name, "host": None, "url": None, "role": "source", "text": f"Via {name}"}
                          for name in ("Bee News", "Sea Post")]}
@@ -280,27 +280,31 @@ def test_kept_credit_facts_follow_a_changed_page_and_a_new_outlet(store):
         return found.uncrediting, found.relaying
 
     assert evidence() == ({"scraper.example"}, set())
-    assert store.db.execute("select count(*) from credit_facts").fetchone()[0] == 6
+    assert store.db.execute("select count(*) from page_facts").fetchone()[0] == 6
     add(store, "http://a.example/0", STORY, attribution={"statements": ["Courtesy of another wire."]})
     assert evidence() == (set(), set()) == evidence(fresh=True)
     store.save_outlet("bee.example", "Bee News")
     store.save_outlet("sea.example", "Sea Post")
     assert evidence() == (set(), {"relay.example"}) == evidence(fresh=True)
+    store.set_titles([("http://b.example/1", "A headline settled since")])
+    titles = LineageEvidence(store, Furniture({})).state.titles
+    assert paragraph_hash(paragraph_key("A headline settled since")) in titles
+    assert titles == LineageEvidence(store, Furniture({}), fresh=True).state.titles
 
 
-def test_a_file_without_credit_facts_has_them_made_by_its_next_pass(db_path):
-    """A file written by an older syndtrace (schema 11) keeps no credit facts: opened, it gets the table, and
+def test_a_file_without_page_facts_has_them_made_by_its_next_pass(db_path):
+    """A file written by an older syndtrace (schema 11) keeps no page facts: opened, it gets the table, and
     its next pass reads every page's credits, as a rebuild does, and keeps them."""
     store = Store(db_path)
     add(store, "http://copy.example/1", STORY, attribution={"statements": ["Source: The Open Record."]})
-    store.db.execute("drop table credit_facts")
+    store.db.execute("drop table page_facts")
     store.db["meta"].upsert({"key": "schema_version", "value": "11"}, pk="key")
     store.db.conn.commit()
     store.close()
     store = Store(db_path)
-    assert store.db.execute("select count(*) from credit_facts").fetchone()[0] == 0
+    assert store.db.execute("select count(*) from page_facts").fetchone()[0] == 0
     update_stories(store)
-    assert store.db.execute("select url, credits from credit_facts").fetchall() == [("http://copy.example/1", 1)]
+    assert store.db.execute("select url, credits from page_facts").fetchall() == [("http://copy.example/1", 1)]
     store.close()
 
 
@@ -376,8 +380,8 @@ def test_the_credited_hosts_lineage_evidence_reads_are_a_members(store):
     ]
     for i, attribution in enumerate(attributions):
         add(store, f"http://site{i}.example/{i}", STORY, attribution=attribution)
+    sources = [source for page in store.unread_page_facts() for *_, source in page if source is not None]
     evidence = LineageEvidence(store, Furniture({}))
-    sources = [source for _, _, source in store.page_credits() if source is not None]
     found = [evidence.credited_hosts(source) for source in sources]
     assert found == [evidence.member(source).credited_hosts for source in sources]
     assert len(sources) == 6 and {"b.example", "linked.example", "known.example"} <= set().union(*found)

@@ -76,12 +76,14 @@ TABLES: dict[str, dict] = {
         "columns": {"url": "the article", "banding": "bands and rows per band the keys were made for (\"37x3\")",
                     "band_keys": "uint64 keys: each of the article's signatures (whole text, then leads), band by band"},
     },
-    "credit_facts": {
-        "description": ("What each article page's credits say of its site, kept between grouping passes (dropped by "
-                        "triggers when the page or an outlet changes), so that a pass parses only new pages' credits."),
+    "page_facts": {
+        "description": ("What grouping reads of each article page beyond its text, kept between passes (dropped by "
+                        "triggers when the page or an outlet changes), so that a pass parses only new pages' credits "
+                        "and titles."),
         "columns": {"url": "the article", "site": "its site", "credits": "1 if it carries credit lines",
                     "lines": "uint64 hashes of its credit lines' normalised words",
-                    "relays": "1 if it credits two or more other outlets (a copy's and its source)"},
+                    "relays": "1 if it credits two or more other outlets (a copy's and its source)",
+                    "title_key": "uint64 hash of its title's normalised words (none without words)"},
     },
     "contains": {
         "description": ("A page holding a piece of a page of another story (listing, compilation, commentary, quote): "

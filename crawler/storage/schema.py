@@ -219,21 +219,21 @@ def _schema_v11(db: sqlite_utils.Database) -> None:
 
 
 def _schema_v12(db: sqlite_utils.Database) -> None:
-    """What each article page's credits say of its site (``credit_facts``), kept between grouping passes, so that
-    a pass reads and parses only the credits of pages added or changed since: triggers drop a page's facts when it
-    is written again (its attribution, site or kind) or deleted, and every page's when an outlet's name changes
-    (a page's credited outlets are read through the outlets known). An older file has none: its next pass makes
-    them all."""
-    db["credit_facts"].create({"url": str, "site": str, "credits": int, "lines": bytes, "relays": int}, pk="url",
-                              if_not_exists=True)
+    """What grouping reads of each article page beyond its text (``page_facts``: what its credits say of its site,
+    its title's identity), kept between grouping passes, so that a pass reads and parses only the pages added or
+    changed since: triggers drop a page's facts when it is written again (its attribution, site, kind or title) or
+    deleted, and every page's when an outlet changes (a page's credited outlets are read through the outlets
+    known). An older file has none: its next pass makes them all."""
+    db["page_facts"].create({"url": str, "site": str, "credits": int, "lines": bytes, "relays": int,
+                             "title_key": bytes}, pk="url", if_not_exists=True)
     for name, event, which in (
-            ("articles_credits_added", "insert on articles", "where url = new.url"),
-            ("articles_credits_changed", "update of attribution, site, page_type on articles", "where url = old.url"),
-            ("articles_credits_deleted", "delete on articles", "where url = old.url"),
+            ("articles_facts_added", "insert on articles", "where url = new.url"),
+            ("articles_facts_changed", "update of attribution, site, page_type, title on articles", "where url = old.url"),
+            ("articles_facts_deleted", "delete on articles", "where url = old.url"),
             ("outlets_added", "insert on outlets", ""),
             ("outlets_renamed", "update on outlets when old.name is not new.name or old.host is not new.host", ""),
             ("outlets_deleted", "delete on outlets", "")):
-        db.execute(f"create trigger if not exists {name} after {event} begin delete from credit_facts {which}; end")
+        db.execute(f"create trigger if not exists {name} after {event} begin delete from page_facts {which}; end")
 
 
 MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5, 6: _schema_v6,

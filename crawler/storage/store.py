@@ -520,58 +520,49 @@ class Store:
             "select url, site, page_type, title, author, authors, published, modified, canonical from articles "
             "order by url")
 
-    def titles(self) -> Iterator[str]:
-        """The title of every stored article page."""
-        for (title,) in self.db.execute("select title from articles where page_type = 'article' and title is not null"):
-            yield title
-
-    def page_credits(self) -> Iterator[tuple[str, list[str], dict | None]]:
-        """(site, its credit, copyright and licence statements, and — when it names a source or keeps lines to read
-        for one — its URL, site and source credits: the attribution's credits, cue lines and edge lines only) of
-        every article page with a readable attribution, in one read of them all."""
-        for url, site, found in self.db.execute(   # the attribution parsed once (several paths: one JSON array)
-                "select url, site, json_extract(attribution, '$.statements', '$.credits', '$.cue_lines', "
-                "'$.edge_lines') from articles where page_type = 'article' and json_valid(attribution)"):
-            statements, credits, cues, edges = (v if isinstance(v, list) else [] for v in json.loads(found))
-            source = {"url": url, "site": site, "attribution": {"credits": credits, "cue_lines": cues,
-                                                                 "edge_lines": edges}} if credits or cues or edges else None
-            yield site, statements, source
-
-    def unread_page_credits(self, page: int = 4096) -> Iterator[list[tuple[str, str, list[str], dict | None]]]:
-        """(url, and what ``page_credits`` gives of it) of every article page without kept credit facts
-        (``credit_facts``), in URL order, a page of rows at a time (read whole: the caller may write between two);
-        a page with no readable attribution gives no statements and no source."""
+    def unread_page_facts(self, page: int = 4096) -> Iterator[list[tuple[str, str, str | None, list[str], dict | None]]]:
+        """(url, site, title, credit statements, and — when it names a source or keeps lines to read for one — its
+        URL, site and source credits: the attribution's credits, cue lines and edge lines only) of every article
+        page without kept facts (``page_facts``), in URL order, a page of rows at a time (read whole: the caller
+        may write between two); a page with no readable attribution gives no statements and no source. The pages are found in the
+        covering index of credits; a title is read by key, for those pages only."""
         last = ""
         while rows := self.db.execute(
-                "select url, site, iif(json_valid(attribution), json_extract(attribution, '$.statements', "
-                "'$.credits', '$.cue_lines', '$.edge_lines'), '[]') from articles a where page_type = 'article' "
-                "and url > ? and not exists (select 1 from credit_facts f where f.url = a.url) order by url limit ?",
+                "select url, site, (select title from articles t where t.url = a.url), iif(json_valid(attribution), "
+                "json_extract(attribution, '$.statements', '$.credits', '$.cue_lines', '$.edge_lines'), '[]') "
+                "from articles a where page_type = 'article' and url > ? "
+                "and not exists (select 1 from page_facts f where f.url = a.url) order by url limit ?",
                 [last, page]).fetchall():
             last = rows[-1][0]
             found = []
-            for url, site, values in rows:
+            for url, site, title, values in rows:
                 statements, credits, cues, edges = (v if isinstance(v, list) else [] for v in
                                                     (*json.loads(values), None, None, None, None)[:4])
                 source = {"url": url, "site": site, "attribution": {"credits": credits, "cue_lines": cues,
                                                                      "edge_lines": edges}} if credits or cues or edges else None
-                found.append((url, site, statements, source))
+                found.append((url, site, title, statements, source))
             yield found
 
-    def save_credit_facts(self, rows: list[tuple[str, str, int, bytes, int]]) -> None:
-        """Keep (url, site, carries credit lines, its lines' hashes, credits two other outlets) of article pages."""
+    def save_page_facts(self, rows: list[tuple[str, str, int, bytes, int, bytes | None]]) -> None:
+        """Keep (url, site, carries credit lines, its lines' hashes, credits two other outlets, its title's hash) of
+        article pages."""
         with self.transaction():
-            self.db.conn.executemany("insert or replace into credit_facts (url, site, credits, lines, relays) "
-                                     "values (?, ?, ?, ?, ?)", rows)
+            self.db.conn.executemany("insert or replace into page_facts (url, site, credits, lines, relays, title_key) "
+                                     "values (?, ?, ?, ?, ?, ?)", rows)
 
     def credit_facts(self) -> Iterator[tuple[str, int, bytes, int]]:
         """(site, carries credit lines, its lines' hashes, credits two other outlets) of every article page with
-        kept credit facts that says something (the others count for nothing)."""
-        yield from self.db.execute("select site, credits, lines, relays from credit_facts where credits or relays")
+        kept facts whose credits say something (the others count for nothing)."""
+        yield from self.db.execute("select site, credits, lines, relays from page_facts where credits or relays")
 
-    def clear_credit_facts(self) -> None:
-        """Drop every kept credit fact (a full pass makes them all again)."""
+    def title_keys(self) -> bytes:
+        """The kept hashes of the article pages' titles (8 bytes each, those with words), together."""
+        return b"".join(key for (key,) in self.db.execute("select title_key from page_facts where title_key is not null"))
+
+    def clear_page_facts(self) -> None:
+        """Drop every kept page fact (a full pass makes them all again)."""
         with self.transaction():
-            self.db.execute("delete from credit_facts")
+            self.db.execute("delete from page_facts")
 
     def article_texts(self) -> Iterator[StoredText]:
         """Site and stored paragraphs of every article page, in URL order."""
