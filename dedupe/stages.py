@@ -101,20 +101,35 @@ def settle_numeric_dates(store: Store) -> list[str]:
 # -- titles -------------------------------------------------------------------------------------------
 def settle_title_affixes(store: Store, min_pages: int) -> list[str]:
     """Cut from each site's titles the part it repeats on most of them (its name, a tagline, a section label)
-    when no metadata named it; returns the pages whose title changed (their stories are traced again)."""
+    when no metadata named it; returns the pages whose title changed (their stories are traced again). A site
+    whose titles are those a pass found nothing to cut from (kept as a digest, ``SETTLED_TITLES``) is not looked
+    at again: the same titles give the same answer."""
     by_site: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for url, site, title in store.site_titles():
         by_site[site].append((url, title))
+    kept = json.loads(store.grouping_state(SETTLED_TITLES) or "{}")
+    settled: dict[str, str] = {}
     changed: list[tuple[str, str]] = []
-    for rows in by_site.values():
+    for site, rows in by_site.items():
         if len(rows) < min_pages:
             continue
-        prefixes, suffixes = repeated_affixes([t for _, t in rows], min_pages)
-        if prefixes or suffixes:
-            changed += [(url, new) for url, title in rows if (new := without_affixes(title, prefixes, suffixes)) != title]
+        digest = xxhash.xxh64_hexdigest(json.dumps([min_pages, rows]).encode())
+        if kept.get(site) != digest:
+            prefixes, suffixes = repeated_affixes([t for _, t in rows], min_pages)
+            cut = [(url, new) for url, title in rows if (new := without_affixes(title, prefixes, suffixes)) != title
+                   ] if prefixes or suffixes else []
+            changed += cut
+            if cut:
+                continue
+        settled[site] = digest
     if changed:
         store.set_titles(changed)
+    if settled != kept:
+        store.keep_grouping_state(SETTLED_TITLES, json.dumps(settled))
     return [url for url, _ in changed]
+
+
+SETTLED_TITLES = "settled_titles"   # each site's titles a pass found nothing to cut from, as a digest (grouping_state)
 
 
 # -- corpus, furniture, what to sign -------------------------------------------------------------------

@@ -9,8 +9,10 @@ import pickle
 import numpy as np
 import pytest
 
+from crawler.page.metadata import repeated_affixes
 from crawler.storage.records import FetchRecord
 from crawler.storage.store import Store
+from dedupe import stages
 from dedupe.normalise import paragraph_hash, paragraph_hashes, paragraph_key
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
@@ -185,6 +187,22 @@ def test_a_sites_repeated_title_suffix_is_cut(store):
     assert store.article("http://kestrel.example/3")["title"] == "Harbour storm"
     assert store.article("http://other.example/a")["title"] == "Port strike ends - Kestrel Online"
     assert settle_title_affixes(store, min_pages=3) == []
+
+
+def test_a_site_whose_titles_had_nothing_to_cut_is_looked_at_again_only_when_they_change(store, monkeypatch):
+    """A pass keeps a digest of each site's titles it found nothing to cut from; the next pass skips the site while
+    its titles are the same (the same titles give the same answer), and looks again once a page is added: the
+    suffix now on three of five titles is cut."""
+    for i, title in enumerate(["Port strike ends - Kestrel Online", "Council keeps bus line - Kestrel Online",
+                               "Budget vote: what it means", "Harbour storm"]):
+        add(store, f"http://kestrel.example/{i}", STORY, title=title)
+    assert settle_title_affixes(store, min_pages=3) == []
+    looked: list[int] = []
+    monkeypatch.setattr(stages, "repeated_affixes", lambda titles, n: looked.append(len(titles)) or repeated_affixes(titles, n))
+    assert settle_title_affixes(store, min_pages=3) == [] and looked == []
+    add(store, "http://kestrel.example/4", OTHER, title="Ferry fares rise - Kestrel Online")
+    assert len(settle_title_affixes(store, min_pages=3)) == 3 and looked == [5]
+    assert store.article("http://kestrel.example/4")["title"] == "Ferry fares rise"
 
 
 def test_every_stage_is_timed(story_db):

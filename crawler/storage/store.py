@@ -982,6 +982,11 @@ class Store:
         row = self.db.execute("select value from grouping_state where name = ?", [name]).fetchone()
         return row[0] if row else None
 
+    def keep_grouping_state(self, name: str, value: str) -> None:
+        """Keep a value for the next grouping pass (one a stage keeps for itself, outside the results)."""
+        with self.transaction():
+            self._upsert_all("grouping_state", [{"name": name, "value": value}], ("name",))
+
     def story_sites(self, story_ids: Iterable[str]) -> Iterator[tuple[str, str, str]]:
         """(story, page, its site) of every page of these stories."""
         for chunk in batched(sorted(set(story_ids)), _CHUNK):
