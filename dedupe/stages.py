@@ -33,7 +33,7 @@ from crawler.page.dates import numeric_date_order, parse_visible_date
 from crawler.page.metadata import repeated_affixes, without_affixes
 from crawler.page.urls import site_of, url_key
 from crawler.storage.records import StoredEdge
-from crawler.storage.store import PageSource, Store, decode_lineage_article, utc_now
+from crawler.storage.store import SIGNED_FURNITURE, PageSource, Store, decode_lineage_article, utc_now
 from dedupe.align import TextPrint, text_print_of_hashes
 from dedupe.group import cluster
 from dedupe.index import all_band_keys, keyed_pairs, lsh_bands
@@ -276,20 +276,39 @@ def fingerprint_digest(hashes: np.ndarray, banned: set[int]) -> str:
     return hashlib.sha1(kept.tobytes()).hexdigest()
 
 
-def plan_signing(corpus: Corpus, furniture: Furniture, full: bool) -> SigningPlan:
+def plan_signing(corpus: Corpus, furniture: Furniture, full: bool, signed_with: dict[str, str] | None = None
+                 ) -> SigningPlan:
     """What to sign: every article when ``full``, else those whose fingerprinted paragraphs differ from what their
     signature was made from. Of these, an unread text signed with this pass's parameters changed only in its site's
-    furniture: its page is the same, and so is what lineage reads of it."""
+    furniture: its page is the same, and so is what lineage reads of it. ``signed_with`` is the furniture the stored
+    signatures were made with (``furniture_digests``, kept by ``sign_changed``): an unread text of a site whose
+    furniture is that one fingerprints what its signature was made from (no digest is made again)."""
     digests: dict[str, str] = {}
     changed: list[str] = []
     refingerprinted: set[str] = set()
+    same = {site for site, digest in furniture_digests(furniture).items() if (signed_with or {}).get(site) == digest}
     for url, text in corpus.texts.items():
+        if not full and text.unread and text.signed_digest is not None and text.site in same:
+            digests[url] = text.signed_digest
+            continue
         digest = digests[url] = fingerprint_digest(text.paragraph_hashes, furniture.of(text.site))
         if full or text.signed_digest is None or text.signed_digest != digest:
             changed.append(url)
             if not full and text.unread and text.signed_digest is not None:
                 refingerprinted.add(url)
     return SigningPlan(digests, sorted(changed), corpus.gone, refingerprinted)
+
+
+def furniture_digests(furniture: Furniture) -> dict[str, str]:
+    """A digest of each site's furniture (what ``sign_changed`` keeps as ``SIGNED_FURNITURE``)."""
+    return {site: xxhash.xxh64_hexdigest(np.array(sorted(hashes), dtype=np.uint64).tobytes())
+            for site, hashes in furniture.by_site.items()}
+
+
+def signed_furniture(store: Store) -> dict[str, str]:
+    """The furniture every stored signature was made with (``furniture_digests``), or nothing when not known (a
+    signature was written since the last pass that signed, by another engine or a pass stopped midway)."""
+    return json.loads(store.grouping_state(SIGNED_FURNITURE) or "{}")
 
 
 # -- signatures, candidates, verification --------------------------------------------------------------
@@ -391,6 +410,7 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     store.update_signature_texts([(url, t.text_hash, t.paragraph_hashes.tobytes()) for url, t in corpus.texts.items()
                                   if t.refresh and url not in resigned])
     store.forget_text_changes(corpus.changes_upto)
+    store.keep_grouping_state(SIGNED_FURNITURE, json.dumps(furniture_digests(furniture)))   # every signature now
     return signed
 
 

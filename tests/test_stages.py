@@ -11,7 +11,7 @@ import pytest
 
 from crawler.page.metadata import repeated_affixes
 from crawler.storage.records import FetchRecord
-from crawler.storage.store import Store
+from crawler.storage.store import SIGNED_FURNITURE, Store
 from dedupe import stages
 from dedupe.normalise import paragraph_hash, paragraph_hashes, paragraph_key
 from dedupe.options import GroupingOptions
@@ -27,6 +27,7 @@ from dedupe.stages import (
     credit_sites,
     find_candidates,
     find_furniture,
+    fingerprint_digest,
     in_file_order,
     plan_signing,
     read_corpus,
@@ -203,6 +204,21 @@ def test_a_site_whose_titles_had_nothing_to_cut_is_looked_at_again_only_when_the
     add(store, "http://kestrel.example/4", OTHER, title="Ferry fares rise - Kestrel Online")
     assert len(settle_title_affixes(store, min_pages=3)) == 3 and looked == [5]
     assert store.article("http://kestrel.example/4")["title"] == "Ferry fares rise"
+
+
+def test_unread_texts_of_a_site_with_the_furniture_they_were_signed_with_are_not_fingerprinted_again(story_db,
+                                                                                                     monkeypatch):
+    """A pass that signs keeps the furniture every signature was made with; the next pass makes no digest of an
+    unread text of a site whose furniture is that one. A signature written otherwise (another engine) drops what
+    was kept, and the next pass makes every digest again."""
+    update_stories(story_db)
+    assert story_db.grouping_state(SIGNED_FURNITURE)
+    made: list[int] = []
+    monkeypatch.setattr(stages, "fingerprint_digest", lambda hashes, banned: made.append(1) or fingerprint_digest(hashes, banned))
+    assert update_stories(story_db).signed == 0 and made == []
+    story_db.save_signatures([])
+    assert story_db.grouping_state(SIGNED_FURNITURE) is None
+    assert update_stories(story_db).signed == 0 and len(made) == 3 and story_db.grouping_state(SIGNED_FURNITURE)
 
 
 def test_every_stage_is_timed(story_db):

@@ -57,6 +57,7 @@ GROUPING_TABLES = {
 }
 STORY_ORDER = {"spread": "s.size desc, s.sites desc, s.id", "recent": "s.last_published desc, s.id"}
 SNIPPET_MARKS = ("\ue000", "\ue001")   # around the words found, in the snippets of Store.search
+SIGNED_FURNITURE = "signed_furniture"   # the site furniture every stored signature was made with (grouping_state)
 _CHUNK = 500   # URLs per "in (…)" query, well under SQLite's limit of bound parameters
 _EDGE_COLUMNS = "a, b, containment, jaccard, kind, basis, cover_a, cover_b, len_a, len_b, passages, opens"
 
@@ -700,8 +701,11 @@ class Store:
             self.db.conn.executemany(_upsert_sql(table, columns, pk), batch)
 
     def save_signatures(self, rows: list[dict]) -> None:
-        """Store signatures; band keys kept for older signatures of these URLs are dropped with them."""
+        """Store signatures; band keys kept for older signatures of these URLs are dropped with them, and so is
+        the furniture the stored signatures were made with (``SIGNED_FURNITURE``: kept again by the pass that
+        signs, once it has signed all it signs)."""
         with self.transaction():
+            self.db.execute("delete from grouping_state where name = ?", [SIGNED_FURNITURE])
             self._upsert_all("signatures", rows, ("url",))
             for chunk in batched([row["url"] for row in rows], _CHUNK):
                 self.db.execute(f"delete from band_keys where url in ({','.join('?' * len(chunk))})", chunk)
@@ -750,6 +754,7 @@ class Store:
         indexes, as ``delete_signatures`` of every URL would. It does so only with foreign keys unchecked (a
         signature's key names its article: deleting one never breaks a key), which ``_bulk_write`` sets."""
         with self._bulk_write(SaveOptions()), self.transaction():
+            self.db.execute("delete from grouping_state where name = ?", [SIGNED_FURNITURE])
             for table in ("signatures", "band_keys", "edges"):
                 self.db.execute(f"delete from {table}")
 
