@@ -377,7 +377,8 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     Words, shingles and signatures are made a batch of articles at a time (in the ``pool``'s workers when
     there are enough) and saved in batches; the prints verification needs go to a temporary file
     (``PrintFile``): memory never holds every article's words or prints. A signature whose text changed but not what it signs gets the new text's identities; then the text
-    changes this pass read are forgotten.
+    changes this pass read are forgotten, and the furniture every signature is now made with is kept
+    (``SIGNED_FURNITURE``, for ``plan_signing``).
     """
     changed = plan.changed
     if full:   # every text was read: signed in the order read, the order of the file
@@ -935,8 +936,8 @@ def credit_sites(store: Store, credited_hosts: Callable[[dict], set[str]], min_p
 
 
 def keep_page_facts(store: Store, credited_hosts: Callable[[dict], set[str]], fresh: bool = False) -> None:
-    """Make and keep the facts of every article page that has none kept (``Store.page_facts``; of every page when
-    ``fresh``): a pass reads and parses only the credits and titles of pages added or changed since the last."""
+    """Make and keep the facts of every article page that has none kept (the ``page_facts`` table; of every page
+    when ``fresh``): a pass reads and parses only the credits and titles of pages added or changed since the last."""
     if fresh:
         store.clear_page_facts()
     for page in store.unread_page_facts():
