@@ -526,10 +526,12 @@ class Store:
         URL, site and source credits: the attribution's credits, cue lines and edge lines only) of every article
         page without kept facts (``page_facts``), in URL order, a page of rows at a time (read whole: the caller
         may write between two); a page with no readable attribution gives no statements and no source. The pages are found in the
-        covering index of credits; a title is read by key, for those pages only."""
+        covering index of credits, and their titles in that of titles (by key, for those pages only): a page's
+        row, which holds its text, is not read."""
         last = ""
         while rows := self.db.execute(
-                "select url, site, (select title from articles t where t.url = a.url), iif(json_valid(attribution), "
+                "select url, site, (select title from articles t indexed by articles_titles where t.page_type = "
+                "'article' and t.site = a.site and t.url = a.url), iif(json_valid(attribution), "
                 "json_extract(attribution, '$.statements', '$.credits', '$.cue_lines', '$.edge_lines'), '[]') "
                 "from articles a where page_type = 'article' and url > ? "
                 "and not exists (select 1 from page_facts f where f.url = a.url) order by url limit ?",
