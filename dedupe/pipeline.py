@@ -50,6 +50,7 @@ from dedupe.stages import (
     settle_numeric_dates,
     settle_title_affixes,
     sign_changed,
+    signed_furniture,
     trace_groups,
     verify_candidates,
 )
@@ -111,9 +112,10 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         resettled = set(settle_numeric_dates(store)) | set(settle_title_affixes(store, options.furniture_min_pages))
         corpus = read_corpus(store, options, full, pool)
         furniture = find_furniture(corpus, options)
-        plan = plan_signing(corpus, furniture, full)
+        plan = plan_signing(corpus, furniture, full, None if full else signed_furniture(store))
         report.articles = len(plan.digests)
-        evidence = LineageEvidence(store, furniture, options.lineage.carried_min_pages, options.lineage.relay_min_pages)
+        evidence = LineageEvidence(store, furniture, options.lineage.carried_min_pages, options.lineage.relay_min_pages,
+                                   fresh=full)
         retrace = set() if full else evidence_changes(store, corpus, evidence) | resettled
     if not full and plan.changed:   # an increment's pool has not forked yet (it reads its texts here, unshipped)
         _load_kernels()

@@ -34,7 +34,7 @@ from crawler.page.dates import numeric_date_order, parse_visible_date
 from crawler.page.metadata import repeated_affixes, without_affixes
 from crawler.page.urls import site_of, url_key
 from crawler.storage.records import StoredEdge
-from crawler.storage.store import PageSource, Store, decode_lineage_article, utc_now
+from crawler.storage.store import SIGNED_FURNITURE, PageSource, Store, decode_lineage_article, utc_now
 from dedupe.align import TextPrint, text_print_of_hashes
 from dedupe.group import cluster
 from dedupe.index import all_band_keys, keyed_pairs, lsh_bands
@@ -103,20 +103,35 @@ def settle_numeric_dates(store: Store) -> list[str]:
 # -- titles -------------------------------------------------------------------------------------------
 def settle_title_affixes(store: Store, min_pages: int) -> list[str]:
     """Cut from each site's titles the part it repeats on most of them (its name, a tagline, a section label)
-    when no metadata named it; returns the pages whose title changed (their stories are traced again)."""
+    when no metadata named it; returns the pages whose title changed (their stories are traced again). A site
+    whose titles are those a pass found nothing to cut from (kept as a digest, ``SETTLED_TITLES``) is not looked
+    at again: the same titles give the same answer."""
     by_site: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for url, site, title in store.site_titles():
         by_site[site].append((url, title))
+    kept = json.loads(store.grouping_state(SETTLED_TITLES) or "{}")
+    settled: dict[str, str] = {}
     changed: list[tuple[str, str]] = []
-    for rows in by_site.values():
+    for site, rows in by_site.items():
         if len(rows) < min_pages:
             continue
-        prefixes, suffixes = repeated_affixes([t for _, t in rows], min_pages)
-        if prefixes or suffixes:
-            changed += [(url, new) for url, title in rows if (new := without_affixes(title, prefixes, suffixes)) != title]
+        digest = xxhash.xxh64_hexdigest(json.dumps([min_pages, rows]).encode())
+        if kept.get(site) != digest:
+            prefixes, suffixes = repeated_affixes([t for _, t in rows], min_pages)
+            cut = [(url, new) for url, title in rows if (new := without_affixes(title, prefixes, suffixes)) != title
+                   ] if prefixes or suffixes else []
+            changed += cut
+            if cut:
+                continue
+        settled[site] = digest
     if changed:
         store.set_titles(changed)
+    if settled != kept:
+        store.keep_grouping_state(SETTLED_TITLES, json.dumps(settled))
     return [url for url, _ in changed]
+
+
+SETTLED_TITLES = "settled_titles"   # each site's titles a pass found nothing to cut from, as a digest (grouping_state)
 
 
 # -- corpus, furniture, what to sign -------------------------------------------------------------------
@@ -264,20 +279,39 @@ def fingerprint_digest(hashes: np.ndarray, banned: set[int]) -> str:
     return hashlib.sha1(kept.tobytes()).hexdigest()
 
 
-def plan_signing(corpus: Corpus, furniture: Furniture, full: bool) -> SigningPlan:
+def plan_signing(corpus: Corpus, furniture: Furniture, full: bool, signed_with: dict[str, str] | None = None
+                 ) -> SigningPlan:
     """What to sign: every article when ``full``, else those whose fingerprinted paragraphs differ from what their
     signature was made from. Of these, an unread text signed with this pass's parameters changed only in its site's
-    furniture: its page is the same, and so is what lineage reads of it."""
+    furniture: its page is the same, and so is what lineage reads of it. ``signed_with`` is the furniture the stored
+    signatures were made with (``furniture_digests``, kept by ``sign_changed``): an unread text of a site whose
+    furniture is that one fingerprints what its signature was made from (no digest is made again)."""
     digests: dict[str, str] = {}
     changed: list[str] = []
     refingerprinted: set[str] = set()
+    same = {site for site, digest in furniture_digests(furniture).items() if (signed_with or {}).get(site) == digest}
     for url, text in corpus.texts.items():
+        if not full and text.unread and text.signed_digest is not None and text.site in same:
+            digests[url] = text.signed_digest
+            continue
         digest = digests[url] = fingerprint_digest(text.paragraph_hashes, furniture.of(text.site))
         if full or text.signed_digest is None or text.signed_digest != digest:
             changed.append(url)
             if not full and text.unread and text.signed_digest is not None:
                 refingerprinted.add(url)
     return SigningPlan(digests, sorted(changed), corpus.gone, refingerprinted)
+
+
+def furniture_digests(furniture: Furniture) -> dict[str, str]:
+    """A digest of each site's furniture (what ``sign_changed`` keeps as ``SIGNED_FURNITURE``)."""
+    return {site: xxhash.xxh64_hexdigest(np.array(sorted(hashes), dtype=np.uint64).tobytes())
+            for site, hashes in furniture.by_site.items()}
+
+
+def signed_furniture(store: Store) -> dict[str, str]:
+    """The furniture every stored signature was made with (``furniture_digests``), or nothing when not known (a
+    signature was written since the last pass that signed, by another engine or a pass stopped midway)."""
+    return json.loads(store.grouping_state(SIGNED_FURNITURE) or "{}")
 
 
 # -- signatures, candidates, verification --------------------------------------------------------------
@@ -356,7 +390,8 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     Words, shingles and signatures are made a batch of articles at a time (in the ``pool``'s workers when
     there are enough) and saved in batches; the prints verification needs go to a temporary file
     (``PrintFile``): memory never holds every article's words or prints. A signature whose text changed but not what it signs gets the new text's identities; then the text
-    changes this pass read are forgotten.
+    changes this pass read are forgotten, and the furniture every signature is now made with is kept
+    (``SIGNED_FURNITURE``, for ``plan_signing``).
     """
     changed = plan.changed
     if full:   # every text was read: signed in the order read, the order of the file
@@ -388,6 +423,7 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
     store.update_signature_texts([(url, t.text_hash, t.paragraph_hashes.tobytes()) for url, t in corpus.texts.items()
                                   if t.refresh and url not in resigned])
     store.forget_text_changes(corpus.changes_upto)
+    store.keep_grouping_state(SIGNED_FURNITURE, json.dumps(furniture_digests(furniture)))   # every signature now
     return signed
 
 
@@ -861,7 +897,7 @@ class LineageEvidence:
     dominate the stage)."""
 
     def __init__(self, store: Store, furniture: Furniture, carried_min_pages: int = LineageOptions.carried_min_pages,
-                 relay_min_pages: int = LineageOptions.relay_min_pages):
+                 relay_min_pages: int = LineageOptions.relay_min_pages, fresh: bool = False):
         self.outlets = OutletDirectory()
         for host, name in store.outlets().items():
             self.outlets.add(host, name)
@@ -873,10 +909,10 @@ class LineageEvidence:
         for site, hashes in furniture.by_site.items():
             for h in hashes:
                 furniture_sites[h].add(site)
-        uncrediting, relaying = credit_sites(store, self.credited_hosts, carried_min_pages, relay_min_pages)
+        uncrediting, relaying = credit_sites(store, self.credited_hosts, carried_min_pages, relay_min_pages, fresh)
+        titles = frozenset(np.frombuffer(store.title_keys(), dtype=np.uint64).tolist())   # kept by credit_sites
         self.state = EvidenceState({h: frozenset(sites) for h, sites in furniture_sites.items()}, furniture.writers,
-                                   frozenset(paragraph_hash(k) for t in store.titles() if (k := paragraph_key(t))),
-                                   frozenset(uncrediting), frozenset(relaying))
+                                   titles, frozenset(uncrediting), frozenset(relaying))
 
     def captures(self, urls: list[str]) -> dict[str, str]:
         """The capture times of these pages (what a batch of them ships with it)."""
@@ -993,9 +1029,10 @@ def _carried(corpus: Corpus, hashes: set[int]) -> dict[str, set[int]]:
     return carried
 
 
-def credit_sites(store: Store, credited_hosts: Callable[[dict], set[str]], min_pages: int, relay_min_pages: int
-                 ) -> tuple[set[str], set[str]]:
-    """What every page's credits say of its site, from one read of them all (``Store.page_credits``):
+def credit_sites(store: Store, credited_hosts: Callable[[dict], set[str]], min_pages: int, relay_min_pages: int,
+                 fresh: bool = False) -> tuple[set[str], set[str]]:
+    """What every page's credits say of its site, from what each page's credits say (its facts, kept between
+    passes: ``keep_page_facts``, every page's made again when ``fresh``):
 
     - the sites writing no credits: their pages carry credit lines (on ``min_pages`` or more) but never one of
       their own, every line also being on another site's page. Such a site (a scraper) writes no credit; a line
@@ -1004,19 +1041,40 @@ def credit_sites(store: Store, credited_hosts: Callable[[dict], set[str]], min_p
       outlet a text came from and that text's source: "via X", "originally published by Y"). Such a site
       republishes copies; on its pages a credit line in the same words as another copy's more likely came from
       that copy."""
-    holders: dict[str, set[str]] = defaultdict(set)
+    keep_page_facts(store, credited_hosts, fresh)
+    holders: dict[int, set[str]] = defaultdict(set)
     crediting: Counter = Counter()
     relaying: Counter = Counter()
-    for site, statements, source in store.page_credits():
-        if statements:
-            crediting[site] += 1
-            for line in statements:
-                holders[paragraph_key(line)].add(site)
-        if source is not None:
-            relaying[source["site"]] += len(credited_hosts(source) - {source["site"]}) >= 2
+    for site, credits, lines, relays in store.credit_facts():
+        crediting[site] += credits
+        relaying[site] += relays
+        for h in np.frombuffer(lines, dtype=np.uint64).tolist():
+            holders[h].add(site)
     writers = {next(iter(sites)) for sites in holders.values() if len(sites) == 1}
     return ({site for site, n in crediting.items() if n >= min_pages and site not in writers},
             {site for site, n in relaying.items() if n >= relay_min_pages})
+
+
+def keep_page_facts(store: Store, credited_hosts: Callable[[dict], set[str]], fresh: bool = False) -> None:
+    """Make and keep the facts of every article page that has none kept (the ``page_facts`` table; of every page
+    when ``fresh``): a pass reads and parses only the credits and titles of pages added or changed since the last."""
+    if fresh:
+        store.clear_page_facts()
+    for page in store.unread_page_facts():
+        store.save_page_facts([page_facts(url, site, title, statements, source, credited_hosts)
+                               for url, site, title, statements, source in page])
+
+
+def page_facts(url: str, site: str, title: str | None, statements: list[str], source: dict | None,
+               credited_hosts: Callable[[dict], set[str]]) -> tuple[str, str, int, bytes, int, bytes | None]:
+    """What lineage reads of one page beyond its text (a row of ``Store.save_page_facts``): whether it carries
+    credit lines, their identities (``paragraph_hash`` of each line's words), whether it credits two or more
+    other outlets, its title's identity (none for a title without words)."""
+    lines = np.array([paragraph_hash(paragraph_key(line)) for line in statements], dtype=np.uint64)
+    relays = source is not None and len(credited_hosts(source) - {source["site"]}) >= 2
+    key = paragraph_key(title) if title else ""
+    title_key = np.array([paragraph_hash(key)], dtype=np.uint64).tobytes() if key else None
+    return url, site, int(bool(statements)), lines.tobytes(), int(relays), title_key
 
 
 def articles_by_group(store: Store, groups: list[list[str]], batch: int) -> Iterator[list[dict]]:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import sqlite3
 
 import numpy as np
 import pytest
 
+from crawler.page.metadata import repeated_affixes
 from crawler.storage.records import FetchRecord
+from crawler.storage.store import SIGNED_FURNITURE, Store
+from dedupe import stages
 from dedupe.normalise import paragraph_hash, paragraph_hashes, paragraph_key
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
@@ -24,6 +28,7 @@ from dedupe.stages import (
     credit_sites,
     find_candidates,
     find_furniture,
+    fingerprint_digest,
     in_file_order,
     plan_signing,
     read_corpus,
@@ -186,6 +191,37 @@ def test_a_sites_repeated_title_suffix_is_cut(store):
     assert settle_title_affixes(store, min_pages=3) == []
 
 
+def test_a_site_whose_titles_had_nothing_to_cut_is_looked_at_again_only_when_they_change(store, monkeypatch):
+    """A pass keeps a digest of each site's titles it found nothing to cut from; the next pass skips the site while
+    its titles are the same (the same titles give the same answer), and looks again once a page is added: the
+    suffix now on three of five titles is cut."""
+    for i, title in enumerate(["Port strike ends - Kestrel Online", "Council keeps bus line - Kestrel Online",
+                               "Budget vote: what it means", "Harbour storm"]):
+        add(store, f"http://kestrel.example/{i}", STORY, title=title)
+    assert settle_title_affixes(store, min_pages=3) == []
+    looked: list[int] = []
+    monkeypatch.setattr(stages, "repeated_affixes", lambda titles, n: looked.append(len(titles)) or repeated_affixes(titles, n))
+    assert settle_title_affixes(store, min_pages=3) == [] and looked == []
+    add(store, "http://kestrel.example/4", OTHER, title="Ferry fares rise - Kestrel Online")
+    assert len(settle_title_affixes(store, min_pages=3)) == 3 and looked == [5]
+    assert store.article("http://kestrel.example/4")["title"] == "Ferry fares rise"
+
+
+def test_unread_texts_of_a_site_with_the_furniture_they_were_signed_with_are_not_fingerprinted_again(story_db,
+                                                                                                     monkeypatch):
+    """A pass that signs keeps the furniture every signature was made with; the next pass makes no digest of an
+    unread text of a site whose furniture is that one. A signature written otherwise (another engine) drops what
+    was kept, and the next pass makes every digest again."""
+    update_stories(story_db)
+    assert story_db.grouping_state(SIGNED_FURNITURE)
+    made: list[int] = []
+    monkeypatch.setattr(stages, "fingerprint_digest", lambda hashes, banned: made.append(1) or fingerprint_digest(hashes, banned))
+    assert update_stories(story_db).signed == 0 and made == []
+    story_db.save_signatures([])
+    assert story_db.grouping_state(SIGNED_FURNITURE) is None
+    assert update_stories(story_db).signed == 0 and len(made) == 3 and story_db.grouping_state(SIGNED_FURNITURE)
+
+
 def test_every_stage_is_timed(story_db):
     report = update_stories(story_db)
     assert set(report.timings) == {"normalise", "signature", "candidates", "verify", "captions", "group", "lineage",
@@ -261,6 +297,58 @@ def test_a_site_crediting_two_outlets_on_two_pages_republishes_copies(store):
     assert credit_sites(store, evidence.credited_hosts, 3, 2)[1] == {"relay.example"} == evidence.state.relaying
 
 
+def test_kept_page_facts_follow_a_changed_page_and_a_new_outlet(store):
+    """Page facts (what credits say, the title) are kept between passes; a page written again with other credits,
+    an outlet made known and a title settled drop the facts they change (triggers), so the next pass reads what a
+    fresh read of every page reads: the scraper's line becomes its own once no other site holds it; pages
+    crediting two outlets by name alone relay copies once those outlets are known; the new title is a title."""
+    lines = ["Reprinted with permission from Common Dreams.", "Source: The Open Record."]
+    named = {"credits": [{"outlet": name, "host": None, "url": None, "role": "source", "text": f"Via {name}"}
+                         for name in ("Bee News", "Sea Post")]}
+    for i, (site, line) in enumerate([("a", lines[0]), ("b", lines[1]), ("scraper", lines[0]), ("scraper", lines[1])]):
+        add(store, f"http://{site}.example/{i}", STORY, attribution={"statements": [line]})
+    for i in range(2):
+        add(store, f"http://relay.example/{i}", STORY, attribution=named)
+
+    def evidence(fresh=False):
+        found = LineageEvidence(store, Furniture({}), 2, 2, fresh=fresh).state
+        return found.uncrediting, found.relaying
+
+    assert evidence() == ({"scraper.example"}, set())
+    assert len(_kept_facts(store.path)) == 6
+    add(store, "http://a.example/0", STORY, attribution={"statements": ["Courtesy of another wire."]})
+    assert evidence() == (set(), set()) == evidence(fresh=True)
+    store.save_outlet("bee.example", "Bee News")
+    store.save_outlet("sea.example", "Sea Post")
+    assert evidence() == (set(), {"relay.example"}) == evidence(fresh=True)
+    store.set_titles([("http://b.example/1", "A headline settled since")])
+    titles = LineageEvidence(store, Furniture({})).state.titles
+    assert paragraph_hash(paragraph_key("A headline settled since")) in titles
+    assert titles == LineageEvidence(store, Furniture({}), fresh=True).state.titles
+
+
+def test_a_file_without_page_facts_has_them_made_by_its_next_pass(db_path):
+    """A file written by an older syndtrace (schema 12) keeps no page facts: opened, it gets the table, and
+    its next pass reads every page's credits, as a rebuild does, and keeps them."""
+    store = Store(db_path)
+    add(store, "http://copy.example/1", STORY, attribution={"statements": ["Source: The Open Record."]})
+    store.close()
+    with sqlite3.connect(db_path) as conn:   # as an older syndtrace leaves it
+        conn.execute("drop table page_facts")
+        conn.execute("update meta set value = '12' where key = 'schema_version'")
+    store = Store(db_path)
+    assert _kept_facts(db_path) == []
+    update_stories(store)
+    assert _kept_facts(db_path) == [("http://copy.example/1", 1)]
+    store.close()
+
+
+def _kept_facts(path: str) -> list[tuple[str, int]]:
+    """(url, carries credit lines) of every page's kept facts."""
+    with sqlite3.connect(path) as conn:
+        return conn.execute("select url, credits from page_facts order by url").fetchall()
+
+
 class _Counted:
     """A value that counts how many times this process unpickled one."""
 
@@ -333,8 +421,8 @@ def test_the_credited_hosts_lineage_evidence_reads_are_a_members(store):
     ]
     for i, attribution in enumerate(attributions):
         add(store, f"http://site{i}.example/{i}", STORY, attribution=attribution)
+    sources = [source for page in store.unread_page_facts() for *_, source in page if source is not None]
     evidence = LineageEvidence(store, Furniture({}))
-    sources = [source for _, _, source in store.page_credits() if source is not None]
     found = [evidence.credited_hosts(source) for source in sources]
     assert found == [evidence.member(source).credited_hosts for source in sources]
     assert len(sources) == 6 and {"b.example", "linked.example", "known.example"} <= set().union(*found)

@@ -85,6 +85,15 @@ TABLES: dict[str, dict] = {
                     "capture": "uint32 keys: the longest word pairs of its deck, for a short text (else null)",
                     "looked_up": "1 once the capture has been matched against every stored article"},
     },
+    "page_facts": {
+        "description": ("What grouping reads of each article page beyond its text, kept between passes (dropped by "
+                        "triggers when the page or an outlet changes), so that a pass parses only new pages' credits "
+                        "and titles."),
+        "columns": {"url": "the article", "site": "its site", "credits": "1 if it carries credit lines",
+                    "lines": "uint64 hashes of its credit lines' normalised words",
+                    "relays": "1 if it credits two or more other outlets (a copy's and its source)",
+                    "title_key": "uint64 hash of its title's normalised words (none without words)"},
+    },
     "contains": {
         "description": ("A page holding a piece of a page of another story (listing, compilation, commentary, quote): "
                         "linked, never merged."),

@@ -7,7 +7,7 @@ import functools
 
 import sqlite_utils
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 # views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
@@ -229,9 +229,27 @@ def _schema_v12(db: sqlite_utils.Database) -> None:
     _add_columns(db, "signatures", {"openings": str})
 
 
+def _schema_v13(db: sqlite_utils.Database) -> None:
+    """What grouping reads of each article page beyond its text (``page_facts``: what its credits say of its site,
+    its title's identity), kept between grouping passes, so that a pass reads and parses only the pages added or
+    changed since: triggers drop a page's facts when it is written again (its attribution, site, kind or title) or
+    deleted, and every page's when an outlet changes (a page's credited outlets are read through the outlets
+    known). An older file has none: its next pass makes them all."""
+    db["page_facts"].create({"url": str, "site": str, "credits": int, "lines": bytes, "relays": int,
+                             "title_key": bytes}, pk="url", if_not_exists=True)
+    for name, event, which in (
+            ("articles_facts_added", "insert on articles", "where url = new.url"),
+            ("articles_facts_changed", "update of attribution, site, page_type, title on articles", "where url = old.url"),
+            ("articles_facts_deleted", "delete on articles", "where url = old.url"),
+            ("outlets_added", "insert on outlets", ""),
+            ("outlets_renamed", "update on outlets when old.name is not new.name or old.host is not new.host", ""),
+            ("outlets_deleted", "delete on outlets", "")):
+        db.execute(f"create trigger if not exists {name} after {event} begin delete from page_facts {which}; end")
+
+
 MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5, 6: _schema_v6,
               7: _schema_v7, 8: _schema_v8, 9: _schema_v9, 10: _schema_v10, 11: _schema_v11,
-              12: _schema_v12}
+              12: _schema_v12, 13: _schema_v13}
 
 
 @functools.cache

@@ -58,6 +58,7 @@ GROUPING_TABLES = {
 }
 STORY_ORDER = {"spread": "s.size desc, s.sites desc, s.id", "recent": "s.last_published desc, s.id"}
 SNIPPET_MARKS = ("\ue000", "\ue001")   # around the words found, in the snippets of Store.search
+SIGNED_FURNITURE = "signed_furniture"   # the site furniture every stored signature was made with (grouping_state)
 _CHUNK = 500   # URLs per "in (…)" query, well under SQLite's limit of bound parameters
 _EDGE_COLUMNS = "a, b, containment, jaccard, kind, basis, cover_a, cover_b, len_a, len_b, passages, opens"
 
@@ -521,22 +522,51 @@ class Store:
             "select url, site, page_type, title, author, authors, published, modified, canonical from articles "
             "order by url")
 
-    def titles(self) -> Iterator[str]:
-        """The title of every stored article page."""
-        for (title,) in self.db.execute("select title from articles where page_type = 'article' and title is not null"):
-            yield title
+    def unread_page_facts(self, page: int = 4096) -> Iterator[list[tuple[str, str, str | None, list[str], dict | None]]]:
+        """(url, site, title, credit statements, and — when it names a source or keeps lines to read for one — its
+        URL, site and source credits: the attribution's credits, cue lines and edge lines only) of every article
+        page without kept facts (``page_facts``), in URL order, a page of rows at a time (read whole: the caller
+        may write between two); a page with no readable attribution gives no statements and no source. The pages are found in the
+        covering index of credits, and their titles in that of titles (by key, for those pages only): a page's
+        row, which holds its text, is not read."""
+        last = ""
+        while rows := self.db.execute(
+                "select url, site, (select title from articles t indexed by articles_titles where t.page_type = "
+                "'article' and t.site = a.site and t.url = a.url), iif(json_valid(attribution), "
+                "json_extract(attribution, '$.statements', '$.credits', '$.cue_lines', '$.edge_lines'), '[]') "
+                "from articles a where page_type = 'article' and url > ? "
+                "and not exists (select 1 from page_facts f where f.url = a.url) order by url limit ?",
+                [last, page]).fetchall():
+            last = rows[-1][0]
+            found = []
+            for url, site, title, values in rows:
+                statements, credits, cues, edges = (v if isinstance(v, list) else [] for v in
+                                                    (*json.loads(values), None, None, None, None)[:4])
+                source = {"url": url, "site": site, "attribution": {"credits": credits, "cue_lines": cues,
+                                                                     "edge_lines": edges}} if credits or cues or edges else None
+                found.append((url, site, title, statements, source))
+            yield found
 
-    def page_credits(self) -> Iterator[tuple[str, list[str], dict | None]]:
-        """(site, its credit, copyright and licence statements, and — when it names a source or keeps lines to read
-        for one — its URL, site and source credits: the attribution's credits, cue lines and edge lines only) of
-        every article page with a readable attribution, in one read of them all."""
-        for url, site, found in self.db.execute(   # the attribution parsed once (several paths: one JSON array)
-                "select url, site, json_extract(attribution, '$.statements', '$.credits', '$.cue_lines', "
-                "'$.edge_lines') from articles where page_type = 'article' and json_valid(attribution)"):
-            statements, credits, cues, edges = (v if isinstance(v, list) else [] for v in json.loads(found))
-            source = {"url": url, "site": site, "attribution": {"credits": credits, "cue_lines": cues,
-                                                                 "edge_lines": edges}} if credits or cues or edges else None
-            yield site, statements, source
+    def save_page_facts(self, rows: list[tuple[str, str, int, bytes, int, bytes | None]]) -> None:
+        """Keep (url, site, carries credit lines, its lines' hashes, credits two other outlets, its title's hash) of
+        article pages."""
+        with self.transaction():
+            self.db.conn.executemany("insert or replace into page_facts (url, site, credits, lines, relays, title_key) "
+                                     "values (?, ?, ?, ?, ?, ?)", rows)
+
+    def credit_facts(self) -> Iterator[tuple[str, int, bytes, int]]:
+        """(site, carries credit lines, its lines' hashes, credits two other outlets) of every article page with
+        kept facts whose credits say something (the others count for nothing)."""
+        yield from self.db.execute("select site, credits, lines, relays from page_facts where credits or relays")
+
+    def title_keys(self) -> bytes:
+        """The kept hashes of the article pages' titles (8 bytes each, those with words), together."""
+        return b"".join(key for (key,) in self.db.execute("select title_key from page_facts where title_key is not null"))
+
+    def clear_page_facts(self) -> None:
+        """Drop every kept page fact (a full pass makes them all again)."""
+        with self.transaction():
+            self.db.execute("delete from page_facts")
 
     def article_texts(self) -> Iterator[StoredText]:
         """Site and stored paragraphs of every article page, in URL order."""
@@ -674,8 +704,11 @@ class Store:
             self.db.conn.executemany(_upsert_sql(table, columns, pk), batch)
 
     def save_signatures(self, rows: list[dict]) -> None:
-        """Store signatures; band keys kept for older signatures of these URLs are dropped with them."""
+        """Store signatures; band keys kept for older signatures of these URLs are dropped with them, and so is
+        the furniture the stored signatures were made with (``SIGNED_FURNITURE``: kept again by the pass that
+        signs, once it has signed all it signs)."""
         with self.transaction():
+            self.db.execute("delete from grouping_state where name = ?", [SIGNED_FURNITURE])
             self._upsert_all("signatures", rows, ("url",))
             for chunk in batched([row["url"] for row in rows], _CHUNK):
                 self.db.execute(f"delete from band_keys where url in ({','.join('?' * len(chunk))})", chunk)
@@ -774,6 +807,7 @@ class Store:
         indexes, as ``delete_signatures`` of every URL would. It does so only with foreign keys unchecked (a
         signature's key names its article: deleting one never breaks a key), which ``_bulk_write`` sets."""
         with self._bulk_write(SaveOptions()), self.transaction():
+            self.db.execute("delete from grouping_state where name = ?", [SIGNED_FURNITURE])
             for table in ("signatures", "band_keys", "openings", "edges"):
                 self.db.execute(f"delete from {table}")
 
@@ -1006,6 +1040,11 @@ class Store:
         """A value the last grouping pass kept (see ``replace_results``), or None."""
         row = self.db.execute("select value from grouping_state where name = ?", [name]).fetchone()
         return row[0] if row else None
+
+    def keep_grouping_state(self, name: str, value: str) -> None:
+        """Keep a value for the next grouping pass (one a stage keeps for itself, outside the results)."""
+        with self.transaction():
+            self._upsert_all("grouping_state", [{"name": name, "value": value}], ("name",))
 
     def story_sites(self, story_ids: Iterable[str]) -> Iterator[tuple[str, str, str]]:
         """(story, page, its site) of every page of these stories."""
