@@ -399,6 +399,13 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
         changed = corpus.read_order
     else:
         store.delete_signatures(changed + plan.gone)
+    with store.staging_openings() if len(changed) >= options.save.staged_min_pages else nullcontext():
+        return _sign_all(store, corpus, plan, furniture, options, changed, progress, pool)
+
+
+def _sign_all(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Furniture, options: GroupingOptions,
+              changed: list[str], progress: Progress, pool: KernelPool | None) -> Signed:
+    """The batches of ``sign_changed``, signed and saved."""
     signed = Signed()
     rows, keys, openings = [], [], []
     banding = banding_of(options)

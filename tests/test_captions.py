@@ -7,9 +7,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crawler.options import SaveOptions
 from crawler.storage.records import FetchRecord
 from dedupe.align import loose_passage
 from dedupe.group import cluster
+from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
 from dedupe.relate import Edge
 from dedupe.signature import word_hashes
@@ -204,3 +206,14 @@ def test_a_capture_stored_twice_joins_the_story_with_its_copy(store):
     story = stories["http://origin.example/libraries"]
     assert stories["http://widget.example/share-libraries"] == stories["http://widget2.example/share-libraries"] == story
     assert partition(stories) == partition(stories_of(store, full=True))
+
+
+def test_openings_staged_in_a_large_pass_are_those_saved_row_by_row(store):
+    """A pass signing ``staged_min_pages`` pages or more stages its openings and writes them sorted at the end:
+    the same tables as a pass that saves them as they come."""
+    story_pages(store)
+    add(store, "http://widget.example/share-libraries", CAPTION)
+    update_stories(store, full=True)
+    plain = store.grouping_rows()
+    update_stories(store, GroupingOptions(save=SaveOptions(staged_min_pages=1)), full=True)
+    assert store.grouping_rows() == plain and plain["openings"]

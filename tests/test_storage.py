@@ -579,3 +579,20 @@ def test_openings_are_kept_read_back_and_go_with_their_signature(tmp_path):
     again.clear_signatures()
     assert [row for page in again.opening_pages() for row in page] == []
     again.close()
+
+
+def test_staged_openings_are_written_sorted_at_the_end_and_not_at_all_if_the_block_fails(store):
+    """Inside ``staging_openings`` saves go to a temporary table; its end writes them (a later save of a URL
+    wins); a block that fails writes nothing."""
+    with store.staging_openings():
+        store.save_openings([("http://b.example/1", b"bbbb", None), ("http://a.example/1", b"old", b"cccc")])
+        store.save_openings([("http://a.example/1", b"aaaa", b"cccc")])
+        assert list(store.opening_pages()) == []
+    assert sorted(row for page in store.opening_pages() for row in page) == [("http://a.example/1", b"aaaa"),
+                                                                             ("http://b.example/1", b"bbbb")]
+    with pytest.raises(RuntimeError), store.staging_openings():
+        store.save_openings([("http://c.example/1", b"cccc", None)])
+        raise RuntimeError
+    assert len([row for page in store.opening_pages() for row in page]) == 2
+    store.save_openings([("http://c.example/1", b"cccc", None)])   # unstaged again
+    assert len([row for page in store.opening_pages() for row in page]) == 3

@@ -105,6 +105,7 @@ class Store:
         self.path = str(path)
         self._batching = False
         self._upserts: dict[tuple, str] = {}
+        self._openings_staged = False   # openings go to a temporary table (staging_openings)
         if self.path != ":memory:":
             if not create and not os.path.exists(self.path):
                 raise StorageError(f"no database at {self.path}; run 'syndtrace crawl' or 'syndtrace demo' first")
@@ -755,10 +756,28 @@ class Store:
 
     def save_openings(self, rows: list[tuple[str, bytes, bytes | None]]) -> None:
         """Keep (url, opening keys, capture keys or None) of signed texts (``dedupe.openings``), each capture
-        not looked up yet."""
+        not looked up yet; appended to the staged copy while one is open (``staging_openings``)."""
+        table = "temp.staged_openings" if self._openings_staged else "openings"
         with self.transaction():
-            self.db.conn.executemany("insert or replace into openings (url, opening, capture, looked_up) "
+            self.db.conn.executemany(f"insert or replace into {table} (url, opening, capture, looked_up) "
                                      "values (?, ?, ?, 0)", rows)
+
+    @contextmanager
+    def staging_openings(self) -> Iterator[None]:
+        """Openings saved inside are appended to a temporary table without a key, and written into the openings
+        table sorted by URL at the end: a full pass saves them in the order of the file, and inserting a million
+        at random places in the URL index is what made the 1M rebuild's signature stage longer
+        (bench/RESULTS.md, eleventh session). Nothing is written if the block fails."""
+        self.db.execute("create temp table staged_openings as select * from main.openings where 0")
+        self._openings_staged = True
+        try:
+            yield
+            with self.transaction():
+                self.db.execute("insert or replace into main.openings (url, opening, capture, looked_up) "
+                                "select url, opening, capture, looked_up from temp.staged_openings order by url, rowid")
+        finally:
+            self._openings_staged = False
+            self.db.execute("drop table temp.staged_openings")
 
     def capture_states(self) -> Iterator[tuple[str, bytes, bool]]:
         """(url, capture keys, looked up) of every stored short text."""
