@@ -4,11 +4,13 @@ that share a quote or a common phrase with it do not."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.options import SaveOptions
 from crawler.storage.records import FetchRecord
+from dedupe import stages
 from dedupe.align import loose_passage
 from dedupe.group import cluster
 from dedupe.options import GroupingOptions
@@ -217,3 +219,25 @@ def test_openings_staged_in_a_large_pass_are_those_saved_row_by_row(store):
     plain = store.grouping_rows()
     update_stories(store, GroupingOptions(save=SaveOptions(staged_min_pages=1)), full=True)
     assert store.grouping_rows() == plain and plain["openings"]
+
+
+def test_a_pass_stopped_while_its_openings_are_staged_leaves_the_next_to_sign_every_text(store, monkeypatch):
+    """Openings staged by a large pass that stops before writing them are lost with its temporary table; its
+    signatures stay. The next pass signs every text again, so the openings, and the capture's story, are back."""
+    story_pages(store)
+    add(store, "http://widget.example/share-libraries", CAPTION)
+    staged = GroupingOptions(save=SaveOptions(staged_min_pages=1))
+    sign_all = stages._sign_all
+
+    def stopped(*args):   # every batch signed and saved, the openings still staged
+        sign_all(*args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stages, "_sign_all", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        update_stories(store, staged, full=True)
+    monkeypatch.undo()
+    assert store.grouping_rows()["openings"] == []
+    stories = stories_of(store)
+    assert stories["http://widget.example/share-libraries"] == stories["http://origin.example/libraries"]
+    assert partition(stories) == partition(stories_of(store, full=True))

@@ -59,6 +59,9 @@ GROUPING_TABLES = {
 STORY_ORDER = {"spread": "s.size desc, s.sites desc, s.id", "recent": "s.last_published desc, s.id"}
 SNIPPET_MARKS = ("\ue000", "\ue001")   # around the words found, in the snippets of Store.search
 SIGNED_FURNITURE = "signed_furniture"   # the site furniture every stored signature was made with (grouping_state)
+# noted in grouping_state while a pass's openings wait in a temporary table: a pass that stops before writing them
+# leaves signatures without openings, so the next pass signs every text again
+OPENINGS_STAGED = "openings_staged"
 _CHUNK = 500   # URLs per "in (…)" query, well under SQLite's limit of bound parameters
 _EDGE_COLUMNS = "a, b, containment, jaccard, kind, basis, cover_a, cover_b, len_a, len_b, passages, opens"
 
@@ -722,13 +725,14 @@ class Store:
     def signature_states(self, num_perm: int, seed: int, scheme: str, shingle_size: int, fingerprint: int,
                          lead_words: str, openings: str) -> Iterator[StoredSignature]:
         """What every stored signature was made from, and whether with these parameters, lead sizes and
-        opening settings."""
+        opening settings (none is while openings a stopped pass staged are missing)."""
+        missing = self.db.execute("select 1 from grouping_state where name = ?", [OPENINGS_STAGED]).fetchone()
         for url, same, *rest in self.db.execute(
                 "select url, coalesce(num_perm = ? and seed = ? and scheme = ? and shingle_size = ? "
                 "and fingerprint = ? and lead_words = ? and openings = ?, 0), content_hash, paragraphs_hash, "
                 "paragraph_keys from signatures",
                 [num_perm, seed, scheme, shingle_size, fingerprint, lead_words, openings]):
-            yield StoredSignature(url, bool(same), *rest)
+            yield StoredSignature(url, bool(same) and not missing, *rest)
 
     def signature_bytes(self) -> int:
         """Bytes of all stored non-empty signatures, full texts and leads together (to size a matrix)."""
@@ -767,7 +771,10 @@ class Store:
         """Openings saved inside are appended to a temporary table without a key, and written into the openings
         table sorted by URL at the end: a full pass saves them in the order of the file, and inserting a million
         at random places in the URL index is what made the 1M rebuild's signature stage longer
-        (bench/RESULTS.md, eleventh session). Nothing is written if the block fails."""
+        (bench/RESULTS.md, eleventh session). Nothing is written if the block fails, and until they are written
+        the signatures are marked as lacking them (``OPENINGS_STAGED``: after a pass stopped meanwhile, the next
+        one signs every text)."""
+        self.keep_grouping_state(OPENINGS_STAGED, "1")
         self.db.execute("create temp table staged_openings as select * from main.openings where 0")
         self._openings_staged = True
         try:
@@ -775,6 +782,7 @@ class Store:
             with self.transaction():
                 self.db.execute("insert or replace into main.openings (url, opening, capture, looked_up) "
                                 "select url, opening, capture, looked_up from temp.staged_openings order by url, rowid")
+                self.db.execute("delete from grouping_state where name = ?", [OPENINGS_STAGED])
         finally:
             self._openings_staged = False
             self.db.execute("drop table temp.staged_openings")
