@@ -27,22 +27,12 @@ from dedupe.signature import shingle_hashes_in_order, sorted_distinct
 _NONE = np.empty(0, dtype=np.uint32)
 
 
-def opening_keys(hashes: np.ndarray, lengths: np.ndarray, options: GroupingOptions) -> np.ndarray:
-    """The distinct long word pairs of a text's opening, sorted (uint32): what a capture's keys are matched in.
-
-    ``hashes`` are the text's printed words' hashes (``signature.word_hashes``), ``lengths`` their UTF-8 lengths.
-    """
-    hashes, lengths = hashes[:options.caption_lead_words], lengths[:options.caption_lead_words]
-    if len(hashes) < 2:
-        return _NONE
-    long_pair = lengths[:-1] + lengths[1:] >= options.caption_key_letters
-    return sorted_distinct(shingle_hashes_in_order(hashes, 2)[long_pair])
-
-
 def batch_opening_keys(hashes: np.ndarray, lengths: np.ndarray, bounds: np.ndarray, options: GroupingOptions
                        ) -> list[np.ndarray]:
-    """:func:`opening_keys` of each text of a batch (text ``t``'s words are ``hashes[bounds[t]:bounds[t + 1]]``),
-    bit for bit, from one pass over the batch's pairs and one sort, not a sort a text."""
+    """The opening keys of each text of a batch (text ``t``'s words are ``hashes[bounds[t]:bounds[t + 1]]``, their
+    hashes as printed, ``signature.word_hashes``, with their UTF-8 ``lengths``): the distinct pairs of its first
+    ``caption_lead_words`` words that have ``caption_key_letters`` letters together, sorted (uint32), from one
+    pass over the batch's pairs and one sort, not a sort a text."""
     texts = len(bounds) - 1
     if len(hashes) < 2:
         return [_NONE] * texts

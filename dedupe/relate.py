@@ -12,9 +12,10 @@ on one of three grounds, each measured on words outside quotation marks:
 
 Two pages of one site must be mostly each other, or share their leads (see ``copy_basis``).
 
-A fourth ground, **caption**, is decided apart (``relate_caption``), for a short page no other relation links: a
-caption-only capture of a story's page (a share widget's headline and a deck cut from the lead, words dropped),
-whose words are found in order in the story's opening by a word-level chain that extends across the drops.
+A fourth ground, **caption**, is decided apart (``relate_caption``), for a short page no other relation links to
+a longer page: a caption-only capture of a story's page (a share widget's headline and a deck cut from the lead,
+words dropped), whose words are found in order in the story's opening by a word-level chain that extends across
+the drops.
 
 Where the shared words are mostly inside quotation marks, two texts quote the same statement: a
 **quote** relation, kept (an article quoting another is shown as containing it) but never a copy.

@@ -48,7 +48,7 @@ from dedupe.normalise import (
     site_furniture,
     writer_of,
 )
-from dedupe.openings import CaptureIndex, batch_opening_keys, capture_keys, from_bytes, opening_keys, to_bytes
+from dedupe.openings import CaptureIndex, batch_opening_keys, capture_keys, from_bytes, to_bytes
 from dedupe.options import GroupingOptions, LineageOptions
 from dedupe.pool import KernelPool, Shipped
 from dedupe.relate import Edge, caption_chains, relate, relate_caption
@@ -355,7 +355,7 @@ def sign_article(paragraphs: list[str], banned: set[int], options: GroupingOptio
     full_text, leads = sign_text(printed.shingles, wh, options.lead_words, params)
     lengths = np.array([len(word.encode()) for word in words], dtype=np.int64)
     return SignedArticle(printed, full_text, leads, len(sorted_distinct(printed.shingles)),
-                         to_bytes(opening_keys(wh, lengths, options)),
+                         to_bytes(batch_opening_keys(wh, lengths, np.array([0, len(wh)]), options)[0]),
                          to_bytes(capture_keys(wh, lengths, np.array(quoted, dtype=bool), starts, options)))
 
 
@@ -680,9 +680,10 @@ def link_captions(store: Store, signed: list[str] | None, furniture: Furniture, 
 
     A capture (a headline and a deck cut from the lead, among share-widget labels) shares too few shingles with
     its story for an LSH band to pair them. A short text no other relation links to a longer text (after this
-    pass's verification; ``group.cluster`` reads the same rule) is a capture to look up: its capture keys are matched against every text's opening keys
-    (``dedupe.openings``, both kept when a text is signed), and a text whose opening holds ``caption_min_keys``
-    of them is aligned with it word by word (``relate.relate_caption``), in the ``pool``'s workers.
+    pass's verification; ``group.cluster`` reads the same rule) is a capture to look up: its capture keys are
+    matched against every text's opening keys (``dedupe.openings``, both kept when a text is signed), and a text
+    whose opening holds ``caption_min_keys`` of them is aligned with it word by word (``relate.relate_caption``),
+    in the ``pool``'s workers.
 
     ``signed``: the texts this pass signed (None: all of them, a full pass). Which texts a capture matches
     depends on the two texts alone, so an increment gets a rebuild's relations by keeping, for each capture,

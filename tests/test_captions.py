@@ -13,10 +13,11 @@ from crawler.storage.records import FetchRecord
 from dedupe import stages
 from dedupe.align import loose_passage
 from dedupe.group import cluster
+from dedupe.openings import batch_opening_keys
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
 from dedupe.relate import Edge
-from dedupe.signature import word_hashes
+from dedupe.signature import shingle_hashes_in_order, word_hashes
 
 LEAD = ("The city council voted on Tuesday night to close two branch libraries in the northern districts and move "
         "their collections to a new central building downtown, ending a two-year fight over the plan.")
@@ -241,3 +242,26 @@ def test_a_pass_stopped_while_its_openings_are_staged_leaves_the_next_to_sign_ev
     stories = stories_of(store)
     assert stories["http://widget.example/share-libraries"] == stories["http://origin.example/libraries"]
     assert partition(stories) == partition(stories_of(store, full=True))
+
+
+def plain_opening_keys(hashes: np.ndarray, lengths: np.ndarray, options: GroupingOptions) -> np.ndarray:
+    """The opening keys of one text, pair by pair (the reference)."""
+    n = min(len(hashes), options.caption_lead_words)
+    pairs = shingle_hashes_in_order(hashes[:n], 2) if n >= 2 else np.empty(0, dtype=np.uint32)
+    return np.array(sorted({int(pairs[i]) for i in range(n - 1)
+                            if lengths[i] + lengths[i + 1] >= options.caption_key_letters}), dtype=np.uint32)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(0, 30), st.integers(1, 9)), max_size=30), max_size=6))
+def test_a_batchs_opening_keys_are_each_texts_own(texts):
+    """Texts of any length (none, one word, past the opening), words repeated: each text's keys as made alone."""
+    options = GroupingOptions(caption_lead_words=12)   # an opening most drawn texts run past
+    hashes = [np.array([w for w, _ in t], dtype=np.uint64) for t in texts]
+    lengths = [np.array([n for _, n in t], dtype=np.int64) for t in texts]
+    bounds = np.cumsum([0, *(len(h) for h in hashes)])
+    made = batch_opening_keys(np.concatenate(hashes) if texts else np.empty(0, dtype=np.uint64),
+                              np.concatenate(lengths) if texts else np.empty(0, dtype=np.int64), bounds, options)
+    assert len(made) == len(texts)
+    for keys, h, n in zip(made, hashes, lengths):
+        assert keys.dtype == np.uint32 and np.array_equal(keys, plain_opening_keys(h, n, options))
