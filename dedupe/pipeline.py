@@ -131,7 +131,7 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
     with report.stage("verify"):
         new_pairs = verify_candidates(store, candidates, signed, furniture, options, pool)
         with report.stage("captions"):   # a part of verification, timed on its own
-            new_pairs += link_captions(store, None if full else plan.changed, furniture, options, pool)
+            new_pairs += link_captions(store, None if full else plan.changed, furniture, options, pool, signed.prints)
         report.edges_new = len(new_pairs)
         del candidates, signed
         return_freed_memory()

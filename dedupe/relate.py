@@ -244,11 +244,12 @@ def relate_caption(caption_url: str, story_url: str, caption: TextPrint, caption
 def caption_chains(prints: list[TextPrint], words: list[np.ndarray], pairs: list[tuple[int, int]],
                    options: GroupingOptions) -> list[tuple[int, int, int, int, int]]:
     """The chain ``relate_caption`` needs of each (capture, story) pair of these texts (numbers into ``prints``
-    and ``words``, the texts' prints and word hashes), made by one call of ``loose_passages``."""
+    and ``words``, the texts' prints and word hashes: of a story, at least its opening's), made by one call of
+    ``loose_passages``."""
     if not pairs:
         return []
     bounds = np.cumsum([0, *(len(w) for w in words)])
-    skip = np.concatenate([np.unpackbits(p.quoted, count=p.n_words).astype(np.bool_) for p in prints])
+    skip = np.concatenate([np.unpackbits(p.quoted, count=len(w)).astype(np.bool_) for p, w in zip(prints, words)])
     shorts, longs = (np.array(side, dtype=np.int64) for side in zip(*pairs))
     found = loose_passages(np.concatenate(words), bounds, skip, shorts, longs, options.caption_lead_words,
                            options.caption_own_gap, options.caption_gap, options.caption_min_words)

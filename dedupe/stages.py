@@ -21,7 +21,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -675,7 +675,7 @@ def relate_pair(url_a: str, url_b: str, print_a: TextPrint, print_b: TextPrint, 
 
 # -- caption-only captures -----------------------------------------------------------------------------
 def link_captions(store: Store, signed: list[str] | None, furniture: Furniture, options: GroupingOptions,
-                  pool: KernelPool | None = None) -> list[tuple[str, str]]:
+                  pool: KernelPool | None = None, prints: PrintFile | None = None) -> list[tuple[str, str]]:
     """Relate caption-only captures to their stories and store the relations; returns the URLs (a, b) of each.
 
     A capture (a headline and a deck cut from the lead, among share-widget labels) shares too few shingles with
@@ -683,7 +683,8 @@ def link_captions(store: Store, signed: list[str] | None, furniture: Furniture, 
     pass's verification; ``group.cluster`` reads the same rule) is a capture to look up: its capture keys are
     matched against every text's opening keys (``dedupe.openings``, both kept when a text is signed), and a text
     whose opening holds ``caption_min_keys`` of them is aligned with it word by word (``relate.relate_caption``),
-    in the ``pool``'s workers.
+    in the ``pool``'s workers. A text this pass printed (in ``prints``) is printed again only as far as its
+    opening: its word count is known, and the rest of its words are never aligned.
 
     ``signed``: the texts this pass signed (None: all of them, a full pass). Which texts a capture matches
     depends on the two texts alone, so an increment gets a rebuild's relations by keeping, for each capture,
@@ -719,7 +720,8 @@ def link_captions(store: Store, signed: list[str] | None, furniture: Furniture, 
             urls = sorted({url for pair in some for url in pair})
             held = dict(store.sites_of(urls))
             urls = [url for url in urls if url in held]
-            yield None, (reader or store.carried_pages(urls), urls, [furniture.of(held[url]) for url in urls],
+            known = [prints.span(url)[4] if prints is not None and url in prints else None for url in urls]
+            yield None, (reader or store.carried_pages(urls), urls, [furniture.of(held[url]) for url in urls], known,
                          [(c, t) for c, t in some if c in held and t in held and held[c] != held[t]], options)
 
     edges = [e for _, made in (pool or KernelPool(1)).map(_caption_batch, batches(), signed is None) for e in made]
@@ -731,13 +733,12 @@ def link_captions(store: Store, signed: list[str] | None, furniture: Furniture, 
 _CAPTION_BATCH = 500   # texts (with the captures matched to them) per batch a worker prints and aligns
 
 
-def _caption_batch(source: PageSource, urls: list[str], banned: list[set[int]], pairs: list[tuple[str, str]],
-                   options: GroupingOptions) -> list[Edge]:
+def _caption_batch(source: PageSource, urls: list[str], banned: list[set[int]], known: list[int | None],
+                   pairs: list[tuple[str, str]], options: GroupingOptions) -> list[Edge]:
     """The relation of each (capture, text) pair of other sites' pages (a site's pages share its own labels and
     notes) where the capture is the shorter (``_captures``), the texts read from ``source`` and printed as for
-    signing (``print_batch``) (a kernel)."""
-    made = print_batch(list(zip(stored_paragraphs(source, urls), banned)), options)
-    prints, words = [p.printed for p in made], [p.hashes for p in made]
+    signing (``_opening_prints``: as far as their openings where their words are ``known``) (a kernel)."""
+    prints, words = _opening_prints(stored_paragraphs(source, urls), banned, known, options)
     number = {url: n for n, url in enumerate(urls)}
     tried = [(number[url], number[other]) for url, other in pairs
              if _captures(url, prints[number[url]].n_words, other, prints[number[other]].n_words)]
@@ -747,6 +748,37 @@ def _caption_batch(source: PageSource, urls: list[str], banned: list[set[int]], 
                 urls[a], urls[b], prints[a], words[a], prints[b], words[b], chain, options)) is not None:
             edges.append(e)
     return edges
+
+
+def _opening_prints(texts: list[list[str]], banned: list[set[int]], known: list[int | None],
+                    options: GroupingOptions) -> tuple[list[TextPrint], list[np.ndarray]]:
+    """Each text's print (``print_batch``) and its words' hashes, as far as a capture can be aligned with it.
+
+    A text whose printed words are ``known`` (this pass printed it) and more than ``caption_lead_words`` is
+    printed from its first paragraphs only (``_opening_paragraphs``), its word count set to the known one: a
+    deck is looked for in the opening alone, and printing is per paragraph, so the opening's words, quoted
+    flags and paragraph starts are the whole print's. One whose first paragraphs print no more words than the
+    opening is printed whole."""
+    lead = options.caption_lead_words
+    short = [k is not None and k > lead for k in known]
+    made = print_batch([(_opening_paragraphs(t, lead) if cut else t, f) for t, f, cut in zip(texts, banned, short)],
+                       options)
+    again = [i for i, (p, cut) in enumerate(zip(made, short)) if cut and p.printed.n_words <= lead]
+    for i, p in zip(again, print_batch([(texts[i], banned[i]) for i in again], options)):
+        made[i] = p
+    prints = [replace(p.printed, n_words=k) if cut else p.printed for p, cut, k in zip(made, short, known)]
+    return prints, [p.hashes for p in made]
+
+
+def _opening_paragraphs(paragraphs: list[str], lead: int) -> list[str]:
+    """The first paragraphs of a text, up to one and a half times ``lead`` words and more, split at blanks
+    (printing splits more finely; a text whose furniture or repeats leave fewer is printed again whole)."""
+    words = 0
+    for n, paragraph in enumerate(paragraphs):
+        words += paragraph.count(" ") + 1
+        if words > lead + lead // 2:
+            return paragraphs[:n + 1]
+    return paragraphs
 
 
 def _captures(url: str, n_words: int, other: str, other_words: int) -> bool:

@@ -13,10 +13,11 @@ from crawler.storage.records import FetchRecord
 from dedupe import stages
 from dedupe.align import loose_passage
 from dedupe.group import cluster
+from dedupe.normalise import paragraph_hashes
 from dedupe.openings import batch_opening_keys
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
-from dedupe.relate import Edge
+from dedupe.relate import Edge, caption_chains
 from dedupe.signature import shingle_hashes_in_order, word_hashes
 
 LEAD = ("The city council voted on Tuesday night to close two branch libraries in the northern districts and move "
@@ -265,3 +266,31 @@ def test_a_batchs_opening_keys_are_each_texts_own(texts):
     assert len(made) == len(texts)
     for keys, h, n in zip(made, hashes, lengths):
         assert keys.dtype == np.uint32 and np.array_equal(keys, plain_opening_keys(h, n, options))
+
+
+WORDS = ["deck", "lead", "Council's", "\"quoted", "words\"", "U.S.", "—", "vote", "le café", "2020"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.lists(st.integers(0, len(WORDS) - 1), max_size=12), max_size=12), min_size=1, max_size=5),
+       st.data())
+def test_a_texts_opening_printed_alone_is_its_whole_prints_opening(texts, data):
+    """A text printed only as far as its opening (its word count known) has the whole print's words, quoted
+    flags and paragraph starts there, and its word count; furniture and repeated paragraphs dropped first."""
+    options = GroupingOptions(caption_lead_words=8, caption_min_words=2)   # an opening most texts run past
+    paragraphs = [[" ".join(WORDS[w] for w in p) for p in text] for text in texts]
+    banned = [set(data.draw(st.sets(st.sampled_from(sorted(set(paragraph_hashes(p).tolist()) or [0]))))) for p in paragraphs]
+    whole = stages.print_batch(list(zip(paragraphs, banned)), options)
+    known = [p.printed.n_words for p in whole]
+    prints, words = stages._opening_prints(paragraphs, banned, known, options)
+    for full, opening, hashes in zip(whole, prints, words):
+        n = full.printed.n_words
+        assert opening.n_words == n
+        assert len(hashes) == n or len(hashes) > options.caption_lead_words
+        assert np.array_equal(hashes, full.hashes[:len(hashes)])
+        assert np.array_equal(np.unpackbits(opening.quoted, count=len(hashes)), full.quoted[:len(hashes)])
+        kept = full.printed.paragraphs[full.printed.paragraphs <= options.caption_lead_words]
+        assert np.array_equal(opening.paragraphs[opening.paragraphs <= options.caption_lead_words], kept)
+    pairs = [(a, b) for a in range(len(texts)) for b in range(len(texts)) if known[a] <= options.caption_lead_words]
+    assert caption_chains(prints, words, pairs, options) == \
+        caption_chains([p.printed for p in whole], [p.hashes for p in whole], pairs, options)
