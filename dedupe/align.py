@@ -293,10 +293,11 @@ def loose_passage(short: np.ndarray, skip: np.ndarray, long: np.ndarray, short_g
                   min_words: int) -> tuple[int, int, int, int, int]:
     """The longest chain of equal words in order in both texts, at most ``short_gap`` words of ``short`` and
     ``long_gap`` of ``long`` apart between two matched words: (words matched, start and end in ``short``, in
-    ``long``), or zeros when fewer than ``min_words`` words of ``short`` are in ``long`` at all. A deck cut from
-    a lead keeps its words in order but drops some, so no shingle of it need be shared; the chain extends across
-    the drops, word by word, where ``align`` needs runs of whole shingles. Words of ``short`` with ``skip`` set
-    (quoted) are not matched."""
+    ``long``), or zeros when no chain could keep ``min_words`` words (no run of that many words of ``short``
+    found in ``long``, each at most ``short_gap + 1`` after the last). A deck cut from a lead keeps its words in
+    order but drops some, so no shingle of it need be shared; the chain extends across the drops, word by word,
+    where ``align`` needs runs of whole shingles. Words of ``short`` with ``skip`` set (quoted) are not
+    matched."""
     order = np.argsort(long, kind="mergesort")   # stable: equal words in text order, as a row is walked
     return _chain(short, skip, order, long[order], short_gap, long_gap, min_words)
 
@@ -306,12 +307,12 @@ def _chain(short: np.ndarray, skip: np.ndarray, order: np.ndarray, ordered: np.n
            long_gap: int, min_words: int) -> tuple[int, int, int, int, int]:
     """``loose_passage`` given the long text's words sorted (``ordered``, stably) and where each was
     (``order``). Each word of ``short`` is looked up there: most pairs a capture is tried with share a few
-    words and are done with after the lookups. Only the cells where two words are equal are visited, and only
-    the last ``short_gap + 2`` rows are kept."""
+    words, or share them too far apart, and are done with after the lookups. Only the cells where two words are
+    equal are visited, and only the last ``short_gap + 2`` rows are kept."""
     n, m = len(short), len(ordered)
     lo = np.empty(n, dtype=np.int64)
     hi = np.empty(n, dtype=np.int64)
-    present = 0
+    run, longest, last = 0, 0, -short_gap - 2
     for i in range(n):   # a binary search a word, written out: numpy's searchsorted costs three times as much here
         word, a, b = short[i], 0, m
         while a < b:
@@ -324,8 +325,10 @@ def _chain(short: np.ndarray, skip: np.ndarray, order: np.ndarray, ordered: np.n
         while b < m and ordered[b] == word:
             b += 1
         hi[i] = b
-        present += not skip[i] and b > a
-    if present < min_words:
+        if not skip[i] and b > a:   # a chain's words of ``short`` are at most ``short_gap + 1`` apart
+            run = run + 1 if i - last <= short_gap + 1 else 1
+            last, longest = i, max(longest, run)
+    if longest < min_words:
         return 0, 0, 0, 0, 0
     rows = short_gap + 2
     score = np.zeros((rows, m), dtype=np.int32)
