@@ -1,6 +1,6 @@
 """What a +10% increment costs against a rebuild of the same grown database, in one process, in CPU seconds.
 
-    python bench/increment_cost.py BASE.db N --workdir DIR [--workers W] [--profile FILE]
+    python bench/increment_cost.py BASE.db N --workdir DIR [--workers W] [--sites K] [--profile FILE]
 
 BASE.db is a database of N articles built by ``bench/scale.py --direct --build-only --keep --sizes N`` (with
 the code measured: a pass of other code keeps other state). A copy of it gets the +10% pages of
@@ -8,7 +8,9 @@ the code measured: a pass of other code keeps other state). A copy of it gets th
 ``update_stories`` runs as an increment and, on the same grown database, as a rebuild (``full=True``). Each is
 timed in wall and CPU seconds (this process and its grouping workers), so the ratio holds on a shared
 machine better than wall seconds do. Every table a grouping writes is compared between the increment and the
-rebuild, and the increment's tables are printed as checksums (two trees must print the same ones). Importing
+rebuild, and the increment's tables are printed as checksums (two trees must print the same ones). With
+``--sites K`` only the +10% pages of the first K sites are added (a crawl of a few sites of the watch list; the
++10% touches every site, and changes each one's furniture). Importing
 datasketch (and scipy), paid once by any process that groups, is timed first and apart (``import_cpu``):
 ``cpu_ratio`` leaves it out of both passes, ``cpu_ratio_own_process`` counts it in both.
 """
@@ -72,6 +74,7 @@ def main() -> int:
     ap.add_argument("--workdir", required=True, help="where the grown copy is made")
     ap.add_argument("--workers", type=int, default=0, help="grouping workers (0: one per CPU)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--sites", type=int, help="add only the +10%% pages of this many sites (default: of every site)")
     ap.add_argument("--profile", help="write a cProfile of the increment here")
     ap.add_argument("--no-rebuild", action="store_true", help="time the increment only")
     args = ap.parse_args()
@@ -82,9 +85,10 @@ def main() -> int:
             os.remove(db + suffix)
     shutil.copy(args.base, db)   # a base left by bench/scale.py is closed: its WAL is checkpointed
     corpus = SyndicatedCorpus(n_sites=max(25, args.n // 500), seed=args.seed)
-    write_direct(db, corpus, iter(delta_pages(corpus, args.n, 0.3)))
+    pages = [p for p in delta_pages(corpus, args.n, 0.3) if args.sites is None or p.site < args.sites]
+    write_direct(db, corpus, iter(pages))
     options = GroupingOptions(workers=args.workers)
-    out: dict = {"load_before": os.getloadavg(), "import_cpu": imported_cpu()}
+    out: dict = {"load_before": os.getloadavg(), "pages_added": len(pages), "import_cpu": imported_cpu()}
     out["increment"], incremental = grouped(db, options, False, args.profile)
     out["increment_tables"] = {t: hashlib.sha1(repr(r).encode()).hexdigest()[:12] for t, r in incremental.items()}
     print(json.dumps(out), flush=True)
