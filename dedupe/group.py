@@ -20,6 +20,7 @@ result depends only on the nodes and relations given, never on their order.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dedupe.relate import Edge
@@ -237,8 +238,9 @@ def _clear_winner(shares: dict[str, float]) -> str | None:
     return None
 
 
-def find_shared_pieces(nodes: list[str], graph: _Graph, cut: set[tuple[str, str]],
-                       min_cover: float) -> set[tuple[str, str]]:
+def find_shared_pieces(nodes: list[str], graph: _Graph, cut: set[tuple[str, str]], min_cover: float,
+                       headlines: Callable[[list[str]], dict[str, frozenset[str]]] | None = None,
+                       headline_share: float = 0.6) -> set[tuple[str, str]]:
     """Copy relations (holder, piece) of a text held whole by stories that are otherwise unrelated (a
     lead sentence printed as another story's caption, a statement printed by two stories, a preview
     listed by aggregators).
@@ -268,10 +270,27 @@ def find_shared_pieces(nodes: list[str], graph: _Graph, cut: set[tuple[str, str]
             groups[comp_of[h]].append(h)
         if len(groups) < 2:
             continue
-        keep = _clear_winner({c: _share(parts_of(n, [(h, graph.adj[n][h]) for h in g]), graph.length[n])
-                              for c, g in groups.items()})
+        shares = {c: _share(parts_of(n, [(h, graph.adj[n][h]) for h in g]), graph.length[n]) for c, g in groups.items()}
+        keep = _clear_winner(shares)
+        if keep is None and headlines is not None:
+            keep = _headline_winner(n, {c: g for c, g in groups.items() if shares[c] >= max(shares.values()) - 0.1},
+                                    headlines, headline_share)
         out.update((h, n) for c, g in groups.items() if c != keep for h in g)
     return out
+
+
+def _headline_winner(piece: str, tied: dict[str, list[str]], headlines: Callable[[list[str]], dict[str, frozenset[str]]],
+                     min_share: float) -> str | None:
+    """Of groups holding a piece equally, the one whose pages carry its headline (a teaser or a preview keeps the
+    headline of the story it was cut from; a page quoting that story's lead in a caption has its own): the only
+    group with a holder whose headline shares ``min_share`` of the shorter headline's words with the piece's."""
+    words = headlines([piece, *(h for g in tied.values() for h in g)])
+    mine = words.get(piece)
+    if not mine:
+        return None
+    titled = [c for c, g in tied.items() if any(
+        (theirs := words.get(h)) and len(mine & theirs) >= min_share * min(len(mine), len(theirs)) for h in g)]
+    return titled[0] if len(titled) == 1 else None
 
 
 def _dfs(root: str, adj: dict[str, set[str]], disc: dict[str, int], order: list[str]) -> tuple[dict, dict]:
@@ -367,7 +386,8 @@ def _caption_side(e: Edge) -> str:
 
 
 def cluster(nodes: list[str], edges: list[Edge], min_cover: float = 0.5, lead_share: float = 1 / 3,
-            caption_words: int = 150) -> Clustering:
+            caption_words: int = 150, headlines: Callable[[list[str]], dict[str, frozenset[str]]] | None = None,
+            headline_share: float = 0.6) -> Clustering:
     """Stories of one component: copy relations joined, aggregates' and shared pieces' relations cut.
 
     Quote relations never join: each becomes a "contains" link from the quoting page to the quoted one.
@@ -378,7 +398,7 @@ def cluster(nodes: list[str], edges: list[Edge], min_cover: float = 0.5, lead_sh
     graph = _Graph.of(copies)
     cut = find_aggregates(nodes, graph, min_cover, lead_share)
     cut |= find_borrowed(nodes, graph, cut, min_cover)
-    cut |= find_shared_pieces(nodes, graph, cut, min_cover)
+    cut |= find_shared_pieces(nodes, graph, cut, min_cover, headlines, headline_share)
     cut |= find_bridges(nodes, graph, cut, min_cover)
     joined = [(e.a, e.b) for e in copies if (e.a, e.b) not in cut and (e.b, e.a) not in cut]
     contains = set(cut)

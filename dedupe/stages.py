@@ -156,6 +156,7 @@ class Corpus:
     gone: list[str]
     changes_upto: int = 0           # the last text change read (``Store.text_changes``), forgotten once signed
     read_order: list[str] = field(default_factory=list)   # the texts read, in the order they were read
+    noted: set[str] = field(default_factory=set)   # of an increment: pages whose text or headline changed since the last
 
     def file_ranks(self) -> np.ndarray:
         """Each text's place in ``read_order``, in URL order (of a pass that read every text: where its row lies
@@ -207,7 +208,8 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
     for url, old in kept.items():
         found[url] = ArticleText(sites[url], old.paragraphs_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64),
                                  old.content_hash if old.same_parameters else None, unread=True)
-    return Corpus({url: found[url] for url in sorted(found)}, sorted(set(stored) - set(found)), upto, order)
+    return Corpus({url: found[url] for url in sorted(found)}, sorted(set(stored) - set(found)), upto, order,
+                  noted=set() if full else noted & sites.keys())
 
 
 _BATCH = 200   # articles per batch a worker normalises or signs: a few hundred kB of text
@@ -818,11 +820,16 @@ def cluster_touched(store: Store, plan: SigningPlan, new_pairs: list[tuple[str, 
     contains: list[tuple[str, str]] = []
     for comp, numbers in relations.components():
         found = cluster(comp, [edge_of_row(relations.row(k)) for k in numbers], options.min_cover, options.lead_share,
-                        options.caption_max_words)
+                        options.caption_max_words, functools.partial(headline_words, store), options.headline_share)
         groups.extend(found.stories)
         contains.extend(found.contains)
     standing = set() if full else standing_stories(store, groups, traced)
     return Grouping(groups, relations.similarity(), contains, standing)
+
+
+def headline_words(store: Store, urls: list[str]) -> dict[str, frozenset[str]]:
+    """The words of these pages' stored headlines (``group.find_shared_pieces`` breaks a tie by them)."""
+    return {url: frozenset(paragraph_key(title).split()) for url, title in store.titles_of(urls).items()}
 
 
 def in_file_order(groups: list[list[str]], urls: list[str], ranks: np.ndarray) -> list[list[str]]:

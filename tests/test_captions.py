@@ -301,3 +301,33 @@ def test_a_texts_opening_printed_alone_is_its_whole_prints_opening(texts, data):
     pairs = [(a, b) for a in range(len(texts)) for b in range(len(texts)) if known[a] <= options.caption_lead_words]
     assert caption_chains(prints, words, pairs, options) == \
         caption_chains([p.printed for p in whole], [p.hashes for p in whole], pairs, options)
+
+
+def add_titled(store, url: str, title: str, paragraphs: list[str]) -> None:
+    add(store, url, paragraphs)
+    store.save_article({"url": url, "site": url.split("/")[2], "page_type": "article", "title": title,
+                        "paragraphs": paragraphs, "text": "\n".join(paragraphs)})
+
+
+OPINION = [f"Paragraph {i} of a column on why the council's cuts are a mistake: the writer, a former librarian, "
+           f"recalls the reading rooms and the children's hours, and asks who decided, point number {i}." for i in range(7)]
+
+
+def test_a_preview_held_alike_by_two_stories_goes_with_its_headlines_and_a_new_headline_regroups_it(store):
+    """A preview (a story's lead and a link) is held alike by its story and by a column whose photo caption
+    quotes that lead: it joins the story whose headline it carries. Its headline changed alone (its text as it
+    was), the next increment groups it again as a rebuild does: with neither."""
+    headline, preview = "Council votes to close two libraries", "http://teaser.example/watch-libraries"
+    add_titled(store, "http://origin.example/libraries", headline, STORY)
+    add_titled(store, "http://copy.example/libraries", headline, ["By Staff", *STORY, "Copyright the Origin."])
+    caption = f"FILE - In this file photo. {LEAD} (AP Photo/File)"
+    for site in ("column.example", "column2.example"):
+        add_titled(store, f"http://{site}/library-cuts", "Why the library cuts are a mistake", [caption, *OPINION])
+    add_titled(store, preview, f"WATCH: {headline}", [LEAD, "Read the full story."])
+    first = stories_of(store)
+    assert first[preview] == first["http://origin.example/libraries"] != first["http://column.example/library-cuts"]
+    add_titled(store, preview, "Weekend reading", [LEAD, "Read the full story."])
+    second = stories_of(store)
+    assert second[preview] not in (second["http://origin.example/libraries"], second["http://column.example/library-cuts"])
+    rows = store.grouping_rows()
+    assert partition(second) == partition(stories_of(store, full=True)) and rows == store.grouping_rows()

@@ -117,3 +117,38 @@ def test_short_and_long_excerpts_of_a_long_article_join_its_story():
     }
     stories = group_texts(texts)
     assert ["excerpt-long", "excerpt-short", "origin"] in stories and ["other"] in stories
+
+
+def headlines_of(titles):
+    """A headline reader over fixed titles, as ``stages.headline_words`` reads stored ones."""
+    return lambda urls: {u: frozenset(titles[u].lower().split()) for u in urls if u in titles}
+
+
+def preview_held_by_two_stories():
+    # p (a preview: A's lead and a link) is wholly in a1 and a2 (story A), at their tops, and in b1 and b2
+    # (story B), whose photo caption quotes A's lead
+    edges = [full("a1", "a2"), full("b1", "b2")]
+    edges += [rel("p", x, [(0, 36)], [(0, 36)], 40, 300, opens="a") for x in ("a1", "a2")]
+    edges += [rel("p", x, [(0, 36)], [(5, 41)], 40, 300, opens="a") for x in ("b1", "b2")]
+    return ["a1", "a2", "b1", "b2", "p"], edges
+
+
+def test_a_piece_two_stories_hold_alike_goes_with_the_one_carrying_its_headline():
+    nodes, edges = preview_held_by_two_stories()
+    titles = {"a1": "Council votes to close two libraries", "a2": "Council votes to close two libraries - Daily",
+              "b1": "Why the library cuts are a mistake", "b2": "Why the library cuts are a mistake",
+              "p": "WATCH: Council votes to close two libraries"}
+    found = cluster(nodes, edges, headlines=headlines_of(titles))
+    assert found.stories == [["a1", "a2", "p"], ["b1", "b2"]]
+    assert ("b1", "p") in found.contains and ("b2", "p") in found.contains
+
+
+def test_a_piece_whose_headline_neither_or_both_stories_carry_joins_neither():
+    nodes, edges = preview_held_by_two_stories()
+    own = {"a1": "Council votes to close two libraries", "a2": "Council votes to close two libraries",
+           "b1": "Why the library cuts are a mistake", "b2": "Why the library cuts are a mistake",
+           "p": "Weekend reading"}
+    both = {**own, "b1": own["a1"], "p": own["a1"]}
+    for titles in (own, both, {}):
+        assert cluster(nodes, edges, headlines=headlines_of(titles)).stories == [["a1", "a2"], ["b1", "b2"], ["p"]]
+    assert cluster(nodes, edges).stories == [["a1", "a2"], ["b1", "b2"], ["p"]]

@@ -220,7 +220,7 @@ def test_migration_to_v5_makes_relations_anew(tmp_path):
     store.db.conn.commit()
     store.close()
     again = Store(path)
-    assert again.schema_version() == SCHEMA_VERSION == 13
+    assert again.schema_version() == SCHEMA_VERSION == 14
     assert set(EDGE_COLUMNS) <= set(again.db["edges"].columns_dict) and list(again.edges()) == []
     assert again.db["contains"].exists() and "version_url" in again.db["members"].columns_dict
     again.close()
@@ -265,8 +265,8 @@ def test_grouping_results_are_replaced_whole_or_not_at_all(store):
 
 def test_migration_to_v8_notes_every_stored_text_as_changed(tmp_path):
     """A file of v7 has no notes of changed texts: every article is noted once (its next grouping pass reads
-    every text), and from then on the triggers note an article added or whose paragraphs change, not one whose
-    title changes."""
+    every text), and from then on the triggers note an article added or whose paragraphs or headline change (v14),
+    not one written again as it was."""
     path = str(tmp_path / "v7.db")
     store = Store(path)
     for n in (1, 2):
@@ -288,7 +288,13 @@ def test_migration_to_v8_notes_every_stored_text_as_changed(tmp_path):
     again.set_titles([("http://a.example/1", "A title")])
     again.save_article({"url": "http://a.example/2", "site": "a.example", "page_type": "article",
                         "paragraphs": ["Text 2, edited."]})
-    assert again.text_changes()[0] == {"http://a.example/2"}
+    noted, upto = again.text_changes()
+    assert noted == {"http://a.example/1", "http://a.example/2"}
+    again.forget_text_changes(upto)
+    again.set_titles([("http://a.example/1", "A title")])
+    again.save_article({"url": "http://a.example/2", "site": "a.example", "page_type": "article",
+                        "paragraphs": ["Text 2, edited."]})
+    assert again.text_changes()[0] == set()
     again.close()
 
 

@@ -7,7 +7,7 @@ import functools
 
 import sqlite_utils
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 # views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
@@ -247,9 +247,17 @@ def _schema_v13(db: sqlite_utils.Database) -> None:
         db.execute(f"create trigger if not exists {name} after {event} begin delete from page_facts {which}; end")
 
 
+def _schema_v14(db: sqlite_utils.Database) -> None:
+    """A page whose headline changed, its text unchanged, is noted among the changed texts too (``text_changes``):
+    grouping reads headlines (a piece two stories hold alike goes with the one carrying its headline), and
+    lineage does, so an increment groups and traces it again, as a rebuild would."""
+    db.execute("create trigger if not exists articles_title_changed after update of title on articles "
+               "when old.title is not new.title begin insert into text_changes (url) values (new.url); end")
+
+
 MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5, 6: _schema_v6,
               7: _schema_v7, 8: _schema_v8, 9: _schema_v9, 10: _schema_v10, 11: _schema_v11,
-              12: _schema_v12, 13: _schema_v13}
+              12: _schema_v12, 13: _schema_v13, 14: _schema_v14}
 
 
 @functools.cache

@@ -614,8 +614,9 @@ class Store:
         return CarriedPages(texts={row.url: row.paragraphs_json for row in self.stored_texts(urls)})
 
     def text_changes(self) -> tuple[set[str], int]:
-        """The pages whose stored paragraphs were added or changed since a grouping pass last read them (noted by
-        the schema's triggers), and the last note's number (what ``forget_text_changes`` is given once read)."""
+        """The pages whose stored paragraphs (or headline) were added or changed since a grouping pass last read
+        them (noted by the schema's triggers), and the last note's number (what ``forget_text_changes`` is given
+        once read)."""
         urls = {url for (url,) in self.db.execute("select distinct url from text_changes")}
         return urls, self.db.execute("select coalesce(max(seq), 0) from text_changes").fetchone()[0]
 
@@ -644,6 +645,15 @@ class Store:
         """(url, site, title) of every article page that has a title, by site."""
         yield from self.db.execute("select url, site, title from articles where page_type = 'article' and "
                                    "title is not null and title != '' order by site, url")
+
+    def titles_of(self, urls: Iterable[str]) -> dict[str, str]:
+        """The stored titles of these pages (those that have one)."""
+        found: dict[str, str] = {}
+        for chunk in batched(sorted(set(urls)), _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(f"select url, title from articles where url in ({marks}) "
+                                         "and title is not null", chunk).fetchall())
+        return found
 
     def set_titles(self, titles: list[tuple[str, str]]) -> None:
         """Correct articles' titles: (url, title) pairs."""
