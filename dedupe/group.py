@@ -247,7 +247,8 @@ def find_shared_pieces(nodes: list[str], graph: _Graph, cut: set[tuple[str, str]
 
     Every text held by two or more pages that are not copies of each other is a candidate; without all
     candidates' relations to their holders, the holders fall in groups. A piece whose holders are in two
-    or more groups stays with the group holding clearly the most of it, or with none on a tie.
+    or more groups stays with the group holding clearly the most of it; on a tie, with the one group whose pages
+    carry its headline (``headlines`` reads pages' headline words: ``_headline_winner``), or with none.
     """
     def live(a: str, b: str) -> bool:
         return (a, b) not in cut and (b, a) not in cut
