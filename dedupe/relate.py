@@ -249,11 +249,29 @@ def caption_chains(prints: list[TextPrint], words: list[np.ndarray], pairs: list
     if not pairs:
         return []
     bounds = np.cumsum([0, *(len(w) for w in words)])
-    skip = np.concatenate([np.unpackbits(p.quoted, count=len(w)).astype(np.bool_) for p, w in zip(prints, words)])
+    skip = np.concatenate([_closed_quotes(np.unpackbits(p.quoted, count=len(w)).astype(np.bool_), p.paragraphs)
+                           for p, w in zip(prints, words)])
     shorts, longs = (np.array(side, dtype=np.int64) for side in zip(*pairs))
     found = loose_passages(np.concatenate(words), bounds, skip, shorts, longs, options.caption_lead_words,
                            options.caption_own_gap, options.caption_gap, options.caption_min_words)
     return [tuple(row) for row in found.tolist()]
+
+
+def _closed_quotes(quoted: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """A capture's quoted words, less those of a quotation opened inside a paragraph and never closed in it: a
+    widget cuts its deck short, often inside a quotation, and the words it kept after the mark are the story's
+    own prose as much as a quote. (A paragraph that opens with the mark is left quoted: a quotation running over
+    paragraphs is written so.)"""
+    out = quoted.copy()
+    ends = [*starts[1:].tolist(), len(quoted)]
+    for a, b in zip(starts.tolist(), ends):
+        if a < b <= len(quoted) and quoted[b - 1]:
+            k = b - 1
+            while k > a and quoted[k - 1]:
+                k -= 1
+            if k > a:
+                out[k:b] = False
+    return out
 
 
 def _in_whole_runs(short: list[int], long: list[int], min_words: int) -> int:

@@ -17,7 +17,7 @@ from dedupe.normalise import paragraph_hashes
 from dedupe.openings import batch_opening_keys
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
-from dedupe.relate import Edge, caption_chains
+from dedupe.relate import Edge, _closed_quotes, caption_chains
 from dedupe.signature import shingle_hashes_in_order, word_hashes
 
 LEAD = ("The city council voted on Tuesday night to close two branch libraries in the northern districts and move "
@@ -331,3 +331,28 @@ def test_a_preview_held_alike_by_two_stories_goes_with_its_headlines_and_a_new_h
     assert second[preview] not in (second["http://origin.example/libraries"], second["http://column.example/library-cuts"])
     rows = store.grouping_rows()
     assert partition(second) == partition(stories_of(store, full=True)) and rows == store.grouping_rows()
+
+
+QUOTED_LEAD = ("Officials said on Tuesday that the council had voted to close two branch libraries, a decision the chair "
+               "called \"a painful but necessary step toward a library system the city can afford for the next twenty "
+               "years of budgets\".")
+CUT_DECK = ("Officials said council voted to close two branch libraries, decision the chair called \"a painful but "
+            "necessary step toward library system the city can afford for")
+
+
+def test_a_capture_whose_deck_is_cut_inside_a_quotation_joins_the_story(store):
+    """The widget cut its deck inside the chair's words: the quotation mark it kept never closes, and the words
+    after it count as the story's (before it, too few are left to make a deck), so the capture joins the story."""
+    add(store, "http://origin.example/libraries", [QUOTED_LEAD, SECOND, *BODY])
+    add(store, "http://copy.example/libraries", ["By Staff", QUOTED_LEAD, SECOND, *BODY])
+    add(store, "http://widget.example/share-libraries", ["Council closes two libraries", CUT_DECK, "Share by email"])
+    stories = stories_of(store)
+    assert stories["http://widget.example/share-libraries"] == stories["http://origin.example/libraries"]
+
+
+def test_only_a_quotation_opened_inside_a_paragraph_and_left_open_is_taken_back():
+    quoted = np.array([0, 0, 1, 1, 0, 1, 1, 1, 0, 1, 1], dtype=bool)   # paragraphs at 0, 5 and 8
+    starts = np.array([0, 5, 8], dtype=np.int32)
+    # the first paragraph's quotation closes; the second is quoted from its first word (a quotation running over
+    # paragraphs); the third opens one after its first word and never closes it
+    assert _closed_quotes(quoted, starts).tolist() == [0, 0, 1, 1, 0, 1, 1, 1, 0, 0, 0]
