@@ -211,11 +211,15 @@ def find_aggregates(nodes: list[str], graph: _Graph, min_cover: float, lead_shar
     return {(n, p) for n in sorted(candidates) for p in _decide_container(n, comp_of, graph, min_cover, lead_share)}
 
 
-def find_borrowed(nodes: list[str], graph: _Graph, cut: set[tuple[str, str]], min_cover: float) -> set[tuple[str, str]]:
+def find_borrowed(nodes: list[str], graph: _Graph, cut: set[tuple[str, str]], min_cover: float,
+                  headlines: Callable[[list[str]], dict[str, frozenset[str]]] | None = None,
+                  headline_share: float = 0.6) -> set[tuple[str, str]]:
     """Copy relations a page owes to text its own story carries (a caption quoting another story's lead,
     a statement): neither the page nor ``u`` is mostly in the other (they share an opening stretch), and
     another of the page's relations ``w`` holds that same passage of it, holds more of it, and is no copy
-    of ``u``. Had the passage made the page a copy of ``u``, it would make ``w`` one too.
+    of ``u``. Had the passage made the page a copy of ``u``, it would make ``w`` one too. Unless the two
+    pages carry the same headline (``headlines``): then ``u`` is a teaser of the page's own story, which ``w``
+    was merely not found to hold.
     """
     out: set[tuple[str, str]] = set()
     for v in nodes:
@@ -227,6 +231,9 @@ def find_borrowed(nodes: list[str], graph: _Graph, cut: set[tuple[str, str]], mi
             if any(w != u and w not in graph.adj[u] and f.cover(v) > e.cover(v) and _inside(mine, f.ranges(v))
                    for w, f in near.items()):
                 out.add((v, u))
+    if out and headlines is not None:
+        words = headlines(sorted({x for pair in out for x in pair}))
+        out = {(v, u) for v, u in out if not _same_headline(words.get(v), words.get(u), headline_share)}
     return out
 
 
@@ -286,12 +293,14 @@ def _headline_winner(piece: str, tied: dict[str, list[str]], headlines: Callable
     headline of the story it was cut from; a page quoting that story's lead in a caption has its own): the only
     group with a holder whose headline shares ``min_share`` of the shorter headline's words with the piece's."""
     words = headlines([piece, *(h for g in tied.values() for h in g)])
-    mine = words.get(piece)
-    if not mine:
-        return None
-    titled = [c for c, g in tied.items() if any(
-        (theirs := words.get(h)) and len(mine & theirs) >= min_share * min(len(mine), len(theirs)) for h in g)]
+    titled = [c for c, g in tied.items() if any(_same_headline(words.get(piece), words.get(h), min_share) for h in g)]
     return titled[0] if len(titled) == 1 else None
+
+
+def _same_headline(mine: frozenset[str] | None, theirs: frozenset[str] | None, min_share: float) -> bool:
+    """Do two headlines' words have ``min_share`` of the shorter one's in common (a site's prefix or suffix, a
+    word changed)?"""
+    return bool(mine and theirs and len(mine & theirs) >= min_share * min(len(mine), len(theirs)))
 
 
 def _dfs(root: str, adj: dict[str, set[str]], disc: dict[str, int], order: list[str]) -> tuple[dict, dict]:
@@ -398,7 +407,7 @@ def cluster(nodes: list[str], edges: list[Edge], min_cover: float = 0.5, lead_sh
     copies = [e for e in edges if e.is_copy]
     graph = _Graph.of(copies)
     cut = find_aggregates(nodes, graph, min_cover, lead_share)
-    cut |= find_borrowed(nodes, graph, cut, min_cover)
+    cut |= find_borrowed(nodes, graph, cut, min_cover, headlines, headline_share)
     cut |= find_shared_pieces(nodes, graph, cut, min_cover, headlines, headline_share)
     cut |= find_bridges(nodes, graph, cut, min_cover)
     joined = [(e.a, e.b) for e in copies if (e.a, e.b) not in cut and (e.b, e.a) not in cut]

@@ -152,3 +152,16 @@ def test_a_piece_whose_headline_neither_or_both_stories_carry_joins_neither():
     for titles in (own, both, {}):
         assert cluster(nodes, edges, headlines=headlines_of(titles)).stories == [["a1", "a2"], ["b1", "b2"], ["p"]]
     assert cluster(nodes, edges).stories == [["a1", "a2"], ["b1", "b2"], ["p"]]
+
+
+def test_a_teaser_carrying_a_storys_headline_is_not_taken_for_a_borrowed_lead():
+    # p opens with c1's lead (a teaser: the lead and a link); c2, c1's copy, holds that lead too but was not
+    # found to hold p. Without a headline in common, c1's relation to p reads as borrowed (c2 would be p's copy
+    # too) and is cut; with c1's headline on p, p is the story's teaser and joins it.
+    edges = [full("c1", "c2"), rel("p", "c1", [(0, 30)], [(0, 30)], 77, 100, opens="a")]
+    nodes = ["c1", "c2", "p"]
+    story = {"c1": "Council votes to close two libraries", "c2": "Council votes to close two libraries"}
+    assert cluster(nodes, edges, headlines=headlines_of({**story, "p": "Weekend reading"})).stories == \
+        [["c1", "c2"], ["p"]]
+    assert cluster(nodes, edges, headlines=headlines_of({**story, "p": "WATCH: " + story["c1"]})).stories == \
+        [["c1", "c2", "p"]]
