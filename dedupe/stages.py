@@ -40,13 +40,11 @@ from dedupe.group import cluster
 from dedupe.index import all_band_keys, keyed_pairs, lsh_bands
 from dedupe.normalise import (
     BatchWords,
-    furniture_on_page,
+    furniture_and_writers,
     hashed_batch_words,
     paragraph_hash,
     paragraph_key,
     print_words,
-    site_furniture,
-    writer_of,
 )
 from dedupe.openings import CaptureIndex, batch_opening_keys, capture_keys, from_bytes, to_bytes
 from dedupe.options import GroupingOptions, LineageOptions
@@ -247,20 +245,12 @@ class Furniture:
 
 
 def find_furniture(corpus: Corpus, options: GroupingOptions) -> Furniture:
-    by_site = site_furniture(((t.site, t.paragraph_hashes) for t in corpus.texts.values()), options.furniture_min_pages)
-    return Furniture(by_site, furniture_writers(corpus, by_site))
-
-
-def furniture_writers(corpus: Corpus, by_site: dict[str, set[int]]) -> dict[int, str]:
-    """For each furniture paragraph, the site that wrote it: the one holding more than half of the pages that
-    carry it (a site's note or disclaimer, carried now and then by pages copied from it). Spam and ads that
-    several sites insert alike have no writer."""
-    furniture = set().union(*by_site.values()) if by_site else set()
-    counts: dict[int, Counter] = defaultdict(Counter)
-    for text in corpus.texts.values():
-        for h in furniture_on_page(text.paragraph_hashes, furniture):
-            counts[h][text.site] += 1
-    return {h: site for h, by in counts.items() if (site := writer_of(by)) is not None}
+    """Each site's furniture and who wrote each furniture paragraph: the site holding more than half of the pages
+    that carry it (a site's note or disclaimer, carried now and then by pages copied from it; spam and ads that
+    several sites insert alike have no writer)."""
+    texts = corpus.texts.values()
+    return Furniture(*furniture_and_writers([t.site for t in texts], [t.paragraph_hashes for t in texts],
+                                            options.furniture_min_pages))
 
 
 @dataclass
