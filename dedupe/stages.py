@@ -269,19 +269,22 @@ def fingerprint_digest(hashes: np.ndarray, banned: set[int]) -> str:
     return hashlib.sha1(kept.tobytes()).hexdigest()
 
 
-def plan_signing(corpus: Corpus, furniture: Furniture, full: bool, signed_with: dict[str, str] | None = None
+def plan_signing(corpus: Corpus, furniture: Furniture, full: bool, signed_with: dict[str, set[int]] | None = None
                  ) -> SigningPlan:
     """What to sign: every article when ``full``, else those whose fingerprinted paragraphs differ from what their
     signature was made from. Of these, an unread text signed with this pass's parameters changed only in its site's
     furniture: its page is the same, and so is what lineage reads of it. ``signed_with`` is the furniture the stored
-    signatures were made with (``furniture_digests``, kept by ``sign_changed``): an unread text of a site whose
-    furniture is that one fingerprints what its signature was made from (no digest is made again)."""
+    signatures were made with (``SIGNED_FURNITURE``, kept by ``sign_changed``): an unread text carrying none of the
+    paragraphs that became or stopped being its site's furniture since fingerprints what its signature was made
+    from (no digest is made again; on a site whose furniture is unchanged, none is for any unread text)."""
     digests: dict[str, str] = {}
     changed: list[str] = []
     refingerprinted: set[str] = set()
-    same = {site for site, digest in furniture_digests(furniture).items() if (signed_with or {}).get(site) == digest}
+    moved = {site: hashes ^ old for site, hashes in furniture.by_site.items()
+             if (old := (signed_with or {}).get(site)) is not None}
     for url, text in corpus.texts.items():
-        if not full and text.unread and text.signed_digest is not None and text.site in same:
+        if not full and text.unread and text.signed_digest is not None and (
+                (since := moved.get(text.site)) is not None and since.isdisjoint(text.paragraph_hashes.tolist())):
             digests[url] = text.signed_digest
             continue
         digest = digests[url] = fingerprint_digest(text.paragraph_hashes, furniture.of(text.site))
@@ -292,16 +295,12 @@ def plan_signing(corpus: Corpus, furniture: Furniture, full: bool, signed_with: 
     return SigningPlan(digests, sorted(changed), corpus.gone, refingerprinted)
 
 
-def furniture_digests(furniture: Furniture) -> dict[str, str]:
-    """A digest of each site's furniture (what ``sign_changed`` keeps as ``SIGNED_FURNITURE``)."""
-    return {site: xxhash.xxh64_hexdigest(np.array(sorted(hashes), dtype=np.uint64).tobytes())
-            for site, hashes in furniture.by_site.items()}
-
-
-def signed_furniture(store: Store) -> dict[str, str]:
-    """The furniture every stored signature was made with (``furniture_digests``), or nothing when not known (a
-    signature was written since the last pass that signed, by another engine or a pass stopped midway)."""
-    return json.loads(store.grouping_state(SIGNED_FURNITURE) or "{}")
+def signed_furniture(store: Store) -> dict[str, set[int]]:
+    """The furniture every stored signature was made with (each site's paragraph hashes), or nothing when not known
+    (a signature was written since the last pass that signed, by another engine or a pass stopped midway; or a
+    file written by older code, which kept a digest of each site's)."""
+    kept = json.loads(store.grouping_state(SIGNED_FURNITURE) or "{}")
+    return {site: set(hashes) for site, hashes in kept.items() if isinstance(hashes, list)}
 
 
 # -- signatures, candidates, verification --------------------------------------------------------------
@@ -420,7 +419,8 @@ def _sign_all(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Furnit
     store.update_signature_texts([(url, t.text_hash, t.paragraph_hashes.tobytes()) for url, t in corpus.texts.items()
                                   if t.refresh and url not in resigned])
     store.forget_text_changes(corpus.changes_upto)
-    store.keep_grouping_state(SIGNED_FURNITURE, json.dumps(furniture_digests(furniture)))   # every signature now
+    store.keep_grouping_state(SIGNED_FURNITURE, json.dumps({site: sorted(hashes)   # what every signature is made with now
+                                                            for site, hashes in furniture.by_site.items()}))
     return signed
 
 
