@@ -33,7 +33,7 @@ from crawler.page.attribution import OutletDirectory, cue_line_credit, edge_line
 from crawler.page.dates import numeric_date_order, parse_visible_date
 from crawler.page.metadata import repeated_affixes, without_affixes
 from crawler.page.urls import site_of, url_key
-from crawler.storage.records import StoredEdge
+from crawler.storage.records import StoredEdge, StoredSignature
 from crawler.storage.store import SIGNED_FURNITURE, PageSource, Store, decode_lineage_article, utc_now
 from dedupe.align import TextPrint, text_print_of_hashes
 from dedupe.group import cluster
@@ -178,34 +178,48 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
     read, hashed and, when the hash differs, normalised. A full pass re-signs everything, so it keeps nothing of
     the stored signatures but which articles had one. The texts are read, a batch at a time, by the ``pool``'s
     workers (``Store.page_reader``)."""
-    stored = dict.fromkeys(store.signed_urls()) if full else {
-        s.url: s for s in store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options),
-                                                  openings=options.opening_params())}
     noted, upto = store.text_changes()
-    sites = {} if full else dict(store.article_sites())   # a full pass reads every text: a million sites not held
-    kept = {} if full else {url: old for url in sites.keys() - noted
-                            if (old := stored.get(url)) is not None and old.paragraph_keys is not None}
-    read = store.article_sites_as_stored() if full else ((url, sites[url]) for url in sorted(sites.keys() - kept.keys()))
-    found: dict[str, ArticleText] = {}
+    texts, read, olds = ({}, store.article_sites_as_stored(), {}) if full else _unread_texts(store, options, noted)
     reader = store.page_reader()
 
     def batches() -> Iterator[tuple[tuple, tuple]]:
         for batch in batched(read, _BATCH):
             urls = [url for url, _ in batch]
-            olds = [stored.get(url) for url in urls]
-            known = [old.paragraphs_hash if old is not None and old.paragraph_keys is not None else None for old in olds]
-            yield (batch, olds), (reader or store.carried_pages(urls), urls, known)
+            kept = [olds.get(url) for url in urls]
+            known = [old.paragraphs_hash if old is not None and old.paragraph_keys is not None else None for old in kept]
+            yield (batch, kept), (reader or store.carried_pages(urls), urls, known)
 
-    for (batch, olds), made in (pool or KernelPool(1)).map(_hash_batch, batches(), full):
-        for (url, site), old, (text_hash, hashes) in zip(batch, olds, made):
-            found[url] = ArticleText(site, text_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64)
+    order: list[str] = []
+    for (batch, kept), made in (pool or KernelPool(1)).map(_hash_batch, batches(), full):
+        for (url, site), old, (text_hash, hashes) in zip(batch, kept, made):
+            texts[url] = ArticleText(site, text_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64)
                                      if hashes is None else hashes, old.content_hash if old and old.same_parameters else None,
                                      refresh=hashes is not None and old is not None)
-    order = list(found)
-    for url, old in kept.items():
-        found[url] = ArticleText(sites[url], old.paragraphs_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64),
-                                 old.content_hash if old.same_parameters else None, unread=True)
-    return Corpus({url: found[url] for url in sorted(found)}, sorted(set(stored) - set(found)), upto, order)
+            order.append(url)
+    if full:   # read in the order of the file
+        texts = {url: texts[url] for url in sorted(texts)}
+    return Corpus(texts, sorted(set(store.signed_urls()) - texts.keys()), upto, order)
+
+
+def _unread_texts(store: Store, options: GroupingOptions, noted: set[str]
+                  ) -> tuple[dict[str, ArticleText | None], list[tuple[str, str]], dict[str, StoredSignature]]:
+    """An increment's articles, in URL order, from one read of the articles beside their signatures: those whose
+    stored identities stand (not ``noted`` as changed) made unread, the others (None, to read) with (url, site) in
+    ``read`` and their stored signature, if any, in ``olds``."""
+    texts: dict[str, ArticleText | None] = {}
+    read: list[tuple[str, str]] = []
+    olds: dict[str, StoredSignature] = {}
+    for url, site, old in store.article_signature_states(**options.signature_params(), lead_words=lead_sizes_of(options),
+                                                         openings=options.opening_params()):
+        if old is not None and old.paragraph_keys is not None and url not in noted:
+            texts[url] = ArticleText(site, old.paragraphs_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64),
+                                     old.content_hash if old.same_parameters else None, unread=True)
+            continue
+        texts[url] = None   # its place in URL order, filled once read
+        read.append((url, site))
+        if old is not None:
+            olds[url] = old
+    return texts, read, olds
 
 
 _BATCH = 200   # articles per batch a worker normalises or signs: a few hundred kB of text

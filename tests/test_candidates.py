@@ -259,10 +259,18 @@ def test_an_increment_reads_only_the_texts_added_or_changed(tmp_path, monkeypatc
         read.extend(urls)
         return hash_batch(source, urls, known)
 
+    signed: list[str] = []
+    sign_batch = stages._sign_batch
+
+    def signing(source, urls, *args):
+        signed.extend(urls)
+        return sign_batch(source, urls, *args)
+
     monkeypatch.setattr(stages, "_hash_batch", spy)
+    monkeypatch.setattr(stages, "_sign_batch", signing)
     report = update_stories(store)
     assert sorted(read) == sorted([edited, reformatted] + [u for u, _ in texts[190:]])
-    assert report.signed >= 11 and report.signed < 40
+    assert report.signed >= 11 and report.signed < 40 and edited in signed and reformatted not in signed
     read.clear()
     update_stories(store)
     assert read == []
