@@ -103,13 +103,67 @@ def site_furniture(pages: Iterable[tuple[str, np.ndarray]], min_pages: int) -> d
     return {site: {h for h, n in counts.items() if is_furniture(n, min_pages)} for site, counts in seen.items()}
 
 
+def furniture_and_writers(sites: list[str], pages: list[np.ndarray], min_pages: int
+                          ) -> tuple[dict[str, set[int]], dict[int, str]]:
+    """:func:`site_furniture` of these pages (page ``i`` on ``sites[i]``) and the writer of each furniture paragraph
+    (:func:`writer_of` the pages of each site carrying it), counted with one sort of every page's paragraphs
+    rather than a set a page: a paragraph seen on fewer than ``min_pages`` pages of all sites is neither, and
+    such are nearly all of them."""
+    code_of: dict[str, int] = {}
+    site_codes = np.array([code_of.setdefault(site, len(code_of)) for site in sites], dtype=np.int64)
+    names = list(code_of)
+    by_site: dict[str, set[int]] = {site: set() for site in names}
+    if not pages:
+        return by_site, {}
+    hashes = np.concatenate(pages)
+    page = np.repeat(np.arange(len(pages), dtype=np.int64), [len(p) for p in pages])
+    order = np.argsort(hashes, kind="stable")   # stable: a paragraph's pages stay in page order
+    hashes, page = hashes[order], page[order]
+    distinct = _run_starts(hashes, page)   # each (paragraph, page) once: a page votes once
+    distinct = distinct[hashes[distinct] != 0]   # a paragraph without words never
+    hashes, page = hashes[distinct], page[distinct]
+    hashes, site = _on_enough_pages(hashes, page, min_pages, site_codes)
+    order = np.lexsort((site, hashes))
+    hashes, site = hashes[order], site[order]
+    starts = _run_starts(hashes, site)
+    counts = np.diff(np.r_[starts, len(hashes)])   # pages of each (paragraph, site)
+    hashes, site = hashes[starts], site[starts]
+    found = is_furniture(counts, min_pages)
+    for h, s in zip(hashes[found].tolist(), site[found].tolist()):
+        by_site[names[s]].add(h)
+    carried = np.isin(hashes, hashes[found])   # every site's pages carrying a furniture paragraph: its writer's votes
+    pages_by_site: dict[int, Counter] = defaultdict(Counter)
+    for h, s, n in zip(hashes[carried].tolist(), site[carried].tolist(), counts[carried].tolist()):
+        pages_by_site[h][names[s]] = n
+    writers = {h: site for h, by in pages_by_site.items() if (site := writer_of(by)) is not None}
+    return by_site, writers
+
+
+def _run_starts(*keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal rows begins in sorted columns ``keys``."""
+    differs = np.zeros(max(len(keys[0]) - 1, 0), dtype=bool)
+    for key in keys:
+        differs |= key[1:] != key[:-1]
+    return np.flatnonzero(np.r_[len(keys[0]) > 0, differs])
+
+
+def _on_enough_pages(hashes: np.ndarray, page: np.ndarray, min_pages: int, site_codes: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(paragraph, site of the page) of the distinct (paragraph, page) pairs, sorted by paragraph, whose
+    paragraph is on ``min_pages`` pages or more."""
+    starts = _run_starts(hashes)
+    runs = np.diff(np.r_[starts, len(hashes)])
+    keep = np.repeat(runs >= min_pages, runs)
+    return hashes[keep], site_codes[page[keep]]
+
+
 def furniture_votes(hashes: np.ndarray) -> set[int]:
     """The paragraphs one page counts towards its site's furniture: each distinct one once, never 0 (no words)."""
     return set(hashes.tolist()) - {0}
 
 
-def is_furniture(pages: int, min_pages: int) -> bool:
-    """Whether a paragraph seen on ``pages`` pages of one site is furniture there."""
+def is_furniture(pages: int | np.ndarray, min_pages: int) -> bool | np.ndarray:
+    """Whether a paragraph seen on ``pages`` pages of one site is furniture there (each of an array of counts)."""
     return pages >= min_pages
 
 

@@ -33,20 +33,18 @@ from crawler.page.attribution import OutletDirectory, cue_line_credit, edge_line
 from crawler.page.dates import numeric_date_order, parse_visible_date
 from crawler.page.metadata import repeated_affixes, without_affixes
 from crawler.page.urls import site_of, url_key
-from crawler.storage.records import StoredEdge
+from crawler.storage.records import StoredEdge, StoredSignature
 from crawler.storage.store import SIGNED_FURNITURE, PageSource, Store, decode_lineage_article, utc_now
 from dedupe.align import TextPrint, text_print_of_hashes
 from dedupe.group import cluster
 from dedupe.index import all_band_keys, keyed_pairs, lsh_bands
 from dedupe.normalise import (
     BatchWords,
-    furniture_on_page,
+    furniture_and_writers,
     hashed_batch_words,
     paragraph_hash,
     paragraph_key,
     print_words,
-    site_furniture,
-    writer_of,
 )
 from dedupe.openings import CaptureIndex, batch_opening_keys, capture_keys, from_bytes, to_bytes
 from dedupe.options import GroupingOptions, LineageOptions
@@ -181,35 +179,49 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
     read, hashed and, when the hash differs, normalised. A full pass re-signs everything, so it keeps nothing of
     the stored signatures but which articles had one. The texts are read, a batch at a time, by the ``pool``'s
     workers (``Store.page_reader``)."""
-    stored = dict.fromkeys(store.signed_urls()) if full else {
-        s.url: s for s in store.signature_states(**options.signature_params(), lead_words=lead_sizes_of(options),
-                                                  openings=options.opening_params())}
     noted, upto = store.text_changes()
-    sites = {} if full else dict(store.article_sites())   # a full pass reads every text: a million sites not held
-    kept = {} if full else {url: old for url in sites.keys() - noted
-                            if (old := stored.get(url)) is not None and old.paragraph_keys is not None}
-    read = store.article_sites_as_stored() if full else ((url, sites[url]) for url in sorted(sites.keys() - kept.keys()))
-    found: dict[str, ArticleText] = {}
+    texts, read, olds = ({}, store.article_sites_as_stored(), {}) if full else _unread_texts(store, options, noted)
     reader = store.page_reader()
 
     def batches() -> Iterator[tuple[tuple, tuple]]:
         for batch in batched(read, _BATCH):
             urls = [url for url, _ in batch]
-            olds = [stored.get(url) for url in urls]
-            known = [old.paragraphs_hash if old is not None and old.paragraph_keys is not None else None for old in olds]
-            yield (batch, olds), (reader or store.carried_pages(urls), urls, known)
+            kept = [olds.get(url) for url in urls]
+            known = [old.paragraphs_hash if old is not None and old.paragraph_keys is not None else None for old in kept]
+            yield (batch, kept), (reader or store.carried_pages(urls), urls, known)
 
-    for (batch, olds), made in (pool or KernelPool(1)).map(_hash_batch, batches(), full):
-        for (url, site), old, (text_hash, hashes) in zip(batch, olds, made):
-            found[url] = ArticleText(site, text_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64)
+    order: list[str] = []
+    for (batch, kept), made in (pool or KernelPool(1)).map(_hash_batch, batches(), full):
+        for (url, site), old, (text_hash, hashes) in zip(batch, kept, made):
+            texts[url] = ArticleText(site, text_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64)
                                      if hashes is None else hashes, old.content_hash if old and old.same_parameters else None,
                                      refresh=hashes is not None and old is not None)
-    order = list(found)
-    for url, old in kept.items():
-        found[url] = ArticleText(sites[url], old.paragraphs_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64),
-                                 old.content_hash if old.same_parameters else None, unread=True)
-    return Corpus({url: found[url] for url in sorted(found)}, sorted(set(stored) - set(found)), upto, order,
-                  noted=set() if full else noted & sites.keys())
+            order.append(url)
+    if full:   # read in the order of the file; kept in URL order
+        texts = {url: texts[url] for url in sorted(texts)}
+    return Corpus(texts, sorted(set(store.signed_urls()) - texts.keys()), upto, order,
+                  noted=set() if full else noted & texts.keys())
+
+
+def _unread_texts(store: Store, options: GroupingOptions, noted: set[str]
+                  ) -> tuple[dict[str, ArticleText | None], list[tuple[str, str]], dict[str, StoredSignature]]:
+    """An increment's articles, in URL order, from one read of the articles beside their signatures: those whose
+    stored identities stand (not ``noted`` as changed) made unread, the others (None, to read) with (url, site) in
+    ``read`` and their stored signature, if any, in ``olds``."""
+    texts: dict[str, ArticleText | None] = {}
+    read: list[tuple[str, str]] = []
+    olds: dict[str, StoredSignature] = {}
+    for url, site, old in store.article_signature_states(**options.signature_params(), lead_words=lead_sizes_of(options),
+                                                         openings=options.opening_params()):
+        if old is not None and old.paragraph_keys is not None and url not in noted:
+            texts[url] = ArticleText(site, old.paragraphs_hash, np.frombuffer(old.paragraph_keys, dtype=np.uint64),
+                                     old.content_hash if old.same_parameters else None, unread=True)
+            continue
+        texts[url] = None   # its place in URL order, filled once read
+        read.append((url, site))
+        if old is not None:
+            olds[url] = old
+    return texts, read, olds
 
 
 _BATCH = 200   # articles per batch a worker normalises or signs: a few hundred kB of text
@@ -249,20 +261,12 @@ class Furniture:
 
 
 def find_furniture(corpus: Corpus, options: GroupingOptions) -> Furniture:
-    by_site = site_furniture(((t.site, t.paragraph_hashes) for t in corpus.texts.values()), options.furniture_min_pages)
-    return Furniture(by_site, furniture_writers(corpus, by_site))
-
-
-def furniture_writers(corpus: Corpus, by_site: dict[str, set[int]]) -> dict[int, str]:
-    """For each furniture paragraph, the site that wrote it: the one holding more than half of the pages that
-    carry it (a site's note or disclaimer, carried now and then by pages copied from it). Spam and ads that
-    several sites insert alike have no writer."""
-    furniture = set().union(*by_site.values()) if by_site else set()
-    counts: dict[int, Counter] = defaultdict(Counter)
-    for text in corpus.texts.values():
-        for h in furniture_on_page(text.paragraph_hashes, furniture):
-            counts[h][text.site] += 1
-    return {h: site for h, by in counts.items() if (site := writer_of(by)) is not None}
+    """Each site's furniture and who wrote each furniture paragraph: the site holding more than half of the pages
+    that carry it (a site's note or disclaimer, carried now and then by pages copied from it; spam and ads that
+    several sites insert alike have no writer)."""
+    texts = corpus.texts.values()
+    return Furniture(*furniture_and_writers([t.site for t in texts], [t.paragraph_hashes for t in texts],
+                                            options.furniture_min_pages))
 
 
 @dataclass
@@ -281,19 +285,22 @@ def fingerprint_digest(hashes: np.ndarray, banned: set[int]) -> str:
     return hashlib.sha1(kept.tobytes()).hexdigest()
 
 
-def plan_signing(corpus: Corpus, furniture: Furniture, full: bool, signed_with: dict[str, str] | None = None
+def plan_signing(corpus: Corpus, furniture: Furniture, full: bool, signed_with: dict[str, set[int]] | None = None
                  ) -> SigningPlan:
     """What to sign: every article when ``full``, else those whose fingerprinted paragraphs differ from what their
     signature was made from. Of these, an unread text signed with this pass's parameters changed only in its site's
     furniture: its page is the same, and so is what lineage reads of it. ``signed_with`` is the furniture the stored
-    signatures were made with (``furniture_digests``, kept by ``sign_changed``): an unread text of a site whose
-    furniture is that one fingerprints what its signature was made from (no digest is made again)."""
+    signatures were made with (``SIGNED_FURNITURE``, kept by ``sign_changed``): an unread text carrying none of the
+    paragraphs that became or stopped being its site's furniture since fingerprints what its signature was made
+    from (no digest is made again; on a site whose furniture is unchanged, none is for any unread text)."""
     digests: dict[str, str] = {}
     changed: list[str] = []
     refingerprinted: set[str] = set()
-    same = {site for site, digest in furniture_digests(furniture).items() if (signed_with or {}).get(site) == digest}
+    moved = {site: hashes ^ old for site, hashes in furniture.by_site.items()
+             if (old := (signed_with or {}).get(site)) is not None}
     for url, text in corpus.texts.items():
-        if not full and text.unread and text.signed_digest is not None and text.site in same:
+        if not full and text.unread and text.signed_digest is not None and (
+                (since := moved.get(text.site)) is not None and since.isdisjoint(text.paragraph_hashes.tolist())):
             digests[url] = text.signed_digest
             continue
         digest = digests[url] = fingerprint_digest(text.paragraph_hashes, furniture.of(text.site))
@@ -304,16 +311,12 @@ def plan_signing(corpus: Corpus, furniture: Furniture, full: bool, signed_with: 
     return SigningPlan(digests, sorted(changed), corpus.gone, refingerprinted)
 
 
-def furniture_digests(furniture: Furniture) -> dict[str, str]:
-    """A digest of each site's furniture (what ``sign_changed`` keeps as ``SIGNED_FURNITURE``)."""
-    return {site: xxhash.xxh64_hexdigest(np.array(sorted(hashes), dtype=np.uint64).tobytes())
-            for site, hashes in furniture.by_site.items()}
-
-
-def signed_furniture(store: Store) -> dict[str, str]:
-    """The furniture every stored signature was made with (``furniture_digests``), or nothing when not known (a
-    signature was written since the last pass that signed, by another engine or a pass stopped midway)."""
-    return json.loads(store.grouping_state(SIGNED_FURNITURE) or "{}")
+def signed_furniture(store: Store) -> dict[str, set[int]]:
+    """The furniture every stored signature was made with (each site's paragraph hashes), or nothing when not known
+    (a signature was written since the last pass that signed, by another engine or a pass stopped midway; or a
+    file written by older code, which kept a digest of each site's)."""
+    kept = json.loads(store.grouping_state(SIGNED_FURNITURE) or "{}")
+    return {site: set(hashes) for site, hashes in kept.items() if isinstance(hashes, list)}
 
 
 # -- signatures, candidates, verification --------------------------------------------------------------
@@ -432,7 +435,8 @@ def _sign_all(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Furnit
     store.update_signature_texts([(url, t.text_hash, t.paragraph_hashes.tobytes()) for url, t in corpus.texts.items()
                                   if t.refresh and url not in resigned])
     store.forget_text_changes(corpus.changes_upto)
-    store.keep_grouping_state(SIGNED_FURNITURE, json.dumps(furniture_digests(furniture)))   # every signature now
+    store.keep_grouping_state(SIGNED_FURNITURE, json.dumps({site: sorted(hashes)   # what every signature is made with now
+                                                            for site, hashes in furniture.by_site.items()}))
     return signed
 
 

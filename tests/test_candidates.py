@@ -10,11 +10,12 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from datasketch import MinHashLSH
 
 from bench.corpus import make_corpus
 from crawler.storage.records import FetchRecord
-from crawler.storage.store import Store
+from crawler.storage.store import SIGNED_FURNITURE, Store
 from dedupe import stages
 from dedupe.index import all_band_keys, banded_pairs, lsh_bands
 from dedupe.normalise import words
@@ -116,6 +117,30 @@ def test_an_increment_that_changes_site_furniture_gives_what_a_rebuild_gives(tmp
     rebuilt = store.grouping_rows()
     assert [t for t in rebuilt if rebuilt[t] != incremental[t]] == []
     assert _partition(store) and len(rebuilt["members"]) == 300
+
+
+@pytest.mark.parametrize("older", [False, True])
+def test_an_increment_fingerprints_again_only_the_stored_pages_carrying_a_paragraph_whose_furniture_changed(
+        tmp_path, monkeypatch, older):
+    """Every site's furniture changes (new pages on each), but a stored page carrying none of the paragraphs that
+    became or stopped being furniture keeps the digest its signature was made from: no digest is made of it (a
+    page that carries one is signed again). A file written by older code (a digest of each site's furniture kept,
+    not its paragraphs) has a digest made of every page once, and both give every table a rebuild gives."""
+    store = _grown(tmp_path / "t.db", list(make_corpus(300, seed=11).items()), 240)
+    if older:
+        kept = json.loads(store.grouping_state(SIGNED_FURNITURE))
+        store.keep_grouping_state(SIGNED_FURNITURE, json.dumps({site: "digest" for site in kept}))
+    made: list[str] = []
+    digest = stages.fingerprint_digest
+    monkeypatch.setattr(stages, "fingerprint_digest", lambda hashes, banned: made.append(1) or digest(hashes, banned))
+    report = update_stories(store)
+    monkeypatch.undo()
+    assert report.signed > 60 and len(made) == (300 if older else report.signed)   # on its first pass, 113
+    assert all(isinstance(hashes, list) for hashes in json.loads(store.grouping_state(SIGNED_FURNITURE)).values())
+    incremental = store.grouping_rows()
+    update_stories(store, full=True)
+    rebuilt = store.grouping_rows()
+    assert [t for t in rebuilt if rebuilt[t] != incremental[t]] == []
 
 
 def test_stories_only_a_furniture_change_touches_are_not_traced_again(tmp_path, monkeypatch):
@@ -234,10 +259,18 @@ def test_an_increment_reads_only_the_texts_added_or_changed(tmp_path, monkeypatc
         read.extend(urls)
         return hash_batch(source, urls, known)
 
+    signed: list[str] = []
+    sign_batch = stages._sign_batch
+
+    def signing(source, urls, *args):
+        signed.extend(urls)
+        return sign_batch(source, urls, *args)
+
     monkeypatch.setattr(stages, "_hash_batch", spy)
+    monkeypatch.setattr(stages, "_sign_batch", signing)
     report = update_stories(store)
     assert sorted(read) == sorted([edited, reformatted] + [u for u, _ in texts[190:]])
-    assert report.signed >= 11 and report.signed < 40
+    assert report.signed >= 11 and report.signed < 40 and edited in signed and reformatted not in signed
     read.clear()
     update_stories(store)
     assert read == []

@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -11,6 +12,8 @@ from hypothesis import strategies as st
 
 import dedupe.signature
 from dedupe.normalise import (
+    furniture_and_writers,
+    furniture_on_page,
     normalise_text,
     paragraph_hash,
     paragraph_hashes,
@@ -18,6 +21,7 @@ from dedupe.normalise import (
     print_words,
     site_furniture,
     words,
+    writer_of,
 )
 from dedupe.signature import (
     Signature,
@@ -140,6 +144,24 @@ def test_site_furniture_needs_repetition_on_one_site():
     assert not furniture["other.example"]
     assert print_words([note, "Body one."], furniture["gr.example"])[0] == ["body", "one"]
     assert print_words([note], furniture["other.example"])[0] == ["note", "to", "readers", "share", "this"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abcd"), st.lists(st.integers(0, 9), max_size=8)), max_size=40),
+       st.integers(1, 4))
+def test_furniture_counted_by_one_sort_is_the_furniture_counted_page_by_page(pages, min_pages):
+    """Paragraph 0 has no words, paragraphs repeat within a page and across sites: the sort gives each site's
+    furniture and each furniture paragraph's writer as counting every page's set of paragraphs does."""
+    given_pages = [(site, np.array(hashes, dtype=np.uint64)) for site, hashes in pages]
+    expected = site_furniture(given_pages, min_pages)
+    every = set().union(*expected.values()) if expected else set()
+    carried: dict = {}
+    for site, hashes in given_pages:
+        for h in furniture_on_page(hashes, every):
+            carried.setdefault(h, Counter())[site] += 1
+    writers = {h: site for h, by in carried.items() if (site := writer_of(by)) is not None}
+    found = furniture_and_writers([site for site, _ in given_pages], [hashes for _, hashes in given_pages], min_pages)
+    assert found == (expected, writers)
 
 
 def test_a_paragraph_repeated_on_a_page_is_fingerprinted_once():

@@ -4,10 +4,14 @@ markup names another one that a metadata statement gives too; labels and site fu
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.page.extract import extract_page
+from crawler.page.metadata import _TITLE_SEPARATOR, repeated_affixes
 
 URL = "https://www.kestrel-times.example/politics/2026/03/04/harbour-vote"
 BODY = "".join(f"<p>Paragraph {i} of the story, long enough to be read as the body of an article page.</p>"
@@ -86,3 +90,26 @@ def test_a_separator_inside_a_kicker_does_not_make_it_a_label():
     full = f"Vote - analysis: {rest}"
     html = page(head=f'<meta property="og:title" content="{full}">', body_head=f"<h1>{rest}</h1>", headline=full)
     assert title_of_page(html) == full
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["ab", " ", " ", "\t", *"|-–—·•»:/｜："]), max_size=8).map("".join),
+                min_size=1, max_size=6), st.integers(1, 3))
+def test_site_affixes_found_with_the_separator_test_first_are_those_found_without(titles, min_pages):
+    """``repeated_affixes`` looks for separators only in titles holding a separator's mark; every separator holds
+    one, so the affixes are those a search of every title finds."""
+    heads: Counter[str] = Counter()
+    tails: Counter[str] = Counter()
+    for title in titles:
+        if parts := list(_TITLE_SEPARATOR.finditer(title)):
+            heads[title[:parts[0].end()]] += 1
+            tails[title[parts[-1].start():]] += 1
+    need = max(min_pages, (len(titles) + 1) // 2)
+    assert repeated_affixes(titles, min_pages) == ({h for h, n in heads.items() if n >= need},
+                                                   {t for t, n in tails.items() if n >= need})
+
+
+@pytest.mark.parametrize("mark", [*"|-–—·•»:/｜：", "::", "--", "|:"])
+def test_each_separator_cuts_a_site_affix(mark):
+    titles = [f"News {mark} Story {i} {mark} Kestrel" for i in range(3)]
+    assert repeated_affixes(titles, 3) == ({f"News {mark} "}, {f" {mark} Kestrel"})

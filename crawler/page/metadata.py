@@ -178,6 +178,7 @@ def canonical_url(tree, url: str) -> str | None:
 # -- title -----------------------------------------------------------------------------------------------
 
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-–—·•»:/]{1,2}\s+|\s*[｜：]\s*|\s+::\s+")
+_SEPARATOR_MARK = re.compile(r"[|\-–—·•»:/｜：]")   # in every separator: a title without one has none (a fast test)
 _DATE_PART = re.compile(r"^[\d\s./\-:]+$")
 
 
@@ -287,7 +288,7 @@ def repeated_affixes(titles: list[str], min_pages: int) -> tuple[set[str], set[s
     heads: Counter[str] = Counter()
     tails: Counter[str] = Counter()
     for title in titles:
-        parts = list(_TITLE_SEPARATOR.finditer(title))
+        parts = list(_TITLE_SEPARATOR.finditer(title)) if _SEPARATOR_MARK.search(title) else None
         if parts:
             heads[title[:parts[0].end()]] += 1
             tails[title[parts[-1].start():]] += 1

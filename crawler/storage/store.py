@@ -578,10 +578,6 @@ class Store:
                                    "order by url"):
             yield StoredText(*row)
 
-    def article_sites(self) -> Iterator[tuple[str, str]]:
-        """(url, site) of every article page, in URL order (no text)."""
-        yield from self.db.execute("select url, site from articles where page_type = 'article' order by url")
-
     def article_sites_as_stored(self) -> Iterator[tuple[str, str]]:
         """(url, site) of every article page in the order the rows lie in the file: texts read in this order are
         read from the file front to back, where URL order jumps about it (a crawl stores pages in the order it
@@ -732,17 +728,20 @@ class Store:
         for (url,) in self.db.execute("select url from signatures"):
             yield url
 
-    def signature_states(self, num_perm: int, seed: int, scheme: str, shingle_size: int, fingerprint: int,
-                         lead_words: str, openings: str) -> Iterator[StoredSignature]:
-        """What every stored signature was made from, and whether with these parameters, lead sizes and
-        opening settings (none is while openings a stopped pass staged are missing)."""
+    def article_signature_states(self, num_perm: int, seed: int, scheme: str, shingle_size: int, fingerprint: int,
+                                 lead_words: str, openings: str) -> Iterator[tuple[str, str, StoredSignature | None]]:
+        """(url, site, what its stored signature was made from, or None without one) of every article page, in URL
+        order, the signature's "same" telling whether it was made with these parameters, lead sizes and opening
+        settings (none is while openings a stopped pass staged are missing). One read of both tables, where
+        reading each apart and joining them in Python cost twice as much."""
         missing = self.db.execute("select 1 from grouping_state where name = ?", [OPENINGS_STAGED]).fetchone()
-        for url, same, *rest in self.db.execute(
-                "select url, coalesce(num_perm = ? and seed = ? and scheme = ? and shingle_size = ? "
-                "and fingerprint = ? and lead_words = ? and openings = ?, 0), content_hash, paragraphs_hash, "
-                "paragraph_keys from signatures",
+        for url, site, signed, same, *rest in self.db.execute(
+                "select a.url, a.site, s.url is not null, coalesce(s.num_perm = ? and s.seed = ? and s.scheme = ? "
+                "and s.shingle_size = ? and s.fingerprint = ? and s.lead_words = ? and s.openings = ?, 0), "
+                "s.content_hash, s.paragraphs_hash, s.paragraph_keys from articles a left join signatures s "
+                "on s.url = a.url where a.page_type = 'article' order by a.url",
                 [num_perm, seed, scheme, shingle_size, fingerprint, lead_words, openings]):
-            yield StoredSignature(url, bool(same) and not missing, *rest)
+            yield url, site, StoredSignature(url, bool(same) and not missing, *rest) if signed else None
 
     def signature_bytes(self) -> int:
         """Bytes of all stored non-empty signatures, full texts and leads together (to size a matrix)."""
