@@ -237,10 +237,13 @@ def find_borrowed(nodes: list[str], graph: _Graph, cut: set[tuple[str, str]], mi
     return out
 
 
+TIE_SHARE = 0.1   # shares of a page closer than this are a tie (``_clear_winner``)
+
+
 def _clear_winner(shares: dict[str, float]) -> str | None:
     """The key with the largest share, if it leads every other by a tenth of the page (else a tie)."""
     ranked = sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
-    if len(ranked) == 1 or ranked[0][1] >= ranked[1][1] + 0.1:
+    if len(ranked) == 1 or ranked[0][1] >= ranked[1][1] + TIE_SHARE:
         return ranked[0][0]
     return None
 
@@ -281,7 +284,7 @@ def find_shared_pieces(nodes: list[str], graph: _Graph, cut: set[tuple[str, str]
         shares = {c: _share(parts_of(n, [(h, graph.adj[n][h]) for h in g]), graph.length[n]) for c, g in groups.items()}
         keep = _clear_winner(shares)
         if keep is None and headlines is not None:
-            keep = _headline_winner(n, {c: g for c, g in groups.items() if shares[c] >= max(shares.values()) - 0.1},
+            keep = _headline_winner(n, {c: g for c, g in groups.items() if shares[c] >= max(shares.values()) - TIE_SHARE},
                                     headlines, headline_share)
         out.update((h, n) for c, g in groups.items() if c != keep for h in g)
     return out

@@ -115,7 +115,8 @@ class GroupingOptions:
     # a share widget's capture of a page (headline, a deck, "Post to Facebook" lines) runs to a hundred words with
     # its labels; a page of its own prose that long has a lead of its own to be found by
     headline_share: float = setting(0.6, "Share of the shorter headline's words two pages' headlines must have in "
-                                    "common for a piece two stories hold alike to go with the one carrying its headline.")
+                                    "common to be one headline: a piece two stories hold alike goes with the one "
+                                    "carrying its headline, and a teaser carrying it is no borrowed lead.")
     caption_max_words: int = setting(150, "Words up to which a text no copy relation links is looked up as a "
                                           "caption-only capture of a story's page (its headline and a deck).")
     # a deck is cut from the lead or the paragraph after it, within the first hundred and fifty words or so
