@@ -115,7 +115,7 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         plan = plan_signing(corpus, furniture, full, None if full else signed_furniture(store))
         report.articles = len(plan.digests)
         evidence = LineageEvidence(store, furniture, options.lineage.carried_min_pages, options.lineage.relay_min_pages,
-                                   fresh=full, pool=pool)
+                                   fresh=full)
         retrace = set() if full else evidence_changes(store, corpus, evidence) | resettled | corpus.noted
     if not full and plan.changed:   # an increment's pool has not forked yet (it reads its texts here, unshipped)
         _load_kernels()

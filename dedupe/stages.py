@@ -942,40 +942,16 @@ class EvidenceState:
                    frozenset(data["titles"]), frozenset(data["uncrediting"]), frozenset(data.get("relaying", [])))
 
 
-@dataclass(frozen=True)
-class CreditReader:
-    """What a page's credit lines say once every outlet's name is known: small, so that it goes to the pool's
-    workers when every page's facts are made (``keep_page_facts``)."""
-
-    outlets: OutletDirectory
-
-    def read_cue_line(self, line: str, site: str) -> tuple[str, str] | None:
-        """(credited host, role) of a short credit-cue line, now that every outlet's name is known."""
-        credit = cue_line_credit(line, self.outlets, site)
-        return (credit.host, credit.role) if credit else None
-
-    def read_edge_line(self, line: str, site: str) -> tuple[str, str] | None:
-        """(credited host, role) of a short line at the head or foot of a body naming an outlet now known."""
-        credit = edge_line_credit(line, self.outlets, site)
-        return (credit.host, credit.role) if credit else None
-
-    def credited_hosts(self, article: dict) -> set[str]:
-        """``member(article).credited_hosts``, alone."""
-        return credited_hosts_of(article, site_of, self.outlets.resolve_name, self.read_cue_line, self.read_edge_line)
-
-
 class LineageEvidence:
     """What the whole database knows that one article does not: outlet names, redirects, capture times,
     and which paragraphs several sites repeat. Read once per pass (from memory: a query per link would
-    dominate the stage); what every page's credits say is made in the ``pool``'s workers when ``fresh``."""
+    dominate the stage)."""
 
     def __init__(self, store: Store, furniture: Furniture, carried_min_pages: int = LineageOptions.carried_min_pages,
-                 relay_min_pages: int = LineageOptions.relay_min_pages, fresh: bool = False,
-                 pool: KernelPool | None = None):
+                 relay_min_pages: int = LineageOptions.relay_min_pages, fresh: bool = False):
         self.outlets = OutletDirectory()
         for host, name in store.outlets().items():
             self.outlets.add(host, name)
-        self.credits = CreditReader(self.outlets)
         self.aliases = store.aliases()
         self.resolved: dict[str, str] = {}
         self.paragraphs: dict[str, tuple[str, bool]] = {}
@@ -984,8 +960,7 @@ class LineageEvidence:
         for site, hashes in furniture.by_site.items():
             for h in hashes:
                 furniture_sites[h].add(site)
-        uncrediting, relaying = credit_sites(store, self.credits.credited_hosts, carried_min_pages, relay_min_pages,
-                                             fresh, pool)
+        uncrediting, relaying = credit_sites(store, self.credited_hosts, carried_min_pages, relay_min_pages, fresh)
         titles = frozenset(np.frombuffer(store.title_keys(), dtype=np.uint64).tolist())   # kept by credit_sites
         self.state = EvidenceState({h: frozenset(sites) for h, sites in furniture_sites.items()}, furniture.writers,
                                    titles, frozenset(uncrediting), frozenset(relaying))
@@ -1002,6 +977,16 @@ class LineageEvidence:
         part.resolved = {}
         part.paragraphs = {}
         return part
+
+    def read_cue_line(self, line: str, site: str) -> tuple[str, str] | None:
+        """(credited host, role) of a short credit-cue line, now that every outlet's name is known."""
+        credit = cue_line_credit(line, self.outlets, site)
+        return (credit.host, credit.role) if credit else None
+
+    def read_edge_line(self, line: str, site: str) -> tuple[str, str] | None:
+        """(credited host, role) of a short line at the head or foot of a body naming an outlet now known."""
+        credit = edge_line_credit(line, self.outlets, site)
+        return (credit.host, credit.role) if credit else None
 
     def resolve(self, url: str) -> str:
         """Where a linked URL leads, following recorded redirects (remembered: pages of a site link the same
@@ -1046,12 +1031,12 @@ class LineageEvidence:
 
     def credited_hosts(self, article: dict) -> set[str]:
         """``member(article).credited_hosts``, alone."""
-        return self.credits.credited_hosts(article)
+        return credited_hosts_of(article, site_of, self.outlets.resolve_name, self.read_cue_line, self.read_edge_line)
 
     def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
-                                   self.captured.get(article["url"]), self.credits.read_cue_line,
-                                   self.credits.read_edge_line, self.read_paragraph)
+                                   self.captured.get(article["url"]), self.read_cue_line, self.read_edge_line,
+                                   self.read_paragraph)
 
 
 EVIDENCE_STATE = "lineage_evidence"   # the name of the kept EvidenceState (Store.grouping_state)
@@ -1096,9 +1081,9 @@ def _carried(corpus: Corpus, hashes: set[int]) -> dict[str, set[int]]:
 
 
 def credit_sites(store: Store, credited_hosts: Callable[[dict], set[str]], min_pages: int, relay_min_pages: int,
-                 fresh: bool = False, pool: KernelPool | None = None) -> tuple[set[str], set[str]]:
+                 fresh: bool = False) -> tuple[set[str], set[str]]:
     """What every page's credits say of its site, from what each page's credits say (its facts, kept between
-    passes: ``keep_page_facts``, every page's made again when ``fresh``, in the ``pool``'s workers):
+    passes: ``keep_page_facts``, every page's made again when ``fresh``):
 
     - the sites writing no credits: their pages carry credit lines (on ``min_pages`` or more) but never one of
       their own, every line also being on another site's page. Such a site (a scraper) writes no credit; a line
@@ -1107,7 +1092,7 @@ def credit_sites(store: Store, credited_hosts: Callable[[dict], set[str]], min_p
       outlet a text came from and that text's source: "via X", "originally published by Y"). Such a site
       republishes copies; on its pages a credit line in the same words as another copy's more likely came from
       that copy."""
-    keep_page_facts(store, credited_hosts, fresh, pool)
+    keep_page_facts(store, credited_hosts, fresh)
     holders: dict[int, set[str]] = defaultdict(set)
     crediting: Counter = Counter()
     relaying: Counter = Counter()
@@ -1121,23 +1106,14 @@ def credit_sites(store: Store, credited_hosts: Callable[[dict], set[str]], min_p
             {site for site, n in relaying.items() if n >= relay_min_pages})
 
 
-def keep_page_facts(store: Store, credited_hosts: Callable[[dict], set[str]], fresh: bool = False,
-                    pool: KernelPool | None = None) -> None:
+def keep_page_facts(store: Store, credited_hosts: Callable[[dict], set[str]], fresh: bool = False) -> None:
     """Make and keep the facts of every article page that has none kept (the ``page_facts`` table; of every page
-    when ``fresh``, in the ``pool``'s workers: ``credited_hosts`` goes with each page of rows, so it must be
-    small, as ``CreditReader``'s is): a pass reads and parses only the credits and titles of pages added or
-    changed since the last."""
+    when ``fresh``): a pass reads and parses only the credits and titles of pages added or changed since the last."""
     if fresh:
         store.clear_page_facts()
-    pages = ((None, (credited_hosts, page)) for page in store.unread_page_facts())
-    for _, rows in (pool or KernelPool(1)).map(_page_facts_batch, pages, fresh):
-        store.save_page_facts(rows)
-
-
-def _page_facts_batch(credited_hosts: Callable[[dict], set[str]], page: list[tuple]) -> list[tuple]:
-    """``page_facts`` of each row of a page of ``Store.unread_page_facts`` (a kernel)."""
-    return [page_facts(url, site, title, statements, source, credited_hosts)
-            for url, site, title, statements, source in page]
+    for page in store.unread_page_facts():
+        store.save_page_facts([page_facts(url, site, title, statements, source, credited_hosts)
+                               for url, site, title, statements, source in page])
 
 
 def page_facts(url: str, site: str, title: str | None, statements: list[str], source: dict | None,

@@ -327,26 +327,6 @@ def test_kept_page_facts_follow_a_changed_page_and_a_new_outlet(store):
     assert titles == LineageEvidence(store, Furniture({}), fresh=True).state.titles
 
 
-def test_page_facts_made_in_the_pool_are_those_made_here(store):
-    """A full pass makes every page's facts in the pool's workers, a page of rows each, with the credit reader
-    shipped along (outlets known only to the database: named credits read as relays): the same rows as made in
-    this process, and the same evidence."""
-    named = {"credits": [{"outlet": name, "host": None, "url": None, "role": "source", "text": f"Via {name}"}
-                         for name in ("Bee News", "Sea Post")]}
-    for i in range(3):
-        add(store, f"http://relay.example/{i}", STORY, attribution=named)
-        add(store, f"http://scraper.example/{i}", STORY, attribution={"statements": ["Source: The Open Record."]})
-    store.save_outlet("bee.example", "Bee News")
-    store.save_outlet("sea.example", "Sea Post")
-    here = LineageEvidence(store, Furniture({}), 2, 2, fresh=True).state
-    rows = _kept_facts(store.path)
-    with KernelPool(2) as pool:
-        pooled = LineageEvidence(store, Furniture({}), 2, 2, fresh=True, pool=pool).state
-    assert _kept_facts(store.path) == rows and len(rows) == 6
-    assert (pooled.relaying, pooled.uncrediting) == (here.relaying, here.uncrediting) == ({"relay.example"}, set())
-    assert pickle.loads(pickle.dumps(stages.CreditReader(stages.OutletDirectory()))) is not None
-
-
 def test_a_file_without_page_facts_has_them_made_by_its_next_pass(db_path):
     """A file written by an older syndtrace (schema 12) keeps no page facts: opened, it gets the table, and
     its next pass reads every page's credits, as a rebuild does, and keeps them."""
