@@ -30,6 +30,7 @@ then the one published closer before the copy, is its parent. Every decision kee
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Callable
@@ -144,19 +145,24 @@ def _byline_line(key: str, author: str) -> bool:
                              and key.count(" ") - author.count(" ") <= _BYLINE_LABEL_WORDS)
 
 
-def changed_words(m: Member, origin_order: dict[str, int], vocabulary: set[str], min_words: int) -> set[Feature]:
+def changed_words(m: Member, origin_order: dict[str, int], vocabulary: Callable[[], set[str]],
+                  min_words: int) -> set[Feature]:
     """Words a page brought into the original's own paragraphs (a typo, a changed name or figure): in a
-    paragraph of the original's words (``vocabulary``) but for one word in ten, each word the original never
-    uses. Two copies rarely misspell the same word alike; a copy of a copy carries its parent's."""
+    paragraph of the original's words (``vocabulary()``) but for one word in ten, each word the original never
+    uses. Two copies rarely misspell the same word alike; a copy of a copy carries its parent's. The vocabulary
+    is asked for only when a long paragraph is not the original's (most copies have none)."""
     out: set[Feature] = set()
     for k in m.paragraph_keys:
-        if k in origin_order:
+        if k in origin_order or k.count(" ") + 1 < 5 * min_words:
             continue
         words = k.split()
-        new = [w for w in words if w not in vocabulary]
-        if len(words) >= 5 * min_words and new and len(new) * 10 <= len(words):
+        known = vocabulary()
+        new = [w for w in words if w not in known]
+        if new and len(new) * 10 <= len(words):
             out.update(("word", w) for w in new)
     return out
+
+
 @dataclass
 class _Carrier:
     """The earlier copy whose edits a copy carries most, and how strongly."""
@@ -342,7 +348,7 @@ def choose_parents(members: list[Member], origin: Member, generic: Callable[[str
     decisions = {origin.url: Decision(origin.url, None, origin.url, "origin", {})}
     origin_order = {k: i for i, k in reversed(list(enumerate(origin.paragraph_keys)))}
     origin_pairs = set(pairwise(origin.paragraph_keys))
-    vocabulary = set(" ".join(origin_order).split())
+    vocabulary = functools.cache(lambda: set(" ".join(origin_order).split()))   # built once, if a copy needs it
     versions = {paragraph_key(m.title or "") for m in members if m.site == origin.site}
     edits = {m.url: _not_versions(edits_of(m, origin, origin_order, origin_pairs, options.min_addition_words, generic),
                                   versions)
