@@ -45,6 +45,7 @@ from dedupe.stages import (
     plan_signing,
     print_text,
     read_corpus,
+    remake_page_facts,
     return_freed_memory,
     save_results,
     settle_numeric_dates,
@@ -96,6 +97,9 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
     return report
 
 
+_BESIDE_MIN = 20_000   # articles of a full pass from which its page facts are made by a worker, beside candidates
+
+
 def _load_kernels() -> None:
     """The compiled kernels, loaded before the pool's workers fork, for an increment with something to sign: each
     worker loading numba and the kernels itself costs 1-1.5 CPU s a worker, a third of a 10% increment at 10,000
@@ -114,9 +118,9 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         furniture = find_furniture(corpus, options)
         plan = plan_signing(corpus, furniture, full, None if full else signed_furniture(store))
         report.articles = len(plan.digests)
-        evidence = LineageEvidence(store, furniture, options.lineage.carried_min_pages, options.lineage.relay_min_pages,
-                                   fresh=full)
-        retrace = set() if full else evidence_changes(store, corpus, evidence) | resettled | corpus.noted
+        evidence = None if full else LineageEvidence(store, furniture, options.lineage.carried_min_pages,
+                                                     options.lineage.relay_min_pages)
+        retrace = set() if evidence is None else evidence_changes(store, corpus, evidence) | resettled | corpus.noted
     if not full and plan.changed:   # an increment's pool has not forked yet (it reads its texts here, unshipped)
         _load_kernels()
     with report.stage("signature"):
@@ -126,8 +130,11 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         del corpus
         return_freed_memory()   # what normalising and signing freed, before candidates and verification grow
     with report.stage("candidates"):
+        facts = pool.beside(remake_page_facts, store.path) if full and report.articles >= _BESIDE_MIN else None
         candidates = find_candidates(store, set(plan.changed), options)
         report.candidate_pairs = len(candidates.pairs)
+        if facts:
+            facts()   # made and written before verification writes its relations
     with report.stage("verify"):
         new_pairs = verify_candidates(store, candidates, signed, furniture, options, pool)
         with report.stage("captions"):   # a part of verification, timed on its own
@@ -142,6 +149,8 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         del new_pairs, ranks
         return_freed_memory()
     with report.stage("lineage"):   # its rows saved batch by batch ("save", like "audit", is a part of it)
+        evidence = evidence or LineageEvidence(store, furniture, options.lineage.carried_min_pages,
+                                               options.lineage.relay_min_pages, fresh=facts is None)
         traced = trace_groups(store, grouping, furniture, options, run_id, report.add, say, evidence, pool)
         report.stories_updated = save_results(store, traced, grouping, plan, full, report.stage, options.save)
 

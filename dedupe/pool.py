@@ -45,15 +45,37 @@ class KernelPool:
         if not parallel or self.workers < 2:
             yield from ((tag, kernel(*args)) for tag, args in batches)
             return
+        try:
+            yield from self._shipped(self._executor(), kernel, batches)
+        except BrokenProcessPool:
+            raise self._died(kernel) from None
+
+    def beside(self, kernel: Callable[..., T], *args: Any) -> Callable[[], T]:
+        """Start ``kernel(*args)`` in a worker while this process goes on with other work; returns what waits
+        for its result. With fewer than two workers nothing runs beside: the kernel runs here when its result is
+        asked for."""
+        if self.workers < 2:
+            return lambda: kernel(*args)
+        started = self._executor().submit(kernel, *args)
+
+        def result() -> T:
+            try:
+                return started.result()
+            except BrokenProcessPool:
+                raise self._died(kernel) from None
+        return result
+
+    def _executor(self) -> ProcessPoolExecutor:
         if self.executor is None:
             self.executor = ProcessPoolExecutor(self.workers, initializer=_kernel_worker_started,
                                                 initargs=(os.getpid(),))
-        try:
-            yield from self._shipped(self.executor, kernel, batches)
-        except BrokenProcessPool:
-            kill_workers(self.executor)
-            raise WorkerDiedError(f"a grouping worker process died in {kernel.__name__.strip('_')} (killed, or out "
-                                  "of memory); the pass stopped: run it again") from None
+        return self.executor
+
+    def _died(self, kernel: Callable[..., Any]) -> WorkerDiedError:
+        """The error of a pass whose worker died, its other workers killed."""
+        kill_workers(self.executor)
+        return WorkerDiedError(f"a grouping worker process died in {kernel.__name__.strip('_')} (killed, or out "
+                               "of memory); the pass stopped: run it again")
 
     def _shipped(self, executor: ProcessPoolExecutor, kernel: Callable[..., Any],
                  batches: Iterable[tuple[Any, tuple]]) -> Iterator[tuple[Any, Any]]:

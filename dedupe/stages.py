@@ -942,16 +942,49 @@ class EvidenceState:
                    frozenset(data["titles"]), frozenset(data["uncrediting"]), frozenset(data.get("relaying", [])))
 
 
-class LineageEvidence:
+class CreditReader:
+    """Which outlets a page's credits name, now that every stored outlet's name is known (names are learnt as the
+    crawl goes on, so lines a page's reading could not place are read again)."""
+
+    def __init__(self, store: Store):
+        self.outlets = OutletDirectory()
+        for host, name in store.outlets().items():
+            self.outlets.add(host, name)
+
+    def read_cue_line(self, line: str, site: str) -> tuple[str, str] | None:
+        """(credited host, role) of a short credit-cue line."""
+        credit = cue_line_credit(line, self.outlets, site)
+        return (credit.host, credit.role) if credit else None
+
+    def read_edge_line(self, line: str, site: str) -> tuple[str, str] | None:
+        """(credited host, role) of a short line at the head or foot of a body naming an outlet now known."""
+        credit = edge_line_credit(line, self.outlets, site)
+        return (credit.host, credit.role) if credit else None
+
+    def credited_hosts(self, article: dict) -> set[str]:
+        """``member(article).credited_hosts``, alone."""
+        return credited_hosts_of(article, site_of, self.outlets.resolve_name, self.read_cue_line, self.read_edge_line)
+
+
+def remake_page_facts(path: str) -> None:
+    """Every article page's facts made again (``keep_page_facts``), through a connection of its own: a kernel, run
+    by a worker beside the stages of a full pass that keep one core busy (at a million articles, 48 s of parsing
+    credits and titles, which held the other core idle). It ends before any other write of the pass begins."""
+    store = Store(path)
+    try:
+        keep_page_facts(store, CreditReader(store).credited_hosts, fresh=True)
+    finally:
+        store.close()
+
+
+class LineageEvidence(CreditReader):
     """What the whole database knows that one article does not: outlet names, redirects, capture times,
     and which paragraphs several sites repeat. Read once per pass (from memory: a query per link would
     dominate the stage)."""
 
     def __init__(self, store: Store, furniture: Furniture, carried_min_pages: int = LineageOptions.carried_min_pages,
                  relay_min_pages: int = LineageOptions.relay_min_pages, fresh: bool = False):
-        self.outlets = OutletDirectory()
-        for host, name in store.outlets().items():
-            self.outlets.add(host, name)
+        super().__init__(store)
         self.aliases = store.aliases()
         self.resolved: dict[str, str] = {}
         self.paragraphs: dict[str, tuple[str, bool]] = {}
@@ -977,16 +1010,6 @@ class LineageEvidence:
         part.resolved = {}
         part.paragraphs = {}
         return part
-
-    def read_cue_line(self, line: str, site: str) -> tuple[str, str] | None:
-        """(credited host, role) of a short credit-cue line, now that every outlet's name is known."""
-        credit = cue_line_credit(line, self.outlets, site)
-        return (credit.host, credit.role) if credit else None
-
-    def read_edge_line(self, line: str, site: str) -> tuple[str, str] | None:
-        """(credited host, role) of a short line at the head or foot of a body naming an outlet now known."""
-        credit = edge_line_credit(line, self.outlets, site)
-        return (credit.host, credit.role) if credit else None
 
     def resolve(self, url: str) -> str:
         """Where a linked URL leads, following recorded redirects (remembered: pages of a site link the same
@@ -1028,10 +1051,6 @@ class LineageEvidence:
     def wrote(self, key: str, site: str) -> bool:
         """Did ``site`` write this paragraph (its note or disclaimer: see ``furniture_writers``)?"""
         return self.state.wrote(paragraph_hash(key), site)
-
-    def credited_hosts(self, article: dict) -> set[str]:
-        """``member(article).credited_hosts``, alone."""
-        return credited_hosts_of(article, site_of, self.outlets.resolve_name, self.read_cue_line, self.read_edge_line)
 
     def member(self, article: dict) -> Member:
         return member_from_article(article, site_of, self.resolve, self.outlets.resolve_name,
