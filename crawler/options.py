@@ -84,9 +84,9 @@ LIMITS = ReadLimits()
 
 @dataclass(frozen=True)
 class SaveOptions:
-    """How SQLite is set while a grouping pass writes: its page cache for the whole pass, and for the one long
-    write of its results (``Store.replacing_results``) the temporary store. Neither setting touches the journal:
-    a killed pass leaves the last committed results."""
+    """How SQLite is set while a grouping pass writes: its page cache, checkpoints and sort threads for the whole
+    pass, and for the one long write of its results (``Store.replacing_results``) the temporary store. No setting
+    touches what a commit keeps: a killed pass leaves the last committed results."""
 
     # a full rebuild writes a row per page into signatures, edges, members, lineage and audits, each at a random
     # place of its URL index: with SQLite's own cache (about 2 MB) the pages of those indexes are spilled to the
@@ -95,6 +95,14 @@ class SaveOptions:
     # 2 GB with it, under the 3 GB the issue allows. A machine short of memory can lower it
     cache_mb: int = setting(256, "SQLite page cache (MB) while a grouping pass writes its signatures, relations, "
                                  "stories, lineage and audits.")
+    # a commit whose WAL has grown past this copies it into the file. A full pass writes signatures, band keys and
+    # results in thousands of commits, each touching index pages at random places: copied at SQLite's 4 MB, the
+    # same pages went into the file again at every commit
+    checkpoint_mb: int = setting(256, "WAL size (MB) from which a grouping pass's commit copies it into the "
+                                      "database file (SQLite's own: 4 MB).")
+    # a full pass's save sorts every result by key and makes the tables' indexes again, at the end, when the
+    # pass's workers are done: SQLite's sorter can use the other cores then
+    sort_threads: int = setting(2, "Helper threads SQLite may sort with while a grouping pass writes (0: none).")
     # the old stories' and members' first runs are copied aside (a row per page) before the old rows go: in
     # memory they cost about 300 bytes a page, which 110,000 pages can afford and a million should not
     temp_in_memory: bool = setting(False, "Keep that write's temporary tables in memory rather than in a "

@@ -91,7 +91,7 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
     say = progress or no_progress
     load_permutations(SignatureParams(**options.signature_params()))   # before the pool's workers fork: they share it
     lsh_bands(options.lsh_threshold, options.num_perm)
-    with KernelPool(options.workers) as pool, store.page_cache(options.save.cache_mb):
+    with KernelPool(options.workers) as pool, store.pass_settings(options.save):
         _group(store, options, full, run_id, say, pool, report)
     report.stories, report.stories_with_copies = store.story_counts()
     return report

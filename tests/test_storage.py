@@ -545,14 +545,16 @@ def test_a_page_reader_of_a_file_gone_is_a_storage_error(tmp_path):
         reader.texts(["http://example.test/0"])
 
 
-def test_a_page_cache_is_set_for_a_block_then_as_before(store):
-    """A grouping pass's writes run with ``SaveOptions.cache_mb`` of page cache; whatever the block does, the
-    connection's own setting comes back after it."""
-    before = store.db.execute("pragma cache_size").fetchone()[0]
-    with pytest.raises(RuntimeError), store.page_cache(16):
-        assert store.db.execute("pragma cache_size").fetchone()[0] == -16 * 1024
+def test_a_pass_sets_sqlite_for_a_block_then_as_before(tmp_path):
+    """A grouping pass's writes run with the page cache, checkpoint size and sort threads of ``SaveOptions``;
+    whatever the block does, the connection's own settings come back after it."""
+    store = Store(tmp_path / "s.db")
+    names = ("cache_size", "wal_autocheckpoint", "threads")
+    before = [store.db.execute(f"pragma {name}").fetchone()[0] for name in names]
+    with pytest.raises(RuntimeError), store.pass_settings(SaveOptions(cache_mb=16, checkpoint_mb=8, sort_threads=2)):
+        assert [store.db.execute(f"pragma {name}").fetchone()[0] for name in names] == [-16 * 1024, 2048, 2]
         raise RuntimeError
-    assert store.db.execute("pragma cache_size").fetchone()[0] == before
+    assert [store.db.execute(f"pragma {name}").fetchone()[0] for name in names] == before
 
 
 def test_openings_are_kept_read_back_and_go_with_their_signature(tmp_path):

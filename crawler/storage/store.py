@@ -933,15 +933,24 @@ class Store:
                                 f"where {key} in ({marks})", chunk)
 
     @contextmanager
-    def page_cache(self, megabytes: int) -> Iterator[None]:
-        """SQLite's page cache set to ``megabytes`` until the block ends, then as before (a grouping pass's
-        writes: ``SaveOptions.cache_mb``)."""
-        before = self.db.execute("pragma cache_size").fetchone()[0]
-        self.db.execute(f"pragma cache_size = {-1024 * int(megabytes)}")
+    def pass_settings(self, options: SaveOptions) -> Iterator[None]:
+        """SQLite set for a grouping pass's writes until the block ends, then as before: the page cache
+        (``options.cache_mb``), the WAL size at which a commit copies it into the file (``checkpoint_mb``) and the
+        threads a sort may use (``sort_threads``)."""
+        settings = {"cache_size": -1024 * int(options.cache_mb),
+                    "wal_autocheckpoint": max(1, int(options.checkpoint_mb) * 1024 * 1024 // self._page_size()),
+                    "threads": int(options.sort_threads)}
+        before = {name: self.db.execute(f"pragma {name}").fetchone()[0] for name in settings}
+        for name, value in settings.items():
+            self.db.execute(f"pragma {name} = {value}")
         try:
             yield
         finally:
-            self.db.execute(f"pragma cache_size = {int(before)}")
+            for name, value in before.items():
+                self.db.execute(f"pragma {name} = {int(value)}")
+
+    def _page_size(self) -> int:
+        return int(self.db.execute("pragma page_size").fetchone()[0])
 
     @contextmanager
     def _bulk_write(self, options: SaveOptions) -> Iterator[None]:
