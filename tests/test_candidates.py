@@ -16,7 +16,7 @@ from datasketch import MinHashLSH
 from bench.corpus import make_corpus
 from crawler.storage.records import FetchRecord
 from crawler.storage.store import SIGNED_FURNITURE, Store
-from dedupe import stages
+from dedupe import pipeline, stages
 from dedupe.index import all_band_keys, banded_pairs, lsh_bands
 from dedupe.normalise import words
 from dedupe.options import GroupingOptions
@@ -191,9 +191,14 @@ def test_an_increment_keeps_the_run_each_story_and_page_first_appeared_in(tmp_pa
 
 
 def test_workers_write_what_one_process_writes(tmp_path, monkeypatch):
-    """Normalising, signing and aligning in worker processes (forced here for a small corpus) stores the same
-    tables as doing it all in this process; a batch of pairs to align ships no prints (the workers read them
-    from the print file)."""
+    """Normalising, signing and aligning in worker processes (forced here for a small corpus), and the page facts
+    made by a worker beside candidates, store the same tables as doing it all in this process; a batch of pairs
+    to align ships no prints (the workers read them from the print file)."""
+    monkeypatch.setattr(pipeline, "_BESIDE_MIN", 1)
+    beside = KernelPool.beside
+    ran_beside: list[tuple[str, int]] = []
+    monkeypatch.setattr(KernelPool, "beside", lambda self, kernel, *args: ran_beside.append((kernel.__name__, self.workers))
+                        or beside(self, kernel, *args))
     monkeypatch.setattr(stages, "_PARALLEL_SIGN", 1)
     monkeypatch.setattr(stages, "_PARALLEL_VERIFY", 1)
     monkeypatch.setattr(stages, "_PAIR_BATCH", 7)
@@ -215,8 +220,10 @@ def test_workers_write_what_one_process_writes(tmp_path, monkeypatch):
             _add(store, url, paragraphs)
         report = update_stories(store, GroupingOptions(workers=workers), full=True)
         assert report.edges_new > 10
-        tables.append(store.grouping_rows())
-    assert tables[0] == tables[1]
+        tables.append((store.grouping_rows(), sorted(store.credit_facts()),
+                       sorted(np.frombuffer(store.title_keys(), dtype=np.uint64).tolist())))
+    assert tables[0] == tables[1] and tables[0][2]
+    assert ran_beside == [("remake_page_facts", 1), ("remake_page_facts", 2)]
     assert shipped and not any(b"numpy" in args for args in shipped)   # where the prints lie, never the prints
 
 
