@@ -199,6 +199,10 @@ def test_workers_write_what_one_process_writes(tmp_path, monkeypatch):
     ran_beside: list[tuple[str, int]] = []
     monkeypatch.setattr(KernelPool, "beside", lambda self, kernel, *args: ran_beside.append((kernel.__name__, self.workers))
                         or beside(self, kernel, *args))
+    facts_before_lineage: list[int] = []   # page facts found when the lineage evidence is read: the worker's
+    evidence = pipeline.LineageEvidence
+    monkeypatch.setattr(pipeline, "LineageEvidence", lambda store, *args, **kw: facts_before_lineage.append(
+        len(store.title_keys())) or evidence(store, *args, **kw))
     monkeypatch.setattr(stages, "_PARALLEL_SIGN", 1)
     monkeypatch.setattr(stages, "_PARALLEL_VERIFY", 1)
     monkeypatch.setattr(stages, "_PAIR_BATCH", 7)
@@ -224,6 +228,7 @@ def test_workers_write_what_one_process_writes(tmp_path, monkeypatch):
                        sorted(np.frombuffer(store.title_keys(), dtype=np.uint64).tolist())))
     assert tables[0] == tables[1] and tables[0][2]
     assert ran_beside == [("remake_page_facts", 1), ("remake_page_facts", 2)]
+    assert facts_before_lineage == [8 * len(tables[0][2])] * 2   # made beside, not left for lineage to make
     assert shipped and not any(b"numpy" in args for args in shipped)   # where the prints lie, never the prints
 
 
