@@ -35,6 +35,7 @@ from dedupe.signature import SignatureParams, load_kernel, load_permutations, si
 from dedupe.stages import (
     LineageEvidence,
     Progress,
+    clear_signatures_of,
     cluster_touched,
     evidence_changes,
     find_candidates,
@@ -85,8 +86,10 @@ class GroupReport:
 
 def update_stories(store: Store, options: GroupingOptions | None = None, *, full: bool = False,
                    run_id: int | None = None, progress: Progress | None = None) -> GroupReport:
-    """Bring signatures, edges, stories, lineage and audit up to date with the stored articles."""
+    """Bring signatures, edges, stories, lineage and audit up to date with the stored articles: all made again when
+    ``full``, or when the last full pass stopped before its end."""
     options = options or GroupingOptions()
+    full = full or store.full_pass_unfinished()
     report = GroupReport()
     say = progress or no_progress
     load_permutations(SignatureParams(**options.signature_params()))   # before the pool's workers fork: they share it
@@ -97,7 +100,8 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
     return report
 
 
-_BESIDE_MIN = 20_000   # articles of a full pass from which its page facts are made by a worker, beside candidates
+_BESIDE_MIN = 20_000   # articles of a full pass from which workers clear its signatures beside normalising and make
+                       # its page facts beside candidates
 
 
 def _load_kernels() -> None:
@@ -114,6 +118,8 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
     """The stages of ``update_stories``, in order, each timed in the report."""
     with report.stage("normalise"):
         resettled = set(settle_numeric_dates(store)) | set(settle_title_affixes(store, options.furniture_min_pages))
+        beside = full and store.article_pages() >= _BESIDE_MIN
+        cleared = pool.beside(clear_signatures_of, store.path) if beside else None
         corpus = read_corpus(store, options, full, pool)
         furniture = find_furniture(corpus, options)
         plan = plan_signing(corpus, furniture, full, None if full else signed_furniture(store))
@@ -124,13 +130,13 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
     if not full and plan.changed:   # an increment's pool has not forked yet (it reads its texts here, unshipped)
         _load_kernels()
     with report.stage("signature"):
-        signed = sign_changed(store, corpus, plan, furniture, options, full, say, pool)
+        signed = sign_changed(store, corpus, plan, furniture, options, full, say, pool, cleared)
         report.signed = len(plan.changed)
         ranks = corpus.file_ranks() if full else None
         del corpus
         return_freed_memory()   # what normalising and signing freed, before candidates and verification grow
     with report.stage("candidates"):
-        facts = pool.beside(remake_page_facts, store.path) if full and report.articles >= _BESIDE_MIN else None
+        facts = pool.beside(remake_page_facts, store.path) if beside else None
         candidates = find_candidates(store, set(plan.changed), options)
         report.candidate_pairs = len(candidates.pairs)
         if facts:
@@ -153,6 +159,8 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
                                                options.lineage.relay_min_pages, fresh=facts is None)
         traced = trace_groups(store, grouping, furniture, options, run_id, report.add, say, evidence, pool)
         report.stories_updated = save_results(store, traced, grouping, plan, full, report.stage, options.save)
+    if full:
+        store.finish_full_pass()
 
 
 def group_texts(texts: dict[str, list[str]], options: GroupingOptions | None = None,

@@ -176,9 +176,9 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
     """Stored articles and signatures. Paragraph identities are kept with each signature, so an article whose
     text has not changed is not read again (unless ``full``): the database notes the texts added or changed
     since the last pass (``Store.text_changes``), and only those, and articles without identities to reuse, are
-    read, hashed and, when the hash differs, normalised. A full pass re-signs everything, so it keeps nothing of
-    the stored signatures but which articles had one. The texts are read, a batch at a time, by the ``pool``'s
-    workers (``Store.page_reader``)."""
+    read, hashed and, when the hash differs, normalised. A full pass re-signs everything (and clears the stored
+    signatures, maybe meanwhile: ``clear_signatures_of``), so it reads none. The texts are read, a batch at a
+    time, by the ``pool``'s workers (``Store.page_reader``)."""
     noted, upto = store.text_changes()
     texts, read, olds = ({}, store.article_sites_as_stored(), {}) if full else _unread_texts(store, options, noted)
     reader = store.page_reader()
@@ -199,7 +199,7 @@ def read_corpus(store: Store, options: GroupingOptions, full: bool, pool: Kernel
             order.append(url)
     if full:   # read in the order of the file; kept in URL order
         texts = {url: texts[url] for url in sorted(texts)}
-    return Corpus(texts, sorted(set(store.signed_urls()) - texts.keys()), upto, order,
+    return Corpus(texts, [] if full else sorted(set(store.signed_urls()) - texts.keys()), upto, order,
                   noted=set() if full else noted & texts.keys())
 
 
@@ -389,23 +389,32 @@ class SignedBatch:
 
 
 def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Furniture, options: GroupingOptions,
-                 full: bool, progress: Progress = no_progress, pool: KernelPool | None = None) -> Signed:
+                 full: bool, progress: Progress = no_progress, pool: KernelPool | None = None,
+                 cleared: Callable[[], None] | None = None) -> Signed:
     """Sign every changed article (whole text and leads) and store the signatures; drop those of gone ones.
 
     Words, shingles and signatures are made a batch of articles at a time (in the ``pool``'s workers when
     there are enough) and saved in batches; the prints verification needs go to a temporary file
     (``PrintFile``): memory never holds every article's words or prints. A signature whose text changed but not what it signs gets the new text's identities; then the text
     changes this pass read are forgotten, and the furniture every signature is now made with is kept
-    (``SIGNED_FURNITURE``, for ``plan_signing``).
+    (``SIGNED_FURNITURE``, for ``plan_signing``). A full pass first clears every signature, or waits for
+    ``cleared``, the clearing a worker began meanwhile (``clear_signatures_of``).
     """
     changed = plan.changed
     if full:   # every text was read: signed in the order read, the order of the file
-        store.clear_signatures()
+        (cleared or store.clear_signatures)()
         changed = corpus.read_order
     else:
         store.delete_signatures(changed + plan.gone)
-    with store.staging_openings() if len(changed) >= options.save.staged_min_pages else nullcontext():
-        return _sign_all(store, corpus, plan, furniture, options, changed, progress, pool)
+    with store.appending_signed() if full else nullcontext():   # emptied by clear_signatures
+        signed = _sign_all(store, corpus, plan, furniture, options, changed, progress, pool)
+    resigned = set(changed)
+    store.update_signature_texts([(url, t.text_hash, t.paragraph_hashes.tobytes()) for url, t in corpus.texts.items()
+                                  if t.refresh and url not in resigned])
+    store.forget_text_changes(corpus.changes_upto)
+    store.keep_grouping_state(SIGNED_FURNITURE, json.dumps({site: sorted(hashes)   # what every signature is made with now
+                                                            for site, hashes in furniture.by_site.items()}))
+    return signed
 
 
 def _sign_all(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Furniture, options: GroupingOptions,
@@ -431,12 +440,6 @@ def _sign_all(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Furnit
             rows, keys, openings = [], [], []
         progress("signature", len(signed.prints), len(changed))
     _save_signed(store, rows, keys, openings, banding)
-    resigned = set(changed)
-    store.update_signature_texts([(url, t.text_hash, t.paragraph_hashes.tobytes()) for url, t in corpus.texts.items()
-                                  if t.refresh and url not in resigned])
-    store.forget_text_changes(corpus.changes_upto)
-    store.keep_grouping_state(SIGNED_FURNITURE, json.dumps({site: sorted(hashes)   # what every signature is made with now
-                                                            for site, hashes in furniture.by_site.items()}))
     return signed
 
 
@@ -964,6 +967,17 @@ class CreditReader:
     def credited_hosts(self, article: dict) -> set[str]:
         """``member(article).credited_hosts``, alone."""
         return credited_hosts_of(article, site_of, self.outlets.resolve_name, self.read_cue_line, self.read_edge_line)
+
+
+def clear_signatures_of(path: str) -> None:
+    """``Store.clear_signatures`` through a connection of its own: a kernel, run by a worker while a full pass
+    reads its texts (at a million articles, 31 s of freeing pages, most of it reading them, with the other core
+    idle). Nothing else writes meanwhile."""
+    store = Store(path)
+    try:
+        store.clear_signatures()
+    finally:
+        store.close()
 
 
 def remake_page_facts(path: str) -> None:

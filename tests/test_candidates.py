@@ -191,9 +191,10 @@ def test_an_increment_keeps_the_run_each_story_and_page_first_appeared_in(tmp_pa
 
 
 def test_workers_write_what_one_process_writes(tmp_path, monkeypatch):
-    """Normalising, signing and aligning in worker processes (forced here for a small corpus), and the page facts
-    made by a worker beside candidates, store the same tables as doing it all in this process; a batch of pairs
-    to align ships no prints (the workers read them from the print file)."""
+    """Normalising, signing and aligning in worker processes (forced here for a small corpus), the signatures
+    cleared by a worker beside normalising and the page facts made by one beside candidates, store the same tables
+    as doing it all in this process, pass after pass; a batch of pairs to align ships no prints (the workers read
+    them from the print file)."""
     monkeypatch.setattr(pipeline, "_BESIDE_MIN", 1)
     beside = KernelPool.beside
     ran_beside: list[tuple[str, int]] = []
@@ -222,13 +223,15 @@ def test_workers_write_what_one_process_writes(tmp_path, monkeypatch):
         store = Store(tmp_path / f"w{workers}.db")
         for url, paragraphs in texts.items():
             _add(store, url, paragraphs)
-        report = update_stories(store, GroupingOptions(workers=workers), full=True)
-        assert report.edges_new > 10
-        tables.append((store.grouping_rows(), sorted(store.credit_facts()),
-                       sorted(np.frombuffer(store.title_keys(), dtype=np.uint64).tolist())))
-    assert tables[0] == tables[1] and tables[0][2]
-    assert ran_beside == [("remake_page_facts", 1), ("remake_page_facts", 2)]
-    assert facts_before_lineage == [8 * len(tables[0][2])] * 2   # made beside, not left for lineage to make
+        for _ in range(2):   # the second pass clears what the first signed
+            report = update_stories(store, GroupingOptions(workers=workers), full=True)
+            assert report.edges_new > 10
+            tables.append((store.grouping_rows(), sorted(store.credit_facts()),
+                           sorted(np.frombuffer(store.title_keys(), dtype=np.uint64).tolist())))
+    assert tables[0] == tables[1] == tables[2] == tables[3] and tables[0][2]
+    assert ran_beside == [("clear_signatures_of", 1), ("remake_page_facts", 1)] * 2 + [
+        ("clear_signatures_of", 2), ("remake_page_facts", 2)] * 2
+    assert facts_before_lineage == [8 * len(tables[0][2])] * 4   # made beside, not left for lineage to make
     assert shipped and not any(b"numpy" in args for args in shipped)   # where the prints lie, never the prints
 
 

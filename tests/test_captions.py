@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.options import SaveOptions
 from crawler.storage.records import FetchRecord
 from dedupe import stages
 from dedupe.align import loose_passage
@@ -219,35 +218,39 @@ def test_a_capture_stored_twice_joins_the_story_with_its_copy(store):
     assert partition(stories) == partition(stories_of(store, full=True))
 
 
-def test_openings_staged_in_a_large_pass_are_those_saved_row_by_row(store):
-    """A pass signing ``staged_min_pages`` pages or more stages its openings and writes them sorted at the end:
-    the same tables as a pass that saves them as they come."""
+def test_a_full_pass_appends_the_signed_rows_an_increment_saves_row_by_row(store):
+    """A full pass appends its signatures, band keys and openings with their URL index dropped, and indexes them at
+    the end: the same rows as a first increment, which saves each in place of an older one."""
     story_pages(store)
     add(store, "http://widget.example/share-libraries", CAPTION)
+    update_stories(store)
+    signed = ("signatures", "openings")
+    increment = {table: rows for table, rows in store.grouping_rows().items() if table in signed}
     update_stories(store, full=True)
-    plain = store.grouping_rows()
-    update_stories(store, GroupingOptions(save=SaveOptions(staged_min_pages=1)), full=True)
-    assert store.grouping_rows() == plain and plain["openings"]
+    assert {table: rows for table, rows in store.grouping_rows().items() if table in signed} == increment
+    assert increment["openings"] and len(increment["signatures"]) == len(list(store.signed_urls())) == 4
 
 
-def test_a_pass_stopped_while_its_openings_are_staged_leaves_the_next_to_sign_every_text(store, monkeypatch):
-    """Openings staged by a large pass that stops before writing them are lost with its temporary table; its
-    signatures stay. The next pass signs every text again, so the openings, and the capture's story, are back."""
+def test_a_full_pass_stopped_while_appending_leaves_its_keys_indexed_and_the_next_pass_whole(store, monkeypatch):
+    """A full pass stopped after signing, its rows appended: the URL indexes are made again as it stops; its
+    relations are not made, so the next pass runs full and groups the capture with its story."""
     story_pages(store)
     add(store, "http://widget.example/share-libraries", CAPTION)
-    staged = GroupingOptions(save=SaveOptions(staged_min_pages=1))
     sign_all = stages._sign_all
 
-    def stopped(*args):   # every batch signed and saved, the openings still staged
+    def stopped(*args):   # every batch signed and appended
         sign_all(*args)
         raise KeyboardInterrupt
 
     monkeypatch.setattr(stages, "_sign_all", stopped)
     with pytest.raises(KeyboardInterrupt):
-        update_stories(store, staged, full=True)
+        update_stories(store, full=True)
     monkeypatch.undo()
-    assert store.grouping_rows()["openings"] == []
+    assert {i.name for table in ("signatures", "band_keys", "openings") for i in store.db[table].indexes} == {
+        "signatures_url", "band_keys_url", "openings_url"}
+    assert store.grouping_rows()["openings"] and store.full_pass_unfinished()
     stories = stories_of(store)
+    assert not store.full_pass_unfinished()
     assert stories["http://widget.example/share-libraries"] == stories["http://origin.example/libraries"]
     assert partition(stories) == partition(stories_of(store, full=True))
 

@@ -13,12 +13,13 @@ import zlib
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 import crawler.storage.store
 from crawler.errors import StorageError, UserInputError
 from crawler.options import SaveOptions
 from crawler.storage.records import FetchRecord
-from crawler.storage.schema import EDGE_COLUMNS, SCHEMA_VERSION, VIEWS
+from crawler.storage.schema import EDGE_COLUMNS, MIGRATIONS, SCHEMA_VERSION, VIEWS
 from crawler.storage.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,7 +221,7 @@ def test_migration_to_v5_makes_relations_anew(tmp_path):
     store.db.conn.commit()
     store.close()
     again = Store(path)
-    assert again.schema_version() == SCHEMA_VERSION == 14
+    assert again.schema_version() == SCHEMA_VERSION == 15
     assert set(EDGE_COLUMNS) <= set(again.db["edges"].columns_dict) and list(again.edges()) == []
     assert again.db["contains"].exists() and "version_url" in again.db["members"].columns_dict
     again.close()
@@ -589,18 +590,60 @@ def test_openings_are_kept_read_back_and_go_with_their_signature(tmp_path):
     again.close()
 
 
-def test_staged_openings_are_written_sorted_at_the_end_and_not_at_all_if_the_block_fails(store):
-    """Inside ``staging_openings`` saves go to a temporary table; its end writes them (a later save of a URL
-    wins); a block that fails writes nothing."""
-    with store.staging_openings():
-        store.save_openings([("http://b.example/1", b"bbbb", None), ("http://a.example/1", b"old", b"cccc")])
-        store.save_openings([("http://a.example/1", b"aaaa", b"cccc")])
-        assert list(store.opening_pages()) == []
+def test_signed_rows_appended_are_indexed_at_the_end_and_after_a_killed_pass_by_the_next_store(tmp_path):
+    """Inside ``appending_signed`` the URL indexes of signatures, band keys and openings are gone and saves append;
+    its end makes them again. A process killed inside leaves them to the next ``Store`` to open the file, which
+    keeps the last row of a URL written twice meanwhile."""
+    path = str(tmp_path / "signed.db")
+    store = Store(path)
+    keys = {"signatures_url", "band_keys_url", "openings_url"}
+    indexes = lambda s: {i.name for t in ("signatures", "band_keys", "openings") for i in s.db[t].indexes}
+    with store.appending_signed():
+        assert not indexes(store) & keys
+        store.save_openings([("http://b.example/1", b"bbbb", None), ("http://a.example/1", b"aaaa", b"cccc")])
+        store.save_band_keys([("http://a.example/1", b"k1")], "b")
+    assert indexes(store) >= keys
     assert sorted(row for page in store.opening_pages() for row in page) == [("http://a.example/1", b"aaaa"),
                                                                              ("http://b.example/1", b"bbbb")]
-    with pytest.raises(RuntimeError), store.staging_openings():
-        store.save_openings([("http://c.example/1", b"cccc", None)])
-        raise RuntimeError
-    assert len([row for page in store.opening_pages() for row in page]) == 2
-    store.save_openings([("http://c.example/1", b"cccc", None)])   # unstaged again
-    assert len([row for page in store.opening_pages() for row in page]) == 3
+    store.save_openings([("http://a.example/1", b"new", None)])   # in place of the older row again
+    assert min(row for page in store.opening_pages() for row in page) == ("http://a.example/1", b"new")
+    script = ("import os, sys; from crawler.storage.store import Store; s = Store(sys.argv[1]); "
+              "held = s.appending_signed(); held.__enter__(); s.save_openings([('http://a.example/1', b'last', None)]); "
+              "os._exit(9)")
+    assert subprocess.run([sys.executable, "-c", script, path], check=False, cwd=ROOT).returncode == 9
+    assert not {r[0] for r in sqlite3.connect(path).execute("select name from sqlite_master")} & keys
+    store.close()
+    again = Store(path)
+    assert indexes(again) >= keys
+    assert sorted(row for page in again.opening_pages() for row in page) == [("http://a.example/1", b"last"),
+                                                                             ("http://b.example/1", b"bbbb")]
+    again.close()
+
+
+@pytest.mark.parametrize("staged", [False, True])
+def test_migration_to_v15_keys_the_signed_tables_by_an_index_and_keeps_their_rows(tmp_path, staged):
+    """A v14 file's signatures, band keys and openings (keyed by URL) become tables with a unique index on URL,
+    their rows kept; a file whose openings a stopped pass left staged has its signed rows dropped instead."""
+    path = str(tmp_path / "v14.db")
+    db = sqlite_utils.Database(path)
+    for version in range(1, 15):
+        MIGRATIONS[version](db)
+    db["meta"].insert({"key": "schema_version", "value": "14"})
+    db["fetches"].insert({"url": "http://a.example/1", "status": 200})
+    db["articles"].insert({"url": "http://a.example/1", "page_type": "article", "title": "t", "paragraphs": "[]"})
+    db["signatures"].insert({"url": "http://a.example/1", "num_perm": 128, "hashvalues": b"h"})
+    db["band_keys"].insert({"url": "http://a.example/1", "banding": "b", "band_keys": b"k"})
+    db["openings"].insert({"url": "http://a.example/1", "opening": b"o"})
+    if staged:
+        db["grouping_state"].insert({"name": "openings_staged", "value": "1"})
+    assert db["signatures"].pks == ["url"]
+    db.conn.close()
+    store = Store(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    for table in ("signatures", "band_keys", "openings"):
+        assert store.db[table].pks == ["rowid"]
+        assert [(i.name, i.unique, i.columns) for i in store.db[table].indexes] == [(f"{table}_url", 1, ["url"])]
+        assert store.db[table].count == (0 if staged else 1)
+    assert store.grouping_state("openings_staged") is None
+    assert [row for page in store.opening_pages() for row in page] == ([] if staged else [("http://a.example/1", b"o")])
+    store.close()

@@ -7,7 +7,7 @@ import functools
 
 import sqlite_utils
 
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 # views that make the database readable as-is in Datasette (and any SQLite client)
 VIEWS = {
@@ -255,9 +255,47 @@ def _schema_v14(db: sqlite_utils.Database) -> None:
                "when old.title is not new.title begin insert into text_changes (url) values (new.url); end")
 
 
+# what a grouping pass writes a row of for each text it signs, each with a unique index on its URL instead of a
+# primary key: a pass signing many texts drops the index, appends the rows in the order it signs them and makes the
+# index again at the end (``Store.appending_signed``)
+SIGNED_TABLES = ("signatures", "band_keys", "openings")
+OPENINGS_STAGED = "openings_staged"   # noted by schema 12-14 while a pass's openings waited in a temporary table
+
+
+def key_index_sql(table: str) -> str:
+    """The statement that makes the unique index on URL of one of the ``SIGNED_TABLES``."""
+    return f"create unique index if not exists [{table}_url] on [{table}] (url)"
+
+
+def _schema_v15(db: sqlite_utils.Database) -> None:
+    """The ``SIGNED_TABLES`` keyed by a unique index on their URL instead of a primary key (which cannot be
+    dropped): a full pass signs its texts in the order of the file, and inserting a million rows at random places
+    in three URL keys took 42 s of a one-million-article rebuild where appending them and indexing at the end
+    takes 17 (bench/RESULTS.md, fourteenth session). Rows are copied in URL order. Signatures whose openings a
+    stopped pass left staged (``OPENINGS_STAGED``) are dropped instead, so the next pass signs those texts again."""
+    if db.execute("select 1 from grouping_state where name = ?", [OPENINGS_STAGED]).fetchone():
+        for table in SIGNED_TABLES:
+            db.execute(f"delete from [{table}]")
+        db.execute("delete from grouping_state where name = ?", [OPENINGS_STAGED])
+    for table in SIGNED_TABLES:
+        if db[table].pks == ["rowid"]:
+            continue
+        columns = db[table].columns_dict
+        new = f"{table}_keyed"
+        db[new].create(columns, not_null={"url"} | ({"looked_up"} if table == "openings" else set()),
+                       defaults={"looked_up": 0} if table == "openings" else None,
+                       foreign_keys=[("url", "articles", "url")] if table == "signatures" else None)
+        names = ", ".join(f"[{c}]" for c in columns)
+        db.execute(f"insert into [{new}] ({names}) select {names} from [{table}] order by url")
+        db.execute(f"drop table [{table}]")
+        db.execute(f"alter table [{new}] rename to [{table}]")
+        db.execute(key_index_sql(table))
+
+
 MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5, 6: _schema_v6,
               7: _schema_v7, 8: _schema_v8, 9: _schema_v9, 10: _schema_v10, 11: _schema_v11,
-              12: _schema_v12, 13: _schema_v13, 14: _schema_v14}
+              12: _schema_v12, 13: _schema_v13, 14: _schema_v14,
+              15: _schema_v15}
 
 
 @functools.cache

@@ -28,7 +28,15 @@ from crawler.batches import batched
 from crawler.errors import LockedError, StorageError, UserInputError
 from crawler.options import SaveOptions
 from crawler.storage.records import FetchRecord, StoredEdge, StoredSignature, StoredText
-from crawler.storage.schema import FAILED, GONE, MIGRATIONS, SCHEMA_VERSION, foreign_tables
+from crawler.storage.schema import (
+    FAILED,
+    GONE,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SIGNED_TABLES,
+    foreign_tables,
+    key_index_sql,
+)
 
 _HELD_LOCKS: set[int] = set()   # file descriptors of the run locks this process holds
 
@@ -59,9 +67,7 @@ GROUPING_TABLES = {
 STORY_ORDER = {"spread": "s.size desc, s.sites desc, s.id", "recent": "s.last_published desc, s.id"}
 SNIPPET_MARKS = ("\ue000", "\ue001")   # around the words found, in the snippets of Store.search
 SIGNED_FURNITURE = "signed_furniture"   # the site furniture every stored signature was made with (grouping_state)
-# noted in grouping_state while a pass's openings wait in a temporary table: a pass that stops before writing them
-# leaves signatures without openings, so the next pass signs every text again
-OPENINGS_STAGED = "openings_staged"
+FULL_PASS = "full_pass"   # noted in grouping_state from a full pass's clearing of signatures to its saved results
 _CHUNK = 500   # URLs per "in (…)" query, well under SQLite's limit of bound parameters
 _EDGE_COLUMNS = "a, b, containment, jaccard, kind, basis, cover_a, cover_b, len_a, len_b, passages, opens"
 
@@ -108,7 +114,7 @@ class Store:
         self.path = str(path)
         self._batching = False
         self._upserts: dict[tuple, str] = {}
-        self._openings_staged = False   # openings go to a temporary table (staging_openings)
+        self._appending = False   # signed rows appended without their URL index (appending_signed)
         if self.path != ":memory:":
             if not create and not os.path.exists(self.path):
                 raise StorageError(f"no database at {self.path}; run 'syndtrace crawl' or 'syndtrace demo' first")
@@ -126,6 +132,7 @@ class Store:
             conn.execute("PRAGMA synchronous = NORMAL")
             self.db = sqlite_utils.Database(conn)
             self._migrate()
+            self._index_signed()
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"cannot use database {self.path}: {exc}") from None
 
@@ -694,8 +701,12 @@ class Store:
         out = {}
         for table in ("fetches", "articles", "signatures", "edges", "stories", "members", "audits", "runs"):
             out[table] = self.db[table].count
-        out["article_pages"] = self.db.execute("select count(*) from articles where page_type = 'article'").fetchone()[0]
+        out["article_pages"] = self.article_pages()
         return out
+
+    def article_pages(self) -> int:
+        """How many article pages are stored (read from an index)."""
+        return self.db.execute("select count(*) from articles where page_type = 'article'").fetchone()[0]
 
     # -- signatures -----------------------------------------------------------------------------
     def _upsert_all(self, table: str, rows: Iterable[dict], pk: tuple[str, ...]) -> None:
@@ -719,6 +730,9 @@ class Store:
         signs, once it has signed all it signs)."""
         with self.transaction():
             self.db.execute("delete from grouping_state where name = ?", [SIGNED_FURNITURE])
+            if self._appending:   # their older rows were deleted before the index was dropped
+                self._append_rows("signatures", rows)
+                return
             self._upsert_all("signatures", rows, ("url",))
             for chunk in batched([row["url"] for row in rows], _CHUNK):
                 self.db.execute(f"delete from band_keys where url in ({','.join('?' * len(chunk))})", chunk)
@@ -732,16 +746,14 @@ class Store:
                                  lead_words: str, openings: str) -> Iterator[tuple[str, str, StoredSignature | None]]:
         """(url, site, what its stored signature was made from, or None without one) of every article page, in URL
         order, the signature's "same" telling whether it was made with these parameters, lead sizes and opening
-        settings (none is while openings a stopped pass staged are missing). One read of both tables, where
-        reading each apart and joining them in Python cost twice as much."""
-        missing = self.db.execute("select 1 from grouping_state where name = ?", [OPENINGS_STAGED]).fetchone()
+        settings. One read of both tables, where reading each apart and joining them in Python cost twice as much."""
         for url, site, signed, same, *rest in self.db.execute(
                 "select a.url, a.site, s.url is not null, coalesce(s.num_perm = ? and s.seed = ? and s.scheme = ? "
                 "and s.shingle_size = ? and s.fingerprint = ? and s.lead_words = ? and s.openings = ?, 0), "
                 "s.content_hash, s.paragraphs_hash, s.paragraph_keys from articles a left join signatures s "
                 "on s.url = a.url where a.page_type = 'article' order by a.url",
                 [num_perm, seed, scheme, shingle_size, fingerprint, lead_words, openings]):
-            yield url, site, StoredSignature(url, bool(same) and not missing, *rest) if signed else None
+            yield url, site, StoredSignature(url, bool(same), *rest) if signed else None
 
     def signature_bytes(self) -> int:
         """Bytes of all stored non-empty signatures, full texts and leads together (to size a matrix)."""
@@ -764,37 +776,62 @@ class Store:
     def save_band_keys(self, rows: list[tuple[str, bytes]], banding: str) -> None:
         """Keep (url, band keys) of signatures, made for this ``banding``."""
         with self.transaction():
-            self.db.conn.executemany("insert or replace into band_keys (url, banding, band_keys) values (?, ?, ?)",
+            self.db.conn.executemany(f"{self._signed_insert} into band_keys (url, banding, band_keys) values (?, ?, ?)",
                                      [(url, banding, keys) for url, keys in rows])
 
     def save_openings(self, rows: list[tuple[str, bytes, bytes | None]]) -> None:
         """Keep (url, opening keys, capture keys or None) of signed texts (``dedupe.openings``), each capture
-        not looked up yet; appended to the staged copy while one is open (``staging_openings``)."""
-        table = "temp.staged_openings" if self._openings_staged else "openings"
+        not looked up yet."""
         with self.transaction():
-            self.db.conn.executemany(f"insert or replace into {table} (url, opening, capture, looked_up) "
+            self.db.conn.executemany(f"{self._signed_insert} into openings (url, opening, capture, looked_up) "
                                      "values (?, ?, ?, 0)", rows)
 
+    @property
+    def _signed_insert(self) -> str:
+        """How a row of the ``SIGNED_TABLES`` is written: appended while their URL index is dropped, else in place
+        of the URL's older row."""
+        return "insert" if self._appending else "insert or replace"
+
+    def _append_rows(self, table: str, rows: list[dict]) -> None:
+        """Rows appended as they are (values converted as ``_upsert_all`` does), with no key to look up."""
+        if rows:
+            columns = tuple(rows[0])
+            names = ", ".join(f"[{c}]" for c in columns)
+            self.db.conn.executemany(f"insert into [{table}] ({names}) values ({', '.join('?' * len(columns))})",
+                                     ([v if isinstance(v, _PLAIN) else jsonify_if_needed(v) for v in r.values()]
+                                      for r in rows))
+
     @contextmanager
-    def staging_openings(self) -> Iterator[None]:
-        """Openings saved inside are appended to a temporary table without a key, and written into the openings
-        table sorted by URL at the end: a full pass saves them in the order of the file, and inserting a million
-        at random places in the URL index is what made the 1M rebuild's signature stage longer
-        (bench/RESULTS.md, eleventh session). Nothing is written if the block fails, and until they are written
-        the signatures are marked as lacking them (``OPENINGS_STAGED``: after a pass stopped meanwhile, the next
-        one signs every text)."""
-        self.keep_grouping_state(OPENINGS_STAGED, "1")
-        self.db.execute("create temp table staged_openings as select * from main.openings where 0")
-        self._openings_staged = True
+    def appending_signed(self) -> Iterator[None]:
+        """Signatures, band keys and openings saved inside are appended without their URL index, made again at the
+        end (or by the next ``Store`` to open the file, after a pass killed meanwhile): a full pass signs in the
+        order of the file, and inserting a million rows at random places in three URL keys cost 2.5 times as long
+        (bench/RESULTS.md, fourteenth session). For a pass that cleared them first (``clear_signatures``), saving
+        each page once."""
+        with self.transaction():
+            for table in SIGNED_TABLES:
+                self.db.execute(f"drop index if exists [{table}_url]")
+        self._appending = True
         try:
             yield
-            with self.transaction():
-                self.db.execute("insert or replace into main.openings (url, opening, capture, looked_up) "
-                                "select url, opening, capture, looked_up from temp.staged_openings order by url, rowid")
-                self.db.execute("delete from grouping_state where name = ?", [OPENINGS_STAGED])
         finally:
-            self._openings_staged = False
-            self.db.execute("drop table temp.staged_openings")
+            self._appending = False
+            self._index_signed()
+
+    def _index_signed(self) -> None:
+        """The URL index of each of the ``SIGNED_TABLES`` that lacks it; a URL written twice meanwhile (by another
+        client: a pass saves each once) keeps its last row."""
+        present = {name for (name,) in self.db.execute("select name from sqlite_master where type = 'index'")}
+        for table in SIGNED_TABLES:
+            if f"{table}_url" in present:
+                continue
+            with self.transaction():
+                try:
+                    self.db.execute(key_index_sql(table))
+                except sqlite3.IntegrityError:
+                    self.db.execute(f"delete from [{table}] where rowid not in "
+                                    f"(select max(rowid) from [{table}] group by url)")
+                    self.db.execute(key_index_sql(table))
 
     def capture_states(self) -> Iterator[tuple[str, bytes, bool]]:
         """(url, capture keys, looked up) of every stored short text."""
@@ -841,11 +878,22 @@ class Store:
         """Drop every signature, band key, opening and relation (a full pass makes each again): one statement a table,
         which SQLite carries out by freeing the table's pages rather than deleting row by row through its
         indexes, as ``delete_signatures`` of every URL would. It does so only with foreign keys unchecked (a
-        signature's key names its article: deleting one never breaks a key), which ``_bulk_write`` sets."""
+        signature's key names its article: deleting one never breaks a key), which ``_bulk_write`` sets. A full
+        pass is noted as begun (``FULL_PASS``) until ``finish_full_pass``: one stopped meanwhile leaves signatures
+        without their relations, and the next pass must be full too."""
         with self._bulk_write(SaveOptions()), self.transaction():
             self.db.execute("delete from grouping_state where name = ?", [SIGNED_FURNITURE])
+            self._upsert_all("grouping_state", [{"name": FULL_PASS, "value": utc_now()}], ("name",))
             for table in ("signatures", "band_keys", "openings", "edges"):
                 self.db.execute(f"delete from {table}")
+
+    def full_pass_unfinished(self) -> bool:
+        """Whether a full pass cleared the signatures and stopped before saving its results."""
+        return self.grouping_state(FULL_PASS) is not None
+
+    def finish_full_pass(self) -> None:
+        with self.transaction():
+            self.db.execute("delete from grouping_state where name = ?", [FULL_PASS])
 
     def delete_signatures(self, urls: Iterable[str]) -> None:
         with self.transaction():
