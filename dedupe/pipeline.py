@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -142,7 +142,8 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
         if facts:
             facts()   # made and written before verification writes its relations
     with report.stage("verify"):
-        new_pairs = verify_candidates(store, candidates, signed, furniture, options, pool)
+        with store.appending_relations() if full else nullcontext():   # emptied by clear_signatures
+            new_pairs = verify_candidates(store, candidates, signed, furniture, options, pool)
         with report.stage("captions"):   # a part of verification, timed on its own
             new_pairs += link_captions(store, None if full else plan.changed, furniture, options, pool, signed.prints)
         report.edges_new = len(new_pairs)

@@ -406,7 +406,7 @@ def sign_changed(store: Store, corpus: Corpus, plan: SigningPlan, furniture: Fur
         changed = corpus.read_order
     else:
         store.delete_signatures(changed + plan.gone)
-    with store.appending_signed() if full else nullcontext():   # emptied by clear_signatures
+    with store.appending_signatures() if full else nullcontext():   # emptied by clear_signatures
         signed = _sign_all(store, corpus, plan, furniture, options, changed, progress, pool)
     resigned = set(changed)
     store.update_signature_texts([(url, t.text_hash, t.paragraph_hashes.tobytes()) for url, t in corpus.texts.items()

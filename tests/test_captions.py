@@ -247,7 +247,7 @@ def test_a_full_pass_stopped_while_appending_leaves_its_keys_indexed_and_the_nex
         update_stories(store, full=True)
     monkeypatch.undo()
     assert {i.name for table in ("signatures", "band_keys", "openings") for i in store.db[table].indexes} == {
-        "signatures_url", "band_keys_url", "openings_url"}
+        "signatures_key", "band_keys_key", "openings_key"}
     assert store.grouping_rows()["openings"] and store.full_pass_unfinished()
     stories = stories_of(store)
     assert not store.full_pass_unfinished()

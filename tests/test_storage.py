@@ -591,14 +591,14 @@ def test_openings_are_kept_read_back_and_go_with_their_signature(tmp_path):
 
 
 def test_signed_rows_appended_are_indexed_at_the_end_and_after_a_killed_pass_by_the_next_store(tmp_path):
-    """Inside ``appending_signed`` the URL indexes of signatures, band keys and openings are gone and saves append;
-    its end makes them again. A process killed inside leaves them to the next ``Store`` to open the file, which
-    keeps the last row of a URL written twice meanwhile."""
+    """Inside ``appending_signatures`` the URL indexes of signatures, band keys and openings are gone and saves append;
+    its end makes them again. A process killed inside leaves them to the next ``Store`` to open the file while no
+    run holds it, which keeps the last values of a URL written twice meanwhile."""
     path = str(tmp_path / "signed.db")
     store = Store(path)
-    keys = {"signatures_url", "band_keys_url", "openings_url"}
+    keys = {"signatures_key", "band_keys_key", "openings_key"}
     indexes = lambda s: {i.name for t in ("signatures", "band_keys", "openings") for i in s.db[t].indexes}
-    with store.appending_signed():
+    with store.appending_signatures():
         assert not indexes(store) & keys
         store.save_openings([("http://b.example/1", b"bbbb", None), ("http://a.example/1", b"aaaa", b"cccc")])
         store.save_band_keys([("http://a.example/1", b"k1")], "b")
@@ -608,10 +608,14 @@ def test_signed_rows_appended_are_indexed_at_the_end_and_after_a_killed_pass_by_
     store.save_openings([("http://a.example/1", b"new", None)])   # in place of the older row again
     assert min(row for page in store.opening_pages() for row in page) == ("http://a.example/1", b"new")
     script = ("import os, sys; from crawler.storage.store import Store; s = Store(sys.argv[1]); "
-              "held = s.appending_signed(); held.__enter__(); s.save_openings([('http://a.example/1', b'last', None)]); "
+              "held = s.appending_signatures(); held.__enter__(); s.save_openings([('http://a.example/1', b'last', None)]); "
               "os._exit(9)")
     assert subprocess.run([sys.executable, "-c", script, path], check=False, cwd=ROOT).returncode == 9
     assert not {r[0] for r in sqlite3.connect(path).execute("select name from sqlite_master")} & keys
+    with store.run_lock():   # a run holds the file: its pass may be appending now, and makes them at its end
+        reader = Store(path)
+        assert not indexes(reader) & keys
+        reader.close()
     store.close()
     again = Store(path)
     assert indexes(again) >= keys
@@ -622,8 +626,9 @@ def test_signed_rows_appended_are_indexed_at_the_end_and_after_a_killed_pass_by_
 
 @pytest.mark.parametrize("staged", [False, True])
 def test_migration_to_v15_keys_the_signed_tables_by_an_index_and_keeps_their_rows(tmp_path, staged):
-    """A v14 file's signatures, band keys and openings (keyed by URL) become tables with a unique index on URL,
-    their rows kept; a file whose openings a stopped pass left staged has its signed rows dropped instead."""
+    """A v14 file's signatures, band keys, openings (keyed by URL) and relations (by pair) become tables with a
+    unique index on that key, their rows kept in their order; a file whose openings a stopped pass left staged has
+    its signed rows dropped instead."""
     path = str(tmp_path / "v14.db")
     db = sqlite_utils.Database(path)
     for version in range(1, 15):
@@ -634,6 +639,8 @@ def test_migration_to_v15_keys_the_signed_tables_by_an_index_and_keeps_their_row
     db["signatures"].insert({"url": "http://a.example/1", "num_perm": 128, "hashvalues": b"h"})
     db["band_keys"].insert({"url": "http://a.example/1", "banding": "b", "band_keys": b"k"})
     db["openings"].insert({"url": "http://a.example/1", "opening": b"o"})
+    db["edges"].insert_all([{"a": "http://b.example/1", "b": "http://a.example/1", "containment": 0.5},
+                            {"a": "http://a.example/1", "b": "http://b.example/1", "containment": 0.7}])
     if staged:
         db["grouping_state"].insert({"name": "openings_staged", "value": "1"})
     assert db["signatures"].pks == ["url"]
@@ -642,8 +649,44 @@ def test_migration_to_v15_keys_the_signed_tables_by_an_index_and_keeps_their_row
     assert store.schema_version() == SCHEMA_VERSION
     for table in ("signatures", "band_keys", "openings"):
         assert store.db[table].pks == ["rowid"]
-        assert [(i.name, i.unique, i.columns) for i in store.db[table].indexes] == [(f"{table}_url", 1, ["url"])]
+        assert [(i.name, i.unique, i.columns) for i in store.db[table].indexes] == [(f"{table}_key", 1, ["url"])]
         assert store.db[table].count == (0 if staged else 1)
+    assert store.db["edges"].pks == ["rowid"]
+    assert {(i.name, i.unique, tuple(i.columns)) for i in store.db["edges"].indexes} == {
+        ("edges_key", 1, ("a", "b")), ("idx_edges_b", 0, ("b",))}
+    assert store.db.execute("select rowid, a, containment from edges order by rowid").fetchall() == [
+        (1, "http://b.example/1", 0.5), (2, "http://a.example/1", 0.7)]   # in their order, relations are never dropped
     assert store.grouping_state("openings_staged") is None
     assert [row for page in store.opening_pages() for row in page] == ([] if staged else [("http://a.example/1", b"o")])
+    store.close()
+
+
+def test_relations_appended_twice_are_one_row_in_the_first_place_with_the_last_values(store):
+    """Inside ``appending_relations`` relations are appended with the table's indexes gone; a pair saved twice
+    becomes one row, where an upsert leaves it: at its first place, with the values saved last."""
+    edge = lambda a, b, c: {"a": a, "b": b, "containment": c, "jaccard": c}
+    with store.appending_relations():
+        assert {i.name for i in store.db["edges"].indexes} == set()
+        store.save_edges([edge("http://a.example/1", "http://b.example/1", 0.5),
+                          edge("http://c.example/1", "http://d.example/1", 0.6)])
+        store.save_edges([edge("http://a.example/1", "http://b.example/1", 0.9)])
+    assert {i.name for i in store.db["edges"].indexes} == {"edges_key", "idx_edges_b"}
+    assert [(r["a"], r["containment"]) for r in store.db.query("select * from edges order by rowid")] == [
+        ("http://a.example/1", 0.9), ("http://c.example/1", 0.6)]
+    store.save_edges([edge("http://c.example/1", "http://d.example/1", 0.7)])   # an upsert, the key indexed again
+    assert [r[0] for r in store.db.execute("select containment from edges order by rowid")] == [0.9, 0.7]
+
+
+def test_a_full_pass_clearing_signatures_writes_no_zeros_over_them(tmp_path):
+    """Freed pages are not overwritten with zeros (``secure_delete``, which some SQLite builds turn on): clearing a
+    table of signatures writes far less than the table holds."""
+    store = Store(tmp_path / "clear.db")
+    assert store.db.execute("pragma secure_delete").fetchone()[0] == 2   # FAST
+    store.db["fetches"].insert_all({"url": f"http://a.example/{i}", "status": 200} for i in range(2000))
+    store.db["articles"].insert_all({"url": f"http://a.example/{i}", "page_type": "article"} for i in range(2000))
+    store.db["signatures"].insert_all({"url": f"http://a.example/{i}", "hashvalues": os.urandom(4096)} for i in range(2000))
+    store.db.execute("pragma wal_checkpoint(truncate)")
+    wal = Path(str(store.path) + "-wal")
+    store.clear_signatures()
+    assert wal.stat().st_size < 1_000_000 < 2000 * 4096
     store.close()

@@ -255,41 +255,50 @@ def _schema_v14(db: sqlite_utils.Database) -> None:
                "when old.title is not new.title begin insert into text_changes (url) values (new.url); end")
 
 
-# what a grouping pass writes a row of for each text it signs, each with a unique index on its URL instead of a
-# primary key: a pass signing many texts drops the index, appends the rows in the order it signs them and makes the
-# index again at the end (``Store.appending_signed``)
+# What a full grouping pass writes a row of for each text it signs or relation it finds, each keyed by a unique
+# index instead of a primary key (which cannot be dropped): the pass drops a table's indexes, appends its rows in the
+# order it makes them and indexes them again at the end (``Store.appending``). Each table's key, then its other indexes.
+APPENDED_KEYS = {"signatures": ("url",), "band_keys": ("url",), "openings": ("url",), "edges": ("a", "b")}
+APPENDED_INDEXES = {"edges": ("idx_edges_b", ("b",))}
 SIGNED_TABLES = ("signatures", "band_keys", "openings")
 OPENINGS_STAGED = "openings_staged"   # noted by schema 12-14 while a pass's openings waited in a temporary table
 
 
-def key_index_sql(table: str) -> str:
-    """The statement that makes the unique index on URL of one of the ``SIGNED_TABLES``."""
-    return f"create unique index if not exists [{table}_url] on [{table}] (url)"
+def index_statements(table: str) -> list[str]:
+    """The statements that make the indexes of one of the ``APPENDED_KEYS`` tables, its unique key first."""
+    key = ", ".join(APPENDED_KEYS[table])
+    statements = [f"create unique index if not exists [{table}_key] on [{table}] ({key})"]
+    if table in APPENDED_INDEXES:
+        name, columns = APPENDED_INDEXES[table]
+        statements.append(f"create index if not exists [{name}] on [{table}] ({', '.join(columns)})")
+    return statements
 
 
 def _schema_v15(db: sqlite_utils.Database) -> None:
-    """The ``SIGNED_TABLES`` keyed by a unique index on their URL instead of a primary key (which cannot be
-    dropped): a full pass signs its texts in the order of the file, and inserting a million rows at random places
-    in three URL keys took 42 s of a one-million-article rebuild where appending them and indexing at the end
-    takes 17 (bench/RESULTS.md, fourteenth session). Rows are copied in URL order. Signatures whose openings a
-    stopped pass left staged (``OPENINGS_STAGED``) are dropped instead, so the next pass signs those texts again."""
+    """The ``APPENDED_KEYS`` tables keyed by a unique index instead of a primary key: a full pass signs its texts
+    and relates its pairs in the order of the file, and inserting a million rows at random places in three URL
+    keys took 42 s of a one-million-article rebuild where appending them and indexing at the end takes 17 (and
+    relations 45 s against 16; bench/RESULTS.md, fourteenth session). Rows are copied as they are, rowid and
+    order kept. Signatures whose openings a stopped pass left staged (``OPENINGS_STAGED``) are dropped instead, so
+    the next pass signs those texts again."""
     if db.execute("select 1 from grouping_state where name = ?", [OPENINGS_STAGED]).fetchone():
         for table in SIGNED_TABLES:
             db.execute(f"delete from [{table}]")
         db.execute("delete from grouping_state where name = ?", [OPENINGS_STAGED])
-    for table in SIGNED_TABLES:
+    for table, key in APPENDED_KEYS.items():
         if db[table].pks == ["rowid"]:
             continue
         columns = db[table].columns_dict
         new = f"{table}_keyed"
-        db[new].create(columns, not_null={"url"} | ({"looked_up"} if table == "openings" else set()),
+        db[new].create(columns, not_null=set(key) | ({"looked_up"} if table == "openings" else set()),
                        defaults={"looked_up": 0} if table == "openings" else None,
                        foreign_keys=[("url", "articles", "url")] if table == "signatures" else None)
         names = ", ".join(f"[{c}]" for c in columns)
-        db.execute(f"insert into [{new}] ({names}) select {names} from [{table}] order by url")
+        db.execute(f"insert into [{new}] (rowid, {names}) select rowid, {names} from [{table}] order by rowid")
         db.execute(f"drop table [{table}]")
         db.execute(f"alter table [{new}] rename to [{table}]")
-        db.execute(key_index_sql(table))
+        for statement in index_statements(table):
+            db.execute(statement)
 
 
 MIGRATIONS = {1: _schema_v1, 2: _schema_v2, 3: _schema_v3, 4: _schema_v4, 5: _schema_v5, 6: _schema_v6,

@@ -29,13 +29,15 @@ from crawler.errors import LockedError, StorageError, UserInputError
 from crawler.options import SaveOptions
 from crawler.storage.records import FetchRecord, StoredEdge, StoredSignature, StoredText
 from crawler.storage.schema import (
+    APPENDED_INDEXES,
+    APPENDED_KEYS,
     FAILED,
     GONE,
     MIGRATIONS,
     SCHEMA_VERSION,
     SIGNED_TABLES,
     foreign_tables,
-    key_index_sql,
+    index_statements,
 )
 
 _HELD_LOCKS: set[int] = set()   # file descriptors of the run locks this process holds
@@ -83,13 +85,13 @@ _UPSERT_BATCH = 10_000   # rows per executemany: a million relations or members 
 
 def _upsert_sql(table: str, columns: tuple[str, ...], pk: tuple[str, ...], named: bool = False) -> str:
     """sqlite-utils' upsert as one statement: insert, or update the given columns of the row with this key
-    (values bound by position, or by column name when ``named``)."""
+    (values bound by position, or by column name when ``named``); without a key, insert."""
     names = ", ".join(f"[{c}]" for c in columns)
     updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in pk)
     keys = ", ".join(f"[{c}]" for c in pk)
     values = ", ".join(f":{c}" for c in columns) if named else ", ".join("?" * len(columns))
-    return (f"insert into [{table}] ({names}) values ({values}) "
-            f"on conflict({keys}) do " + (f"update set {updates}" if updates else "nothing"))
+    insert = f"insert into [{table}] ({names}) values ({values})"
+    return (f"{insert} on conflict({keys}) do " + (f"update set {updates}" if updates else "nothing")) if pk else insert
 
 
 # the tables of grouping results, with their keys (written in this order: a story before its members)
@@ -114,7 +116,7 @@ class Store:
         self.path = str(path)
         self._batching = False
         self._upserts: dict[tuple, str] = {}
-        self._appending = False   # signed rows appended without their URL index (appending_signed)
+        self._appending: frozenset[str] = frozenset()   # tables appended to without their indexes (_appending_to)
         if self.path != ":memory:":
             if not create and not os.path.exists(self.path):
                 raise StorageError(f"no database at {self.path}; run 'syndtrace crawl' or 'syndtrace demo' first")
@@ -130,9 +132,12 @@ class Store:
                 conn.execute(f"PRAGMA journal_size_limit = {_WAL_KEPT_BYTES}")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
+            # freed pages zeroed only where it costs no write (SQLite's builds zero none by default, Debian's every
+            # one: its full pass wrote its 3.4 GB of cleared signatures again, as zeros, at a million articles)
+            conn.execute("PRAGMA secure_delete = FAST")
             self.db = sqlite_utils.Database(conn)
             self._migrate()
-            self._index_signed()
+            self._mend_appended()
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"cannot use database {self.path}: {exc}") from None
 
@@ -715,6 +720,7 @@ class Store:
         sqlite-utils builds each row's statement in Python (a tenth of a rebuild went there)."""
         batch: list[list] = []
         columns: tuple[str, ...] = ()
+        pk = () if table in self._appending else pk
         for row in rows:
             if tuple(row) != columns or len(batch) >= _UPSERT_BATCH:
                 if batch:
@@ -730,10 +736,9 @@ class Store:
         signs, once it has signed all it signs)."""
         with self.transaction():
             self.db.execute("delete from grouping_state where name = ?", [SIGNED_FURNITURE])
-            if self._appending:   # their older rows were deleted before the index was dropped
-                self._append_rows("signatures", rows)
-                return
             self._upsert_all("signatures", rows, ("url",))
+            if "signatures" in self._appending:   # their older rows were deleted before the index was dropped
+                return
             for chunk in batched([row["url"] for row in rows], _CHUNK):
                 self.db.execute(f"delete from band_keys where url in ({','.join('?' * len(chunk))})", chunk)
 
@@ -776,62 +781,100 @@ class Store:
     def save_band_keys(self, rows: list[tuple[str, bytes]], banding: str) -> None:
         """Keep (url, band keys) of signatures, made for this ``banding``."""
         with self.transaction():
-            self.db.conn.executemany(f"{self._signed_insert} into band_keys (url, banding, band_keys) values (?, ?, ?)",
+            self.db.conn.executemany(f"{self._insert('band_keys')} into band_keys (url, banding, band_keys) values (?, ?, ?)",
                                      [(url, banding, keys) for url, keys in rows])
 
     def save_openings(self, rows: list[tuple[str, bytes, bytes | None]]) -> None:
         """Keep (url, opening keys, capture keys or None) of signed texts (``dedupe.openings``), each capture
         not looked up yet."""
         with self.transaction():
-            self.db.conn.executemany(f"{self._signed_insert} into openings (url, opening, capture, looked_up) "
+            self.db.conn.executemany(f"{self._insert('openings')} into openings (url, opening, capture, looked_up) "
                                      "values (?, ?, ?, 0)", rows)
 
-    @property
-    def _signed_insert(self) -> str:
-        """How a row of the ``SIGNED_TABLES`` is written: appended while their URL index is dropped, else in place
-        of the URL's older row."""
-        return "insert" if self._appending else "insert or replace"
+    def _insert(self, table: str) -> str:
+        """How a row of one of the ``APPENDED_KEYS`` tables is written: appended while its indexes are dropped,
+        else in place of the older row with its key."""
+        return "insert" if table in self._appending else "insert or replace"
 
-    def _append_rows(self, table: str, rows: list[dict]) -> None:
-        """Rows appended as they are (values converted as ``_upsert_all`` does), with no key to look up."""
-        if rows:
-            columns = tuple(rows[0])
-            names = ", ".join(f"[{c}]" for c in columns)
-            self.db.conn.executemany(f"insert into [{table}] ({names}) values ({', '.join('?' * len(columns))})",
-                                     ([v if isinstance(v, _PLAIN) else jsonify_if_needed(v) for v in r.values()]
-                                      for r in rows))
+    def appending_signatures(self) -> contextlib.AbstractContextManager[None]:
+        """Signatures, band keys and openings saved inside appended (``_appending_to``)."""
+        return self._appending_to(SIGNED_TABLES)
+
+    def appending_relations(self) -> contextlib.AbstractContextManager[None]:
+        """Relations saved inside appended (``_appending_to``)."""
+        return self._appending_to(("edges",))
 
     @contextmanager
-    def appending_signed(self) -> Iterator[None]:
-        """Signatures, band keys and openings saved inside are appended without their URL index, made again at the
-        end (or by the next ``Store`` to open the file, after a pass killed meanwhile): a full pass signs in the
-        order of the file, and inserting a million rows at random places in three URL keys cost 2.5 times as long
-        (bench/RESULTS.md, fourteenth session). For a pass that cleared them first (``clear_signatures``), saving
-        each page once."""
+    def _appending_to(self, tables: Iterable[str]) -> Iterator[None]:
+        """Rows of these ``APPENDED_KEYS`` tables saved inside are appended with the tables' indexes dropped, made
+        again at the end (or by the next ``Store`` to open the file, after a pass killed meanwhile): a full pass
+        signs and relates in the order of the file, and inserting a million rows at random places in their keys
+        cost 2.5 to 3 times as long (bench/RESULTS.md, fourteenth session). For a pass that emptied them first
+        (``clear_signatures``), saving each key once (a key saved again keeps its first place and last values)."""
+        tables = frozenset(tables)
         with self.transaction():
-            for table in SIGNED_TABLES:
-                self.db.execute(f"drop index if exists [{table}_url]")
-        self._appending = True
+            for table in tables:
+                for name in (f"{table}_key", *([APPENDED_INDEXES[table][0]] if table in APPENDED_INDEXES else [])):
+                    self.db.execute(f"drop index if exists [{name}]")
+        self._appending = tables
         try:
             yield
         finally:
-            self._appending = False
-            self._index_signed()
+            self._appending = frozenset()
+            self._index_appended()
 
-    def _index_signed(self) -> None:
-        """The URL index of each of the ``SIGNED_TABLES`` that lacks it; a URL written twice meanwhile (by another
-        client: a pass saves each once) keeps its last row."""
+    def _mend_appended(self) -> None:
+        """The indexes a pass killed while appending left dropped, made again as this file is opened: unless a run
+        holds it, whose pass may be appending now (it makes them at its end), or the file cannot be written (it is
+        read without them)."""
+        if self._missing_indexes() and not self._run_in_progress():
+            with contextlib.suppress(sqlite3.OperationalError, StorageError):
+                self._index_appended()
+
+    def _missing_indexes(self) -> list[str]:
+        """The ``APPENDED_KEYS`` tables lacking an index."""
         present = {name for (name,) in self.db.execute("select name from sqlite_master where type = 'index'")}
-        for table in SIGNED_TABLES:
-            if f"{table}_url" in present:
-                continue
+        return [table for table in APPENDED_KEYS if f"{table}_key" not in present
+                or (table in APPENDED_INDEXES and APPENDED_INDEXES[table][0] not in present)]
+
+    def _run_in_progress(self) -> bool:
+        """Whether a run holds this file's run lock now (``run_lock``), in this process or another."""
+        try:
+            fd = os.open(self.path + ".lock", os.O_RDONLY)
+        except OSError:   # never locked (or in memory)
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    def _index_appended(self) -> None:
+        """The indexes of each of the ``APPENDED_KEYS`` tables that lacks them."""
+        for table in self._missing_indexes():
             with self.transaction():
                 try:
-                    self.db.execute(key_index_sql(table))
+                    for statement in index_statements(table):
+                        self.db.execute(statement)
                 except sqlite3.IntegrityError:
-                    self.db.execute(f"delete from [{table}] where rowid not in "
-                                    f"(select max(rowid) from [{table}] group by url)")
-                    self.db.execute(key_index_sql(table))
+                    self._merge_repeated_keys(table)
+                    for statement in index_statements(table):
+                        self.db.execute(statement)
+
+    def _merge_repeated_keys(self, table: str) -> None:
+        """Rows of a key saved more than once while appending made one, as upserts would have: the first row,
+        with the values of the last."""
+        key = ", ".join(f"[{c}]" for c in APPENDED_KEYS[table])
+        values = ", ".join(f"[{c}]" for c in self.db[table].columns_dict if c not in APPENDED_KEYS[table])
+        same = " and ".join(f"later.[{c}] = [{table}].[{c}]" for c in APPENDED_KEYS[table])
+        self.db.execute(f"create index [{table}_repeated] on [{table}] ({key})")
+        self.db.execute(f"update [{table}] set ({values}) = (select {values} from [{table}] later where {same} "
+                        f"order by later.rowid desc limit 1) "
+                        f"where rowid in (select min(rowid) from [{table}] group by {key} having count(*) > 1)")
+        self.db.execute(f"delete from [{table}] where rowid not in (select min(rowid) from [{table}] group by {key})")
+        self.db.execute(f"drop index [{table}_repeated]")
 
     def capture_states(self) -> Iterator[tuple[str, bytes, bool]]:
         """(url, capture keys, looked up) of every stored short text."""
@@ -884,7 +927,7 @@ class Store:
         with self._bulk_write(SaveOptions()), self.transaction():
             self.db.execute("delete from grouping_state where name = ?", [SIGNED_FURNITURE])
             self._upsert_all("grouping_state", [{"name": FULL_PASS, "value": utc_now()}], ("name",))
-            for table in ("signatures", "band_keys", "openings", "edges"):
+            for table in APPENDED_KEYS:
                 self.db.execute(f"delete from {table}")
 
     def full_pass_unfinished(self) -> bool:
