@@ -257,7 +257,8 @@ def _schema_v14(db: sqlite_utils.Database) -> None:
 
 # What a full grouping pass writes a row of for each text it signs or relation it finds, each keyed by a unique
 # index instead of a primary key (which cannot be dropped): the pass drops a table's indexes, appends its rows in the
-# order it makes them and indexes them again at the end (``Store.appending``). Each table's key, then its other indexes.
+# order it makes them and indexes them again at the end (``Store.appending_signatures``, ``appending_relations``).
+# Each table's key, then its other indexes.
 APPENDED_KEYS = {"signatures": ("url",), "band_keys": ("url",), "openings": ("url",), "edges": ("a", "b")}
 APPENDED_INDEXES = {"edges": ("idx_edges_b", ("b",))}
 SIGNED_TABLES = ("signatures", "band_keys", "openings")

@@ -935,6 +935,7 @@ class Store:
         return self.grouping_state(FULL_PASS) is not None
 
     def finish_full_pass(self) -> None:
+        """Forget the full pass begun (``clear_signatures``): its results are saved."""
         with self.transaction():
             self.db.execute("delete from grouping_state where name = ?", [FULL_PASS])
 
