@@ -265,14 +265,15 @@ SIGNED_TABLES = ("signatures", "band_keys", "openings")
 OPENINGS_STAGED = "openings_staged"   # noted by schema 12-14 while a pass's openings waited in a temporary table
 
 
-def index_statements(table: str) -> list[str]:
-    """The statements that make the indexes of one of the ``APPENDED_KEYS`` tables, its unique key first."""
-    key = ", ".join(APPENDED_KEYS[table])
-    statements = [f"create unique index if not exists [{table}_key] on [{table}] ({key})"]
+def appended_indexes(table: str) -> dict[str, str]:
+    """The indexes of one of the ``APPENDED_KEYS`` tables, each name with the statement that makes it, its unique
+    key first."""
+    indexes = {f"{table}_key": f"create unique index if not exists [{table}_key] on [{table}] "
+                               f"({', '.join(APPENDED_KEYS[table])})"}
     if table in APPENDED_INDEXES:
         name, columns = APPENDED_INDEXES[table]
-        statements.append(f"create index if not exists [{name}] on [{table}] ({', '.join(columns)})")
-    return statements
+        indexes[name] = f"create index if not exists [{name}] on [{table}] ({', '.join(columns)})"
+    return indexes
 
 
 def _schema_v15(db: sqlite_utils.Database) -> None:
@@ -298,7 +299,7 @@ def _schema_v15(db: sqlite_utils.Database) -> None:
         db.execute(f"insert into [{new}] (rowid, {names}) select rowid, {names} from [{table}] order by rowid")
         db.execute(f"drop table [{table}]")
         db.execute(f"alter table [{new}] rename to [{table}]")
-        for statement in index_statements(table):
+        for statement in appended_indexes(table).values():
             db.execute(statement)
 
 

@@ -29,15 +29,14 @@ from crawler.errors import LockedError, StorageError, UserInputError
 from crawler.options import SaveOptions
 from crawler.storage.records import FetchRecord, StoredEdge, StoredSignature, StoredText
 from crawler.storage.schema import (
-    APPENDED_INDEXES,
     APPENDED_KEYS,
     FAILED,
     GONE,
     MIGRATIONS,
     SCHEMA_VERSION,
     SIGNED_TABLES,
+    appended_indexes,
     foreign_tables,
-    index_statements,
 )
 
 _HELD_LOCKS: set[int] = set()   # file descriptors of the run locks this process holds
@@ -814,7 +813,7 @@ class Store:
         tables = frozenset(tables)
         with self.transaction():
             for table in tables:
-                for name in (f"{table}_key", *([APPENDED_INDEXES[table][0]] if table in APPENDED_INDEXES else [])):
+                for name in appended_indexes(table):
                     self.db.execute(f"drop index if exists [{name}]")
         self._appending = tables
         try:
@@ -834,8 +833,7 @@ class Store:
     def _missing_indexes(self) -> list[str]:
         """The ``APPENDED_KEYS`` tables lacking an index."""
         present = {name for (name,) in self.db.execute("select name from sqlite_master where type = 'index'")}
-        return [table for table in APPENDED_KEYS if f"{table}_key" not in present
-                or (table in APPENDED_INDEXES and APPENDED_INDEXES[table][0] not in present)]
+        return [table for table in APPENDED_KEYS if not appended_indexes(table).keys() <= present]
 
     def _run_in_progress(self) -> bool:
         """Whether a run holds this file's run lock now (``run_lock``), in this process or another."""
@@ -856,12 +854,14 @@ class Store:
         for table in self._missing_indexes():
             with self.transaction():
                 try:
-                    for statement in index_statements(table):
-                        self.db.execute(statement)
+                    self._make_indexes(table)
                 except sqlite3.IntegrityError:
                     self._merge_repeated_keys(table)
-                    for statement in index_statements(table):
-                        self.db.execute(statement)
+                    self._make_indexes(table)
+
+    def _make_indexes(self, table: str) -> None:
+        for statement in appended_indexes(table).values():
+            self.db.execute(statement)
 
     def _merge_repeated_keys(self, table: str) -> None:
         """Rows of a key saved more than once while appending made one, as upserts would have: the first row,
