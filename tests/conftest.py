@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh database file per test, a read-only look into a database file, and a test HTTP
+"""Shared fixtures: a fresh database file per test, a file at an older schema, a read-only look into a database file, and a test HTTP
 server that keeps quiet when a client hangs up."""
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ import sys
 from http.server import ThreadingHTTPServer
 
 import pytest
+import sqlite_utils
 
+from crawler.storage.schema import MIGRATIONS
 from crawler.storage.store import Store
 
 
@@ -22,6 +24,15 @@ def store(db_path):
     s = Store(db_path)
     yield s
     s.close()
+
+
+def file_at_schema(path: str, version: int) -> sqlite_utils.Database:
+    """A database file as syndtrace of schema ``version`` left it (its migrations up to that one, run here)."""
+    db = sqlite_utils.Database(path)
+    for step in range(1, version + 1):
+        MIGRATIONS[step](db)
+    db["meta"].insert({"key": "schema_version", "value": str(version)})
+    return db
 
 
 def query(db_path: str, sql: str, params: tuple = ()) -> list[sqlite3.Row]:

@@ -5,6 +5,7 @@ import json
 import multiprocessing
 import os
 import pickle
+import re
 import signal
 import sqlite3
 import subprocess
@@ -13,14 +14,14 @@ import zlib
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 import crawler.storage.store
 from crawler.errors import StorageError, UserInputError
 from crawler.options import SaveOptions
 from crawler.storage.records import FetchRecord
-from crawler.storage.schema import EDGE_COLUMNS, MIGRATIONS, SCHEMA_VERSION, VIEWS
+from crawler.storage.schema import EDGE_COLUMNS, SCHEMA_VERSION, VIEWS
 from crawler.storage.store import Store
+from tests.conftest import file_at_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -630,10 +631,7 @@ def test_migration_to_v15_keys_the_signed_tables_by_an_index_and_keeps_their_row
     unique index on that key, their rows kept in their order; a file whose openings a stopped pass left staged has
     its signed rows dropped instead."""
     path = str(tmp_path / "v14.db")
-    db = sqlite_utils.Database(path)
-    for version in range(1, 15):
-        MIGRATIONS[version](db)
-    db["meta"].insert({"key": "schema_version", "value": "14"})
+    db = file_at_schema(path, 14)
     db["fetches"].insert({"url": "http://a.example/1", "status": 200})
     db["articles"].insert({"url": "http://a.example/1", "page_type": "article", "title": "t", "paragraphs": "[]"})
     db["signatures"].insert({"url": "http://a.example/1", "num_perm": 128, "hashvalues": b"h"})
@@ -659,6 +657,21 @@ def test_migration_to_v15_keys_the_signed_tables_by_an_index_and_keeps_their_row
     assert store.grouping_state("openings_staged") is None
     assert [row for page in store.opening_pages() for row in page] == ([] if staged else [("http://a.example/1", b"o")])
     store.close()
+
+
+def test_an_upgraded_file_is_announced_before_and_after(tmp_path, caplog):
+    """Migrating a large file rewrites it (two minutes at a million articles): the user is told which file,
+    from which schema, how large, and when it is done. A new file is made silently."""
+    path = str(tmp_path / "v14.db")
+    file_at_schema(path, 14).conn.close()
+    with caplog.at_level("WARNING", logger="crawler.storage.store"):
+        Store(path).close()
+        Store(path).close()                       # now current: nothing to say
+        Store(str(tmp_path / "new.db")).close()   # made, not upgraded
+    said = [record.getMessage() for record in caplog.records]
+    assert len(said) == 2, said
+    assert said[0].startswith(f"upgrading {path} from schema 14 to {SCHEMA_VERSION} (") and " kB)" in said[0]
+    assert re.fullmatch(rf"upgraded {re.escape(path)} to schema {SCHEMA_VERSION} in \d+\.\d s", said[1])
 
 
 def test_relations_appended_twice_are_one_row_in_the_first_place_with_the_last_values(store):

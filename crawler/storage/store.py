@@ -12,8 +12,10 @@ import contextlib
 import fcntl
 import functools
 import json
+import logging
 import os
 import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -39,6 +41,7 @@ from crawler.storage.schema import (
     foreign_tables,
 )
 
+log = logging.getLogger(__name__)
 _HELD_LOCKS: set[int] = set()   # file descriptors of the run locks this process holds
 
 
@@ -96,6 +99,15 @@ def _upsert_sql(table: str, columns: tuple[str, ...], pk: tuple[str, ...], named
 # the tables of grouping results, with their keys (written in this order: a story before its members)
 _RESULT_KEYS = {"stories": ("id",), "members": ("url",), "lineage": ("url",), "audits": ("url",),
                 "contains": ("url", "contained_url")}
+
+
+def _in_bytes(size: int) -> str:
+    """``25_123_456_789`` → ``"25.1 GB"``: a file's size as a person reads it."""
+    for unit in ("bytes", "kB", "MB"):
+        if size < 1000:
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
 
 
 def utc_now() -> str:
@@ -179,10 +191,21 @@ class Store:
             raise StorageError(
                 f"{self.path} has schema version {current}, newer than this syndtrace ({SCHEMA_VERSION}); upgrade syndtrace"
             )
+        if current == SCHEMA_VERSION:
+            return
+        # a new file is made, not upgraded; an old one is rewritten in place, which took two minutes at a million
+        # articles (v15): the user is told, before and after, rather than left with a silent command
+        announced = current > 0 and self.path != ":memory:"
+        if announced:
+            log.warning("upgrading %s from schema %d to %d (%s); older syndtrace cannot open it afterwards",
+                        self.path, current, SCHEMA_VERSION, _in_bytes(os.path.getsize(self.path)))
+        started = time.monotonic()
         for version in range(current + 1, SCHEMA_VERSION + 1):
             with self.db.atomic():
                 MIGRATIONS[version](self.db)
                 self.db["meta"].upsert({"key": "schema_version", "value": str(version)}, pk="key")
+        if announced:
+            log.warning("upgraded %s to schema %d in %.1f s", self.path, SCHEMA_VERSION, time.monotonic() - started)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
