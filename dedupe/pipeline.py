@@ -17,6 +17,7 @@ lineage reads changed): its lineage and audit stand, its copies' similarities ar
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -58,6 +59,9 @@ from dedupe.stages import (
 )
 
 
+log = logging.getLogger(__name__)
+
+
 @dataclass
 class GroupReport:
     """What a grouping pass did, with the seconds each stage took."""
@@ -69,6 +73,7 @@ class GroupReport:
     stories: int = 0
     stories_with_copies: int = 0
     stories_updated: int = 0
+    full: bool = False   # every signature, relation and story made again (asked for, or a full pass left unfinished)
     timings: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
@@ -89,8 +94,13 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
     """Bring signatures, edges, stories, lineage and audit up to date with the stored articles: all made again when
     ``full``, or when the last full pass stopped before its end."""
     options = options or GroupingOptions()
-    full = full or store.full_pass_unfinished()
-    report = GroupReport()
+    if not full and store.full_pass_unfinished():
+        # the cleared signatures of a stopped full pass are not made again by an increment: this pass is full, and
+        # takes a rebuild's time where an update was expected, so it says why
+        log.warning("the last full grouping pass of %s stopped before its end: this pass groups everything again",
+                    store.path)
+        full = True
+    report = GroupReport(full=full)
     say = progress or no_progress
     load_permutations(SignatureParams(**options.signature_params()))   # before the pool's workers fork: they share it
     lsh_bands(options.lsh_threshold, options.num_perm)

@@ -246,7 +246,7 @@ def run_on_spark(store: Store, options: GroupingOptions | None = None, spark: Sp
                  run_id: int | None = None, progress: Progress | None = None) -> GroupReport:
     """Recompute signatures, edges, stories, lineage and audit of every stored article on Spark."""
     options, spark = options or GroupingOptions(), spark or SparkOptions()
-    report, say = GroupReport(), progress or no_progress
+    report, say = GroupReport(full=True), progress or no_progress
     folder = tempfile.mkdtemp(prefix="syndtrace-stage-", dir=spark.stage_dir)
     try:
         with report.stage("start"):
