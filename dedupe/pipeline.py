@@ -58,7 +58,6 @@ from dedupe.stages import (
     verify_candidates,
 )
 
-
 log = logging.getLogger(__name__)
 
 
