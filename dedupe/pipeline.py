@@ -109,8 +109,10 @@ def update_stories(store: Store, options: GroupingOptions | None = None, *, full
     return report
 
 
-_BESIDE_MIN = 20_000   # articles of a full pass from which workers clear its signatures beside normalising and make
-                       # its page facts beside candidates
+# articles of a full pass from which workers clear its signatures beside normalising and make its page facts beside
+# candidates: where the pool's workers run anyway. At 10,000 articles the facts (0.5 s of parsing credits) left the
+# lineage stage, which had waited for them alone (2.4 → 1.9 s; the whole pass the same or 0.1 s shorter)
+_BESIDE_MIN = 1_000
 
 
 def _load_kernels() -> None:
