@@ -129,7 +129,7 @@ def _group(store: Store, options: GroupingOptions, full: bool, run_id: int | Non
     """The stages of ``update_stories``, in order, each timed in the report."""
     with report.stage("normalise"):
         resettled = set(settle_numeric_dates(store)) | set(settle_title_affixes(store, options.furniture_min_pages))
-        beside = full and store.article_pages() >= _BESIDE_MIN
+        beside = full and store.article_pages(up_to=_BESIDE_MIN) >= _BESIDE_MIN
         cleared = pool.beside(clear_signatures_of, store.path) if beside else None
         corpus = read_corpus(store, options, full, pool)
         furniture = find_furniture(corpus, options)

@@ -731,9 +731,12 @@ class Store:
         out["article_pages"] = self.article_pages()
         return out
 
-    def article_pages(self) -> int:
-        """How many article pages are stored (read from an index)."""
-        return self.db.execute("select count(*) from articles where page_type = 'article'").fetchone()[0]
+    def article_pages(self, up_to: int | None = None) -> int:
+        """How many article pages are stored (read from an index), counted up to ``up_to`` at most: counting them
+        all took 2.9 s on a million-article file read cold, where a pass only asks whether there are a thousand."""
+        limit = "" if up_to is None else f" limit {int(up_to)}"
+        return self.db.execute(f"select count(*) from (select 1 from articles where page_type = 'article'{limit})"
+                               ).fetchone()[0]
 
     # -- signatures -----------------------------------------------------------------------------
     def _upsert_all(self, table: str, rows: Iterable[dict], pk: tuple[str, ...]) -> None:
