@@ -95,6 +95,17 @@ def test_article_upsert_is_idempotent(store):
     assert art["title"] == "T2" and art["paragraphs"] == ["one", "two"]
 
 
+def test_article_pages_are_counted_whole_or_up_to_a_bound(store):
+    """A full pass asks only whether there are enough article pages for its workers (a count of every one read a
+    million-article file's index whole): the bound stops the count, other pages are never counted."""
+    for n, kind in enumerate(["article", "article", "article", "listing"]):
+        url = f"http://a.example/{n}"
+        store.save_fetch(capture(url))
+        store.save_article({"url": url, "site": "a.example", "page_type": kind})
+    assert store.article_pages() == 3
+    assert [store.article_pages(up_to=k) for k in (1, 2, 3, 1000)] == [1, 2, 3, 3]
+
+
 def test_article_needs_its_capture(store):
     with pytest.raises((StorageError, sqlite3.IntegrityError)):
         store.save_article({"url": "http://nowhere.example/", "site": "x", "page_type": "article"})
