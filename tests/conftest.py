@@ -1,5 +1,5 @@
-"""Shared fixtures: a fresh database file per test, a file at an older schema, a read-only look into a database file, and a test HTTP
-server that keeps quiet when a client hangs up."""
+"""Shared fixtures: a fresh database file per test, a file at an older schema, a read-only look into a database
+file, and a test HTTP server that keeps quiet when a client hangs up."""
 
 from __future__ import annotations
 

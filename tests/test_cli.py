@@ -5,11 +5,14 @@ import io
 import json
 import pathlib
 import re
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
+from tests.conftest import file_at_schema
 
 runner = CliRunner()
 ORIGIN = "http://commondreams.example/news/2020/02/07/bombshell-iraqi-officials-say-isis-not-iran-likely-behind-rocket"
@@ -154,3 +157,22 @@ def test_demo_keeps_to_a_database_of_its_own(demo_db, tmp_path):
     refused = invoke("demo", "--db", str(crawled))
     assert refused.exit_code == 1 and "holds ingest runs" in refused.output
     assert len(refused.output.strip().splitlines()) == 1
+
+
+def test_an_older_database_is_upgraded_with_a_line_before_and_after_on_stderr(tmp_path):
+    """What a user sees when a command first opens a file of an older syndtrace: two lines on stderr (stdout
+    stays the report), none with --quiet, none the second time."""
+    root = pathlib.Path(__file__).parent.parent
+    run = lambda *args: subprocess.run([sys.executable, "-c", "from cli.app import main; main()", *args],
+                                       capture_output=True, text=True, timeout=120, cwd=root, check=False)
+    for name in ("loud.db", "quiet.db"):
+        file_at_schema(str(tmp_path / name), 14).conn.close()
+    loud = str(tmp_path / "loud.db")
+    first = run("stories", "--db", loud, "--json")
+    assert first.returncode == 0 and json.loads(first.stdout) == []
+    lines = first.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"upgrading {loud} from schema 14 to ") and lines[1].startswith(
+        f"upgraded {loud} to schema ")
+    assert run("stories", "--db", loud).stderr == ""
+    quiet = run("rebuild", "--quiet", "--db", str(tmp_path / "quiet.db"))
+    assert quiet.returncode == 0 and quiet.stderr == ""
