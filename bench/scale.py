@@ -340,7 +340,8 @@ def svg(rows: list[dict], path: str) -> None:
             ("first grouping of an ingest (N)", "#888", [r["ingest_group_s"] for r in rows]),
             ("incremental (+10%)", "#2ca02c", [r["incremental_s"] for r in rows])]
     mem = [("full rebuild", "#1f77b4", [r["rebuild_mb"] for r in rows]),
-           ("incremental ingest (extract + group)", "#2ca02c", [r["incremental_mb"] for r in rows])]
+           ("incremental ingest (" + ("store" if all(r["warc_mb"] == 0 for r in rows) else "extract")   # --direct
+            + " + group)", "#2ca02c", [r["incremental_mb"] for r in rows])]
     decades = range(math.ceil(math.log10(max(max(s[2]) for s in secs) * 1.5)) + 1)
     sec_ticks = [10.0 ** d for d in decades]
 
