@@ -1,6 +1,6 @@
 """What a +10% increment costs against a rebuild of the same grown database, in one process, in CPU seconds.
 
-    python bench/increment_cost.py BASE.db N --workdir DIR [--workers W] [--sites K] [--profile FILE]
+    python bench/increment_cost.py BASE.db N --workdir DIR [--workers W] [--sites K] [--profile FILE] [--floor]
 
 BASE.db is a database of N articles built by ``bench/scale.py --direct --build-only --keep --sizes N`` (with
 the code measured: a pass of other code keeps other state). A copy of it gets the +10% pages of
@@ -13,6 +13,13 @@ rebuild, and the increment's tables are printed as checksums (two trees must pri
 +10% touches every site, and changes each one's furniture). Importing
 datasketch (and scipy), paid once by any process that groups, is timed first and apart (``import_cpu``):
 ``cpu_ratio`` leaves it out of both passes, ``cpu_ratio_own_process`` counts it in both.
+
+``--floor`` measures what an increment cannot avoid while a story a new copy joins is traced again whole (its
+tables must be a rebuild's): a copy of the grown database cut down to the stories
+holding an added page (those pages and every stored page beside them) is rebuilt in the same run.
+``floor_ratio`` is that rebuild's CPU over the whole rebuild's: the cost of tracing what was added at a rebuild's
+own cost per page. It overstates the floor by signing and relating the stored pages again (an increment keeps
+theirs) and understates it by looking candidates up among those pages only (an increment looks among all).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import json
 import os
 import resource
 import shutil
+import sqlite3
 import sys
 import time
 
@@ -67,6 +75,25 @@ def imported_cpu() -> float:
     return round(time.process_time() - cpu, 2)
 
 
+def cut_to_touched(src: str, dst: str, added: list[str]) -> dict:
+    """A copy of the grouped ``src`` holding only the pages of the stories that hold an ``added`` page, and how
+    many pages and stories that is."""
+    shutil.copy(src, dst)
+    conn = sqlite3.connect(dst)
+    with conn:
+        conn.execute("create temp table added (url text primary key)")
+        conn.executemany("insert or ignore into temp.added values (?)", ((u,) for u in added))
+        conn.execute("create temp table keep as select url from members where story_id in "
+                     "(select story_id from members where url in (select url from temp.added))")
+        stories = conn.execute("select count(distinct story_id) from members where url in (select url from keep)"
+                               ).fetchone()[0]
+        conn.execute("delete from articles where url not in (select url from keep)")
+        conn.execute("delete from fetches where url not in (select url from keep)")
+        pages = conn.execute("select count(*) from articles where page_type = 'article'").fetchone()[0]
+    conn.close()
+    return {"pages": pages, "stories": stories}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("base", help="database of N articles (bench/scale.py --direct --build-only --keep)")
@@ -77,6 +104,8 @@ def main() -> int:
     ap.add_argument("--sites", type=int, help="add only the +10%% pages of this many sites (default: of every site)")
     ap.add_argument("--profile", help="write a cProfile of the increment here")
     ap.add_argument("--no-rebuild", action="store_true", help="time the increment only")
+    ap.add_argument("--floor", action="store_true",
+                    help="also rebuild a copy cut to the stories holding an added page (see above)")
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     db = os.path.join(args.workdir, "grown.db")
@@ -99,6 +128,11 @@ def main() -> int:
                                              / (out["rebuild"]["cpu"] + out["import_cpu"]), 3)
         out["wall_ratio"] = round(out["increment"]["wall"] / out["rebuild"]["wall"], 3)
         out["tables_differ"] = [t for t in rebuilt if rebuilt[t] != incremental[t]]
+        if args.floor:
+            cut = os.path.join(args.workdir, "touched.db")
+            out["touched"] = cut_to_touched(db, cut, [p.url for p in pages])
+            out["touched_rebuild"], _ = grouped(cut, options, True, None)
+            out["floor_ratio"] = round(out["touched_rebuild"]["cpu"] / out["rebuild"]["cpu"], 3)
     out["load_after"] = os.getloadavg()
     print(json.dumps(out))
     return 0
