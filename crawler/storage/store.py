@@ -776,11 +776,14 @@ class Store:
                                  lead_words: str, openings: str) -> Iterator[tuple[str, str, StoredSignature | None]]:
         """(url, site, what its stored signature was made from, or None without one) of every article page, in URL
         order, the signature's "same" telling whether it was made with these parameters, lead sizes and opening
-        settings. One read of both tables, where reading each apart and joining them in Python cost twice as much."""
+        settings. One read of both tables, where reading each apart and joining them in Python cost twice as much;
+        the signatures' side from their states' index (SQLite's planner takes the unique key, and with it the
+        wide rows), unless a pass killed while appending left it dropped."""
+        states = "indexed by signatures_states" if self._has_index("signatures_states") else ""
         for url, site, signed, same, *rest in self.db.execute(
                 "select a.url, a.site, s.url is not null, coalesce(s.num_perm = ? and s.seed = ? and s.scheme = ? "
                 "and s.shingle_size = ? and s.fingerprint = ? and s.lead_words = ? and s.openings = ?, 0), "
-                "s.content_hash, s.paragraphs_hash, s.paragraph_keys from articles a left join signatures s "
+                f"s.content_hash, s.paragraphs_hash, s.paragraph_keys from articles a left join signatures s {states} "
                 "on s.url = a.url where a.page_type = 'article' order by a.url",
                 [num_perm, seed, scheme, shingle_size, fingerprint, lead_words, openings]):
             yield url, site, StoredSignature(url, bool(same), *rest) if signed else None
@@ -855,6 +858,10 @@ class Store:
         if self._missing_indexes() and not self._run_in_progress():
             with contextlib.suppress(sqlite3.OperationalError, StorageError):
                 self._index_appended()
+
+    def _has_index(self, name: str) -> bool:
+        return self.db.execute("select 1 from sqlite_master where type = 'index' and name = ?", [name]
+                               ).fetchone() is not None
 
     def _missing_indexes(self) -> list[str]:
         """The ``APPENDED_KEYS`` tables lacking an index."""
