@@ -558,24 +558,21 @@ def find_candidates(store: Store, queries: set[str], options: GroupingOptions) -
     signatures) are banded here, and their keys kept for the next pass."""
     bands, rows = lsh_bands(options.lsh_threshold, options.num_perm)
     banding = banding_of(options)
-    n_rows = store.signature_bytes() // (4 * options.num_perm)
-    owners = np.empty(n_rows, dtype=np.int32)
+    owners: list[np.ndarray] = []   # of each block of signatures: the article number of each
     urls: list[str] = []
-    read = 0   # signatures read
-    with BandKeyFile(n_rows, bands) as keys:
+    with BandKeyFile(bands) as keys:
         for page in store.signature_band_keys(banding):
             made = _missing_band_keys(page, options.num_perm, bands, rows)
             if made:
                 store.save_band_keys(list(made.items()), banding)
             found = [made.get(url) or kept for url, kept, _, _ in page]
-            block = np.frombuffer(b"".join(found), dtype=np.uint64).reshape(-1, bands)
+            keys.append(np.frombuffer(b"".join(found), dtype=np.uint64).reshape(-1, bands))
             sizes = [len(k) // (8 * bands) for k in found]
-            owners[read:read + len(block)] = np.repeat(np.arange(len(urls), len(urls) + len(page)), sizes)
-            keys.write(read, block)
-            read += len(block)
+            owners.append(np.repeat(np.arange(len(urls), len(urls) + len(page), dtype=np.int32), sizes))
             urls.extend(url for url, _, _, _ in page)
         query = np.fromiter((u in queries for u in urls), dtype=bool, count=len(urls))
-        pairs = keyed_pairs(owners, keys.columns(), query) if query.any() else np.empty((0, 2), dtype=np.int64)
+        pairs = (keyed_pairs(np.concatenate(owners), keys.columns(), query) if query.any()
+                 else np.empty((0, 2), dtype=np.int64))
     return Candidates(urls, pairs)
 
 

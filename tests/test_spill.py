@@ -63,9 +63,9 @@ def test_band_keys_read_back_a_band_at_a_time_give_the_same_pairs():
     owners = np.repeat(np.arange(150), 2).astype(np.int32)
     query = rnd.random(150) < 0.5
     keys = all_band_keys(matrix, 4, 3)
-    with BandKeyFile(300, 4) as held:
-        for start in range(0, 300, 128):                   # blocks as find_candidates writes them
-            held.write(start, keys[start:start + 128])
+    with BandKeyFile(4) as held:
+        for start in range(0, 300, 128):                   # blocks as find_candidates writes them, the last shorter
+            held.append(keys[start:start + 128])
         from_file = keyed_pairs(owners, held.columns(), query)
     assert len(from_file) and from_file.tolist() == keyed_pairs(owners, keys.T, query).tolist()
 

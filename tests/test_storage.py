@@ -702,6 +702,45 @@ def test_signature_states_are_read_from_their_index_and_without_it_when_a_killed
     store.close()
 
 
+def test_band_keys_come_in_the_signatures_order_with_or_without_the_states_index(store):
+    """Candidates number the signatures in the table's order: read through the states' index (each page's keys
+    then looked up by URL), the pages hold the same rows in the same order as read from the signatures' rows; a
+    signature without kept keys for this banding comes with its values, an empty one not at all."""
+    signature = lambda url, n: {"url": url, "num_perm": 128, "n_shingles": n, "hashvalues": url.encode(),
+                                "lead_hashvalues": b"lead" if n > 1 else None}
+    urls = [f"http://{host}.example/{n}" for n in range(7) for host in "zca"]   # the table's order is not the URLs'
+    store.db.execute("pragma foreign_keys = off")   # signatures without their pages: only their order matters here
+    store.save_signatures([signature(url, i % 4) for i, url in enumerate(urls)])
+    store.save_band_keys([(url, f"keys {url}".encode()) for url in urls[::2]], "37x3")
+    store.save_band_keys([(urls[1], b"another banding")], "20x5")
+    read = lambda s: [[row for row in page] for page in s.signature_band_keys("37x3", page=4)]
+    pages = read(store)
+    assert [len(p) for p in pages] == [4, 4, 4, 3]   # 21 signatures, 6 of them empty
+    rows = [row for page in pages for row in page]
+    assert [url for url, *_ in rows] == [url for i, url in enumerate(urls) if i % 4]
+    for i, url in enumerate(urls):
+        if i % 4:
+            expected = ((url, f"keys {url}".encode(), None, None) if i % 2 == 0
+                        else (url, None, url.encode(), b"lead" if i % 4 > 1 else None))
+            assert rows[[r[0] for r in rows].index(url)] == expected
+    store.db.execute("drop index signatures_states")   # as a pass killed while appending leaves it
+    assert read(store) == pages
+
+
+def test_capture_times_and_validators_are_read_without_the_pages(store):
+    """Every grouping pass reads when each page was captured, and every crawl its validators: from an index
+    (schema 16), not from the rows, which hold each compressed page."""
+    store.save_fetch(capture())
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    assert store.capture_times() == {"http://a.example/x": capture().fetched_at}
+    assert list(store.validators()) == ["http://a.example/x"]
+    store.db.conn.set_trace_callback(None)
+    for sql in statements:
+        plan = [str(row[-1]) for row in store.db.execute(f"explain query plan {sql}")]
+        assert plan == ["SCAN fetches USING COVERING INDEX fetches_heads"], (sql, plan)
+
+
 def test_an_upgraded_file_is_announced_before_and_after(tmp_path, caplog):
     """Migrating a large file rewrites it (two minutes at a million articles): the user is told which file,
     from which schema, how large, and when it is done. A new file is made silently."""
