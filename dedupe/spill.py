@@ -139,7 +139,7 @@ class BandKeyFile:
 
     def append(self, keys: np.ndarray) -> None:
         """The keys (signatures × bands, uint64) of the next signatures."""
-        offset = sum(8 * n * self.bands for _, n in self.blocks)
+        offset = 8 * self.bands * self.rows   # the blocks before, each of its rows' keys in every band
         os.pwrite(self.file.fileno(), np.ascontiguousarray(keys.T, dtype=np.uint64).tobytes(), offset)
         self.blocks.append((offset, len(keys)))
         self.rows += len(keys)

@@ -713,7 +713,7 @@ def test_band_keys_come_in_the_signatures_order_with_or_without_the_states_index
     store.save_signatures([signature(url, i % 4) for i, url in enumerate(urls)])
     store.save_band_keys([(url, f"keys {url}".encode()) for url in urls[::2]], "37x3")
     store.save_band_keys([(urls[1], b"another banding")], "20x5")
-    read = lambda s: [[row for row in page] for page in s.signature_band_keys("37x3", page=4)]
+    read = lambda s: list(s.signature_band_keys("37x3", page=4))
     pages = read(store)
     assert [len(p) for p in pages] == [4, 4, 4, 3]   # 21 signatures, 6 of them empty
     rows = [row for page in pages for row in page]
