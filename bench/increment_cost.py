@@ -1,6 +1,6 @@
 """What a +10% increment costs against a rebuild of the same grown database, in one process, in CPU seconds.
 
-    python bench/increment_cost.py BASE.db N --workdir DIR [--workers W] [--sites K] [--profile FILE] [--floor]
+    python bench/increment_cost.py BASE.db N --workdir DIR [--workers W] [--sites K] [--profile FILE] [--cold] [--floor]
 
 BASE.db is a database of N articles built by ``bench/scale.py --direct --build-only --keep --sizes N`` (with
 the code measured: a pass of other code keeps other state). A copy of it gets the +10% pages of
@@ -94,6 +94,16 @@ def cut_to_touched(src: str, dst: str, added: list[str]) -> dict:
     return {"pages": pages, "stories": stories}
 
 
+def drop_page_cache() -> None:
+    """What the kernel caches of every file, dropped (``echo 1 > /proc/sys/vm/drop_caches``, as root)."""
+    os.sync()
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as fh:
+            fh.write("1\n")
+    except OSError as exc:
+        raise SystemExit(f"--cold needs root to drop the page cache: {exc}") from None
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("base", help="database of N articles (bench/scale.py --direct --build-only --keep)")
@@ -104,6 +114,8 @@ def main() -> int:
     ap.add_argument("--sites", type=int, help="add only the +10%% pages of this many sites (default: of every site)")
     ap.add_argument("--profile", help="write a cProfile of the increment here")
     ap.add_argument("--no-rebuild", action="store_true", help="time the increment only")
+    ap.add_argument("--cold", action="store_true",
+                    help="drop the page cache before the increment (root only): a file larger than memory is read cold")
     ap.add_argument("--floor", action="store_true",
                     help="also rebuild a copy cut to the stories holding an added page (see above)")
     args = ap.parse_args()
@@ -118,6 +130,8 @@ def main() -> int:
     write_direct(db, corpus, iter(pages))
     options = GroupingOptions(workers=args.workers)
     out: dict = {"load_before": os.getloadavg(), "pages_added": len(pages), "import_cpu": imported_cpu()}
+    if args.cold:
+        drop_page_cache()
     out["increment"], incremental = grouped(db, options, False, args.profile)
     out["increment_tables"] = {t: hashlib.sha1(repr(r).encode()).hexdigest()[:12] for t, r in incremental.items()}
     print(json.dumps(out), flush=True)
