@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench.engine_same import differing_tables
+from bench.scale import copy_keeping
 from bench.spark_cluster import StandaloneCluster
 
 
@@ -83,17 +83,8 @@ def measured(cmd: list[str], also: list[int]) -> tuple[float, float, str]:
 
 def cut_to(src: str, dst: str, articles: int) -> int:
     """A copy of the database holding only its first ``articles`` article pages (URL order) and their captures."""
-    shutil.copy(src, dst)
-    conn = sqlite3.connect(dst)
-    with conn:
-        if articles:
-            conn.execute("create temp table keep as select url from articles where page_type = 'article' "
-                         "order by url limit ?", [articles])
-            conn.execute("delete from articles where url not in (select url from keep)")
-            conn.execute("delete from fetches where url not in (select url from keep)")
-        n = conn.execute("select count(*) from articles where page_type = 'article'").fetchone()[0]
-    conn.close()
-    return n
+    return copy_keeping(src, dst, "select url from articles where page_type = 'article' order by url limit ?"
+                        if articles else None, [articles] if articles else [])
 
 
 def syndtrace(*args: str) -> list[str]:

@@ -40,7 +40,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench.corpus import SyndicatedCorpus
-from bench.scale import delta_pages, write_direct
+from bench.scale import copy_keeping, delta_pages, write_direct
 from crawler.storage.store import Store
 from dedupe.options import GroupingOptions
 from dedupe.pipeline import update_stories
@@ -78,19 +78,11 @@ def imported_cpu() -> float:
 def cut_to_touched(src: str, dst: str, added: list[str]) -> dict:
     """A copy of the grouped ``src`` holding only the pages of the stories that hold an ``added`` page, and how
     many pages and stories that is."""
-    shutil.copy(src, dst)
-    conn = sqlite3.connect(dst)
-    with conn:
-        conn.execute("create temp table added (url text primary key)")
-        conn.executemany("insert or ignore into temp.added values (?)", ((u,) for u in added))
-        conn.execute("create temp table keep as select url from members where story_id in "
-                     "(select story_id from members where url in (select url from temp.added))")
-        stories = conn.execute("select count(distinct story_id) from members where url in (select url from keep)"
-                               ).fetchone()[0]
-        conn.execute("delete from articles where url not in (select url from keep)")
-        conn.execute("delete from fetches where url not in (select url from keep)")
-        pages = conn.execute("select count(*) from articles where page_type = 'article'").fetchone()[0]
+    touched = "select story_id from members where url in (select value from json_each(?))"
+    conn = sqlite3.connect(src)
+    stories = conn.execute(f"select count(distinct story_id) from ({touched})", [json.dumps(added)]).fetchone()[0]
     conn.close()
+    pages = copy_keeping(src, dst, f"select url from members where story_id in ({touched})", [json.dumps(added)])
     return {"pages": pages, "stories": stories}
 
 

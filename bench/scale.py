@@ -121,6 +121,22 @@ def write_direct(db: str, corpus: SyndicatedCorpus, pages: Iterable[Page]) -> in
     return n
 
 
+def copy_keeping(src: str, dst: str, keep: str | None, params: Iterable = ()) -> int:
+    """A copy of the database ``src`` holding only the pages (articles and their captures) whose URLs the query
+    ``keep`` selects from the copy (every page when None), and how many article pages it holds: a large database
+    cut to a size (bench/engine_scale.py), or to the stories an increment touched (bench/increment_cost.py)."""
+    shutil.copy(src, dst)
+    conn = sqlite3.connect(dst)
+    with conn:
+        if keep is not None:
+            conn.execute(f"create temp table keep as {keep}", list(params))
+            conn.execute("delete from articles where url not in (select url from temp.keep)")
+            conn.execute("delete from fetches where url not in (select url from temp.keep)")
+        n = conn.execute("select count(*) from articles where page_type = 'article'").fetchone()[0]
+    conn.close()
+    return n
+
+
 def base_pages(corpus: SyndicatedCorpus, n: int):
     """The first ``n`` pages of consecutive stories, made one story at a time (1M pages do not fit in memory)."""
     made, story = 0, 0
